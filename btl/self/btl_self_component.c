@@ -1,0 +1,29 @@
+/* btl/self: messages a process sends to itself. One module, always. */
+
+#include "mrail/btl.h"
+
+static int btl_self_query(mrail_btl_component_t *self, mrail_btl_module_t ***modules, size_t *count,
+                          mrail_reason_t *why)
+{
+    *modules = NULL;
+    *count = 0;
+    return mrail_btl_modules_append(self, "self", modules, count, why);
+}
+
+mrail_btl_component_t mrail_btl_self_component = {
+    .base =
+        {
+            .abi_version = MRAIL_COMPONENT_ABI_VERSION,
+            .framework = "btl",
+            .name = "self",
+            .version = MRAIL_VERSION_STRING,
+            .description = "send to oneself",
+        },
+    /* Highest exclusivity: a process never reaches itself over a network. */
+    .defaults = {.exclusivity = 65536,
+                 .eager_limit = 128 * 1024,
+                 .max_send_size = 128 * 1024,
+                 .bandwidth = 100000,
+                 .latency = 0},
+    .query = btl_self_query,
+};

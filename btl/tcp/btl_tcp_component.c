@@ -1,0 +1,89 @@
+/* btl/tcp: one module per IP interface. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "btl_tcp.h"
+
+static btl_tcp_config_t btl_tcp_config;
+
+static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
+{
+    static const mrail_mca_param_def_t defs[] = {
+        {"if_include", MRAIL_MCA_LIST, "", 1,
+         "Interfaces to use, by name (eth0, glob ib*) or IPv4 CIDR (10.1.0.0/16), "
+         "comma-separated; empty uses every interface not excluded. Cannot be combined with "
+         "btl_tcp_if_exclude",
+         NULL, offsetof(btl_tcp_config_t, if_include)},
+        {"if_exclude", MRAIL_MCA_LIST, "lo,127.0.0.0/8,docker*,virbr*", 1,
+         "Interfaces never used, by name, glob or IPv4 CIDR, comma-separated; ignored when "
+         "btl_tcp_if_include is set. Cannot be set together with btl_tcp_if_include",
+         NULL, offsetof(btl_tcp_config_t, if_exclude)},
+    };
+    return mrail_mca_register(mca, "btl", self->name, defs, sizeof(defs) / sizeof(defs[0]),
+                              &btl_tcp_config);
+}
+
+static int btl_tcp_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_reason_t *why)
+{
+    (void)self;
+    const mrail_mca_param_t *inc = mrail_mca_find(mca, "btl_tcp_if_include");
+    const mrail_mca_param_t *exc = mrail_mca_find(mca, "btl_tcp_if_exclude");
+    if (inc && exc && inc->source != MRAIL_MCA_SOURCE_DEFAULT &&
+        exc->source != MRAIL_MCA_SOURCE_DEFAULT) {
+        char d1[512], d2[512];
+        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
+                                "btl_tcp_if_include and btl_tcp_if_exclude are both set; set "
+                                "only one: %s, %s",
+                                mrail_mca_describe(mca, inc->full_name, d1, sizeof(d1)),
+                                mrail_mca_describe(mca, exc->full_name, d2, sizeof(d2)));
+    }
+    return MRAIL_SUCCESS;
+}
+
+static int btl_tcp_query(mrail_btl_component_t *self, mrail_btl_module_t ***modules, size_t *count,
+                         mrail_reason_t *why)
+{
+    btl_tcp_if_t *ifs = NULL;
+    size_t n = 0;
+    int rc = btl_tcp_if_list(&ifs, &n, why);
+    if (rc == MRAIL_SUCCESS) {
+        rc = btl_tcp_if_filter(&btl_tcp_config, ifs, &n, why);
+    }
+    if (rc != MRAIL_SUCCESS) {
+        free(ifs);
+        return rc;
+    }
+    mrail_btl_module_t **list = NULL;
+    size_t kept = 0;
+    for (size_t i = 0; rc == MRAIL_SUCCESS && i < n; i++) {
+        rc = mrail_btl_modules_append(self, ifs[i].name, &list, &kept, why);
+    }
+    free(ifs);
+    if (rc != MRAIL_SUCCESS) {
+        mrail_btl_modules_free(list, kept);
+        return rc;
+    }
+    *modules = list;
+    *count = kept;
+    return MRAIL_SUCCESS;
+}
+
+mrail_btl_component_t mrail_btl_tcp_component = {
+    .base =
+        {
+            .abi_version = MRAIL_COMPONENT_ABI_VERSION,
+            .framework = "btl",
+            .name = "tcp",
+            .version = MRAIL_VERSION_STRING,
+            .description = "TCP over every IP interface, one module per interface",
+            .register_params = btl_tcp_register,
+            .check_params = btl_tcp_check,
+        },
+    .defaults = {.exclusivity = 100,
+                 .eager_limit = 64 * 1024,
+                 .max_send_size = 128 * 1024,
+                 .bandwidth = 0,
+                 .latency = 100},
+    .query = btl_tcp_query,
+};

@@ -1,0 +1,143 @@
+/* btl/uct: UCX transports, one module per (transport, device).
+ *
+ * Only the transports listed in btl_uct_transports are driven; the default
+ * names the RDMA ones, because tcp and shared memory are btl/tcp's and
+ * btl/sm's and counting them twice would invent rails. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uct/api/uct.h>
+
+#include "mrail/btl.h"
+
+typedef struct btl_uct_config {
+    mrail_mca_list_t transports;
+} btl_uct_config_t;
+
+static btl_uct_config_t btl_uct_config;
+
+static int btl_uct_register(mrail_component_t *self, mrail_mca_t *mca)
+{
+    static const mrail_mca_param_def_t defs[] = {
+        {"transports", MRAIL_MCA_LIST, "rc_mlx5,dc_mlx5,ud_mlx5,rc_verbs,ud_verbs", 2,
+         "UCT transports to drive, comma-separated (names as ucx_info -d prints them, e.g. "
+         "rc_mlx5, tcp, posix)",
+         NULL, offsetof(btl_uct_config_t, transports)},
+    };
+    return mrail_mca_register(mca, "btl", self->name, defs, 1, &btl_uct_config);
+}
+
+static bool transport_listed(const char *tl)
+{
+    for (size_t i = 0; i < btl_uct_config.transports.count; i++) {
+        if (strcmp(btl_uct_config.transports.items[i], tl) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef struct uct_scan {
+    mrail_btl_component_t *self;
+    mrail_btl_module_t **list;
+    size_t count;
+    char seen[400]; /* transports found but not listed, for the decline reason */
+    size_t seen_len;
+} uct_scan_t;
+
+static int scan_md(uct_scan_t *scan, uct_component_h comp, const char *md_name, mrail_reason_t *why)
+{
+    uct_md_config_t *config;
+    uct_md_h md;
+    if (uct_md_config_read(comp, NULL, NULL, &config) != UCS_OK) {
+        return MRAIL_SUCCESS; /* an unusable memory domain holds no rail */
+    }
+    ucs_status_t st = uct_md_open(comp, md_name, config, &md);
+    uct_config_release(config);
+    if (st != UCS_OK) {
+        return MRAIL_SUCCESS;
+    }
+    uct_tl_resource_desc_t *res;
+    unsigned nres;
+    int rc = MRAIL_SUCCESS;
+    if (uct_md_query_tl_resources(md, &res, &nres) == UCS_OK) {
+        for (unsigned r = 0; r < nres && rc == MRAIL_SUCCESS; r++) {
+            char device[64];
+            snprintf(device, sizeof(device), "%s/%s", res[r].tl_name, res[r].dev_name);
+            if (transport_listed(res[r].tl_name)) {
+                rc = mrail_btl_modules_append(scan->self, device, &scan->list, &scan->count, why);
+            } else if (scan->seen_len < sizeof(scan->seen)) {
+                scan->seen_len += (size_t)snprintf(scan->seen + scan->seen_len,
+                                                   sizeof(scan->seen) - scan->seen_len, "%s%s",
+                                                   scan->seen_len ? ", " : "", device);
+            }
+        }
+        uct_release_tl_resource_list(res);
+    }
+    uct_md_close(md);
+    return rc;
+}
+
+static int btl_uct_query(mrail_btl_component_t *self, mrail_btl_module_t ***modules, size_t *count,
+                         mrail_reason_t *why)
+{
+    uct_component_h *comps;
+    unsigned ncomps;
+    if (uct_query_components(&comps, &ncomps) != UCS_OK) {
+        return mrail_reason_set(why, MRAIL_ERR_DECLINED, "uct_query_components failed");
+    }
+    uct_scan_t scan = {.self = self};
+    int rc = MRAIL_SUCCESS;
+    for (unsigned c = 0; c < ncomps && rc == MRAIL_SUCCESS; c++) {
+        uct_component_attr_t attr = {.field_mask = UCT_COMPONENT_ATTR_FIELD_MD_RESOURCE_COUNT};
+        if (uct_component_query(comps[c], &attr) != UCS_OK || attr.md_resource_count == 0) {
+            continue;
+        }
+        uct_md_resource_desc_t *mds = calloc(attr.md_resource_count, sizeof(*mds));
+        if (mds == NULL) {
+            rc = mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+            break;
+        }
+        attr.field_mask = UCT_COMPONENT_ATTR_FIELD_MD_RESOURCES;
+        attr.md_resources = mds;
+        if (uct_component_query(comps[c], &attr) == UCS_OK) {
+            for (unsigned m = 0; m < attr.md_resource_count && rc == MRAIL_SUCCESS; m++) {
+                rc = scan_md(&scan, comps[c], mds[m].md_name, why);
+            }
+        }
+        free(mds);
+    }
+    uct_release_component_list(comps);
+    if (rc == MRAIL_SUCCESS && scan.count == 0) {
+        rc = mrail_reason_set(why, MRAIL_ERR_DECLINED,
+                              "no UCT transport listed in btl_uct_transports is present; "
+                              "UCT offers here: %s",
+                              scan.seen[0] ? scan.seen : "nothing");
+    }
+    if (rc != MRAIL_SUCCESS) {
+        mrail_btl_modules_free(scan.list, scan.count);
+        return rc;
+    }
+    *modules = scan.list;
+    *count = scan.count;
+    return MRAIL_SUCCESS;
+}
+
+mrail_btl_component_t mrail_btl_uct_component = {
+    .base =
+        {
+            .abi_version = MRAIL_COMPONENT_ABI_VERSION,
+            .framework = "btl",
+            .name = "uct",
+            .version = MRAIL_VERSION_STRING,
+            .description = "UCX transports through UCT",
+            .register_params = btl_uct_register,
+        },
+    .defaults = {.exclusivity = 200,
+                 .eager_limit = 8 * 1024,
+                 .max_send_size = 64 * 1024,
+                 .bandwidth = 0,
+                 .latency = 3},
+    .query = btl_uct_query,
+};

@@ -1,0 +1,5 @@
+int mrail_testdep_answer(void);
+int mrail_testdep_answer(void)
+{
+    return 42;
+}
