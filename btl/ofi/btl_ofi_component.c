@@ -37,18 +37,8 @@ static int btl_ofi_register(mrail_component_t *self, mrail_mca_t *mca)
 static int btl_ofi_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_reason_t *why)
 {
     (void)self;
-    const mrail_mca_param_t *inc = mrail_mca_find(mca, "btl_ofi_provider_include");
-    const mrail_mca_param_t *exc = mrail_mca_find(mca, "btl_ofi_provider_exclude");
-    if (inc && exc && inc->source != MRAIL_MCA_SOURCE_DEFAULT &&
-        exc->source != MRAIL_MCA_SOURCE_DEFAULT) {
-        char d1[512], d2[512];
-        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
-                                "btl_ofi_provider_include and btl_ofi_provider_exclude are both "
-                                "set; set only one: %s, %s",
-                                mrail_mca_describe(mca, inc->full_name, d1, sizeof(d1)),
-                                mrail_mca_describe(mca, exc->full_name, d2, sizeof(d2)));
-    }
-    return MRAIL_SUCCESS;
+    return mrail_mca_check_not_both(mca, "btl_ofi_provider_include", "btl_ofi_provider_exclude",
+                                    why);
 }
 
 /* A provider name may be layered ("tcp;ofi_rxm"): any layer in the list counts. */

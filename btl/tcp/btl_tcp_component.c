@@ -27,18 +27,7 @@ static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
 static int btl_tcp_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_reason_t *why)
 {
     (void)self;
-    const mrail_mca_param_t *inc = mrail_mca_find(mca, "btl_tcp_if_include");
-    const mrail_mca_param_t *exc = mrail_mca_find(mca, "btl_tcp_if_exclude");
-    if (inc && exc && inc->source != MRAIL_MCA_SOURCE_DEFAULT &&
-        exc->source != MRAIL_MCA_SOURCE_DEFAULT) {
-        char d1[512], d2[512];
-        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
-                                "btl_tcp_if_include and btl_tcp_if_exclude are both set; set "
-                                "only one: %s, %s",
-                                mrail_mca_describe(mca, inc->full_name, d1, sizeof(d1)),
-                                mrail_mca_describe(mca, exc->full_name, d2, sizeof(d2)));
-    }
-    return MRAIL_SUCCESS;
+    return mrail_mca_check_not_both(mca, "btl_tcp_if_include", "btl_tcp_if_exclude", why);
 }
 
 static int btl_tcp_query(mrail_btl_component_t *self, mrail_btl_module_t ***modules, size_t *count,

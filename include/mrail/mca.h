@@ -117,6 +117,12 @@ const char *mrail_mca_source_name(mrail_mca_source_t source);
 const char *mrail_mca_describe(const mrail_mca_t *mca, const char *full_name, char *buf,
                                size_t len);
 
+/* Fails with why naming both parameters, their values and sources when
+ * neither a nor b is at its default: for pairs such as include/exclude
+ * lists of which only one may be set. */
+int mrail_mca_check_not_both(const mrail_mca_t *mca, const char *a, const char *b,
+                             mrail_reason_t *why);
+
 #ifdef __cplusplus
 }
 #endif

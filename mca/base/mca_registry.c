@@ -303,3 +303,17 @@ const char *mrail_mca_describe(const mrail_mca_t *mca, const char *name, char *b
     }
     return buf;
 }
+
+int mrail_mca_check_not_both(const mrail_mca_t *mca, const char *a, const char *b,
+                             mrail_reason_t *why)
+{
+    const mrail_mca_param_t *pa = mrail_mca_find(mca, a), *pb = mrail_mca_find(mca, b);
+    if (pa == NULL || pb == NULL || pa->source == MRAIL_MCA_SOURCE_DEFAULT ||
+        pb->source == MRAIL_MCA_SOURCE_DEFAULT) {
+        return MRAIL_SUCCESS;
+    }
+    char da[512], db[512];
+    return mrail_reason_set(
+        why, MRAIL_ERR_BAD_PARAM, "%s and %s are both set; set only one: %s, %s", a, b,
+        mrail_mca_describe(mca, a, da, sizeof(da)), mrail_mca_describe(mca, b, db, sizeof(db)));
+}
