@@ -5,6 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libnuma-dev libpmix-dev libcriterion-dev          # required
   libfabric-dev libucx-dev libibverbs-dev librdmacm-dev  # optional components
+  openmpi-bin                                        # the cross-launcher test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,58 @@
+/* mrail runtime: job facts and the modex, over the PMIx client.
+ *
+ * PMIx is the only wire-up: the same binary runs under mrun, Slurm
+ * (srun --mpi=pmix) and Open MPI's mpirun. Started without a launcher it is
+ * a job of size 1. */
+#ifndef MRAIL_RTE_H
+#define MRAIL_RTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mrail/mrail.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mrail_rte_facts {
+    uint32_t rank;
+    uint32_t size;
+    uint32_t local_rank; /* among the ranks of this node */
+    uint32_t local_size;
+    uint32_t node_id;
+    uint32_t *local_peers; /* ranks on this node, local_size of them, ascending */
+    char hostname[256];
+    char job[256];  /* PMIx namespace */
+    bool singleton; /* started without a launcher */
+} mrail_rte_facts_t;
+
+typedef struct mrail_rte mrail_rte_t;
+
+/* Connects to the launcher. Without one, a job of size 1; but when the
+ * environment shows a multi-rank launch that is not PMIx (srun --mpi=pmi2,
+ * hydra), fails with why saying how to launch instead. */
+int mrail_rte_init(mrail_rte_t **rte_out, mrail_reason_t *why);
+const mrail_rte_facts_t *mrail_rte_facts(const mrail_rte_t *rte);
+
+/* Publishes blob under key for every rank to read after the next fence. */
+int mrail_rte_modex_put(mrail_rte_t *rte, const char *key, const void *blob, size_t len,
+                        mrail_reason_t *why);
+/* Commits what was put and waits until every rank has, collecting the data. */
+int mrail_rte_modex_fence(mrail_rte_t *rte, mrail_reason_t *why);
+/* Reads rank's blob for key into a malloc()ed *blob (caller frees). */
+int mrail_rte_modex_get(mrail_rte_t *rte, uint32_t rank, const char *key, void **blob, size_t *len,
+                        mrail_reason_t *why);
+/* Waits until every rank has called it; no data. */
+int mrail_rte_barrier(mrail_rte_t *rte, mrail_reason_t *why);
+/* Asks the launcher to end the whole job with status; does not return. */
+void mrail_rte_abort(mrail_rte_t *rte, int status, const char *msg) __attribute__((noreturn));
+/* Tells the launcher this rank is done; frees rte. */
+int mrail_rte_finalize(mrail_rte_t *rte);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

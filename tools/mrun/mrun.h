@@ -1,0 +1,120 @@
+/* mrun: launches an N-rank job on this machine, hosting its PMIx server.
+ *
+ * Threads: the PMIx server calls us from its own thread; those upcalls only
+ * record facts under job->lock and wake the main loop through job->wake.
+ * Everything else (children, output, signals, fences) runs in the main loop. */
+#ifndef MRUN_H
+#define MRUN_H
+
+#include <pmix_server.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Exit statuses of mrun itself (a failed rank's own status is passed on). */
+enum {
+    MRUN_EXIT_USAGE = 2,     /* bad option or value */
+    MRUN_EXIT_TIMEOUT = 124, /* --timeout expired */
+    MRUN_EXIT_NOEXEC = 127,  /* program not found or not executable */
+};
+
+typedef enum {
+    MRUN_BIND_DEFAULT,
+    MRUN_BIND_NONE,
+    MRUN_BIND_CORE,
+    MRUN_BIND_SOCKET,
+    MRUN_BIND_NUMA
+} mrun_bind_t;
+
+typedef struct mrun_options {
+    const char *prog_name; /* how we were called: mrun, mpirun, mpiexec */
+    unsigned np;
+    char **exports; /* -x VAR or VAR=value */
+    size_t nexports;
+    char **mca; /* --mca name value pairs, flattened */
+    size_t nmca;
+    mrun_bind_t bind;
+    bool report_bindings;
+    bool oversubscribe;
+    bool tag_output;
+    bool verbose;
+    double timeout; /* seconds; 0 = none */
+    char **netns;   /* --netns: namespace of rank i is netns[i % nnetns] */
+    size_t nnetns;
+    const char *pmix_if; /* --pmix-if: interface the PMIx server listens on */
+    char **argv;         /* the program and its arguments */
+} mrun_options_t;
+
+/* Parses argv; returns -1 to go on, else the exit status (help, version, usage error). */
+int mrun_options_parse(int argc, char **argv, mrun_options_t *opts);
+void mrun_options_free(mrun_options_t *opts);
+
+typedef struct mrun_stream {
+    int fd; /* -1 once closed */
+    char *buf;
+    size_t len, cap;
+} mrun_stream_t;
+
+typedef struct mrun_rank {
+    unsigned rank;
+    pid_t pid;
+    bool running;
+    bool connected; /* called PMIx_Init */
+    bool finalized; /* called PMIx_Finalize */
+    int wait_status;
+    cpu_set_t cpus;         /* binding; empty = none */
+    unsigned long nodemask; /* --bind-to numa: memory policy nodes; 0 = none */
+    unsigned node;          /* emulated host (network namespace) index */
+    mrun_stream_t out, err;
+} mrun_rank_t;
+
+/* A fence the PMIx server handed up, to be completed by the main loop. */
+typedef struct mrun_fence {
+    char *data;
+    size_t ndata;
+    pmix_modex_cbfunc_t cbfunc;
+    void *cbdata;
+    struct mrun_fence *next;
+} mrun_fence_t;
+
+typedef struct mrun_job {
+    mrun_options_t *opts;
+    char nspace[PMIX_MAX_NSLEN + 1];
+    char tmpdir[256];
+    mrun_rank_t *ranks;
+    unsigned nnodes;
+    int wake[2];          /* upcalls -> main loop */
+    pthread_mutex_t lock; /* guards the fields below, written by upcalls */
+    mrun_fence_t *fences;
+    bool aborted;
+    unsigned abort_rank;
+    int abort_status;
+    char abort_msg[512];
+} mrun_job_t;
+
+/* PMIx server host (mrun_server.c). */
+int mrun_server_start(mrun_job_t *job);
+int mrun_server_register_job(mrun_job_t *job);
+/* Fills the PMIx variables a rank needs into its environment. */
+int mrun_server_setup_rank(mrun_job_t *job, unsigned rank, char ***env);
+/* Completes the fences the server handed up. */
+void mrun_server_release_fences(mrun_job_t *job);
+void mrun_server_stop(void);
+
+/* Binding (mrun_bind.c): computes ranks[i].cpus / nodemask; returns 0 or an exit status. */
+int mrun_bind_plan(mrun_job_t *job);
+void mrun_bind_report(const mrun_job_t *job, unsigned rank);
+
+/* Launch (mrun_launch.c): forks and execs path for every rank; rank 0
+ * reads from the pipe whose write end is *stdin_fd. Returns 0 or an exit
+ * status; ranks already started are in job->ranks either way. */
+int mrun_launch(mrun_job_t *job, const char *path, int *stdin_fd);
+
+/* Output (mrun_io.c): forwards complete lines; flushes the rest at EOF. */
+void mrun_io_drain(mrun_job_t *job, mrun_rank_t *r, mrun_stream_t *s, int out_fd, bool eof);
+
+/* Removes a directory tree (the PMIx tmpdir). */
+void mrun_rmtree(const char *path);
+
+#endif

@@ -1,0 +1,197 @@
+/* mrun's command line, in the spelling MPI users know. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mrail/version.h"
+#include "mrun.h"
+
+static const char usage_text[] =
+    "Usage: %s [options] PROGRAM [ARGS...]\n"
+    "Starts N copies of PROGRAM on this machine as one job, wired up through PMIx.\n"
+    "\n"
+    "  -n, -np, --np N          number of ranks (required, at least 1)\n"
+    "  -x VAR[=VALUE]           export VAR (from this environment, or set to VALUE) to the\n"
+    "                           ranks; repeatable\n"
+    "  --mca, -mca NAME VALUE   set an MCA parameter for the ranks (command-line precedence)\n"
+    "  --bind-to none|core|socket|numa\n"
+    "                           pin each rank (default: core when N <= usable CPUs, else none);\n"
+    "                           numa also binds memory to the node\n"
+    "  --report-bindings        print each rank's CPU set on stderr\n"
+    "  --oversubscribe          allow more ranks than usable CPUs\n"
+    "  --tag-output             prefix each output line with [1,RANK]<stdout>: or <stderr>:\n"
+    "  --timeout SECONDS        kill the job if it runs longer\n"
+    "  --netns NS[,NS...]       emulated hosts: rank i runs in network namespace\n"
+    "                           NS[i * count / N] (blocks of ranks), each namespace is a node\n"
+    "  --pmix-if IFNAME         the PMIx server listens on this interface instead of loopback\n"
+    "                           (needed with --netns: a namespace cannot reach our loopback)\n"
+    "  -v, --verbose            report what the PMIx server does (connects, fences)\n"
+    "  -V, --version            print the version and exit\n"
+    "  -h, --help               print this help and exit\n"
+    "\n"
+    "Exit status: 0 when every rank exits 0 after finalizing; a failed rank's own status (or\n"
+    "128+signal); 2 for a usage error; 124 when --timeout expires; 127 when PROGRAM cannot be\n"
+    "run. When a rank fails, every other rank is killed and the failure is named on stderr.\n";
+
+static int usage_error(const mrun_options_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int usage_error(const mrun_options_t *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", o->prog_name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nRun '%s --help' for the options.\n", o->prog_name);
+    return MRUN_EXIT_USAGE;
+}
+
+static bool is(const char *arg, const char *a, const char *b, const char *c)
+{
+    return !strcmp(arg, a) || (b && !strcmp(arg, b)) || (c && !strcmp(arg, c));
+}
+
+static int parse_unsigned(const mrun_options_t *o, const char *opt, const char *text, unsigned *out)
+{
+    char *end;
+    long v = text ? strtol(text, &end, 10) : -1;
+    if (text == NULL || *end != '\0' || end == text || v < 1 || v > 1000000) {
+        return usage_error(o, "%s needs a whole number of ranks from 1 up, got \"%s\"", opt,
+                           text ? text : "nothing");
+    }
+    *out = (unsigned)v;
+    return -1;
+}
+
+static int split_list(const char *text, char ***items, size_t *count)
+{
+    char *copy = strdup(text), *save = NULL;
+    size_t n = 1;
+    for (const char *p = text; *p; p++) {
+        n += *p == ',';
+    }
+    *items = calloc(n, sizeof(char *));
+    *count = 0;
+    if (copy == NULL || *items == NULL) {
+        free(copy);
+        return -1;
+    }
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        (*items)[(*count)++] = strdup(t);
+    }
+    free(copy);
+    return 0;
+}
+
+int mrun_options_parse(int argc, char **argv, mrun_options_t *o)
+{
+    const char *slash = strrchr(argv[0], '/');
+    o->prog_name = slash ? slash + 1 : argv[0];
+    o->exports = calloc((size_t)argc, sizeof(char *));
+    o->mca = calloc((size_t)argc * 2, sizeof(char *));
+    if (o->exports == NULL || o->mca == NULL) {
+        return 1;
+    }
+    bool have_np = false;
+    int i;
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc = -1;
+        if (is(a, "-h", "--help", NULL)) {
+            printf(usage_text, o->prog_name);
+            return 0;
+        } else if (is(a, "-V", "--version", NULL)) {
+            printf("%s (mrail) %s\n", o->prog_name, MRAIL_VERSION_STRING);
+            return 0;
+        } else if (is(a, "-n", "-np", "--np") || is(a, "-c", "--n", NULL)) {
+            rc = parse_unsigned(o, a, next, &o->np);
+            have_np = true;
+            i++;
+        } else if (!strcmp(a, "-x")) {
+            if (next == NULL || next[0] == '=' || next[0] == '\0') {
+                return usage_error(o, "-x needs VAR or VAR=VALUE, got \"%s\"",
+                                   next ? next : "nothing");
+            }
+            if (strchr(next, '=') == NULL && getenv(next) == NULL) {
+                return usage_error(o, "-x %s: %s is not set in this environment; use -x VAR=VALUE",
+                                   next, next);
+            }
+            o->exports[o->nexports++] = argv[++i];
+        } else if (is(a, "--mca", "-mca", NULL)) {
+            if (i + 2 >= argc) {
+                return usage_error(o, "%s needs a parameter name and a value", a);
+            }
+            o->mca[o->nmca++] = argv[++i];
+            o->mca[o->nmca++] = argv[++i];
+        } else if (!strcmp(a, "--bind-to")) {
+            static const char *const names[] = {"none", "core", "socket", "numa"};
+            static const mrun_bind_t values[] = {MRUN_BIND_NONE, MRUN_BIND_CORE, MRUN_BIND_SOCKET,
+                                                 MRUN_BIND_NUMA};
+            o->bind = MRUN_BIND_DEFAULT;
+            for (size_t k = 0; next && k < 4; k++) {
+                if (!strcmp(next, names[k])) {
+                    o->bind = values[k];
+                }
+            }
+            if (o->bind == MRUN_BIND_DEFAULT) {
+                return usage_error(o, "--bind-to takes none, core, socket or numa, got \"%s\"",
+                                   next ? next : "nothing");
+            }
+            i++;
+        } else if (!strcmp(a, "--report-bindings")) {
+            o->report_bindings = true;
+        } else if (!strcmp(a, "--oversubscribe")) {
+            o->oversubscribe = true;
+        } else if (!strcmp(a, "--tag-output")) {
+            o->tag_output = true;
+        } else if (is(a, "-v", "--verbose", NULL)) {
+            o->verbose = true;
+        } else if (!strcmp(a, "--timeout")) {
+            char *end;
+            o->timeout = next ? strtod(next, &end) : 0;
+            if (next == NULL || *end != '\0' || !(o->timeout > 0)) {
+                return usage_error(o, "--timeout needs a number of seconds above 0, got \"%s\"",
+                                   next ? next : "nothing");
+            }
+            i++;
+        } else if (!strcmp(a, "--netns")) {
+            if (next == NULL || split_list(next, &o->netns, &o->nnetns) != 0 || o->nnetns == 0) {
+                return usage_error(o, "--netns needs a comma-separated list of namespaces");
+            }
+            i++;
+        } else if (!strcmp(a, "--pmix-if")) {
+            if (next == NULL) {
+                return usage_error(o, "--pmix-if needs an interface name");
+            }
+            o->pmix_if = next;
+            i++;
+        } else if (!strcmp(a, "--")) {
+            i++;
+            break;
+        } else {
+            return usage_error(o, "unknown option \"%s\"", a);
+        }
+        if (rc >= 0) {
+            return rc;
+        }
+    }
+    if (!have_np) {
+        return usage_error(o, "the number of ranks is missing: give -n N");
+    }
+    if (i >= argc) {
+        return usage_error(o, "no program to run");
+    }
+    o->argv = &argv[i];
+    return -1;
+}
+
+void mrun_options_free(mrun_options_t *o)
+{
+    free(o->exports);
+    free(o->mca);
+    for (size_t i = 0; i < o->nnetns; i++) {
+        free(o->netns[i]);
+    }
+    free(o->netns);
+}
