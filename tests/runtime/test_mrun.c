@@ -275,7 +275,9 @@ Test(mrun, usage_errors, .timeout = 30)
         {{"-n", "1", "--timeout", "-3", PROBE}, 2, "--timeout needs a number of seconds"},
         {{"-n", "2", "/nonexistent/program"}, 127, "cannot run \"/nonexistent/program\""},
         {{"-n", "2", "no-such-program-anywhere"}, 127, "(searched PATH)"},
-        {{"-n", "1", "--netns", "mrail-no-such-ns", PROBE}, 2, "mrail-no-such-ns"},
+        {{"-n", "1", "--netns", "mrail-no-such-ns", "--pmix-if", "lo", PROBE},
+         2,
+         "mrail-no-such-ns"},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char *argv[10] = {MRUN};

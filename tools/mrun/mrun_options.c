@@ -182,6 +182,10 @@ int mrun_options_parse(int argc, char **argv, mrun_options_t *o)
     if (i >= argc) {
         return usage_error(o, "no program to run");
     }
+    if (o->nnetns > 0 && o->pmix_if == NULL) {
+        return usage_error(o, "--netns needs --pmix-if IFNAME: ranks in another network "
+                              "namespace cannot reach this server over loopback");
+    }
     o->argv = &argv[i];
     return -1;
 }

@@ -1,0 +1,21 @@
+/* The trivial PMIx program whose launch time bench/launch/launch_time.sh
+ * measures: connect, one fence (what MPI_Init's modex costs at least),
+ * disconnect. Plain PMIx, so any PMIx launcher can start it. */
+#include <pmix.h>
+#include <stdio.h>
+
+int main(void)
+{
+    pmix_proc_t me;
+    pmix_status_t rc = PMIx_Init(&me, NULL, 0);
+    if (rc != PMIX_SUCCESS) {
+        fprintf(stderr, "pmix_hello: PMIx_Init: %s\n", PMIx_Error_string(rc));
+        return 1;
+    }
+    rc = PMIx_Fence(NULL, 0, NULL, 0);
+    if (rc != PMIX_SUCCESS) {
+        fprintf(stderr, "pmix_hello: PMIx_Fence: %s\n", PMIx_Error_string(rc));
+    }
+    PMIx_Finalize(NULL, 0);
+    return rc == PMIX_SUCCESS ? 0 : 1;
+}

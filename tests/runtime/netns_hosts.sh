@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Emulated hosts for the runtime tests: N network namespaces joined by one
+# bridge in the root namespace (where mrun's PMIx server listens).
+#   netns_hosts.sh up PREFIX SUBNET N   -> namespaces PREFIX-0..N-1, bridge PREFIXbr,
+#                                          bridge 10.SUBNET.0.1, host i 10.SUBNET.0.(i+2)
+#   netns_hosts.sh down PREFIX N        -> removes all of it (also half-built leftovers)
+set -eu
+cmd=$1 prefix=$2
+if [ "$cmd" = down ]; then
+  n=$3
+  for i in $(seq 0 $((n - 1))); do ip netns del "$prefix-$i" 2>/dev/null || true; done
+  ip link del "${prefix}br" 2>/dev/null || true
+  exit 0
+fi
+subnet=$3 n=$4
+[ "$(id -u)" -eq 0 ] || { echo "netns_hosts.sh: needs root (network namespaces)" >&2; exit 1; }
+ip link add "${prefix}br" type bridge
+ip addr add "10.$subnet.0.1/24" dev "${prefix}br"
+ip link set "${prefix}br" up
+for i in $(seq 0 $((n - 1))); do
+  ns="$prefix-$i"
+  ip netns add "$ns"
+  ip link add "${prefix}h$i" type veth peer name eth0 netns "$ns"
+  ip link set "${prefix}h$i" master "${prefix}br" up
+  ip -n "$ns" addr add "10.$subnet.0.$((i + 2))/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" link set lo up
+done
