@@ -93,9 +93,10 @@ static void btl_module_free(mrail_btl_module_t *self)
     free(self);
 }
 
-mrail_btl_module_t *mrail_btl_module_new(mrail_btl_component_t *component, const char *device)
+mrail_btl_module_t *mrail_btl_module_alloc(mrail_btl_component_t *component, const char *device,
+                                           size_t size)
 {
-    mrail_btl_module_t *m = calloc(1, sizeof(*m));
+    mrail_btl_module_t *m = calloc(1, size < sizeof(*m) ? sizeof(*m) : size);
     if (m == NULL) {
         return NULL;
     }
@@ -107,20 +108,25 @@ mrail_btl_module_t *mrail_btl_module_new(mrail_btl_component_t *component, const
     return m;
 }
 
-int mrail_btl_modules_append(mrail_btl_component_t *component, const char *device,
-                             mrail_btl_module_t ***list, size_t *count, mrail_reason_t *why)
+int mrail_btl_modules_push(mrail_btl_module_t *module, mrail_btl_module_t ***list, size_t *count,
+                           mrail_reason_t *why)
 {
-    mrail_btl_module_t **grown = realloc(*list, (*count + 1) * sizeof(*grown));
+    mrail_btl_module_t **grown = module ? realloc(*list, (*count + 1) * sizeof(*grown)) : NULL;
     if (grown == NULL) {
+        if (module != NULL) {
+            module->finalize(module);
+        }
         return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
     }
     *list = grown;
-    grown[*count] = mrail_btl_module_new(component, device);
-    if (grown[*count] == NULL) {
-        return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
-    }
-    (*count)++;
+    grown[(*count)++] = module;
     return MRAIL_SUCCESS;
+}
+
+int mrail_btl_modules_append(mrail_btl_component_t *component, const char *device,
+                             mrail_btl_module_t ***list, size_t *count, mrail_reason_t *why)
+{
+    return mrail_btl_modules_push(mrail_btl_module_new(component, device), list, count, why);
 }
 
 void mrail_btl_modules_free(mrail_btl_module_t **list, size_t count)

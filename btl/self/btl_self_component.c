@@ -1,13 +1,18 @@
 /* btl/self: messages a process sends to itself. One module, always. */
 
-#include "mrail/btl.h"
+#include "btl_self.h"
 
 static int btl_self_query(mrail_btl_component_t *self, mrail_btl_module_t ***modules, size_t *count,
                           mrail_reason_t *why)
 {
     *modules = NULL;
     *count = 0;
-    return mrail_btl_modules_append(self, "self", modules, count, why);
+    btl_self_module_t *m =
+        (btl_self_module_t *)mrail_btl_module_alloc(self, "self", sizeof(btl_self_module_t));
+    if (m != NULL) {
+        btl_self_module_init(m);
+    }
+    return mrail_btl_modules_push(m ? &m->base : NULL, modules, count, why);
 }
 
 mrail_btl_component_t mrail_btl_self_component = {

@@ -1,13 +1,55 @@
 /* btl/sm: peers on the same node through a shared-memory segment.
- * One module per segment; the segment lives in /dev/shm. */
+ * One module per segment (each rank receives in its own). */
+#include <stddef.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "mrail/btl.h"
+#include "btl_sm.h"
 
 #define BTL_SM_DIR "/dev/shm"
+
+static btl_sm_config_t btl_sm_config;
+static const char *const copy_names[] = {"auto", "cma", "none", NULL};
+
+static int btl_sm_register(mrail_component_t *self, mrail_mca_t *mca)
+{
+    static const mrail_mca_param_def_t defs[] = {
+        {"ring_size", MRAIL_MCA_SIZE, "256k", 5,
+         "Bytes of each per-peer ring (a power of two, at least twice btl_sm_max_send_size); "
+         "each rank's segment holds one ring per local rank",
+         NULL, offsetof(btl_sm_config_t, ring_size)},
+        {"single_copy_mechanism", MRAIL_MCA_ENUM, "auto", 3,
+         "How put/get move large data: cma (Cross Memory Attach, single copy; an error if the "
+         "kernel refuses it), none (pipelined copy-in/copy-out through the rings), or auto (cma "
+         "when the kernel allows it, else none, and say so)",
+         copy_names, offsetof(btl_sm_config_t, single_copy)},
+    };
+    return mrail_mca_register(mca, "btl", self->name, defs, sizeof(defs) / sizeof(defs[0]),
+                              &btl_sm_config);
+}
+
+static int btl_sm_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_reason_t *why)
+{
+    const mrail_btl_component_t *btl = (const mrail_btl_component_t *)self;
+    size_t ring = btl_sm_config.ring_size;
+    char d1[512], d2[512];
+    if (ring < 4096 || (ring & (ring - 1)) != 0) {
+        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
+                                "btl_sm_ring_size must be a power of two of at least 4k: %s",
+                                mrail_mca_describe(mca, "btl_sm_ring_size", d1, sizeof(d1)));
+    }
+    if (btl->config.max_send_size + sizeof(btl_sm_rdma_hdr_t) > btl_sm_ring_max_record(ring)) {
+        return mrail_reason_set(
+            why, MRAIL_ERR_BAD_PARAM,
+            "btl_sm_max_send_size must stay below half of btl_sm_ring_size (less %zu bytes of "
+            "headers): %s, %s",
+            sizeof(btl_sm_rdma_hdr_t) + sizeof(btl_sm_rec_t),
+            mrail_mca_describe(mca, "btl_sm_max_send_size", d1, sizeof(d1)),
+            mrail_mca_describe(mca, "btl_sm_ring_size", d2, sizeof(d2)));
+    }
+    return MRAIL_SUCCESS;
+}
 
 static int btl_sm_open(mrail_component_t *self, mrail_reason_t *why)
 {
@@ -29,7 +71,12 @@ static int btl_sm_query(mrail_btl_component_t *self, mrail_btl_module_t ***modul
 {
     *modules = NULL;
     *count = 0;
-    return mrail_btl_modules_append(self, BTL_SM_DIR, modules, count, why);
+    btl_sm_module_t *m =
+        (btl_sm_module_t *)mrail_btl_module_alloc(self, BTL_SM_DIR, sizeof(btl_sm_module_t));
+    if (m != NULL) {
+        btl_sm_module_init(m, &btl_sm_config);
+    }
+    return mrail_btl_modules_push(m ? &m->base : NULL, modules, count, why);
 }
 
 mrail_btl_component_t mrail_btl_sm_component = {
@@ -40,6 +87,8 @@ mrail_btl_component_t mrail_btl_sm_component = {
             .name = "sm",
             .version = MRAIL_VERSION_STRING,
             .description = "shared memory between processes of one node",
+            .register_params = btl_sm_register,
+            .check_params = btl_sm_check,
             .open = btl_sm_open,
         },
     /* Above every network btl, so that local peers never go through tcp. */

@@ -1,14 +1,20 @@
 /* mrail byte-transfer layer: the contract every transport implements.
  *
- * This header holds the component side (probe the machine, one module per
- * device). The data path (send, put/get, progress, active-message dispatch)
- * is added by the BTL issue. */
+ * A component probes the machine and returns one module per device. A
+ * module moves bytes to peers: active messages (a header and a payload,
+ * dispatched at the receiver by tag) and, where the transport can, one-sided
+ * put/get. It never aborts: a failed peer or device is reported through the
+ * owner's error callback so that the PML can fail over.
+ *
+ * Threading: a module is driven by one thread at a time (the PML's). */
 #ifndef MRAIL_BTL_H
 #define MRAIL_BTL_H
 
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "mrail/component.h"
+#include "mrail/rte.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -16,15 +22,69 @@ extern "C" {
 
 typedef struct mrail_btl_module mrail_btl_module_t;
 typedef struct mrail_btl_component mrail_btl_component_t;
+typedef struct mrail_btl_endpoint mrail_btl_endpoint_t; /* one peer through one module */
+
+/* Status of an operation that was accepted but finishes later: its
+ * completion callback runs from the module's progress. */
+#define MRAIL_BTL_INPROGRESS 1
+/* sendi could not send now (no room); nothing was sent. */
+#define MRAIL_ERR_AGAIN (-20)
+
+/* Active-message tags; the upper layer owns 0 .. MRAIL_BTL_TAG_MAX. */
+typedef uint8_t mrail_btl_tag_t;
+#define MRAIL_BTL_TAG_MAX 63
 
 /* Parameters every btl has, registered by btl/base as btl_<comp>_<field>. */
 typedef struct mrail_btl_config {
     unsigned exclusivity; /* a higher value hides lower ones for the same peer */
-    size_t eager_limit;   /* largest message sent without a handshake */
-    size_t max_send_size; /* largest single fragment */
+    size_t eager_limit;   /* largest message (header included) sent without a handshake */
+    size_t max_send_size; /* largest header + payload one send may carry */
     unsigned bandwidth;   /* MB/s; 0 = from the device */
     unsigned latency;     /* microseconds */
 } mrail_btl_config_t;
+
+enum {
+    MRAIL_BTL_FLAG_SEND = 1u << 0,  /* send() */
+    MRAIL_BTL_FLAG_SENDI = 1u << 1, /* sendi() */
+    MRAIL_BTL_FLAG_PUT = 1u << 2,   /* put() */
+    MRAIL_BTL_FLAG_GET = 1u << 3,   /* get() */
+};
+
+/* Receives one active message. segs[0] is the sender's header, the rest its
+ * payload, valid only during the call (no copy was forced to make them).
+ * It may send and call progress, but must not wait for the same peer: the
+ * message it is handed still holds that peer's room until it returns. */
+typedef void (*mrail_btl_recv_fn_t)(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep,
+                                    uint32_t peer, mrail_btl_tag_t tag, const struct iovec *segs,
+                                    int nsegs, void *ctx);
+/* A peer (peer set) or the whole device (peer == UINT32_MAX) failed;
+ * status and what say why. Operations on it will not complete. */
+typedef void (*mrail_btl_error_fn_t)(mrail_btl_module_t *module, uint32_t peer, int status,
+                                     const char *what, void *ctx);
+/* An accepted send, put or get finished (status MRAIL_SUCCESS) or failed. */
+typedef void (*mrail_btl_done_fn_t)(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep,
+                                    int status, void *cbdata);
+
+/* The upper layer's receive callbacks, one per tag, shared by all modules. */
+typedef struct mrail_btl_am_table {
+    struct {
+        mrail_btl_recv_fn_t fn;
+        void *ctx;
+    } tag[MRAIL_BTL_TAG_MAX + 1];
+    mrail_btl_error_fn_t on_error;
+    void *error_ctx;
+} mrail_btl_am_table_t;
+
+/* Registers fn for tag; MRAIL_ERR_BAD_PARAM for a tag above MRAIL_BTL_TAG_MAX. */
+int mrail_btl_am_register(mrail_btl_am_table_t *table, mrail_btl_tag_t tag, mrail_btl_recv_fn_t fn,
+                          void *ctx);
+/* Runs the callback for tag (modules call this); a message for a tag nobody
+ * registered is reported through on_error, never dropped silently. */
+void mrail_btl_am_deliver(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, uint32_t peer,
+                          mrail_btl_tag_t tag, const struct iovec *segs, int nsegs);
+/* Reports a failure through the table's on_error. */
+void mrail_btl_report_error(mrail_btl_module_t *module, uint32_t peer, int status, const char *fmt,
+                            ...) __attribute__((format(printf, 4, 5)));
 
 struct mrail_btl_component {
     mrail_component_t base;
@@ -41,6 +101,46 @@ struct mrail_btl_module {
     char name[64];             /* "<component>:<device>", e.g. "tcp:eth0" */
     char device[64];           /* interface, HCA port, segment, provider domain */
     mrail_btl_config_t config; /* component values, bandwidth resolved per device */
+    uint32_t flags;            /* MRAIL_BTL_FLAG_* this module offers */
+    size_t put_limit;          /* largest single put/get; 0 when not offered */
+    size_t reg_size;           /* bytes of a packed memory handle; 0: none needed */
+    char note[256];            /* how it moves data once wired up, for people */
+    mrail_btl_am_table_t *am;  /* set by the owner before wire_up */
+    mrail_rte_t *rte;          /* set by the owner before wire_up */
+
+    /* Publishes what peers need to reach this module (modex_put; the owner
+     * fences afterwards). NULL when there is nothing to publish. */
+    int (*wire_up)(mrail_btl_module_t *self, mrail_reason_t *why);
+    /* Creates endpoints for the given ranks after the fence: eps[i] is NULL
+     * for a rank this module cannot reach. */
+    int (*add_peers)(mrail_btl_module_t *self, const uint32_t *ranks, size_t n,
+                     mrail_btl_endpoint_t **eps, mrail_reason_t *why);
+    /* Drops endpoints; pending operations on them fail. */
+    void (*del_peers)(mrail_btl_module_t *self, mrail_btl_endpoint_t **eps, size_t n);
+    /* Sends hdr + payload (hdr_len + payload bytes <= max_send_size) to the
+     * peer's callback for tag. MRAIL_SUCCESS: done, the buffers may be
+     * reused; MRAIL_BTL_INPROGRESS: done() runs once they may. */
+    int (*send)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag,
+                const void *hdr, size_t hdr_len, const struct iovec *payload, int npayload,
+                mrail_btl_done_fn_t done, void *cbdata);
+    /* Sends a small message now or not at all (MRAIL_ERR_AGAIN). */
+    int (*sendi)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag,
+                 const void *hdr, size_t hdr_len, const void *payload, size_t len);
+    /* Registers memory for put/get; fills reg_size bytes at handle. NULL
+     * when the module needs no registration (reg_size 0). */
+    int (*mem_register)(mrail_btl_module_t *self, void *base, size_t len, void *handle);
+    void (*mem_deregister)(mrail_btl_module_t *self, void *handle);
+    /* Copies len bytes from local to the peer's remote_addr (put) or from
+     * the peer's remote_addr to local (get). Same completion rules as send. */
+    int (*put)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, const void *local,
+               uint64_t remote_addr, const void *remote_handle, size_t len,
+               mrail_btl_done_fn_t done, void *cbdata);
+    int (*get)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, void *local,
+               uint64_t remote_addr, const void *remote_handle, size_t len,
+               mrail_btl_done_fn_t done, void *cbdata);
+    /* Delivers what arrived and finishes what it can; returns how many
+     * events it handled. */
+    int (*progress)(mrail_btl_module_t *self);
     /* Releases the module and everything it owns. */
     void (*finalize)(mrail_btl_module_t *self);
 };
@@ -48,12 +148,22 @@ struct mrail_btl_module {
 /* Framework descriptor used by mca/base. */
 extern const mrail_framework_ops_t mrail_btl_framework_ops;
 
-/* Allocates a module with name "<comp>:<device>" and the component's config;
- * finalize frees it. Returns NULL when out of memory. */
-mrail_btl_module_t *mrail_btl_module_new(mrail_btl_component_t *component, const char *device);
+/* Allocates a module of size bytes (at least sizeof(mrail_btl_module_t), so
+ * that components can extend it) named "<comp>:<device>" with the
+ * component's config; the default finalize frees it. NULL when out of memory. */
+mrail_btl_module_t *mrail_btl_module_alloc(mrail_btl_component_t *component, const char *device,
+                                           size_t size);
+static inline mrail_btl_module_t *mrail_btl_module_new(mrail_btl_component_t *component,
+                                                       const char *device)
+{
+    return mrail_btl_module_alloc(component, device, sizeof(mrail_btl_module_t));
+}
 
-/* Appends a new module for device to the malloc()ed array *list of *count
- * modules, for queries that find devices one by one. */
+/* Appends a module to the malloc()ed array *list of *count modules, for
+ * queries that find devices one by one; frees it when the append fails. */
+int mrail_btl_modules_push(mrail_btl_module_t *module, mrail_btl_module_t ***list, size_t *count,
+                           mrail_reason_t *why);
+/* Appends a plain new module for device (probe-only components). */
 int mrail_btl_modules_append(mrail_btl_component_t *component, const char *device,
                              mrail_btl_module_t ***list, size_t *count, mrail_reason_t *why);
 /* Finalizes every module of the array and frees it. */

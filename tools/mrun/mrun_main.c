@@ -1,5 +1,6 @@
 /* mrun: the order of work and the event loop (children, output, signals,
  * PMIx upcalls, timeout) with the job's failure semantics. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -48,6 +49,29 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 void mrun_rmtree(const char *path)
 {
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* btl/sm names its segments /mrail.<job>.<rank> and unlinks them once
+ * mapped; a rank that dies before that leaves one, which we sweep. */
+static void sweep_shm(const mrun_job_t *job)
+{
+    char prefix[PMIX_MAX_NSLEN + 16];
+    int len = snprintf(prefix, sizeof(prefix), "mrail.%s.", job->nspace);
+    for (char *p = prefix; *p; p++) {
+        *p = *p == '/' ? '_' : *p;
+    }
+    DIR *d = opendir("/dev/shm");
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, prefix, (size_t)len) == 0) {
+            char path[512];
+            snprintf(path, sizeof(path), "/dev/shm/%s", de->d_name);
+            unlink(path);
+        }
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
 }
 
 static void signal_ranks(mrun_job_t *job, int sig)
@@ -407,6 +431,7 @@ int main(int argc, char **argv)
         if (job.tmpdir[0]) {
             mrun_rmtree(job.tmpdir);
         }
+        sweep_shm(&job);
         _exit(status);
     }
     if (opts.timeout > 0) {
@@ -416,10 +441,12 @@ int main(int argc, char **argv)
     if (L.failed) {
         signal_ranks(&job, SIGKILL); /* strays the ranks left behind */
         mrun_rmtree(job.tmpdir);
+        sweep_shm(&job);
         _exit(L.exit_status); /* (3) */
     }
     mrun_server_stop();
     mrun_rmtree(job.tmpdir);
+    sweep_shm(&job);
     job_free(&job);
     mrun_options_free(&opts);
     return 0;

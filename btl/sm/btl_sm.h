@@ -1,0 +1,169 @@
+/* btl/sm internals.
+ *
+ * Each rank owns one shared segment holding one single-producer /
+ * single-consumer ring per local peer (ring i carries messages from the
+ * peer with local index i). Peers map it after the modex; it is unlinked as
+ * soon as every local rank has mapped it, so a rank that dies later leaves
+ * no file in /dev/shm. Large transfers are single-copy through Cross Memory
+ * Attach (process_vm_readv/writev), or pipelined through the rings when the
+ * kernel refuses CMA. */
+#ifndef MRAIL_BTL_SM_H
+#define MRAIL_BTL_SM_H
+
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "mrail/btl.h"
+
+#define BTL_SM_CACHE_LINE 64
+#define BTL_SM_MAGIC 0x6d7261696c736d31ull /* "mrailsm1" */
+
+typedef enum { BTL_SM_COPY_AUTO, BTL_SM_COPY_CMA, BTL_SM_COPY_NONE } btl_sm_copy_t;
+
+typedef struct btl_sm_config {
+    size_t ring_size; /* bytes of each ring, a power of two */
+    int single_copy;  /* btl_sm_copy_t */
+} btl_sm_config_t;
+
+/* Ring control: producer and consumer positions on their own cache lines. */
+typedef struct btl_sm_ring {
+    _Alignas(BTL_SM_CACHE_LINE) _Atomic uint64_t head; /* written by the producer */
+    _Alignas(BTL_SM_CACHE_LINE) _Atomic uint64_t tail; /* written by the consumer */
+    _Alignas(BTL_SM_CACHE_LINE) char data[];
+} btl_sm_ring_t;
+
+typedef struct btl_sm_seg_header {
+    uint64_t magic;
+    uint32_t owner; /* rank */
+    uint32_t nrings;
+    uint64_t ring_size;
+} btl_sm_seg_header_t;
+
+/* What a rank publishes in the modex. */
+typedef struct btl_sm_modex {
+    uint64_t magic;
+    int32_t pid;
+    uint32_t node_id;
+    uint64_t seg_size;
+    uint64_t seg_addr; /* where the owner mapped it: CMA probe target */
+    char seg_name[128];
+} btl_sm_modex_t;
+
+/* Record kinds in a ring. */
+enum {
+    BTL_SM_REC_WRAP = 1,
+    BTL_SM_REC_AM,
+    BTL_SM_REC_GETREQ,
+    BTL_SM_REC_GETDATA,
+    BTL_SM_REC_PUTDATA,
+    BTL_SM_REC_PUTACK
+};
+
+/* One record: this header, then hdr_len bytes of header, then the payload. */
+typedef struct btl_sm_rec {
+    uint32_t len; /* bytes after this struct */
+    uint8_t kind;
+    uint8_t tag;
+    uint16_t hdr_len;
+} btl_sm_rec_t;
+
+/* Fallback protocol headers (carried as the record header). */
+typedef struct btl_sm_rdma_hdr {
+    uint64_t req;    /* requester's operation id */
+    uint64_t addr;   /* address in the owner's memory */
+    uint64_t len;    /* whole transfer (GETREQ) or this chunk */
+    uint64_t offset; /* of this chunk within the transfer */
+} btl_sm_rdma_hdr_t;
+
+typedef struct btl_sm_out btl_sm_out_t;
+typedef struct btl_sm_module btl_sm_module_t;
+
+struct mrail_btl_endpoint {
+    btl_sm_module_t *module;
+    uint32_t rank;
+    uint32_t local_index;
+    pid_t pid;
+    btl_sm_ring_t *to_peer;   /* our ring in the peer's segment */
+    btl_sm_ring_t *from_peer; /* the peer's ring in our segment */
+    void *peer_seg;           /* the peer's segment, mapped */
+    size_t peer_seg_size;
+    btl_sm_out_t *out_head, *out_tail; /* waiting for room, in order */
+    bool failed;
+    bool polling; /* a record of from_peer is being delivered right now */
+};
+
+struct btl_sm_module {
+    mrail_btl_module_t base;
+    btl_sm_config_t cfg;
+    char seg_name[128];
+    void *seg;
+    size_t seg_size;
+    uint32_t my_rank, my_local;
+    mrail_btl_endpoint_t *eps; /* by local index */
+    uint32_t nlocal;
+    bool use_cma;
+    uint64_t next_req;
+    struct btl_sm_op *ops; /* fallback gets/puts in flight */
+};
+
+/* Ring (btl_sm_ring.c). Records are 8-byte aligned; a record never wraps. */
+/* Reserves room for a record of len bytes; NULL when the ring is full. */
+btl_sm_rec_t *btl_sm_ring_reserve(btl_sm_ring_t *ring, size_t ring_size, size_t len);
+/* Makes the record reserved last visible to the consumer. */
+void btl_sm_ring_commit(btl_sm_ring_t *ring, size_t ring_size, btl_sm_rec_t *rec);
+/* The next record, or NULL when empty; release it with btl_sm_ring_pop. */
+btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size);
+void btl_sm_ring_pop(btl_sm_ring_t *ring, size_t ring_size, btl_sm_rec_t *rec);
+/* Largest len a record may have in a ring of ring_size bytes. */
+size_t btl_sm_ring_max_record(size_t ring_size);
+size_t btl_sm_ring_bytes(size_t ring_size); /* control + data, cache-line multiple */
+
+/* Segment (btl_sm_segment.c). */
+int btl_sm_segment_create(btl_sm_module_t *m, const char *job, uint32_t nlocal,
+                          mrail_reason_t *why);
+void *btl_sm_segment_attach(const char *name, size_t size, mrail_reason_t *why);
+btl_sm_ring_t *btl_sm_segment_ring(void *seg, size_t ring_size, uint32_t index);
+void btl_sm_segment_unlink(btl_sm_module_t *m);
+
+/* Outbound queue and sends (btl_sm_module.c). */
+void btl_sm_module_init(btl_sm_module_t *m, const btl_sm_config_t *cfg);
+
+/* Single copy and its fallback (btl_sm_rdma.c). */
+int btl_sm_put(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, const void *local,
+               uint64_t remote_addr, const void *remote_handle, size_t len,
+               mrail_btl_done_fn_t done, void *cbdata);
+int btl_sm_get(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, void *local,
+               uint64_t remote_addr, const void *remote_handle, size_t len,
+               mrail_btl_done_fn_t done, void *cbdata);
+/* Decides CMA or copy-in/copy-out once peers are mapped; fills base.note. */
+int btl_sm_rdma_select(btl_sm_module_t *m, const btl_sm_modex_t *peers, mrail_reason_t *why);
+/* Handles a fallback-protocol record that arrived from ep. */
+void btl_sm_rdma_incoming(btl_sm_module_t *m, mrail_btl_endpoint_t *ep, const btl_sm_rec_t *rec);
+void btl_sm_rdma_fail_peer(btl_sm_module_t *m, mrail_btl_endpoint_t *ep);
+
+/* Queues an outbound item (btl_sm_module.c); items emit records in order. */
+typedef enum { BTL_SM_OUT_AM, BTL_SM_OUT_COPY, BTL_SM_OUT_STREAM } btl_sm_out_kind_t;
+struct btl_sm_out {
+    btl_sm_out_t *next;
+    btl_sm_out_kind_t kind;
+    uint8_t rec_kind, tag;
+    mrail_btl_done_fn_t done; /* AM: the sender's callback */
+    void *cbdata;
+    /* AM: header + payload by reference. COPY: one record, bytes owned here. */
+    const void *hdr;
+    size_t hdr_len;
+    int npayload;
+    struct iovec *payload;
+    /* STREAM: chunks of [src, src + len) as GETDATA/PUTDATA records. */
+    btl_sm_rdma_hdr_t rdma;
+    const char *src;
+    size_t sent;
+    struct btl_sm_op *op; /* PUTDATA: the local operation to finish */
+    char inline_bytes[];
+};
+btl_sm_out_t *btl_sm_out_new(size_t extra);
+void btl_sm_out_enqueue(mrail_btl_endpoint_t *ep, btl_sm_out_t *o);
+/* Emits what fits now; returns how many items finished. */
+int btl_sm_out_flush(btl_sm_module_t *m, mrail_btl_endpoint_t *ep);
+
+#endif

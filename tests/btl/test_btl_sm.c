@@ -1,0 +1,120 @@
+/* btl/sm and btl/self moving byte-checked messages between real ranks,
+ * launched through mrun. The rank program is btl_exchange.c. */
+#include "run_util.h"
+
+#define MRUN MRAIL_TEST_BIN_DIR "/mrun"
+#define EXCHANGE MRAIL_TEST_BIN_DIR "/btl_exchange"
+#define ALL_SIZES "0,1,4095,4096,4097,65536,1048576,67108864"
+#define SMALL_SIZES "0,1,4095,4096,4097,65536,1048576"
+
+/* Runs the exchange; every rank must report errors=0 and every phase. */
+static void exchange(const char *np, const char *btl, const char *mech, const char *sizes,
+                     const char *paths, const char *bp, int nsizes, int npaths, const char *note)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[32] = {MRUN,
+                      "-n",
+                      (char *)np,
+                      "--oversubscribe",
+                      "--mca",
+                      "btl",
+                      (char *)btl,
+                      "--mca",
+                      "btl_sm_single_copy_mechanism",
+                      (char *)mech,
+                      EXCHANGE,
+                      "--sizes",
+                      (char *)sizes,
+                      "--paths",
+                      (char *)paths,
+                      "--tag",
+                      r.tag};
+    int argc = 17;
+    if (bp != NULL) {
+        argv[argc++] = "--backpressure";
+        argv[argc++] = (char *)bp;
+    }
+    run_cmd(&r, argv, NULL, NULL);
+    int n = atoi(np);
+    cr_assert_eq(r.status, 0, "exchange failed: %s", r.err);
+    cr_expect_eq(count_lines(r.out, " errors=0\n"), n);
+    cr_expect_eq(count_lines(r.out, " ok\n"), n * nsizes * npaths + (bp ? n : 0));
+    cr_expect_eq(count_lines(r.err, "error"), 0);
+    if (note != NULL) {
+        cr_expect_eq(count_lines(r.out, note), n, "not every rank reports \"%s\"", note);
+    }
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+#define CMA_NOTE "note=single copy through CMA"
+#define RING_NOTE "note=copy-in/copy-out through the rings"
+
+Test(btl_sm, two_ranks_every_size_every_path_cma, .timeout = 240)
+{
+    exchange("2", "self,sm", "cma", ALL_SIZES, "send,get,put", "3000", 8, 3, CMA_NOTE);
+}
+
+Test(btl_sm, two_ranks_every_size_every_path_copy_fallback, .timeout = 240)
+{
+    exchange("2", "self,sm", "none", ALL_SIZES, "send,get,put", "3000", 8, 3, RING_NOTE);
+}
+
+Test(btl_sm, auto_picks_cma_where_the_kernel_allows_it, .timeout = 240)
+{
+    exchange("2", "self,sm", "auto", "1048576", "get,put", NULL, 1, 2, CMA_NOTE);
+}
+
+Test(btl_sm, eight_ranks_up_to_1m_both_mechanisms, .timeout = 240)
+{
+    exchange("8", "self,sm", "cma", SMALL_SIZES, "send,get,put", NULL, 7, 3, CMA_NOTE);
+    exchange("8", "self,sm", "none", SMALL_SIZES, "send,get,put", NULL, 7, 3, RING_NOTE);
+}
+
+Test(btl_sm, eight_ranks_64m_single_copy, .timeout = 240)
+{
+    exchange("8", "self,sm", "cma", "67108864", "get", NULL, 1, 1, CMA_NOTE);
+}
+
+Test(btl_sm, sm_alone_also_reaches_self, .timeout = 240)
+{
+    exchange("3", "sm", "auto", SMALL_SIZES, "send,get,put", "500", 7, 3, NULL);
+}
+
+Test(btl_sm, self_alone_in_a_singleton_job, .timeout = 60)
+{
+    exchange("1", "self", "auto", ALL_SIZES, "send,get,put", NULL, 8, 3, NULL);
+}
+
+Test(btl_sm, a_rank_killed_mid_transfer_leaves_no_segment, .timeout = 120)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN,     "-n",      "4",       "--oversubscribe", "--mca", "btl",   "self,sm",
+                    EXCHANGE, "--sizes", "1048576", "--paths",         "send",  "--die", "2",
+                    "--tag",  r.tag,     NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_expect_eq(r.status, 128 + 9, "%s", r.err);
+    cr_expect(strstr(r.err, "rank 2 (pid") && strstr(r.err, "killed by signal 9"), "%s", r.err);
+    char *job = strstr(r.out, "job=");
+    cr_assert_not_null(job, "the ranks did not say their job");
+    char name[256];
+    cr_assert_eq(sscanf(job, "job=%200s", name), 1);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "ls /dev/shm | grep -q '^mrail\\.%s\\.'", name);
+    cr_expect_neq(system(cmd), 0, "segments of job %s are left in /dev/shm", name);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+Test(btl_sm, bad_ring_size_is_refused, .timeout = 60)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN, "-n", "1", "--mca", "btl_sm_ring_size", "100000", EXCHANGE, NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "btl_sm_ring_size must be a power of two") != NULL, "%s", r.err);
+    run_fini(&r);
+}
