@@ -5,21 +5,15 @@
 #include <netinet/in.h>
 
 #include "mrail/btl.h"
+#include "mrail/rails_devices.h"
 
 typedef struct btl_tcp_config {
     mrail_mca_list_t if_include; /* names, globs or CIDRs; empty = all not excluded */
     mrail_mca_list_t if_exclude;
 } btl_tcp_config_t;
 
-/* One IPv4 interface that is up. */
-typedef struct btl_tcp_if {
-    char name[64];
-    struct in_addr addr;
-} btl_tcp_if_t;
-
-/* Lists the IPv4 interfaces that are up, through getifaddrs (namespace
- * correct, unlike /sys/class/net after setns). The caller frees *ifs. */
-int btl_tcp_if_list(btl_tcp_if_t **ifs, size_t *count, mrail_reason_t *why);
+/* One IPv4 interface that is up, as rails/ discovers it. */
+typedef mrail_netdev_t btl_tcp_if_t;
 
 /* Does spec (name, glob like "docker*", or CIDR like "10.1.0.0/16") match
  * the interface? An invalid CIDR is MRAIL_ERR_BAD_PARAM with why. */

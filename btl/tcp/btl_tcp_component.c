@@ -35,7 +35,7 @@ static int btl_tcp_query(mrail_btl_component_t *self, mrail_btl_module_t ***modu
 {
     btl_tcp_if_t *ifs = NULL;
     size_t n = 0;
-    int rc = btl_tcp_if_list(&ifs, &n, why);
+    int rc = mrail_netdevs_list(&ifs, &n, why);
     if (rc == MRAIL_SUCCESS) {
         rc = btl_tcp_if_filter(&btl_tcp_config, ifs, &n, why);
     }

@@ -1,43 +1,11 @@
 /* Which IP interfaces btl/tcp drives. */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <fnmatch.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "btl_tcp.h"
-
-int btl_tcp_if_list(btl_tcp_if_t **ifs, size_t *count, mrail_reason_t *why)
-{
-    struct ifaddrs *all;
-    if (getifaddrs(&all) != 0) {
-        return mrail_reason_set(why, MRAIL_ERR_IO, "getifaddrs failed: %s", strerror(errno));
-    }
-    size_t n = 0;
-    for (struct ifaddrs *a = all; a; a = a->ifa_next) {
-        n += a->ifa_addr && a->ifa_addr->sa_family == AF_INET && (a->ifa_flags & IFF_UP);
-    }
-    btl_tcp_if_t *list = calloc(n ? n : 1, sizeof(*list));
-    if (list == NULL) {
-        freeifaddrs(all);
-        return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
-    }
-    size_t k = 0;
-    for (struct ifaddrs *a = all; a; a = a->ifa_next) {
-        if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET && (a->ifa_flags & IFF_UP)) {
-            snprintf(list[k].name, sizeof(list[k].name), "%s", a->ifa_name);
-            list[k].addr = ((struct sockaddr_in *)(void *)a->ifa_addr)->sin_addr;
-            k++;
-        }
-    }
-    freeifaddrs(all);
-    *ifs = list;
-    *count = k;
-    return MRAIL_SUCCESS;
-}
 
 int btl_tcp_if_match(const char *spec, const btl_tcp_if_t *itf, int *match, mrail_reason_t *why)
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mrail/btl.h"
+#include "mrail/rails.h"
 
 enum { TAG_FRAG = 1, TAG_RTS_GET, TAG_RTS_PUT, TAG_CTS, TAG_FIN, TAG_BP };
 
@@ -41,8 +41,7 @@ typedef struct exchange {
     mrail_rte_t *rte;
     uint32_t rank, size;
     peer_state_t *peers;
-    mrail_btl_module_t **modules;
-    size_t nmodules;
+    mrail_rails_t rails;
     mrail_btl_am_table_t am;
     int errors;
     uint64_t bp_next; /* back-pressure: next sequence expected */
@@ -108,11 +107,7 @@ static void fail(exchange_t *x, const char *fmt, ...)
 
 static void progress_all(exchange_t *x)
 {
-    int events = 0;
-    for (size_t i = 0; i < x->nmodules; i++) {
-        events += x->modules[i]->progress(x->modules[i]);
-    }
-    if (events == 0) {
+    if (mrail_rails_progress(&x->rails) == 0) {
         sched_yield(); /* oversubscribed runs: let the peer we wait for run */
     }
 }
@@ -409,56 +404,19 @@ static void backpressure(exchange_t *x, unsigned count)
     }
 }
 
+/* Each peer goes through its first rail: the table keeps only the modules
+ * of highest exclusivity (self for ourselves, sm on the node). */
 static int wire_up(exchange_t *x, mrail_frameworks_t *fws)
 {
-    mrail_framework_t *btl = mrail_frameworks_find(fws, "btl");
     mrail_reason_t why;
-    for (size_t i = 0; i < btl->entry_count; i++) {
-        mrail_component_entry_t *e = &btl->entries[i];
-        for (size_t k = 0; e->state == MRAIL_COMPONENT_SELECTED && k < e->module_count; k++) {
-            mrail_btl_module_t *m = e->modules[k];
-            if (m->add_peers == NULL) {
-                continue; /* probe-only component (tcp until its issue) */
-            }
-            m->am = &x->am;
-            m->rte = x->rte;
-            if (m->wire_up && m->wire_up(m, &why) != MRAIL_SUCCESS) {
-                fprintf(stderr, "rank=%u %s: %s\n", x->rank, m->name, why.text);
-                return 1;
-            }
-            x->modules[x->nmodules++] = m;
-        }
-    }
-    if (mrail_rte_modex_fence(x->rte, &why) != MRAIL_SUCCESS) {
-        fprintf(stderr, "rank=%u fence: %s\n", x->rank, why.text);
+    if (mrail_rails_connect(fws, x->rte, &x->am, &x->rails, &why) != MRAIL_SUCCESS) {
+        fprintf(stderr, "rank=%u: %s\n", x->rank, why.text);
         return 1;
     }
-    uint32_t *ranks = malloc(x->size * sizeof(uint32_t));
-    mrail_btl_endpoint_t **eps = malloc(x->size * sizeof(*eps));
     for (uint32_t r = 0; r < x->size; r++) {
-        ranks[r] = r;
-    }
-    for (size_t i = 0; i < x->nmodules; i++) {
-        mrail_btl_module_t *m = x->modules[i];
-        if (m->add_peers(m, ranks, x->size, eps, &why) != MRAIL_SUCCESS) {
-            fprintf(stderr, "rank=%u %s: %s\n", x->rank, m->name, why.text);
-            return 1;
-        }
-        for (uint32_t r = 0; r < x->size; r++) {
-            peer_state_t *p = &x->peers[r];
-            if (eps[r] && (!p->module || m->config.exclusivity > p->module->config.exclusivity)) {
-                p->module = m;
-                p->ep = eps[r];
-            }
-        }
-    }
-    free(ranks);
-    free(eps);
-    for (uint32_t r = 0; r < x->size; r++) {
-        if (x->peers[r].module == NULL) {
-            fprintf(stderr, "rank=%u: no btl reaches rank %u\n", x->rank, r);
-            return 1;
-        }
+        const mrail_peer_rails_t *pr = mrail_rail_table_peer(&x->rails.table, r);
+        x->peers[r].module = pr->rails[0].module;
+        x->peers[r].ep = pr->rails[0].ep;
         printf("rank=%u route peer=%u via=%s\n", x->rank, r, x->peers[r].module->name);
     }
     return 0;
@@ -505,7 +463,6 @@ int main(int argc, char **argv)
     x.rank = mrail_rte_facts(x.rte)->rank;
     x.size = mrail_rte_facts(x.rte)->size;
     x.peers = calloc(x.size, sizeof(*x.peers));
-    x.modules = calloc(64, sizeof(*x.modules));
     for (int t = TAG_FRAG; t <= TAG_BP; t++) {
         mrail_btl_am_register(&x.am, (mrail_btl_tag_t)t, on_message, &x);
     }
@@ -529,8 +486,9 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("rank=%u job=%s\n", x.rank, mrail_rte_facts(x.rte)->job);
-    for (size_t i = 0; i < x.nmodules; i++) {
-        printf("rank=%u module=%s note=%s\n", x.rank, x.modules[i]->name, x.modules[i]->note);
+    for (size_t i = 0; i < x.rails.nmodules; i++) {
+        printf("rank=%u module=%s note=%s\n", x.rank, x.rails.modules[i]->name,
+               x.rails.modules[i]->note);
     }
     fflush(stdout);
 
@@ -547,6 +505,7 @@ int main(int argc, char **argv)
     printf("rank=%u verified=%llu messages %llu bytes errors=%d\n", x.rank,
            (unsigned long long)x.verified_msgs, (unsigned long long)x.verified_bytes, x.errors);
     fflush(stdout);
+    mrail_rails_disconnect(&x.rails);
     mrail_frameworks_close(fws); /* finalizes the modules */
     mrail_mca_close(mca);
     for (size_t i = 0; i < nsizes; i++) {
@@ -556,7 +515,6 @@ int main(int argc, char **argv)
         free(paths[i]);
     }
     free(x.peers);
-    free(x.modules);
     mrail_rte_finalize(x.rte);
     return x.errors ? 1 : 0;
 }

@@ -115,7 +115,7 @@ Test(btl_tcp_if, real_interfaces_include_loopback)
     btl_tcp_if_t *ifs;
     size_t n;
     mrail_reason_t why;
-    cr_assert_eq(btl_tcp_if_list(&ifs, &n, &why), MRAIL_SUCCESS, "%s", why.text);
+    cr_assert_eq(mrail_netdevs_list(&ifs, &n, &why), MRAIL_SUCCESS, "%s", why.text);
     int found_lo = 0;
     for (size_t i = 0; i < n; i++) {
         found_lo |= ifs[i].addr.s_addr == htonl(INADDR_LOOPBACK);

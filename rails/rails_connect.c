@@ -1,0 +1,91 @@
+/* Job wire-up: every selected btl module, one fence, one rail table. */
+#include <stdlib.h>
+
+#include "mrail/rails.h"
+
+static int collect_modules(mrail_frameworks_t *fws, mrail_rails_t *rails, mrail_reason_t *why)
+{
+    mrail_framework_t *btl = mrail_frameworks_find(fws, "btl");
+    for (size_t i = 0; btl != NULL && i < btl->entry_count; i++) {
+        mrail_component_entry_t *e = &btl->entries[i];
+        for (size_t k = 0; e->state == MRAIL_COMPONENT_SELECTED && k < e->module_count; k++) {
+            mrail_btl_module_t *m = e->modules[k];
+            if (m->add_peers == NULL) {
+                continue; /* probe only: no data path yet */
+            }
+            mrail_btl_module_t **grown =
+                realloc(rails->modules, (rails->nmodules + 1) * sizeof(*grown));
+            if (grown == NULL) {
+                return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+            }
+            rails->modules = grown;
+            rails->modules[rails->nmodules++] = m;
+        }
+    }
+    return MRAIL_SUCCESS;
+}
+
+int mrail_rails_connect(mrail_frameworks_t *fws, mrail_rte_t *rte, mrail_btl_am_table_t *am,
+                        mrail_rails_t *rails, mrail_reason_t *why)
+{
+    const mrail_rte_facts_t *f = mrail_rte_facts(rte);
+    *rails = (mrail_rails_t){0};
+    int rc = collect_modules(fws, rails, why);
+    for (size_t i = 0; rc == MRAIL_SUCCESS && i < rails->nmodules; i++) {
+        mrail_btl_module_t *m = rails->modules[i];
+        m->am = am;
+        m->rte = rte;
+        rc = m->wire_up ? m->wire_up(m, why) : MRAIL_SUCCESS;
+    }
+    /* Every rank fences, even after a local failure, so that no peer waits. */
+    int frc = mrail_rte_modex_fence(rte, rc == MRAIL_SUCCESS ? why : NULL);
+    rc = rc != MRAIL_SUCCESS ? rc : frc;
+    uint32_t *ranks = malloc(f->size * sizeof(*ranks));
+    mrail_btl_endpoint_t **eps = malloc(f->size * sizeof(*eps));
+    if (rc == MRAIL_SUCCESS && (ranks == NULL || eps == NULL ||
+                                mrail_rail_table_init(&rails->table, f->size) != MRAIL_SUCCESS)) {
+        rc = mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+    }
+    for (uint32_t r = 0; rc == MRAIL_SUCCESS && r < f->size; r++) {
+        ranks[r] = r;
+    }
+    for (size_t i = 0; rc == MRAIL_SUCCESS && i < rails->nmodules; i++) {
+        mrail_btl_module_t *m = rails->modules[i];
+        rc = m->add_peers(m, ranks, f->size, eps, why);
+        for (uint32_t r = 0; rc == MRAIL_SUCCESS && r < f->size; r++) {
+            if (eps[r] != NULL) {
+                rc = mrail_rail_table_add(&rails->table, r, m, eps[r]);
+            }
+        }
+    }
+    for (uint32_t r = 0; rc == MRAIL_SUCCESS && r < f->size; r++) {
+        if (mrail_rail_table_peer(&rails->table, r)->count == 0) {
+            rc = mrail_reason_set(why, MRAIL_ERR_NOT_FOUND,
+                                  "no selected btl reaches rank %u from rank %u (btl=%s)", r,
+                                  f->rank, mrail_frameworks_find(fws, "btl")->selection);
+        }
+    }
+    free(ranks);
+    free(eps);
+    if (rc != MRAIL_SUCCESS) {
+        mrail_rails_disconnect(rails);
+    }
+    return rc;
+}
+
+void mrail_rails_disconnect(mrail_rails_t *rails)
+{
+    mrail_rail_table_fini(&rails->table);
+    free(rails->modules);
+    rails->modules = NULL;
+    rails->nmodules = 0;
+}
+
+int mrail_rails_progress(mrail_rails_t *rails)
+{
+    int events = 0;
+    for (size_t i = 0; i < rails->nmodules; i++) {
+        events += rails->modules[i]->progress(rails->modules[i]);
+    }
+    return events;
+}
