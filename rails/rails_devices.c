@@ -19,7 +19,8 @@ static int link_speed(int sock, const char *name)
     struct ethtool_cmd cmd = {.cmd = ETHTOOL_GSET};
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    size_t len = strnlen(name, sizeof(ifr.ifr_name) - 1); /* names are < IFNAMSIZ */
+    memcpy(ifr.ifr_name, name, len);
     ifr.ifr_data = (void *)&cmd;
     if (sock < 0 || ioctl(sock, SIOCETHTOOL, &ifr) != 0) {
         return -1;

@@ -18,12 +18,14 @@ static int btl_base_register_common(mrail_framework_t *fw, mrail_component_t *c,
     (void)fw;
     mrail_btl_component_t *btl = btl_of(c);
     const mrail_btl_config_t *d = &btl->defaults;
-    char excl[32], eager[32], maxsend[32], bw[32], lat[32];
+    char excl[32], eager[32], maxsend[32], bw[32], lat[32], minrdma[32], rdmafrag[32];
     snprintf(excl, sizeof(excl), "%u", d->exclusivity);
     snprintf(eager, sizeof(eager), "%zu", d->eager_limit);
     snprintf(maxsend, sizeof(maxsend), "%zu", d->max_send_size);
     snprintf(bw, sizeof(bw), "%u", d->bandwidth);
     snprintf(lat, sizeof(lat), "%u", d->latency);
+    snprintf(minrdma, sizeof(minrdma), "%zu", d->min_rdma_pipeline_size);
+    snprintf(rdmafrag, sizeof(rdmafrag), "%zu", d->rdma_pipeline_frag_size);
     const mrail_mca_param_def_t defs[] = {
         {"exclusivity", MRAIL_MCA_UNSIGNED, excl, 7,
          "Peers reachable through a btl of higher exclusivity do not use this one", NULL,
@@ -40,6 +42,14 @@ static int btl_base_register_common(mrail_framework_t *fw, mrail_component_t *c,
          offsetof(mrail_btl_config_t, bandwidth)},
         {"latency", MRAIL_MCA_UNSIGNED, lat, 5, "Latency of each module in microseconds", NULL,
          offsetof(mrail_btl_config_t, latency)},
+        {"min_rdma_pipeline_size", MRAIL_MCA_SIZE, minrdma, 5,
+         "Messages of at least this size move with put/get (where the module offers them) "
+         "instead of send fragments; 0 never uses put/get",
+         NULL, offsetof(mrail_btl_config_t, min_rdma_pipeline_size)},
+        {"rdma_pipeline_frag_size", MRAIL_MCA_SIZE, rdmafrag, 5,
+         "Largest single put/get the PML issues; larger transfers are pipelined in pieces of "
+         "this size so that rails finish together and a failed rail loses little",
+         NULL, offsetof(mrail_btl_config_t, rdma_pipeline_frag_size)},
     };
     return mrail_mca_register(mca, "btl", c->name, defs, sizeof(defs) / sizeof(defs[0]),
                               &btl->config);
@@ -50,6 +60,12 @@ static int btl_base_check_common(mrail_framework_t *fw, mrail_component_t *c,
 {
     (void)fw;
     const mrail_btl_config_t *cfg = &btl_of(c)->config;
+    if (cfg->rdma_pipeline_frag_size == 0) {
+        char n1[64], d1[512];
+        snprintf(n1, sizeof(n1), "btl_%s_rdma_pipeline_frag_size", c->name);
+        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM, "%s must be above 0: %s", n1,
+                                mrail_mca_describe(mca, n1, d1, sizeof(d1)));
+    }
     if (cfg->eager_limit > cfg->max_send_size) {
         char n1[64], n2[64], d1[512], d2[512];
         snprintf(n1, sizeof(n1), "btl_%s_eager_limit", c->name);

@@ -129,6 +129,8 @@ mrail_btl_component_t mrail_btl_ofi_component = {
                  .eager_limit = 8 * 1024,
                  .max_send_size = 64 * 1024,
                  .bandwidth = 0,
-                 .latency = 5},
+                 .latency = 5,
+                 .min_rdma_pipeline_size = 64 * 1024,
+                 .rdma_pipeline_frag_size = 1 << 20},
     .query = btl_ofi_query,
 };

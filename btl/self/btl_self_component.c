@@ -29,6 +29,8 @@ mrail_btl_component_t mrail_btl_self_component = {
                  .eager_limit = 128 * 1024,
                  .max_send_size = 128 * 1024,
                  .bandwidth = 100000,
-                 .latency = 0},
+                 .latency = 0,
+                 .min_rdma_pipeline_size = 0,
+                 .rdma_pipeline_frag_size = 1ull << 30},
     .query = btl_self_query,
 };

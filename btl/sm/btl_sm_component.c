@@ -96,6 +96,8 @@ mrail_btl_component_t mrail_btl_sm_component = {
                  .eager_limit = 4 * 1024,
                  .max_send_size = 32 * 1024,
                  .bandwidth = 20000,
-                 .latency = 1},
+                 .latency = 1,
+                 .min_rdma_pipeline_size = 64 * 1024,
+                 .rdma_pipeline_frag_size = 4 << 20},
     .query = btl_sm_query,
 };

@@ -73,6 +73,8 @@ mrail_btl_component_t mrail_btl_tcp_component = {
                  .eager_limit = 64 * 1024,
                  .max_send_size = 128 * 1024,
                  .bandwidth = 0,
-                 .latency = 100},
+                 .latency = 100,
+                 .min_rdma_pipeline_size = 0,
+                 .rdma_pipeline_frag_size = 1 << 20},
     .query = btl_tcp_query,
 };

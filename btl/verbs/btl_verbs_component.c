@@ -104,6 +104,8 @@ mrail_btl_component_t mrail_btl_verbs_component = {
                  .eager_limit = 12 * 1024,
                  .max_send_size = 64 * 1024,
                  .bandwidth = 0,
-                 .latency = 2},
+                 .latency = 2,
+                 .min_rdma_pipeline_size = 64 * 1024,
+                 .rdma_pipeline_frag_size = 1 << 20},
     .query = btl_verbs_query,
 };

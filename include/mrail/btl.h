@@ -36,11 +36,13 @@ typedef uint8_t mrail_btl_tag_t;
 
 /* Parameters every btl has, registered by btl/base as btl_<comp>_<field>. */
 typedef struct mrail_btl_config {
-    unsigned exclusivity; /* a higher value hides lower ones for the same peer */
-    size_t eager_limit;   /* largest message (header included) sent without a handshake */
-    size_t max_send_size; /* largest header + payload one send may carry */
-    unsigned bandwidth;   /* MB/s; 0 = from the device */
-    unsigned latency;     /* microseconds */
+    unsigned exclusivity;           /* a higher value hides lower ones for the same peer */
+    size_t eager_limit;             /* largest message (header included) sent without a handshake */
+    size_t max_send_size;           /* largest header + payload one send may carry */
+    unsigned bandwidth;             /* MB/s; 0 = from the device */
+    unsigned latency;               /* microseconds */
+    size_t min_rdma_pipeline_size;  /* from this message size on, move data with put/get */
+    size_t rdma_pipeline_frag_size; /* largest put/get the PML issues in one piece */
 } mrail_btl_config_t;
 
 enum {

@@ -5,7 +5,7 @@
  * pulls) and put (sender pushes). Every byte is checked.
  *
  *   btl_exchange [--sizes a,b,...] [--paths send,get,put] [--backpressure N]
- *                [--die RANK] [--tag T]
+ *                [--die RANK] [--tag T] [--undumpable]
  * Prints "rank=R ..." lines; exits non-zero on any mismatch or error. */
 #include <sched.h>
 #include <signal.h>
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "mrail/rails.h"
@@ -449,6 +450,10 @@ int main(int argc, char **argv)
             bp = (unsigned)atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--tag") && i + 1 < argc) {
             i++;
+        } else if (!strcmp(argv[i], "--undumpable")) {
+            /* Without CAP_SYS_PTRACE, peers may no longer read our memory
+             * with CMA: the kernel refuses, as under Yama ptrace_scope. */
+            prctl(PR_SET_DUMPABLE, 0);
         } else {
             fprintf(stderr, "btl_exchange: unknown argument %s\n", argv[i]);
             return 2;

@@ -118,3 +118,41 @@ Test(btl_sm, bad_ring_size_is_refused, .timeout = 60)
     cr_expect(strstr(r.err, "btl_sm_ring_size must be a power of two") != NULL, "%s", r.err);
     run_fini(&r);
 }
+
+/* A real refusal: ranks without CAP_SYS_PTRACE that made themselves
+ * non-dumpable cannot read each other with process_vm_readv, as under Yama. */
+#define NO_PTRACE "/usr/bin/setpriv", "--bounding-set=-sys_ptrace", "--inh-caps=-sys_ptrace"
+
+Test(btl_sm, auto_falls_back_when_the_kernel_refuses_cma, .timeout = 120)
+{
+    cr_assert_eq(access("/usr/bin/setpriv", X_OK), 0, "setpriv (util-linux) is needed");
+    run_t r;
+    run_init(&r);
+    char *argv[] = {NO_PTRACE, MRUN, "-n", "2", "--mca", "btl", "self,sm", EXCHANGE,
+                    "--undumpable", "--sizes", SMALL_SIZES, "--paths", "send,get,put", "--tag",
+                    r.tag, NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, "note=copy-in/copy-out through the rings: the kernel refused "
+                                    "CMA (process_vm_readv on rank"),
+                 2);
+    cr_expect_eq(count_lines(r.out, " errors=0\n"), 2);
+    cr_expect_eq(count_lines(r.out, " ok\n"), 2 * 7 * 3);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+Test(btl_sm, cma_demanded_but_refused_is_a_clear_error, .timeout = 120)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {NO_PTRACE, MRUN, "-n", "2", "--mca", "btl", "self,sm", "--mca",
+                    "btl_sm_single_copy_mechanism", "cma", EXCHANGE, "--undumpable", NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "btl_sm_single_copy_mechanism=cma, but process_vm_readv on rank") &&
+                  strstr(r.err, "Operation not permitted") && strstr(r.err, "or use auto"),
+              "%s", r.err);
+    run_expect_clean(&r);
+    run_fini(&r);
+}

@@ -47,6 +47,8 @@ mrail_btl_component_t mrail_btl_fake_component = {
                  .eager_limit = 1024,
                  .max_send_size = 4096,
                  .bandwidth = 100,
-                 .latency = 10},
+                 .latency = 10,
+                 .min_rdma_pipeline_size = 0,
+                 .rdma_pipeline_frag_size = 1 << 20},
     .query = fake_query,
 };

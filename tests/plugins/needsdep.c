@@ -18,6 +18,6 @@ mrail_btl_component_t mrail_btl_needsdep_component = {
              .name = "needsdep",
              .version = "0.0.1",
              .description = "test"},
-    .defaults = {.eager_limit = 1024, .max_send_size = 4096},
+    .defaults = {.eager_limit = 1024, .max_send_size = 4096, .rdma_pipeline_frag_size = 1 << 20},
     .query = needsdep_query,
 };
