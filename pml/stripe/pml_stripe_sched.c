@@ -1,0 +1,191 @@
+/* The multi-rail scheduler; the rule is in pml_stripe_sched.h. */
+#include <stdlib.h>
+
+#include "pml_stripe_sched.h"
+
+#define MAX_RAILS 64
+#define EWMA_WEIGHT 0.25 /* a new sample's share of the measured figure */
+
+sched_opts_t sched_default_opts(void)
+{
+    return (sched_opts_t){
+        .use_measured = true, .min_samples = 8, .min_stripe_size = 64 * 1024, .align = 4096};
+}
+
+double sched_rail_bw(const sched_rail_t *rail, const sched_opts_t *opts)
+{
+    if (opts->use_measured && rail->samples >= opts->min_samples && rail->measured_bw > 0) {
+        return rail->measured_bw;
+    }
+    return rail->nominal_bw;
+}
+
+void sched_rail_observe(sched_rail_t *rail, size_t bytes, double usec)
+{
+    if (usec <= 0 || bytes == 0) {
+        return;
+    }
+    double sample = (double)bytes / usec;
+    rail->measured_bw =
+        rail->samples == 0 ? sample : EWMA_WEIGHT * sample + (1 - EWMA_WEIGHT) * rail->measured_bw;
+    rail->samples++;
+}
+
+static int push(sched_plan_t *plan, unsigned rail, size_t offset, size_t len)
+{
+    if (plan->count == plan->cap) {
+        size_t cap = plan->cap ? 2 * plan->cap : 16;
+        sched_frag_t *grown = realloc(plan->frags, cap * sizeof(*grown));
+        if (grown == NULL) {
+            return -1;
+        }
+        plan->frags = grown;
+        plan->cap = cap;
+    }
+    plan->frags[plan->count++] = (sched_frag_t){rail, offset, len};
+    return 0;
+}
+
+/* Bandwidths used for planning: unknown ones (0) make every rail equal,
+ * since nothing can be compared then. */
+static unsigned effective(const sched_rail_t *rails, unsigned nrails, const sched_opts_t *opts,
+                          double *bw, unsigned *idx)
+{
+    unsigned n = 0;
+    bool unknown = false;
+    for (unsigned i = 0; i < nrails && n < MAX_RAILS; i++) {
+        if (rails[i].up && rails[i].max_frag > 0) {
+            idx[n] = i;
+            bw[n] = sched_rail_bw(&rails[i], opts);
+            unknown = unknown || bw[n] <= 0;
+            n++;
+        }
+    }
+    for (unsigned k = 0; unknown && k < n; k++) {
+        bw[k] = 1;
+    }
+    return n;
+}
+
+/* Time at which rail k finishes len bytes alone. */
+static double finish_alone(const sched_rail_t *r, double bw, size_t len)
+{
+    return r->latency_us + (double)len / bw;
+}
+
+/* Shares so that all rails finish at T: sum max(0, T - L_k) * B_k = len. */
+static void shares(const sched_rail_t *rails, const unsigned *idx, const double *bw, unsigned n,
+                   size_t len, double *share)
+{
+    /* Walk latencies upwards: with rails [0, m) active, T = (len + sum L*B) / sum B;
+     * stop once T is no later than the next rail's latency. */
+    unsigned order[MAX_RAILS];
+    for (unsigned k = 0; k < n; k++) {
+        order[k] = k;
+    }
+    for (unsigned a = 1; a < n; a++) { /* insertion sort by latency, stable */
+        unsigned v = order[a], b = a;
+        while (b > 0 && rails[idx[order[b - 1]]].latency_us > rails[idx[v]].latency_us) {
+            order[b] = order[b - 1];
+            b--;
+        }
+        order[b] = v;
+    }
+    double sum_b = 0, sum_lb = 0, t = 0;
+    unsigned m = 0;
+    while (m < n) {
+        unsigned k = order[m];
+        sum_b += bw[k];
+        sum_lb += rails[idx[k]].latency_us * bw[k];
+        m++;
+        t = ((double)len + sum_lb) / sum_b;
+        if (m == n || t <= rails[idx[order[m]]].latency_us) {
+            break;
+        }
+    }
+    for (unsigned k = 0; k < n; k++) {
+        double s = (t - rails[idx[k]].latency_us) * bw[k];
+        share[k] = s > 0 ? s : 0;
+    }
+}
+
+int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, size_t len,
+                     const sched_opts_t *opts, sched_plan_t *plan)
+{
+    double bw[MAX_RAILS], share[MAX_RAILS];
+    unsigned idx[MAX_RAILS];
+    unsigned n = effective(rails, nrails, opts, bw, idx);
+    if (n == 0) {
+        return -1;
+    }
+    /* The fastest rail for this length: it finishes the whole range first. */
+    unsigned best = 0;
+    for (unsigned k = 1; k < n; k++) {
+        if (finish_alone(&rails[idx[k]], bw[k], len) <
+            finish_alone(&rails[idx[best]], bw[best], len)) {
+            best = k;
+        }
+    }
+    size_t bytes[MAX_RAILS] = {0};
+    if (len < opts->min_stripe_size || n == 1) {
+        bytes[best] = len;
+    } else {
+        shares(rails, idx, bw, n, len, share);
+        size_t given = 0, mask = opts->align > 0 ? opts->align - 1 : 0;
+        for (unsigned k = 0; k < n; k++) {
+            size_t s = (size_t)share[k] & ~mask;
+            bytes[k] = s <= len - given ? s : len - given;
+            given += bytes[k];
+        }
+        bytes[best] += len - given; /* the tail */
+    }
+    /* Round-robin over rails, each in pieces of at most its max fragment;
+     * each rail's share is one contiguous range of the message. */
+    size_t start[MAX_RAILS], done[MAX_RAILS] = {0};
+    size_t at = offset;
+    for (unsigned k = 0; k < n; k++) {
+        start[k] = at;
+        at += bytes[k];
+    }
+    size_t before = plan->count;
+    bool more = true;
+    if (len == 0) {
+        return push(plan, idx[best], offset, 0);
+    }
+    while (more) {
+        more = false;
+        for (unsigned k = 0; k < n; k++) {
+            if (done[k] == bytes[k]) {
+                continue;
+            }
+            size_t max = rails[idx[k]].max_frag, piece = bytes[k] - done[k];
+            piece = piece < max ? piece : max;
+            if (push(plan, idx[k], start[k] + done[k], piece) != 0) {
+                plan->count = before;
+                return -1;
+            }
+            done[k] += piece;
+            more = more || done[k] < bytes[k];
+        }
+    }
+    return 0;
+}
+
+int sched_replan(const sched_rail_t *rails, unsigned nrails, const sched_frag_t *lost, size_t nlost,
+                 const sched_opts_t *opts, sched_plan_t *plan)
+{
+    size_t before = plan->count;
+    for (size_t i = 0; i < nlost; i++) {
+        if (sched_plan_range(rails, nrails, lost[i].offset, lost[i].len, opts, plan) != 0) {
+            plan->count = before;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void sched_plan_free(sched_plan_t *plan)
+{
+    free(plan->frags);
+    *plan = (sched_plan_t){0};
+}

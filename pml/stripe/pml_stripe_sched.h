@@ -1,0 +1,68 @@
+/* The multi-rail scheduler: a pure function from a peer's rails and a
+ * message length to a fragment plan in which every rail finishes at the
+ * same time. No I/O, no globals; the PML feeds it the rail table and the
+ * throughput it observes.
+ *
+ * Rule: rail i with bandwidth B_i (bytes/us) and latency L_i (us) gets
+ * (T - L_i) * B_i bytes, where T solves sum_i max(0, T - L_i) * B_i = N:
+ * a rail too slow to start before T gets nothing. Shares are rounded down
+ * to the alignment; what rounding leaves (the tail) goes to the fastest
+ * rail. Messages below the stripe threshold go whole to the rail that
+ * finishes them first. Each share is cut into fragments of at most the
+ * rail's max fragment, issued round-robin so that rails run in parallel. */
+#ifndef PML_STRIPE_SCHED_H
+#define PML_STRIPE_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct sched_rail {
+    double nominal_bw; /* MB/s (= bytes/us) the device claims; 0 = unknown */
+    double latency_us;
+    size_t max_frag; /* largest fragment this rail takes */
+    bool up;
+    double measured_bw; /* MB/s, moving average of completions */
+    unsigned samples;
+} sched_rail_t;
+
+typedef struct sched_opts {
+    bool use_measured; /* prefer measured throughput once it has min_samples */
+    unsigned min_samples;
+    size_t min_stripe_size; /* below it, one rail carries the whole message */
+    size_t align;           /* share boundaries, a power of two */
+} sched_opts_t;
+
+typedef struct sched_frag {
+    unsigned rail;
+    size_t offset, len;
+} sched_frag_t;
+
+typedef struct sched_plan {
+    sched_frag_t *frags;
+    size_t count, cap;
+} sched_plan_t;
+
+/* Default options: measured throughput after 8 samples, stripe from 64 KiB,
+ * 4 KiB alignment. */
+sched_opts_t sched_default_opts(void);
+
+/* The bandwidth the scheduler believes for a rail. */
+double sched_rail_bw(const sched_rail_t *rail, const sched_opts_t *opts);
+
+/* Records that bytes took usec on the rail (a completion). */
+void sched_rail_observe(sched_rail_t *rail, size_t bytes, double usec);
+
+/* Appends to plan the fragments covering [offset, offset + len) over the
+ * rails that are up. Returns 0, or -1 when no rail is up or memory runs
+ * out (plan keeps what it had). */
+int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, size_t len,
+                     const sched_opts_t *opts, sched_plan_t *plan);
+
+/* Re-plans fragments that were lost with a failed rail (mark it down
+ * first) over the rails still up, appending to plan. */
+int sched_replan(const sched_rail_t *rails, unsigned nrails, const sched_frag_t *lost, size_t nlost,
+                 const sched_opts_t *opts, sched_plan_t *plan);
+
+void sched_plan_free(sched_plan_t *plan);
+
+#endif

@@ -1,0 +1,241 @@
+/* The multi-rail scheduler with fake rails (plain numbers: the scheduler
+ * never touches a device). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "pml_stripe_sched.h"
+
+static sched_rail_t rail(double bw, double lat, size_t max_frag)
+{
+    return (sched_rail_t){.nominal_bw = bw, .latency_us = lat, .max_frag = max_frag, .up = true};
+}
+
+static int by_offset(const void *a, const void *b)
+{
+    const sched_frag_t *x = a, *y = b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Every byte of [offset, offset + len) exactly once, on rails that are up,
+ * in pieces no larger than the rail takes; returns bytes per rail. */
+static void check_cover(const sched_rail_t *rails, const sched_frag_t *frags, size_t n,
+                        size_t offset, size_t len, size_t *per_rail)
+{
+    sched_frag_t *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+    memcpy(sorted, frags, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), by_offset);
+    size_t at = offset;
+    for (size_t i = 0; i < n; i++) {
+        const sched_frag_t *f = &sorted[i];
+        cr_assert_eq(f->offset, at, "gap or overlap at %zu (fragment at %zu)", at, f->offset);
+        cr_assert(rails[f->rail].up, "fragment on a rail that is down");
+        cr_assert_leq(f->len, rails[f->rail].max_frag);
+        per_rail[f->rail] += f->len;
+        at += f->len;
+    }
+    cr_assert_eq(at, offset + len, "plan ends at %zu, message at %zu", at, offset + len);
+    free(sorted);
+}
+
+/* All rails that carry data finish together: rounding each share down to
+ * the alignment moves at most n alignment units onto the fastest rail. */
+static void check_together(const sched_rail_t *rails, unsigned n, const size_t *bytes,
+                           const sched_opts_t *o)
+{
+    double first = 1e300, last = 0, min_bw = 1e300;
+    for (unsigned i = 0; i < n; i++) {
+        if (bytes[i] == 0) {
+            continue;
+        }
+        double bw = sched_rail_bw(&rails[i], o);
+        double t = rails[i].latency_us + (double)bytes[i] / bw;
+        min_bw = bw < min_bw ? bw : min_bw;
+        first = t < first ? t : first;
+        last = t > last ? t : last;
+    }
+    double bound = (n + 1) * (double)o->align / min_bw;
+    cr_expect_leq(last - first, bound, "rails finish %.3f us apart (bound %.3f)", last - first,
+                  bound);
+}
+
+Test(sched, equal_rails_split_evenly)
+{
+    sched_rail_t r[2] = {rail(1000, 10, 128 * 1024), rail(1000, 10, 128 * 1024)};
+    sched_opts_t o = sched_default_opts();
+    sched_plan_t p = {0};
+    cr_assert_eq(sched_plan_range(r, 2, 0, 1 << 20, &o, &p), 0);
+    size_t bytes[2] = {0};
+    check_cover(r, p.frags, p.count, 0, 1 << 20, bytes);
+    cr_expect_eq(bytes[0], 512 * 1024u);
+    cr_expect_eq(bytes[1], 512 * 1024u);
+    cr_expect_eq(p.frags[0].rail, 0u, "round-robin starts with rail 0");
+    cr_expect_eq(p.frags[1].rail, 1u);
+    check_together(r, 2, bytes, &o);
+    sched_plan_free(&p);
+}
+
+Test(sched, two_to_one_rails_split_two_to_one)
+{
+    sched_rail_t r[2] = {rail(1000, 0, 1 << 30), rail(500, 0, 1 << 30)};
+    sched_opts_t o = sched_default_opts();
+    sched_plan_t p = {0};
+    size_t n = 3 * 1024 * 1024;
+    cr_assert_eq(sched_plan_range(r, 2, 0, n, &o, &p), 0);
+    size_t bytes[2] = {0};
+    check_cover(r, p.frags, p.count, 0, n, bytes);
+    cr_expect_eq(bytes[0], 2u * 1024 * 1024);
+    cr_expect_eq(bytes[1], 1u * 1024 * 1024);
+    check_together(r, 2, bytes, &o);
+    sched_plan_free(&p);
+}
+
+Test(sched, three_unequal_rails_finish_together_and_respect_fragments)
+{
+    sched_rail_t r[3] = {rail(1200, 5, 64 * 1024), rail(600, 20, 32 * 1024),
+                         rail(300, 50, 16 * 1024)};
+    sched_opts_t o = sched_default_opts();
+    sched_plan_t p = {0};
+    size_t n = 10 * 1000 * 1000 + 7; /* not a multiple of anything */
+    cr_assert_eq(sched_plan_range(r, 3, 1000, n, &o, &p), 0);
+    size_t bytes[3] = {0};
+    check_cover(r, p.frags, p.count, 1000, n, bytes);
+    cr_expect(bytes[0] > bytes[1] && bytes[1] > bytes[2]);
+    check_together(r, 3, bytes, &o);
+    sched_plan_free(&p);
+}
+
+Test(sched, tail_goes_to_the_fastest_rail)
+{
+    sched_rail_t r[2] = {rail(500, 0, 1 << 30), rail(1000, 0, 1 << 30)};
+    sched_opts_t o = sched_default_opts();
+    sched_plan_t p = {0};
+    size_t n = 300 * 1024 + 123;
+    cr_assert_eq(sched_plan_range(r, 2, 0, n, &o, &p), 0);
+    size_t bytes[2] = {0};
+    check_cover(r, p.frags, p.count, 0, n, bytes);
+    cr_expect_eq(bytes[0] % o.align, 0u, "the slow rail got the tail");
+    cr_expect_neq(bytes[1] % o.align, 0u);
+    sched_plan_free(&p);
+}
+
+Test(sched, small_messages_take_one_rail_the_quickest)
+{
+    /* Rail 1 has more bandwidth but far more latency: for 1 KiB rail 0 wins. */
+    sched_rail_t r[2] = {rail(1000, 2, 1 << 20), rail(10000, 50, 1 << 20)};
+    sched_opts_t o = sched_default_opts();
+    sched_plan_t p = {0};
+    cr_assert_eq(sched_plan_range(r, 2, 0, 1024, &o, &p), 0);
+    cr_assert_eq(p.count, 1u);
+    cr_expect_eq(p.frags[0].rail, 0u);
+    cr_expect_eq(p.frags[0].len, 1024u);
+    sched_plan_free(&p);
+    cr_assert_eq(sched_plan_range(r, 2, 0, 0, &o, &p), 0);
+    cr_assert_eq(p.count, 1u, "an empty message still needs one fragment");
+    cr_expect_eq(p.frags[0].len, 0u);
+    sched_plan_free(&p);
+}
+
+Test(sched, a_rail_too_slow_to_start_gets_nothing)
+{
+    /* 64 KiB at 1000 MB/s takes ~66 us; a rail with 1 ms latency cannot help. */
+    sched_rail_t r[2] = {rail(1000, 1, 1 << 20), rail(1000, 1000, 1 << 20)};
+    sched_opts_t o = sched_default_opts();
+    sched_plan_t p = {0};
+    cr_assert_eq(sched_plan_range(r, 2, 0, 64 * 1024, &o, &p), 0);
+    size_t bytes[2] = {0};
+    check_cover(r, p.frags, p.count, 0, 64 * 1024, bytes);
+    cr_expect_eq(bytes[1], 0u);
+    sched_plan_free(&p);
+}
+
+Test(sched, unknown_bandwidth_means_equal_shares)
+{
+    sched_rail_t r[2] = {rail(0, 0, 1 << 30), rail(800, 0, 1 << 30)};
+    sched_opts_t o = sched_default_opts();
+    sched_plan_t p = {0};
+    cr_assert_eq(sched_plan_range(r, 2, 0, 1 << 20, &o, &p), 0);
+    size_t bytes[2] = {0};
+    check_cover(r, p.frags, p.count, 0, 1 << 20, bytes);
+    cr_expect_eq(bytes[0], bytes[1]);
+    sched_plan_free(&p);
+}
+
+Test(sched, measured_throughput_overrides_nominal_after_enough_samples)
+{
+    /* Both claim 1000 MB/s (veths all report the same speed); rail 1 really
+     * moves half as much. */
+    sched_rail_t r[2] = {rail(1000, 0, 1 << 30), rail(1000, 0, 1 << 30)};
+    sched_opts_t o = sched_default_opts();
+    for (unsigned i = 0; i < o.min_samples - 1; i++) {
+        sched_rail_observe(&r[0], 1 << 20, 1048.576);     /* 1000 MB/s */
+        sched_rail_observe(&r[1], 1 << 20, 2 * 1048.576); /* 500 MB/s */
+    }
+    cr_expect_float_eq(sched_rail_bw(&r[1], &o), 1000.0, 1e-9, "too few samples yet");
+    sched_rail_observe(&r[0], 1 << 20, 1048.576);
+    sched_rail_observe(&r[1], 1 << 20, 2 * 1048.576);
+    cr_expect_float_eq(sched_rail_bw(&r[1], &o), 500.0, 1e-6);
+    sched_plan_t p = {0};
+    size_t n = 3 << 20;
+    cr_assert_eq(sched_plan_range(r, 2, 0, n, &o, &p), 0);
+    size_t bytes[2] = {0};
+    check_cover(r, p.frags, p.count, 0, n, bytes);
+    cr_expect_eq(bytes[0], 2u << 20);
+    cr_expect_eq(bytes[1], 1u << 20);
+    sched_plan_free(&p);
+    o.use_measured = false; /* the MCA switch: nominal figures only */
+    cr_assert_eq(sched_plan_range(r, 2, 0, n, &o, &p), 0);
+    size_t nominal[2] = {0};
+    check_cover(r, p.frags, p.count, 0, n, nominal);
+    cr_expect_eq(nominal[0], nominal[1]);
+    sched_plan_free(&p);
+}
+
+Test(sched, rail_failed_mid_plan_is_replanned_on_the_others)
+{
+    sched_rail_t r[3] = {rail(1000, 0, 64 * 1024), rail(1000, 0, 64 * 1024),
+                         rail(500, 0, 64 * 1024)};
+    sched_opts_t o = sched_default_opts();
+    sched_plan_t p = {0};
+    size_t n = 5 << 20;
+    cr_assert_eq(sched_plan_range(r, 3, 0, n, &o, &p), 0);
+    /* The first half of the plan went out; then rail 1 fails. Its fragments
+     * from the second half (and, to be safe, the ones in flight) are lost. */
+    size_t half = p.count / 2;
+    r[1].up = false;
+    sched_frag_t *lost = malloc(p.count * sizeof(*lost));
+    sched_frag_t *kept = malloc(2 * p.count * sizeof(*kept));
+    size_t nlost = 0, nkept = 0;
+    for (size_t i = 0; i < p.count; i++) {
+        if (p.frags[i].rail == 1 && i >= half / 2) {
+            lost[nlost++] = p.frags[i];
+        } else {
+            kept[nkept++] = p.frags[i];
+        }
+    }
+    cr_assert_gt(nlost, 0u);
+    sched_plan_t again = {0};
+    cr_assert_eq(sched_replan(r, 3, lost, nlost, &o, &again), 0);
+    for (size_t i = 0; i < again.count; i++) {
+        cr_expect_neq(again.frags[i].rail, 1u, "replanned onto the failed rail");
+        kept[nkept++] = again.frags[i];
+    }
+    sched_rail_t all_up[3] = {r[0], r[1], r[2]};
+    all_up[1].up = true; /* rail 1's early fragments did arrive */
+    size_t bytes[3] = {0};
+    check_cover(all_up, kept, nkept, 0, n, bytes);
+    free(lost);
+    free(kept);
+    sched_plan_free(&p);
+    sched_plan_free(&again);
+}
+
+Test(sched, no_rail_up_is_an_error)
+{
+    sched_rail_t r[2] = {rail(1000, 0, 1 << 20), rail(1000, 0, 1 << 20)};
+    r[0].up = r[1].up = false;
+    sched_opts_t o = sched_default_opts();
+    sched_plan_t p = {0};
+    cr_expect_eq(sched_plan_range(r, 2, 0, 1 << 20, &o, &p), -1);
+    cr_expect_eq(p.count, 0u);
+    sched_plan_free(&p);
+}
