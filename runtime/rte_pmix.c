@@ -211,10 +211,14 @@ int mrail_rte_barrier(mrail_rte_t *rte, mrail_reason_t *why)
 
 void mrail_rte_abort(mrail_rte_t *rte, int status, const char *msg)
 {
-    if (!rte->facts.singleton) {
-        PMIx_Abort(status, msg, NULL, 0);
+    if (!rte->facts.singleton && PMIx_Abort(status, msg, NULL, 0) == PMIX_SUCCESS) {
+        /* The launcher now ends the job, us included: wait for it, so that it
+         * sees an abort and not a plain exit. */
+        for (int i = 0; i < 100; i++) {
+            usleep(50 * 1000);
+        }
     }
-    /* The launcher kills us; a singleton, or a launcher that did not, ends here. */
+    /* A singleton, or a launcher that did not kill us, ends here. */
     fprintf(stderr, "mrail: abort: %s\n", msg);
     _exit(status != 0 ? status : 1);
 }

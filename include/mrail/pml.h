@@ -4,7 +4,11 @@
 #ifndef MRAIL_PML_H
 #define MRAIL_PML_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "mrail/component.h"
+#include "mrail/rte.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,6 +25,51 @@ struct mrail_pml_component {
 };
 
 extern const mrail_framework_ops_t mrail_pml_framework_ops;
+
+/* --- Point-to-point messaging (what the MPI layer calls) ----------------- */
+
+#define MRAIL_PML_ANY_SOURCE (-1)
+#define MRAIL_PML_ANY_TAG (-1)
+#define MRAIL_PML_ERR_TRUNCATE (-30) /* the message was longer than the buffer */
+
+typedef struct mrail_pml mrail_pml_t;
+typedef struct mrail_pml_request mrail_pml_request_t;
+
+typedef struct mrail_pml_status {
+    int32_t source;
+    int32_t tag;
+    size_t count; /* bytes received (or, for a probe, the message length) */
+    int error;    /* MRAIL_SUCCESS or MRAIL_PML_ERR_TRUNCATE */
+    bool cancelled;
+} mrail_pml_status_t;
+
+/* Wires up every selected btl and prepares matching; collective. */
+int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_out,
+                   mrail_reason_t *why);
+void mrail_pml_close(mrail_pml_t *pml);
+
+/* Starts a send of len bytes to rank dst with tag, in context ctx (one per
+ * communicator). synchronous: completes only once the receive matched. */
+int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
+                    uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
+/* Starts a receive into buf (len bytes) from src (or MRAIL_PML_ANY_SOURCE). */
+int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
+                    mrail_pml_request_t **req);
+/* True once req is complete; fills status (may be NULL). */
+bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
+/* Progresses until req completes. */
+void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
+/* Frees a request (complete, or a receive that was cancelled). */
+void mrail_pml_request_free(mrail_pml_request_t *req);
+/* Cancels a receive that has not matched; true if it was cancelled. */
+bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req);
+/* Is a message from src/tag waiting? Fills status without receiving it. */
+bool mrail_pml_iprobe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
+                      mrail_pml_status_t *status);
+/* Drives every rail once; returns the events handled. */
+int mrail_pml_progress(mrail_pml_t *pml);
+/* Non-zero once a btl reported a failed peer or device. */
+int mrail_pml_failed(const mrail_pml_t *pml);
 
 #ifdef __cplusplus
 }

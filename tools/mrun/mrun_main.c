@@ -281,11 +281,12 @@ static void run_loop(mrun_loop_t *L)
             perror("mrun: poll");
             break;
         }
-        if (pfd[0].revents) {
-            on_signal(L);
-        }
+        /* Upcalls first: an abort must be seen before the aborting rank's exit. */
         if (pfd[1].revents) {
             on_wake(L);
+        }
+        if (pfd[0].revents) {
+            on_signal(L);
         }
         for (size_t k = first_stream; k < stdin_slot; k++) {
             if (pfd[k].revents) {

@@ -1,0 +1,317 @@
+/* pml/stripe: the instance, active-message entry points, requests. */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pml_stripe.h"
+
+pml_comm_t *pml_comm(mrail_pml_t *pml, uint32_t ctx)
+{
+    if (ctx >= pml->ncomms) {
+        uint32_t n = ctx + 1;
+        pml_comm_t *grown = realloc(pml->comms, n * sizeof(*grown));
+        if (grown == NULL) {
+            return NULL;
+        }
+        memset(grown + pml->ncomms, 0, (n - pml->ncomms) * sizeof(*grown));
+        pml->comms = grown;
+        pml->ncomms = n;
+    }
+    pml_comm_t *c = &pml->comms[ctx];
+    if (c->send_seq == NULL) {
+        c->send_seq = calloc(pml->size, sizeof(uint32_t));
+        if (c->send_seq == NULL ||
+            match_comm_init(&c->match, pml->size, pml_recv_matched, pml) != 0) {
+            free(c->send_seq);
+            c->send_seq = NULL;
+            return NULL;
+        }
+    }
+    return c;
+}
+
+static void control_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status, void *cbdata)
+{
+    (void)m, (void)ep, (void)status;
+    free(cbdata);
+}
+
+int pml_send_control(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, const void *hdr,
+                     size_t len)
+{
+    const mrail_rail_t *rail = &mrail_rail_table_peer(&pml->rails.table, peer)->rails[0];
+    mrail_btl_module_t *m = rail->module;
+    if (m->sendi(m, rail->ep, tag, hdr, len, NULL, 0) == MRAIL_SUCCESS) {
+        return MRAIL_SUCCESS;
+    }
+    /* No room now: the btl keeps a reference, so the header must outlive us. */
+    void *copy = malloc(len);
+    if (copy == NULL) {
+        return MRAIL_ERR_OUT_OF_RESOURCE;
+    }
+    memcpy(copy, hdr, len);
+    int rc = m->send(m, rail->ep, tag, copy, len, NULL, 0, control_done, copy);
+    if (rc == MRAIL_SUCCESS || rc < 0) {
+        free(copy);
+    }
+    return rc < 0 ? rc : MRAIL_SUCCESS;
+}
+
+void pml_request_complete(mrail_pml_request_t *req)
+{
+    req->complete = true;
+}
+
+static void am_match_header(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
+                            mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
+{
+    (void)m, (void)ep;
+    pml_recv_on_match_header(ctx, peer, tag, segs, nsegs);
+}
+
+static void am_cts(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
+                   mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
+{
+    (void)m, (void)ep, (void)tag, (void)nsegs;
+    pml_hdr_cts_t cts;
+    memcpy(&cts, segs[0].iov_base, sizeof(cts));
+    pml_send_on_cts(ctx, peer, &cts);
+}
+
+static void am_frag(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
+                    mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
+{
+    (void)m, (void)ep, (void)peer, (void)tag;
+    pml_recv_on_frag(ctx, segs, nsegs);
+}
+
+static void on_btl_error(mrail_btl_module_t *m, uint32_t peer, int status, const char *what,
+                         void *ctx)
+{
+    (void)status, (void)what;
+    mrail_pml_t *pml = ctx;
+    /* Failover re-plans over the rails left; with none left the job fails. */
+    if (peer == UINT32_MAX) {
+        mrail_rail_table_fail_module(&pml->rails.table, m);
+    } else if (mrail_rail_table_fail(&pml->rails.table, peer, m) == 0) {
+        pml->failed = MRAIL_ERROR;
+    }
+}
+
+/* What the scheduler knows about each rail of each peer. */
+static int sched_init(mrail_pml_t *pml)
+{
+    pml->sched = calloc(pml->size, sizeof(*pml->sched));
+    if (pml->sched == NULL) {
+        return MRAIL_ERR_OUT_OF_RESOURCE;
+    }
+    for (uint32_t p = 0; p < pml->size; p++) {
+        const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, p);
+        pml->sched[p] = calloc(pr->count, sizeof(sched_rail_t));
+        if (pml->sched[p] == NULL) {
+            return MRAIL_ERR_OUT_OF_RESOURCE;
+        }
+        for (size_t i = 0; i < pr->count; i++) {
+            const mrail_btl_config_t *cfg = &pr->rails[i].module->config;
+            pml->sched[p][i] = (sched_rail_t){
+                .nominal_bw = cfg->bandwidth,
+                .latency_us = cfg->latency,
+                .max_frag = cfg->max_send_size - sizeof(pml_hdr_frag_t),
+                .up = true,
+            };
+        }
+    }
+    return MRAIL_SUCCESS;
+}
+
+int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_out,
+                   mrail_reason_t *why)
+{
+    mrail_pml_t *pml = calloc(1, sizeof(*pml));
+    if (pml == NULL) {
+        return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+    }
+    pml->rte = rte;
+    pml->rank = mrail_rte_facts(rte)->rank;
+    pml->size = mrail_rte_facts(rte)->size;
+    pml->sched_opts = sched_default_opts();
+    mrail_btl_am_register(&pml->am, PML_TAG_EAGER, am_match_header, pml);
+    mrail_btl_am_register(&pml->am, PML_TAG_RTS, am_match_header, pml);
+    mrail_btl_am_register(&pml->am, PML_TAG_CTS, am_cts, pml);
+    mrail_btl_am_register(&pml->am, PML_TAG_FRAG, am_frag, pml);
+    pml->am.on_error = on_btl_error;
+    pml->am.error_ctx = pml;
+    int rc = mrail_rails_connect(fws, rte, &pml->am, &pml->rails, why);
+    if (rc == MRAIL_SUCCESS && (sched_init(pml) != MRAIL_SUCCESS || pml_comm(pml, 0) == NULL)) {
+        rc = mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+    }
+    if (rc != MRAIL_SUCCESS) {
+        mrail_pml_close(pml);
+        return rc;
+    }
+    *pml_out = pml;
+    return MRAIL_SUCCESS;
+}
+
+void mrail_pml_close(mrail_pml_t *pml)
+{
+    if (pml == NULL) {
+        return;
+    }
+    for (uint32_t c = 0; c < pml->ncomms; c++) {
+        pml_comm_t *comm = &pml->comms[c];
+        for (match_msg_t *m = comm->match.unexpected; m != NULL;) {
+            match_msg_t *next = m->next;
+            pml_unexpected_t *u = m->owner;
+            free(u->data);
+            free(u);
+            m = next;
+        }
+        for (uint32_t s = 0; comm->match.out_of_order && s < pml->size; s++) {
+            for (match_msg_t *m = comm->match.out_of_order[s]; m != NULL;) {
+                match_msg_t *next = m->next;
+                pml_unexpected_t *u = m->owner;
+                free(u->data);
+                free(u);
+                m = next;
+            }
+        }
+        if (comm->send_seq != NULL) {
+            match_comm_fini(&comm->match);
+        }
+        free(comm->send_seq);
+    }
+    free(pml->comms);
+    for (uint32_t p = 0; pml->sched && p < pml->size; p++) {
+        free(pml->sched[p]);
+    }
+    free(pml->sched);
+    mrail_rails_disconnect(&pml->rails);
+    free(pml);
+}
+
+int mrail_pml_progress(mrail_pml_t *pml)
+{
+    return mrail_rails_progress(&pml->rails);
+}
+
+int mrail_pml_failed(const mrail_pml_t *pml)
+{
+    return pml->failed;
+}
+
+static mrail_pml_request_t *request_new(bool is_send, void *buf, size_t len, int32_t peer,
+                                        int32_t tag, uint32_t ctx)
+{
+    mrail_pml_request_t *req = calloc(1, sizeof(*req));
+    if (req != NULL) {
+        *req = (mrail_pml_request_t){
+            .is_send = is_send, .buf = buf, .len = len, .peer = peer, .tag = tag, .ctx = ctx};
+    }
+    return req;
+}
+
+int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
+                    uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
+{
+    if (dst >= pml->size || tag < 0) {
+        return MRAIL_ERR_BAD_PARAM;
+    }
+    mrail_pml_request_t *req =
+        request_new(true, (void *)(uintptr_t)buf, len, (int32_t)dst, tag, ctx);
+    if (req == NULL) {
+        return MRAIL_ERR_OUT_OF_RESOURCE;
+    }
+    req->synchronous = synchronous;
+    int rc = pml_send_start(pml, req);
+    if (rc != MRAIL_SUCCESS) {
+        free(req);
+        return rc;
+    }
+    *req_out = req;
+    return MRAIL_SUCCESS;
+}
+
+int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
+                    mrail_pml_request_t **req_out)
+{
+    if ((src < 0 && src != MRAIL_PML_ANY_SOURCE) || (src >= 0 && (uint32_t)src >= pml->size) ||
+        (tag < 0 && tag != MRAIL_PML_ANY_TAG)) {
+        return MRAIL_ERR_BAD_PARAM;
+    }
+    mrail_pml_request_t *req = request_new(false, buf, len, src, tag, ctx);
+    if (req == NULL) {
+        return MRAIL_ERR_OUT_OF_RESOURCE;
+    }
+    int rc = pml_recv_start(pml, req);
+    if (rc != MRAIL_SUCCESS) {
+        free(req);
+        return rc;
+    }
+    *req_out = req;
+    return MRAIL_SUCCESS;
+}
+
+bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
+{
+    if (!req->complete) {
+        mrail_pml_progress(pml);
+    }
+    if (req->complete && status != NULL) {
+        *status = req->status;
+    }
+    return req->complete;
+}
+
+void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
+{
+    while (!req->complete) {
+        if (mrail_pml_progress(pml) == 0) {
+            sched_yield(); /* oversubscribed: let the peer we wait for run */
+        }
+    }
+    if (status != NULL) {
+        *status = req->status;
+    }
+}
+
+void mrail_pml_request_free(mrail_pml_request_t *req)
+{
+    if (req != NULL) {
+        free(req->frag_hdrs);
+        free(req);
+    }
+}
+
+bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req)
+{
+    if (req->is_send || req->rstate != PML_RECV_POSTED) {
+        return false;
+    }
+    pml_comm_t *c = pml_comm(pml, req->ctx);
+    if (c == NULL || !match_cancel(&c->match, &req->match)) {
+        return false;
+    }
+    req->cancelled = true;
+    req->status.cancelled = true;
+    req->complete = true;
+    return true;
+}
+
+bool mrail_pml_iprobe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
+                      mrail_pml_status_t *status)
+{
+    mrail_pml_progress(pml);
+    pml_comm_t *c = pml_comm(pml, ctx);
+    match_msg_t *m = c ? match_probe(&c->match, src, tag) : NULL;
+    if (m == NULL) {
+        return false;
+    }
+    pml_unexpected_t *u = m->owner;
+    if (status != NULL) {
+        *status =
+            (mrail_pml_status_t){.source = u->hdr.src, .tag = u->hdr.tag, .count = u->hdr.len};
+    }
+    return true;
+}

@@ -1,0 +1,347 @@
+/* Rank program for the PML tests (launched through mrun). Runs the named
+ * checks in order and prints "rank=R check=NAME ok" for each passed; any
+ * failure prints why and exits 1.
+ *   pml_probe [--max BYTES] [--checks exchange,order,truncate,outstanding,probe,cancel,anysource]
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mrail/pml.h"
+
+typedef struct probe {
+    mrail_pml_t *pml;
+    mrail_rte_t *rte;
+    uint32_t rank, size;
+    size_t max;
+} probe_t;
+
+static void die(const probe_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void die(const probe_t *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "rank=%u error: ", p->rank);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(1);
+}
+
+static uint64_t word(uint32_t src, uint32_t dst, uint64_t size, uint64_t i)
+{
+    return ((((uint64_t)src << 48) ^ ((uint64_t)dst << 32) ^ size) + i) * 0x9E3779B97F4A7C15ull;
+}
+
+static void fill(unsigned char *b, uint32_t src, uint32_t dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        b[i] = (unsigned char)(word(src, dst, n, i / 8) >> (8 * (i % 8)));
+    }
+}
+
+static size_t first_bad(const unsigned char *b, uint32_t src, uint32_t dst, size_t n,
+                        size_t msg_len)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] != (unsigned char)(word(src, dst, msg_len, i / 8) >> (8 * (i % 8)))) {
+            return i;
+        }
+    }
+    return n;
+}
+
+static void isend(probe_t *p, const void *buf, size_t len, uint32_t dst, int tag, bool sync,
+                  mrail_pml_request_t **r)
+{
+    if (mrail_pml_isend(p->pml, buf, len, dst, tag, 0, sync, r) != MRAIL_SUCCESS) {
+        die(p, "isend of %zu bytes to %u failed", len, dst);
+    }
+}
+
+static void irecv(probe_t *p, void *buf, size_t len, int src, int tag, mrail_pml_request_t **r)
+{
+    if (mrail_pml_irecv(p->pml, buf, len, src, tag, 0, r) != MRAIL_SUCCESS) {
+        die(p, "irecv from %d failed", src);
+    }
+}
+
+static mrail_pml_status_t wait_free(probe_t *p, mrail_pml_request_t *r)
+{
+    mrail_pml_status_t st;
+    mrail_pml_wait(p->pml, r, &st);
+    mrail_pml_request_free(r);
+    return st;
+}
+
+static void barrier(probe_t *p)
+{
+    mrail_reason_t why;
+    /* Progress first: a barrier blocks, and peers may still need our acks. */
+    for (int i = 0; i < 100; i++) {
+        mrail_pml_progress(p->pml);
+    }
+    if (mrail_rte_barrier(p->rte, &why) != MRAIL_SUCCESS) {
+        die(p, "barrier: %s", why.text);
+    }
+}
+
+/* Every rank to every rank (itself too), every size, standard and
+ * synchronous: eager and rendezvous both. */
+static void check_exchange(probe_t *p)
+{
+    size_t sizes[] = {0, 1, 4000, 4095, 4096, 4097, 65536, 1 << 20, 16 << 20, 64 << 20, 256 << 20};
+    unsigned char *sbuf = malloc(p->max), *rbuf = malloc(p->max);
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]) && sizes[s] <= p->max; s++) {
+        size_t n = sizes[s];
+        for (uint32_t d = 0; d < p->size; d++) {
+            uint32_t dst = (p->rank + d) % p->size, src = (p->rank + p->size - d) % p->size;
+            fill(sbuf, p->rank, dst, n);
+            memset(rbuf, 0, n);
+            mrail_pml_request_t *rr, *sr;
+            irecv(p, rbuf, n, (int)src, 7, &rr);
+            isend(p, sbuf, n, dst, 7, d % 2 == 1, &sr);
+            mrail_pml_status_t st = wait_free(p, rr);
+            wait_free(p, sr);
+            if (st.count != n || st.source != (int32_t)src || st.tag != 7 || st.error) {
+                die(p, "status of %zu bytes from %u: count %zu source %d tag %d error %d", n, src,
+                    st.count, st.source, st.tag, st.error);
+            }
+            size_t bad = first_bad(rbuf, src, p->rank, n, n);
+            if (bad != n) {
+                die(p, "%zu bytes from rank %u wrong from byte %zu", n, src, bad);
+            }
+        }
+        barrier(p);
+    }
+    free(sbuf);
+    free(rbuf);
+}
+
+/* Rank 0 sends 300 messages to rank 1 with tags 0..2 and sizes that
+ * alternate eager and rendezvous; rank 1 receives them with wildcards and
+ * must see, per tag, the values in order. */
+static void check_order(probe_t *p)
+{
+    enum { N = 300 };
+    if (p->size < 2 || p->rank > 1) {
+        barrier(p);
+        return;
+    }
+    static uint32_t bufs[N][4096];
+    if (p->rank == 0) {
+        mrail_pml_request_t *r[N];
+        for (uint32_t i = 0; i < N; i++) {
+            size_t words = i % 3 == 0 ? 4096 : 4;
+            for (size_t w = 0; w < words; w++) {
+                bufs[i][w] = i;
+            }
+            isend(p, bufs[i], words * 4, 1, (int)(i % 3), false, &r[i]);
+        }
+        for (uint32_t i = 0; i < N; i++) {
+            wait_free(p, r[i]);
+        }
+    } else {
+        uint32_t last[3] = {0, 0, 0};
+        bool seen[3] = {false, false, false};
+        for (uint32_t i = 0; i < N; i++) {
+            static uint32_t in[4096];
+            mrail_pml_request_t *r;
+            int tag = i < N / 2 ? MRAIL_PML_ANY_TAG : (int)(i % 3);
+            irecv(p, in, sizeof(in), i % 2 ? MRAIL_PML_ANY_SOURCE : 0, tag, &r);
+            mrail_pml_status_t st = wait_free(p, r);
+            uint32_t v = in[0];
+            if (st.tag != (int32_t)(v % 3) || (seen[st.tag] && v <= last[st.tag])) {
+                die(p, "message %u (tag %d) arrived after %u: order broken", v, st.tag,
+                    last[st.tag]);
+            }
+            for (size_t w = 0; w < st.count / 4; w++) {
+                if (in[w] != v) {
+                    die(p, "message %u corrupt", v);
+                }
+            }
+            seen[st.tag] = true;
+            last[st.tag] = v;
+        }
+    }
+    barrier(p);
+}
+
+static void check_truncate(probe_t *p)
+{
+    if (p->size < 2 || p->rank > 1) {
+        barrier(p);
+        return;
+    }
+    size_t lens[2] = {1000, 200000}, bufs[2] = {500, 50000};
+    for (int k = 0; k < 2; k++) {
+        unsigned char *b = malloc(lens[k]);
+        mrail_pml_request_t *r;
+        if (p->rank == 0) {
+            fill(b, 0, 1, lens[k]);
+            isend(p, b, lens[k], 1, 3, false, &r);
+            wait_free(p, r);
+        } else {
+            memset(b, 0, lens[k]);
+            irecv(p, b, bufs[k], 0, 3, &r);
+            mrail_pml_status_t st = wait_free(p, r);
+            if (st.error != MRAIL_PML_ERR_TRUNCATE || st.count != bufs[k]) {
+                die(p, "truncation of %zu into %zu: error %d count %zu", lens[k], bufs[k], st.error,
+                    st.count);
+            }
+            if (first_bad(b, 0, 1, bufs[k], lens[k]) != bufs[k] || b[bufs[k]] != 0) {
+                die(p, "truncated receive holds the wrong bytes, or too many");
+            }
+        }
+        free(b);
+    }
+    barrier(p);
+}
+
+/* 10,000 receives posted before any send, then 10,000 sends, to the next rank. */
+static void check_outstanding(probe_t *p)
+{
+    enum { N = 10000 };
+    uint32_t to = (p->rank + 1) % p->size, from = (p->rank + p->size - 1) % p->size;
+    uint32_t *in = calloc(N, sizeof(uint32_t)), *out = malloc(N * sizeof(uint32_t));
+    mrail_pml_request_t **rr = malloc(N * sizeof(*rr)), **sr = malloc(N * sizeof(*sr));
+    for (uint32_t i = 0; i < N; i++) {
+        irecv(p, &in[i], 4, (int)from, 11, &rr[i]);
+    }
+    barrier(p);
+    for (uint32_t i = 0; i < N; i++) {
+        out[i] = i * 2654435761u;
+        isend(p, &out[i], 4, to, 11, false, &sr[i]);
+    }
+    for (uint32_t i = 0; i < N; i++) {
+        wait_free(p, sr[i]);
+        wait_free(p, rr[i]);
+        if (in[i] != i * 2654435761u) {
+            die(p, "outstanding receive %u got %u", i, in[i]);
+        }
+    }
+    free(in);
+    free(out);
+    free(rr);
+    free(sr);
+    barrier(p);
+}
+
+static void check_probe_and_cancel(probe_t *p)
+{
+    uint32_t to = (p->rank + 1) % p->size, from = (p->rank + p->size - 1) % p->size;
+    char msg[77];
+    memset(msg, (int)p->rank, sizeof(msg));
+    mrail_pml_request_t *s, *r;
+    isend(p, msg, sizeof(msg), to, 21, false, &s);
+    mrail_pml_status_t st;
+    while (!mrail_pml_iprobe(p->pml, MRAIL_PML_ANY_SOURCE, 21, 0, &st)) {
+    }
+    if (st.source != (int32_t)from || st.tag != 21 || st.count != sizeof(msg)) {
+        die(p, "iprobe: source %d tag %d count %zu", st.source, st.tag, st.count);
+    }
+    if (!mrail_pml_iprobe(p->pml, (int)from, 21, 0, &st)) {
+        die(p, "iprobe consumed the message");
+    }
+    char in[77];
+    irecv(p, in, sizeof(in), (int)from, 21, &r);
+    st = wait_free(p, r);
+    if (st.count != sizeof(in) || in[0] != (char)from) {
+        die(p, "probed message received wrong");
+    }
+    wait_free(p, s);
+    irecv(p, in, sizeof(in), (int)from, 999, &r);
+    if (!mrail_pml_cancel(p->pml, r)) {
+        die(p, "cancel of an unmatched receive failed");
+    }
+    st = wait_free(p, r);
+    if (!st.cancelled) {
+        die(p, "cancelled receive not marked cancelled");
+    }
+    barrier(p);
+}
+
+/* Everyone sends 50 messages to rank 0, which takes them with ANY_SOURCE
+ * and checks each source's order. */
+static void check_anysource(probe_t *p)
+{
+    enum { N = 50 };
+    if (p->rank != 0) {
+        uint32_t v[N];
+        mrail_pml_request_t *r[N];
+        for (uint32_t i = 0; i < N; i++) {
+            v[i] = i;
+            isend(p, &v[i], 4, 0, 5, false, &r[i]);
+        }
+        for (uint32_t i = 0; i < N; i++) {
+            wait_free(p, r[i]);
+        }
+    } else {
+        uint32_t *next = calloc(p->size, sizeof(uint32_t));
+        for (uint32_t i = 0; i < N * (p->size - 1); i++) {
+            uint32_t v;
+            mrail_pml_request_t *r;
+            irecv(p, &v, 4, MRAIL_PML_ANY_SOURCE, 5, &r);
+            mrail_pml_status_t st = wait_free(p, r);
+            if (st.source <= 0 || v != next[st.source]++) {
+                die(p, "any-source: got %u from %d", v, st.source);
+            }
+        }
+        free(next);
+    }
+    barrier(p);
+}
+
+int main(int argc, char **argv)
+{
+    probe_t p = {.max = 64u << 20};
+    const char *checks = "exchange,order,truncate,outstanding,probe,cancel,anysource";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--max") && i + 1 < argc) {
+            p.max = strtoull(argv[++i], NULL, 0);
+        } else if (!strcmp(argv[i], "--checks") && i + 1 < argc) {
+            checks = argv[++i];
+        } else {
+            fprintf(stderr, "pml_probe: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    mrail_reason_t why;
+    mrail_mca_t *mca;
+    mrail_frameworks_t *fws;
+    if (mrail_rte_init(&p.rte, &why) != MRAIL_SUCCESS ||
+        mrail_mca_open(NULL, &mca, &why) != MRAIL_SUCCESS) {
+        fprintf(stderr, "pml_probe: %s\n", why.text);
+        return 1;
+    }
+    p.rank = mrail_rte_facts(p.rte)->rank;
+    p.size = mrail_rte_facts(p.rte)->size;
+    if (mrail_frameworks_open(mca, &fws) != MRAIL_SUCCESS ||
+        mrail_frameworks_select(fws) != MRAIL_SUCCESS ||
+        mrail_pml_open(p.rte, fws, &p.pml, &why) != MRAIL_SUCCESS) {
+        for (size_t i = 0; i < mrail_mca_diag_count(mca); i++) {
+            fprintf(stderr, "pml_probe: %s\n", mrail_mca_diag_text(mca, i, NULL));
+        }
+        fprintf(stderr, "pml_probe: %s\n", why.text);
+        return 1;
+    }
+    static const struct {
+        const char *name;
+        void (*fn)(probe_t *);
+    } all[] = {{"exchange", check_exchange},      {"order", check_order},
+               {"truncate", check_truncate},      {"outstanding", check_outstanding},
+               {"probe", check_probe_and_cancel}, {"anysource", check_anysource}};
+    for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
+        if (strstr(checks, all[k].name) != NULL) {
+            all[k].fn(&p);
+            printf("rank=%u check=%s ok\n", p.rank, all[k].name);
+            fflush(stdout);
+        }
+    }
+    mrail_pml_close(p.pml);
+    mrail_frameworks_close(fws);
+    mrail_mca_close(mca);
+    mrail_rte_finalize(p.rte);
+    return 0;
+}
