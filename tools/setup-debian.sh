@@ -2,7 +2,7 @@
 # Installs what building and testing mrail needs on a fresh Debian 12.
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config util-linux
+  build-essential g++ cmake ninja-build pkg-config util-linux
   libnuma-dev libpmix-dev libcriterion-dev          # required
   libfabric-dev libucx-dev libibverbs-dev librdmacm-dev  # optional components
   openmpi-bin                                        # the cross-launcher test

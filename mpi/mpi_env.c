@@ -1,0 +1,222 @@
+/* MPI_Init / MPI_Finalize and the environment calls. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mpi_internal.h"
+
+mpi_state_t mrail_mpi;
+
+/* Prints what the MCA layer found (warnings always, once per node's first
+ * rank), and fails on errors. */
+static int report_diags(const char *fn)
+{
+    const mrail_rte_facts_t *f = mrail_rte_facts(mrail_mpi.rte);
+    for (size_t i = 0; i < mrail_mca_diag_count(mrail_mpi.mca); i++) {
+        mrail_diag_severity_t sev;
+        const char *text = mrail_mca_diag_text(mrail_mpi.mca, i, &sev);
+        if (sev == MRAIL_DIAG_ERROR || f->local_rank == 0) {
+            fprintf(stderr, "mrail: rank %u: %s: %s: %s\n", f->rank, fn,
+                    sev == MRAIL_DIAG_ERROR ? "error" : "warning", text);
+        }
+    }
+    return mrail_mca_error_count(mrail_mpi.mca) ? MPI_ERR_OTHER : MPI_SUCCESS;
+}
+
+static void comm_setup(MPI_Comm handle, uint32_t ctx, int size, int rank, const uint32_t *world)
+{
+    mpi_comm_t *c = &mrail_mpi.comms[handle];
+    c->valid = true;
+    c->ctx = ctx;
+    c->size = size;
+    c->rank = rank;
+    c->errhandler = MPI_ERRORS_ARE_FATAL;
+    c->world = malloc((size_t)size * sizeof(uint32_t));
+    memcpy(c->world, world, (size_t)size * sizeof(uint32_t));
+}
+
+static int init(const char *fn)
+{
+    if (mrail_mpi.initialized || mrail_mpi.finalized) {
+        fprintf(stderr, "mrail: %s: MPI is %s; it may be initialized once per process\n", fn,
+                mrail_mpi.finalized ? "already finalized" : "already initialized");
+        return MPI_ERR_OTHER;
+    }
+    mrail_reason_t why;
+    if (mrail_rte_init(&mrail_mpi.rte, &why) != MRAIL_SUCCESS) {
+        fprintf(stderr, "mrail: %s: %s\n", fn, why.text);
+        exit(1);
+    }
+    int rc = MRAIL_SUCCESS;
+    if (mrail_mca_open(NULL, &mrail_mpi.mca, &why) != MRAIL_SUCCESS) {
+        fprintf(stderr, "mrail: %s: %s\n", fn, why.text);
+        mrail_rte_abort(mrail_mpi.rte, 1, why.text);
+    }
+    rc = mrail_frameworks_open(mrail_mpi.mca, &mrail_mpi.fws);
+    if (rc == MRAIL_SUCCESS) {
+        mrail_frameworks_select(mrail_mpi.fws);
+    }
+    if (report_diags(fn) != MPI_SUCCESS) {
+        mrail_rte_abort(mrail_mpi.rte, 1, "invalid MCA parameters or component selection");
+    }
+    if (mrail_pml_open(mrail_mpi.rte, mrail_mpi.fws, &mrail_mpi.pml, &why) != MRAIL_SUCCESS) {
+        fprintf(stderr, "mrail: %s: %s\n", fn, why.text);
+        mrail_rte_abort(mrail_mpi.rte, 1, why.text);
+    }
+    const mrail_rte_facts_t *f = mrail_rte_facts(mrail_mpi.rte);
+    uint32_t *world = malloc(f->size * sizeof(uint32_t));
+    for (uint32_t r = 0; r < f->size; r++) {
+        world[r] = r;
+    }
+    comm_setup(MPI_COMM_WORLD, 0, (int)f->size, (int)f->rank, world);
+    comm_setup(MPI_COMM_SELF, 1, 1, 0, &f->rank);
+    free(world);
+    mrail_mpi.initialized = true;
+    return MPI_SUCCESS;
+}
+
+int MPI_Init(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    mrail_mpi.thread_level = MPI_THREAD_SINGLE;
+    return init("MPI_Init");
+}
+
+int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
+{
+    (void)argc, (void)argv;
+    /* Calls from one thread at a time are safe; concurrent ones are not. */
+    mrail_mpi.thread_level = required < MPI_THREAD_SERIALIZED ? required : MPI_THREAD_SERIALIZED;
+    if (provided != NULL) {
+        *provided = mrail_mpi.thread_level;
+    }
+    return init("MPI_Init_thread");
+}
+
+int MPI_Query_thread(int *provided)
+{
+    *provided = mrail_mpi.thread_level;
+    return MPI_SUCCESS;
+}
+
+int MPI_Is_thread_main(int *flag)
+{
+    *flag = 1;
+    return MPI_SUCCESS;
+}
+
+int MPI_Finalize(void)
+{
+    int rc = mpi_check_init("MPI_Finalize");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    /* Buffered and freed sends must leave before we stop progressing. */
+    while (mrail_mpi.bsend_pending > 0) {
+        mpi_reap_background();
+    }
+    for (int i = 0; i < mrail_mpi.nreqs; i++) {
+        mpi_req_t *req = &mrail_mpi.reqs[i];
+        if (req->kind != MPI_REQ_UNUSED && req->detached && req->pml) {
+            mrail_pml_wait(mrail_mpi.pml, req->pml, NULL);
+        }
+    }
+    mpi_reap_background();
+    mrail_reason_t why;
+    mrail_rte_barrier(mrail_mpi.rte, &why);
+    mrail_pml_close(mrail_mpi.pml);
+    mrail_frameworks_close(mrail_mpi.fws);
+    mrail_mca_close(mrail_mpi.mca);
+    mrail_rte_finalize(mrail_mpi.rte);
+    for (int c = 0; c <= MPI_COMM_SELF; c++) {
+        free(mrail_mpi.comms[c].world);
+        mrail_mpi.comms[c] = (mpi_comm_t){0};
+    }
+    free(mrail_mpi.reqs);
+    mrail_mpi.reqs = NULL;
+    mrail_mpi.nreqs = 0;
+    mrail_mpi.pml = NULL;
+    mrail_mpi.rte = NULL;
+    mrail_mpi.initialized = false;
+    mrail_mpi.finalized = true;
+    return MPI_SUCCESS;
+}
+
+int MPI_Initialized(int *flag)
+{
+    *flag = mrail_mpi.initialized || mrail_mpi.finalized;
+    return MPI_SUCCESS;
+}
+
+int MPI_Finalized(int *flag)
+{
+    *flag = mrail_mpi.finalized;
+    return MPI_SUCCESS;
+}
+
+int MPI_Abort(MPI_Comm comm, int errorcode)
+{
+    (void)comm; /* MPI allows aborting the whole job whatever the communicator */
+    char msg[64];
+    snprintf(msg, sizeof(msg), "MPI_Abort called with error code %d", errorcode);
+    if (mrail_mpi.rte != NULL) {
+        mrail_rte_abort(mrail_mpi.rte, errorcode, msg);
+    }
+    fprintf(stderr, "mrail: %s\n", msg);
+    _Exit(errorcode ? errorcode : 1);
+}
+
+double MPI_Wtime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double MPI_Wtick(void)
+{
+    struct timespec res;
+    clock_getres(CLOCK_MONOTONIC, &res);
+    return (double)res.tv_sec + (double)res.tv_nsec * 1e-9;
+}
+
+int MPI_Get_version(int *version, int *subversion)
+{
+    *version = MPI_VERSION;
+    *subversion = MPI_SUBVERSION;
+    return MPI_SUCCESS;
+}
+
+int MPI_Get_processor_name(char *name, int *resultlen)
+{
+    if (gethostname(name, MPI_MAX_PROCESSOR_NAME) != 0) {
+        snprintf(name, MPI_MAX_PROCESSOR_NAME, "unknown");
+    }
+    name[MPI_MAX_PROCESSOR_NAME - 1] = '\0';
+    *resultlen = (int)strlen(name);
+    return MPI_SUCCESS;
+}
+
+int MPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
+{
+    (void)info;
+    if (size < 0) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_SIZE, "MPI_Alloc_mem", "negative size %ld",
+                         (long)size);
+    }
+    void *p = malloc(size ? (size_t)size : 1);
+    if (p == NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, "MPI_Alloc_mem",
+                         "cannot allocate %ld bytes", (long)size);
+    }
+    *(void **)baseptr = p;
+    return MPI_SUCCESS;
+}
+
+int MPI_Free_mem(void *base)
+{
+    free(base);
+    return MPI_SUCCESS;
+}

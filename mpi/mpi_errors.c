@@ -1,0 +1,161 @@
+/* Error classes, their strings, and error handlers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mpi_internal.h"
+
+static const char *const class_names[] = {
+    "MPI_SUCCESS: no error",
+    "MPI_ERR_BUFFER: invalid buffer pointer",
+    "MPI_ERR_COUNT: invalid count argument",
+    "MPI_ERR_TYPE: invalid datatype",
+    "MPI_ERR_TAG: invalid tag",
+    "MPI_ERR_COMM: invalid communicator",
+    "MPI_ERR_RANK: invalid rank",
+    "MPI_ERR_REQUEST: invalid request",
+    "MPI_ERR_ROOT: invalid root",
+    "MPI_ERR_GROUP: invalid group",
+    "MPI_ERR_OP: invalid operation",
+    "MPI_ERR_TOPOLOGY: invalid topology",
+    "MPI_ERR_DIMS: invalid dimensions",
+    "MPI_ERR_ARG: invalid argument",
+    "MPI_ERR_UNKNOWN: unknown error",
+    "MPI_ERR_TRUNCATE: message truncated",
+    "MPI_ERR_OTHER: other error",
+    "MPI_ERR_INTERN: internal error",
+    "MPI_ERR_IN_STATUS: error code is in status",
+    "MPI_ERR_PENDING: pending request",
+    "MPI_ERR_KEYVAL: invalid keyval",
+    "MPI_ERR_NO_MEM: out of memory",
+    "MPI_ERR_BASE: invalid base",
+    "MPI_ERR_INFO_KEY: invalid info key",
+    "MPI_ERR_INFO_VALUE: invalid info value",
+    "MPI_ERR_INFO_NOKEY: no such info key",
+    "MPI_ERR_SPAWN: spawn error",
+    "MPI_ERR_PORT: invalid port",
+    "MPI_ERR_SERVICE: invalid service",
+    "MPI_ERR_NAME: invalid name",
+    "MPI_ERR_WIN: invalid window",
+    "MPI_ERR_SIZE: invalid size",
+    "MPI_ERR_DISP: invalid displacement",
+    "MPI_ERR_INFO: invalid info",
+    "MPI_ERR_LOCKTYPE: invalid lock type",
+    "MPI_ERR_ASSERT: invalid assert",
+    "MPI_ERR_RMA_CONFLICT: conflicting accesses to window",
+    "MPI_ERR_RMA_SYNC: wrong synchronization of RMA calls",
+    "MPI_ERR_FILE: invalid file",
+    "MPI_ERR_NOT_SAME: collective argument not identical",
+    "MPI_ERR_AMODE: invalid amode",
+    "MPI_ERR_UNSUPPORTED_DATAREP: unsupported data representation",
+    "MPI_ERR_UNSUPPORTED_OPERATION: operation not supported",
+    "MPI_ERR_NO_SUCH_FILE: no such file",
+    "MPI_ERR_FILE_EXISTS: file exists",
+    "MPI_ERR_BAD_FILE: invalid file name",
+    "MPI_ERR_ACCESS: permission denied",
+    "MPI_ERR_NO_SPACE: not enough space",
+    "MPI_ERR_QUOTA: quota exceeded",
+    "MPI_ERR_READ_ONLY: read-only file or file system",
+    "MPI_ERR_FILE_IN_USE: file in use",
+    "MPI_ERR_DUP_DATAREP: data representation already defined",
+    "MPI_ERR_CONVERSION: conversion error",
+    "MPI_ERR_IO: I/O error",
+    "MPI_ERR_RMA_RANGE: target memory outside the window",
+    "MPI_ERR_RMA_ATTACH: memory cannot be attached",
+    "MPI_ERR_RMA_SHARED: memory cannot be shared",
+    "MPI_ERR_RMA_FLAVOR: wrong window flavor",
+};
+#define NCLASSES (int)(sizeof(class_names) / sizeof(class_names[0]))
+
+int MPI_Error_class(int errorcode, int *errorclass)
+{
+    if (errorcode < 0 || errorcode > MPI_ERR_LASTCODE || errorclass == NULL) {
+        return MPI_ERR_ARG;
+    }
+    *errorclass = errorcode < NCLASSES ? errorcode : MPI_ERR_UNKNOWN;
+    return MPI_SUCCESS;
+}
+
+int MPI_Error_string(int errorcode, char *string, int *resultlen)
+{
+    if (string == NULL || resultlen == NULL) {
+        return MPI_ERR_ARG;
+    }
+    const char *text =
+        errorcode >= 0 && errorcode < NCLASSES ? class_names[errorcode] : "unknown error code";
+    *resultlen = snprintf(string, MPI_MAX_ERROR_STRING, "%s", text);
+    if (*resultlen >= MPI_MAX_ERROR_STRING) {
+        *resultlen = MPI_MAX_ERROR_STRING - 1;
+    }
+    return errorcode >= 0 && errorcode <= MPI_ERR_LASTCODE ? MPI_SUCCESS : MPI_ERR_ARG;
+}
+
+static const char *class_id(int errclass)
+{
+    static char buf[64];
+    const char *name = errclass >= 0 && errclass < NCLASSES ? class_names[errclass] : "?";
+    snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(name, ":"), name);
+    return buf;
+}
+
+int mpi_error(MPI_Comm comm, int errclass, const char *fn, const char *fmt, ...)
+{
+    MPI_Errhandler eh = MPI_ERRORS_ARE_FATAL;
+    if (comm > MPI_COMM_NULL && comm <= MPI_COMM_SELF && mrail_mpi.comms[comm].valid) {
+        eh = mrail_mpi.comms[comm].errhandler;
+    }
+    if (eh == MPI_ERRORS_RETURN) {
+        return errclass;
+    }
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    int rank = mrail_mpi.comms[MPI_COMM_WORLD].valid ? mrail_mpi.comms[MPI_COMM_WORLD].rank : -1;
+    fprintf(stderr,
+            "mrail: rank %d: %s: %s: %s; aborting (the communicator's error handler is "
+            "MPI_ERRORS_ARE_FATAL; MPI_Comm_set_errhandler with MPI_ERRORS_RETURN returns "
+            "errors instead)\n",
+            rank, fn, class_id(errclass), what);
+    fflush(stderr);
+    if (mrail_mpi.rte != NULL) {
+        mrail_rte_abort(mrail_mpi.rte, errclass, what);
+    }
+    _Exit(errclass);
+}
+
+int MPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
+{
+    int rc = mpi_check_comm(comm, "MPI_Comm_set_errhandler");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    if (errhandler != MPI_ERRORS_ARE_FATAL && errhandler != MPI_ERRORS_RETURN) {
+        return mpi_error(comm, MPI_ERR_ARG, "MPI_Comm_set_errhandler",
+                         "invalid error handler %d (valid: MPI_ERRORS_ARE_FATAL, "
+                         "MPI_ERRORS_RETURN)",
+                         errhandler);
+    }
+    mrail_mpi.comms[comm].errhandler = errhandler;
+    return MPI_SUCCESS;
+}
+
+int MPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler)
+{
+    int rc = mpi_check_comm(comm, "MPI_Comm_get_errhandler");
+    if (rc == MPI_SUCCESS) {
+        *errhandler = mrail_mpi.comms[comm].errhandler;
+    }
+    return rc;
+}
+
+int MPI_Errhandler_free(MPI_Errhandler *errhandler)
+{
+    /* Predefined handlers are not freed; the handle becomes null. */
+    if (errhandler == NULL) {
+        return MPI_ERR_ARG;
+    }
+    *errhandler = MPI_ERRHANDLER_NULL;
+    return MPI_SUCCESS;
+}

@@ -1,0 +1,314 @@
+/* MPI point-to-point calls: argument checks, then a request on the PML. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpi_internal.h"
+
+/* Checks the arguments and fills a new (inactive) request. */
+static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
+                   int tag, MPI_Comm comm, const char *fn, mpi_req_t **req_out, MPI_Request *handle)
+{
+    int rc = mpi_check_comm(comm, fn);
+    if (rc == MPI_SUCCESS) {
+        rc = mpi_check_buffer(comm, buf, count, type, fn);
+    }
+    if (rc == MPI_SUCCESS) {
+        rc = kind == MPI_REQ_SEND ? mpi_check_dest(comm, peer, fn)
+                                  : mpi_check_source(comm, peer, fn);
+    }
+    if (rc == MPI_SUCCESS) {
+        rc = kind == MPI_REQ_SEND ? mpi_check_send_tag(comm, tag, fn)
+                                  : mpi_check_recv_tag(comm, tag, fn);
+    }
+    if (rc == MPI_SUCCESS && mpi_req_new(req_out, handle) != MPI_SUCCESS) {
+        rc = mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
+    }
+    if (rc == MPI_SUCCESS) {
+        **req_out = (mpi_req_t){.kind = kind,
+                                .buf = (void *)(uintptr_t)buf,
+                                .count = count,
+                                .type = type,
+                                .peer = peer,
+                                .tag = tag,
+                                .comm = comm};
+    }
+    return rc;
+}
+
+static int start_new(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
+                     int tag, MPI_Comm comm, bool sync, const char *fn, MPI_Request *request)
+{
+    mpi_req_t *req;
+    int rc = prepare(kind, buf, count, type, peer, tag, comm, fn, &req, request);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    req->synchronous = sync;
+    rc = mpi_req_start(req, fn);
+    if (rc != MPI_SUCCESS) {
+        *req = (mpi_req_t){0};
+        *request = MPI_REQUEST_NULL;
+    }
+    return rc;
+}
+
+int MPI_Isend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+              MPI_Request *request)
+{
+    return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Isend", request);
+}
+
+int MPI_Issend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+               MPI_Request *request)
+{
+    return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Issend", request);
+}
+
+int MPI_Irsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+               MPI_Request *request)
+{
+    /* A ready send may be a standard one: the receive is posted anyway. */
+    return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Irsend", request);
+}
+
+int MPI_Irecv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
+              MPI_Request *request)
+{
+    return start_new(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Irecv",
+                     request);
+}
+
+static int blocking(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
+                    int tag, MPI_Comm comm, bool sync, const char *fn, MPI_Status *status)
+{
+    MPI_Request r;
+    int rc = start_new(kind, buf, count, type, peer, tag, comm, sync, fn, &r);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    return MPI_Wait(&r, status);
+}
+
+int MPI_Send(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
+{
+    return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Send",
+                    MPI_STATUS_IGNORE);
+}
+
+int MPI_Ssend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
+{
+    return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Ssend",
+                    MPI_STATUS_IGNORE);
+}
+
+int MPI_Rsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
+{
+    return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Rsend",
+                    MPI_STATUS_IGNORE);
+}
+
+int MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
+             MPI_Status *status)
+{
+    return blocking(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Recv", status);
+}
+
+int MPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag,
+                 void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag,
+                 MPI_Comm comm, MPI_Status *status)
+{
+    MPI_Request r[2];
+    int rc = MPI_Irecv(recvbuf, recvcount, recvtype, source, recvtag, comm, &r[0]);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    rc = MPI_Isend(sendbuf, sendcount, sendtype, dest, sendtag, comm, &r[1]);
+    if (rc != MPI_SUCCESS) {
+        MPI_Cancel(&r[0]);
+        MPI_Wait(&r[0], MPI_STATUS_IGNORE);
+        return rc;
+    }
+    int rc_send = MPI_Wait(&r[1], MPI_STATUS_IGNORE);
+    int rc_recv = MPI_Wait(&r[0], status);
+    return rc_recv != MPI_SUCCESS ? rc_recv : rc_send;
+}
+
+int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int sendtag, int source,
+                         int recvtag, MPI_Comm comm, MPI_Status *status)
+{
+    int rc = mpi_check_comm(comm, "MPI_Sendrecv_replace");
+    if (rc == MPI_SUCCESS) {
+        rc = mpi_check_buffer(comm, buf, count, type, "MPI_Sendrecv_replace");
+    }
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    size_t bytes = (size_t)count * mpi_type_size(type);
+    void *copy = malloc(bytes ? bytes : 1);
+    if (copy == NULL) {
+        return mpi_error(comm, MPI_ERR_NO_MEM, "MPI_Sendrecv_replace",
+                         "no memory to hold %zu bytes", bytes);
+    }
+    memcpy(copy, buf, bytes);
+    rc = MPI_Sendrecv(copy, count, type, dest, sendtag, buf, count, type, source, recvtag, comm,
+                      status);
+    free(copy);
+    return rc;
+}
+
+int MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status)
+{
+    int rc = mpi_check_comm(comm, "MPI_Iprobe");
+    if (rc == MPI_SUCCESS) {
+        rc = mpi_check_source(comm, source, "MPI_Iprobe");
+    }
+    if (rc == MPI_SUCCESS) {
+        rc = mpi_check_recv_tag(comm, tag, "MPI_Iprobe");
+    }
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    if (source == MPI_PROC_NULL) {
+        *flag = 1;
+        if (status != MPI_STATUS_IGNORE) {
+            *status = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
+        }
+        return MPI_SUCCESS;
+    }
+    mpi_reap_background();
+    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    int32_t src = source == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)c->world[source];
+    mrail_pml_status_t ps;
+    *flag = mrail_pml_iprobe(mrail_mpi.pml, src, tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : tag,
+                             c->ctx, &ps);
+    if (*flag) {
+        mpi_status_from_pml(comm, &ps, status);
+    }
+    return MPI_SUCCESS;
+}
+
+int MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
+{
+    int flag = 0, rc;
+    do {
+        rc = MPI_Iprobe(source, tag, comm, &flag, status);
+    } while (rc == MPI_SUCCESS && !flag);
+    return rc;
+}
+
+int MPI_Get_count(const MPI_Status *status, MPI_Datatype type, int *count)
+{
+    size_t size = mpi_type_size(type);
+    if (size == 0) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_TYPE, "MPI_Get_count",
+                         "invalid datatype handle %d", type);
+    }
+    *count = status->mrail_count % size ? MPI_UNDEFINED : (int)(status->mrail_count / size);
+    return MPI_SUCCESS;
+}
+
+int MPI_Get_elements(const MPI_Status *status, MPI_Datatype type, int *count)
+{
+    return MPI_Get_count(status, type, count); /* predefined types: one element each */
+}
+
+static int persistent(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
+                      int tag, MPI_Comm comm, bool sync, const char *fn, MPI_Request *request)
+{
+    mpi_req_t *req;
+    int rc = prepare(kind, buf, count, type, peer, tag, comm, fn, &req, request);
+    if (rc == MPI_SUCCESS) {
+        req->persistent = true;
+        req->synchronous = sync;
+    }
+    return rc;
+}
+
+int MPI_Send_init(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+                  MPI_Request *request)
+{
+    return persistent(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Send_init",
+                      request);
+}
+
+int MPI_Ssend_init(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+                   MPI_Request *request)
+{
+    return persistent(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Ssend_init",
+                      request);
+}
+
+int MPI_Recv_init(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
+                  MPI_Request *request)
+{
+    return persistent(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Recv_init",
+                      request);
+}
+
+int MPI_Buffer_attach(void *buffer, int size)
+{
+    int rc = mpi_check_init("MPI_Buffer_attach");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    if (mrail_mpi.bsend_buffer != NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_BUFFER, "MPI_Buffer_attach",
+                         "a buffer is already attached; detach it first");
+    }
+    if (size < 0 || (buffer == NULL && size > 0)) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_BUFFER, "MPI_Buffer_attach",
+                         "invalid buffer %p of size %d", buffer, size);
+    }
+    mrail_mpi.bsend_buffer = buffer;
+    mrail_mpi.bsend_size = (size_t)size;
+    mrail_mpi.bsend_used = 0;
+    return MPI_SUCCESS;
+}
+
+int MPI_Buffer_detach(void *buffer_addr, int *size)
+{
+    int rc = mpi_check_init("MPI_Buffer_detach");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    while (mrail_mpi.bsend_pending > 0) { /* MPI: detach waits for buffered sends */
+        mpi_reap_background();
+    }
+    *(void **)buffer_addr = mrail_mpi.bsend_buffer;
+    *size = (int)mrail_mpi.bsend_size;
+    mrail_mpi.bsend_buffer = NULL;
+    mrail_mpi.bsend_size = 0;
+    return MPI_SUCCESS;
+}
+
+int MPI_Bsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
+{
+    mpi_req_t *req;
+    MPI_Request handle;
+    int rc = prepare(MPI_REQ_SEND, buf, count, type, dest, tag, comm, "MPI_Bsend", &req, &handle);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mpi_reap_background();
+    size_t bytes = (size_t)count * mpi_type_size(type), need = bytes + MPI_BSEND_OVERHEAD;
+    if (mrail_mpi.bsend_buffer == NULL || need > mrail_mpi.bsend_size - mrail_mpi.bsend_used) {
+        *req = (mpi_req_t){0};
+        return mpi_error(comm, MPI_ERR_BUFFER, "MPI_Bsend",
+                         "%zu bytes (with MPI_BSEND_OVERHEAD) do not fit the attached buffer: "
+                         "%zu of %zu bytes free%s",
+                         need, mrail_mpi.bsend_size - mrail_mpi.bsend_used, mrail_mpi.bsend_size,
+                         mrail_mpi.bsend_buffer ? "" : " (none attached: MPI_Buffer_attach)");
+    }
+    /* The attached buffer's budget is honoured; the copy itself lives here. */
+    req->bsend_copy = malloc(bytes ? bytes : 1);
+    if (req->bsend_copy == NULL) {
+        *req = (mpi_req_t){0};
+        return mpi_error(comm, MPI_ERR_NO_MEM, "MPI_Bsend", "no memory to copy %zu bytes", bytes);
+    }
+    memcpy(req->bsend_copy, buf, bytes);
+    req->bsend_bytes = need;
+    mrail_mpi.bsend_used += need;
+    mrail_mpi.bsend_pending++;
+    req->detached = true;
+    return mpi_req_start(req, "MPI_Bsend");
+}

@@ -1,0 +1,425 @@
+/* MPI requests over PML requests: the wait and test families, persistent
+ * requests, cancel, and what completes in the background (freed requests,
+ * buffered sends). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpi_internal.h"
+
+int mpi_req_new(mpi_req_t **req_out, MPI_Request *handle)
+{
+    for (int i = 0; i < mrail_mpi.nreqs; i++) {
+        if (mrail_mpi.reqs[i].kind == MPI_REQ_UNUSED) {
+            mrail_mpi.reqs[i] = (mpi_req_t){0};
+            *req_out = &mrail_mpi.reqs[i];
+            *handle = i + 1;
+            return MPI_SUCCESS;
+        }
+    }
+    int n = mrail_mpi.nreqs ? 2 * mrail_mpi.nreqs : 64;
+    mpi_req_t *grown = realloc(mrail_mpi.reqs, (size_t)n * sizeof(*grown));
+    if (grown == NULL) {
+        return MPI_ERR_NO_MEM;
+    }
+    memset(grown + mrail_mpi.nreqs, 0, (size_t)(n - mrail_mpi.nreqs) * sizeof(*grown));
+    mrail_mpi.reqs = grown;
+    *handle = mrail_mpi.nreqs + 1;
+    *req_out = &mrail_mpi.reqs[mrail_mpi.nreqs];
+    mrail_mpi.nreqs = n;
+    return MPI_SUCCESS;
+}
+
+mpi_req_t *mpi_req_get(MPI_Request handle)
+{
+    if (handle <= 0 || handle > mrail_mpi.nreqs ||
+        mrail_mpi.reqs[handle - 1].kind == MPI_REQ_UNUSED) {
+        return NULL;
+    }
+    return &mrail_mpi.reqs[handle - 1];
+}
+
+int mpi_req_start(mpi_req_t *req, const char *fn)
+{
+    mpi_comm_t *c = &mrail_mpi.comms[req->comm];
+    req->active = true;
+    req->pml = NULL;
+    if (req->peer == MPI_PROC_NULL) {
+        return MPI_SUCCESS; /* completes at once, with an empty status */
+    }
+    size_t bytes = (size_t)req->count * mpi_type_size(req->type);
+    int rc;
+    if (req->kind == MPI_REQ_SEND) {
+        const void *data = req->bsend_copy ? req->bsend_copy : req->buf;
+        rc = mrail_pml_isend(mrail_mpi.pml, data, bytes, c->world[req->peer], req->tag, c->ctx,
+                             req->synchronous, &req->pml);
+    } else {
+        int32_t src =
+            req->peer == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)c->world[req->peer];
+        int32_t tag = req->tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : req->tag;
+        rc = mrail_pml_irecv(mrail_mpi.pml, req->buf, bytes, src, tag, c->ctx, &req->pml);
+    }
+    if (rc != MRAIL_SUCCESS) {
+        req->active = false;
+        return mpi_error(req->comm,
+                         rc == MRAIL_ERR_OUT_OF_RESOURCE ? MPI_ERR_NO_MEM : MPI_ERR_INTERN, fn,
+                         "the PML refused the operation (%s)", mrail_strerror(rc));
+    }
+    return MPI_SUCCESS;
+}
+
+void mpi_status_empty(MPI_Status *out)
+{
+    if (out != MPI_STATUS_IGNORE) {
+        *out = (MPI_Status){
+            .MPI_SOURCE = MPI_ANY_SOURCE, .MPI_TAG = MPI_ANY_TAG, .MPI_ERROR = MPI_SUCCESS};
+    }
+}
+
+void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status *out)
+{
+    if (out == MPI_STATUS_IGNORE) {
+        return;
+    }
+    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    int source = MPI_ANY_SOURCE;
+    for (int r = 0; r < c->size; r++) {
+        if (c->world[r] == (uint32_t)in->source) {
+            source = r;
+            break;
+        }
+    }
+    *out = (MPI_Status){.MPI_SOURCE = source,
+                        .MPI_TAG = in->tag,
+                        .MPI_ERROR = in->error == MRAIL_PML_ERR_TRUNCATE ? MPI_ERR_TRUNCATE
+                                     : in->error                         ? MPI_ERR_OTHER
+                                                                         : MPI_SUCCESS,
+                        .mrail_cancelled = in->cancelled,
+                        .mrail_count = in->count};
+}
+
+static void release(mpi_req_t *req)
+{
+    if (req->bsend_copy != NULL) {
+        free(req->bsend_copy);
+        mrail_mpi.bsend_used -= req->bsend_bytes;
+        mrail_mpi.bsend_pending--;
+    }
+    *req = (mpi_req_t){0};
+}
+
+/* Finishes req if its operation is done (waiting for it if block); fills
+ * status; returns whether it finished and its MPI error. */
+static bool finish(MPI_Request *handle, MPI_Status *status, bool block, int *err)
+{
+    *err = MPI_SUCCESS;
+    mpi_req_t *req = mpi_req_get(*handle);
+    if (req == NULL || !req->active) {
+        mpi_status_empty(status);
+        return true;
+    }
+    MPI_Status st;
+    if (req->pml == NULL) {
+        st = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
+    } else {
+        mrail_pml_status_t ps;
+        if (block) {
+            mrail_pml_wait(mrail_mpi.pml, req->pml, &ps);
+        } else if (!mrail_pml_test(mrail_mpi.pml, req->pml, &ps)) {
+            return false;
+        }
+        mpi_status_from_pml(req->comm, &ps, &st);
+        mrail_pml_request_free(req->pml);
+        req->pml = NULL;
+    }
+    *err = st.MPI_ERROR;
+    if (status != MPI_STATUS_IGNORE) {
+        *status = st;
+    }
+    req->active = false;
+    if (!req->persistent) {
+        release(req);
+        *handle = MPI_REQUEST_NULL;
+    }
+    return true;
+}
+
+static int report(MPI_Request handle, int err, const char *fn)
+{
+    if (err == MPI_SUCCESS) {
+        return MPI_SUCCESS;
+    }
+    (void)handle;
+    return mpi_error(MPI_COMM_WORLD, err, fn,
+                     err == MPI_ERR_TRUNCATE
+                         ? "a message was longer than its receive buffer (the buffer holds its "
+                           "first part)"
+                         : "the operation failed");
+}
+
+void mpi_reap_background(void)
+{
+    mrail_pml_progress(mrail_mpi.pml);
+    for (int i = 0; i < mrail_mpi.nreqs; i++) {
+        mpi_req_t *req = &mrail_mpi.reqs[i];
+        if (req->kind != MPI_REQ_UNUSED && req->detached &&
+            (req->pml == NULL || mrail_pml_test(mrail_mpi.pml, req->pml, NULL))) {
+            mrail_pml_request_free(req->pml);
+            release(req);
+        }
+    }
+}
+
+int MPI_Wait(MPI_Request *request, MPI_Status *status)
+{
+    int rc = mpi_check_init("MPI_Wait"), err;
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    MPI_Request h = *request;
+    finish(request, status, true, &err);
+    return report(h, err, "MPI_Wait");
+}
+
+int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
+{
+    int rc = mpi_check_init("MPI_Test"), err;
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    MPI_Request h = *request;
+    *flag = finish(request, status, false, &err);
+    return report(h, err, "MPI_Test");
+}
+
+int MPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
+{
+    int rc = mpi_check_init("MPI_Waitall"), any_err = 0;
+    for (int i = 0; rc == MPI_SUCCESS && i < count; i++) {
+        int err;
+        finish(&reqs[i], statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE : &statuses[i], true,
+               &err);
+        any_err = any_err || err != MPI_SUCCESS;
+    }
+    if (rc == MPI_SUCCESS && any_err) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_IN_STATUS, "MPI_Waitall",
+                         "at least one request failed; see each status's MPI_ERROR");
+    }
+    return rc;
+}
+
+int MPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
+{
+    int rc = mpi_check_init("MPI_Testall");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mrail_pml_progress(mrail_mpi.pml);
+    /* All or nothing: complete none unless every one is done. */
+    for (int i = 0; i < count; i++) {
+        mpi_req_t *req = mpi_req_get(reqs[i]);
+        if (req != NULL && req->active && req->pml != NULL &&
+            !mrail_pml_test(mrail_mpi.pml, req->pml, NULL)) {
+            *flag = 0;
+            return MPI_SUCCESS;
+        }
+    }
+    *flag = 1;
+    return MPI_Waitall(count, reqs, statuses);
+}
+
+/* Index of a finished request among reqs, or -1; MPI_UNDEFINED via *all_null
+ * when none is active. */
+static int find_done(int count, MPI_Request reqs[], bool *all_null)
+{
+    *all_null = true;
+    for (int i = 0; i < count; i++) {
+        mpi_req_t *req = mpi_req_get(reqs[i]);
+        if (req == NULL || !req->active) {
+            continue;
+        }
+        *all_null = false;
+        if (req->pml == NULL || mrail_pml_test(mrail_mpi.pml, req->pml, NULL)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int MPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status *status)
+{
+    int rc = mpi_check_init("MPI_Testany"), err;
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mrail_pml_progress(mrail_mpi.pml);
+    bool all_null;
+    int i = find_done(count, reqs, &all_null);
+    if (all_null) {
+        *index = MPI_UNDEFINED;
+        *flag = 1;
+        mpi_status_empty(status);
+        return MPI_SUCCESS;
+    }
+    *flag = i >= 0;
+    *index = i >= 0 ? i : MPI_UNDEFINED;
+    if (i < 0) {
+        return MPI_SUCCESS;
+    }
+    MPI_Request h = reqs[i];
+    finish(&reqs[i], status, true, &err);
+    return report(h, err, "MPI_Testany");
+}
+
+int MPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
+{
+    int flag = 0, rc;
+    do {
+        rc = MPI_Testany(count, reqs, index, &flag, status);
+    } while (rc == MPI_SUCCESS && !flag);
+    return rc;
+}
+
+int MPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
+                 MPI_Status statuses[])
+{
+    int rc = mpi_check_init("MPI_Testsome"), any_err = 0;
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mrail_pml_progress(mrail_mpi.pml);
+    bool active = false;
+    *outcount = 0;
+    for (int i = 0; i < incount; i++) {
+        mpi_req_t *req = mpi_req_get(reqs[i]);
+        if (req == NULL || !req->active) {
+            continue;
+        }
+        active = true;
+        if (req->pml == NULL || mrail_pml_test(mrail_mpi.pml, req->pml, NULL)) {
+            int err;
+            MPI_Status *st =
+                statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE : &statuses[*outcount];
+            finish(&reqs[i], st, true, &err);
+            any_err = any_err || err != MPI_SUCCESS;
+            indices[(*outcount)++] = i;
+        }
+    }
+    if (!active) {
+        *outcount = MPI_UNDEFINED;
+    }
+    if (any_err) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_IN_STATUS, "MPI_Testsome",
+                         "at least one request failed; see each status's MPI_ERROR");
+    }
+    return MPI_SUCCESS;
+}
+
+int MPI_Waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
+                 MPI_Status statuses[])
+{
+    int rc;
+    do {
+        rc = MPI_Testsome(incount, reqs, outcount, indices, statuses);
+    } while (rc == MPI_SUCCESS && *outcount == 0);
+    return rc;
+}
+
+int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
+{
+    int rc = mpi_check_init("MPI_Request_get_status");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mpi_req_t *req = mpi_req_get(request);
+    if (req == NULL || !req->active) {
+        *flag = 1;
+        mpi_status_empty(status);
+        return MPI_SUCCESS;
+    }
+    if (req->pml == NULL) {
+        *flag = 1;
+        if (status != MPI_STATUS_IGNORE) {
+            *status = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
+        }
+        return MPI_SUCCESS;
+    }
+    mrail_pml_status_t ps;
+    *flag = mrail_pml_test(mrail_mpi.pml, req->pml, &ps);
+    if (*flag) {
+        mpi_status_from_pml(req->comm, &ps, status);
+    }
+    return MPI_SUCCESS;
+}
+
+int MPI_Request_free(MPI_Request *request)
+{
+    int rc = mpi_check_init("MPI_Request_free");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mpi_req_t *req = mpi_req_get(*request);
+    if (req == NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_REQUEST, "MPI_Request_free",
+                         "invalid request handle %d", *request);
+    }
+    if (req->active) {
+        req->detached = true; /* finishes on its own; reaped by later calls */
+        req->persistent = false;
+    } else {
+        release(req);
+    }
+    *request = MPI_REQUEST_NULL;
+    return MPI_SUCCESS;
+}
+
+int MPI_Cancel(MPI_Request *request)
+{
+    int rc = mpi_check_init("MPI_Cancel");
+    mpi_req_t *req = rc == MPI_SUCCESS ? mpi_req_get(*request) : NULL;
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    if (req == NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_REQUEST, "MPI_Cancel", "invalid request handle %d",
+                         *request);
+    }
+    /* Receives that have not matched are cancelled; sends are not (MPI
+     * lets a cancel fail; MPI_Test_cancelled then says false). */
+    if (req->active && req->kind == MPI_REQ_RECV && req->pml != NULL) {
+        mrail_pml_cancel(mrail_mpi.pml, req->pml);
+    }
+    return MPI_SUCCESS;
+}
+
+int MPI_Test_cancelled(const MPI_Status *status, int *flag)
+{
+    *flag = status->mrail_cancelled;
+    return MPI_SUCCESS;
+}
+
+int MPI_Start(MPI_Request *request)
+{
+    int rc = mpi_check_init("MPI_Start");
+    mpi_req_t *req = rc == MPI_SUCCESS ? mpi_req_get(*request) : NULL;
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    if (req == NULL || !req->persistent) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_REQUEST, "MPI_Start",
+                         "request %d is not a persistent request", *request);
+    }
+    if (req->active) {
+        return mpi_error(req->comm, MPI_ERR_REQUEST, "MPI_Start",
+                         "request %d is already active; wait for it first", *request);
+    }
+    return mpi_req_start(req, "MPI_Start");
+}
+
+int MPI_Startall(int count, MPI_Request reqs[])
+{
+    int rc = MPI_SUCCESS;
+    for (int i = 0; i < count && rc == MPI_SUCCESS; i++) {
+        rc = MPI_Start(&reqs[i]);
+    }
+    return rc;
+}

@@ -1,0 +1,283 @@
+/* An ordinary MPI program exercising mrail's point-to-point surface. Every
+ * check prints nothing when it passes; a failure prints what and exits 1.
+ * At the end each rank prints "rank R: N checks passed". Needs >= 2 ranks. */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int rank, size, checks;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        checks++;                                                                                  \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "rank %d: check failed at line %d: ", rank, __LINE__);                 \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
+        }                                                                                          \
+    } while (0)
+
+static void fill(int *b, int n, int seed)
+{
+    for (int i = 0; i < n; i++) {
+        b[i] = seed * 1000003 + i;
+    }
+}
+
+static int bad_index(const int *b, int n, int seed)
+{
+    for (int i = 0; i < n; i++) {
+        if (b[i] != seed * 1000003 + i) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void environment(void)
+{
+    int flag = 0, version, sub, len, *tag_ub;
+    MPI_Initialized(&flag);
+    CHECK(flag, "MPI_Initialized is false after MPI_Init_thread");
+    MPI_Get_version(&version, &sub);
+    CHECK(version == 3 && sub == 1, "version %d.%d", version, sub);
+    char name[MPI_MAX_PROCESSOR_NAME];
+    MPI_Get_processor_name(name, &len);
+    CHECK(len > 0 && (int)strlen(name) == len, "processor name");
+    MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tag_ub, &flag);
+    CHECK(flag && *tag_ub >= 32767, "MPI_TAG_UB %d", flag ? *tag_ub : -1);
+    double t0 = MPI_Wtime(), tick = MPI_Wtick();
+    CHECK(tick > 0 && tick < 1 && MPI_Wtime() >= t0, "Wtime/Wtick");
+    char msg[MPI_MAX_ERROR_STRING];
+    MPI_Error_string(MPI_ERR_TRUNCATE, msg, &len);
+    CHECK(strstr(msg, "truncated") != NULL, "error string %s", msg);
+    int cls;
+    MPI_Error_class(MPI_ERR_RANK, &cls);
+    CHECK(cls == MPI_ERR_RANK, "error class");
+    int *mem;
+    CHECK(MPI_Alloc_mem(1024, MPI_INFO_NULL, &mem) == MPI_SUCCESS, "Alloc_mem");
+    mem[255] = 7;
+    MPI_Free_mem(mem);
+    int tsize;
+    MPI_Type_size(MPI_DOUBLE_INT, &tsize);
+    CHECK(tsize == 16, "MPI_DOUBLE_INT size %d", tsize);
+    MPI_Type_size(MPIX_C_FLOAT16, &tsize);
+    CHECK(tsize == 2, "MPIX_C_FLOAT16 size %d", tsize);
+}
+
+/* Blocking and nonblocking sends of every protocol size to every rank. */
+static void exchange(void)
+{
+    int sizes[] = {0, 1, 1000, 1023, 1024, 1025, 16384, 262144, 4 << 20};
+    int maxn = 4 << 20;
+    int *s = malloc(maxn * sizeof(int)), *r = malloc(maxn * sizeof(int));
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        int n = sizes[k];
+        for (int d = 0; d < size; d++) {
+            int to = (rank + d) % size, from = (rank + size - d) % size;
+            fill(s, n, rank * 100 + to);
+            memset(r, 0, (size_t)n * sizeof(int));
+            MPI_Status st;
+            MPI_Request req;
+            MPI_Irecv(r, n, MPI_INT, from, 5, MPI_COMM_WORLD, &req);
+            if (k % 3 == 0) {
+                MPI_Send(s, n, MPI_INT, to, 5, MPI_COMM_WORLD);
+            } else if (k % 3 == 1) {
+                MPI_Ssend(s, n, MPI_INT, to, 5, MPI_COMM_WORLD);
+            } else {
+                MPI_Request sr;
+                MPI_Isend(s, n, MPI_INT, to, 5, MPI_COMM_WORLD, &sr);
+                MPI_Wait(&sr, MPI_STATUS_IGNORE);
+                CHECK(sr == MPI_REQUEST_NULL, "request not nulled by MPI_Wait");
+            }
+            MPI_Wait(&req, &st);
+            int count;
+            MPI_Get_count(&st, MPI_INT, &count);
+            CHECK(count == n && st.MPI_SOURCE == from && st.MPI_TAG == 5 && st.MPI_ERROR == 0,
+                  "status of %d ints from %d: count %d source %d tag %d", n, from, count,
+                  st.MPI_SOURCE, st.MPI_TAG);
+            int bad = bad_index(r, n, from * 100 + rank);
+            CHECK(bad < 0, "%d ints from %d: wrong at %d", n, from, bad);
+        }
+    }
+    free(s);
+    free(r);
+}
+
+static void wildcards_and_probe(void)
+{
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    int v[3] = {rank, rank + 1, rank + 2}, in[3];
+    MPI_Request r;
+    MPI_Isend(v, 3, MPI_INT, next, 42, MPI_COMM_WORLD, &r);
+    MPI_Status st;
+    MPI_Probe(MPI_ANY_SOURCE, 42, MPI_COMM_WORLD, &st);
+    int count;
+    MPI_Get_count(&st, MPI_INT, &count);
+    CHECK(st.MPI_SOURCE == prev && count == 3, "probe: source %d count %d", st.MPI_SOURCE, count);
+    MPI_Get_count(&st, MPI_DOUBLE, &count);
+    CHECK(count == MPI_UNDEFINED, "12 bytes are not a whole number of doubles");
+    int flag;
+    MPI_Iprobe(prev, 42, MPI_COMM_WORLD, &flag, &st);
+    CHECK(flag, "iprobe after probe");
+    MPI_Recv(in, 3, MPI_INT, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+    CHECK(in[0] == prev && in[2] == prev + 2 && st.MPI_TAG == 42, "any-source receive");
+    MPI_Wait(&r, MPI_STATUS_IGNORE);
+}
+
+static void completion_calls(void)
+{
+    enum { N = 16 };
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    int out[N], in[N];
+    MPI_Request rr[N], sr[N];
+    MPI_Status sts[N];
+    for (int i = 0; i < N; i++) {
+        out[i] = rank * 100 + i;
+        MPI_Irecv(&in[i], 1, MPI_INT, prev, i, MPI_COMM_WORLD, &rr[i]);
+    }
+    for (int i = N - 1; i >= 0; i--) {
+        MPI_Isend(&out[i], 1, MPI_INT, next, i, MPI_COMM_WORLD, &sr[i]);
+    }
+    int done = 0, idx, outcount, indices[N];
+    while (done < N / 2) {
+        MPI_Waitany(N, rr, &idx, &sts[0]);
+        CHECK(idx >= 0 && idx < N && rr[idx] == MPI_REQUEST_NULL && in[idx] == prev * 100 + idx,
+              "waitany");
+        done++;
+    }
+    while (done < N) {
+        MPI_Waitsome(N, rr, &outcount, indices, sts);
+        CHECK(outcount > 0, "waitsome returned nothing while requests are active");
+        for (int k = 0; k < outcount; k++) {
+            CHECK(in[indices[k]] == prev * 100 + indices[k], "waitsome data");
+        }
+        done += outcount;
+    }
+    MPI_Waitsome(N, rr, &outcount, indices, sts);
+    CHECK(outcount == MPI_UNDEFINED, "waitsome on null requests");
+    int flag = 0;
+    while (!flag) {
+        MPI_Testall(N, sr, &flag, MPI_STATUSES_IGNORE);
+    }
+    MPI_Testany(N, sr, &idx, &flag, MPI_STATUS_IGNORE);
+    CHECK(flag && idx == MPI_UNDEFINED, "testany on null requests");
+}
+
+static void persistent_and_cancel(void)
+{
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    int out = 0, in = -1;
+    MPI_Request p[2];
+    MPI_Recv_init(&in, 1, MPI_INT, prev, 9, MPI_COMM_WORLD, &p[0]);
+    MPI_Send_init(&out, 1, MPI_INT, next, 9, MPI_COMM_WORLD, &p[1]);
+    for (int round = 0; round < 5; round++) {
+        out = rank * 10 + round;
+        MPI_Startall(2, p);
+        MPI_Waitall(2, p, MPI_STATUSES_IGNORE);
+        CHECK(p[0] != MPI_REQUEST_NULL, "a persistent request survives its wait");
+        CHECK(in == prev * 10 + round, "persistent round %d got %d", round, in);
+    }
+    MPI_Request_free(&p[0]);
+    MPI_Request_free(&p[1]);
+    MPI_Request r;
+    MPI_Irecv(&in, 1, MPI_INT, prev, 12345, MPI_COMM_WORLD, &r);
+    MPI_Cancel(&r);
+    MPI_Status st;
+    MPI_Wait(&r, &st);
+    int cancelled;
+    MPI_Test_cancelled(&st, &cancelled);
+    CHECK(cancelled, "cancelled receive");
+}
+
+static void sendrecv_self_null_bsend(void)
+{
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    int v = rank, w = -1;
+    MPI_Status st;
+    MPI_Sendrecv(&v, 1, MPI_INT, next, 3, &w, 1, MPI_INT, prev, 3, MPI_COMM_WORLD, &st);
+    CHECK(w == prev && st.MPI_SOURCE == prev, "sendrecv");
+    v = rank;
+    MPI_Sendrecv_replace(&v, 1, MPI_INT, next, 4, prev, 4, MPI_COMM_WORLD, &st);
+    CHECK(v == prev, "sendrecv_replace");
+    int self_rank, self_size;
+    MPI_Comm_rank(MPI_COMM_SELF, &self_rank);
+    MPI_Comm_size(MPI_COMM_SELF, &self_size);
+    CHECK(self_rank == 0 && self_size == 1, "MPI_COMM_SELF");
+    v = 77;
+    MPI_Sendrecv(&v, 1, MPI_INT, 0, 1, &w, 1, MPI_INT, 0, 1, MPI_COMM_SELF, &st);
+    CHECK(w == 77 && st.MPI_SOURCE == 0, "send to self on MPI_COMM_SELF");
+    MPI_Recv(&w, 1, MPI_INT, MPI_PROC_NULL, 1, MPI_COMM_WORLD, &st);
+    CHECK(st.MPI_SOURCE == MPI_PROC_NULL && st.MPI_TAG == MPI_ANY_TAG, "MPI_PROC_NULL status");
+    MPI_Send(&v, 1, MPI_INT, MPI_PROC_NULL, 1, MPI_COMM_WORLD);
+    int bufsize = 4 * (1000 * (int)sizeof(int) + MPI_BSEND_OVERHEAD);
+    char *buf = malloc((size_t)bufsize);
+    MPI_Buffer_attach(buf, bufsize);
+    int big[1000], got[1000];
+    for (int k = 0; k < 4; k++) {
+        fill(big, 1000, rank + k);
+        MPI_Bsend(big, 1000, MPI_INT, next, 20 + k, MPI_COMM_WORLD);
+    }
+    for (int k = 0; k < 4; k++) {
+        MPI_Recv(got, 1000, MPI_INT, prev, 20 + k, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        CHECK(bad_index(got, 1000, prev + k) < 0, "bsend %d", k);
+    }
+    void *det;
+    int detsize;
+    MPI_Buffer_detach(&det, &detsize);
+    CHECK(det == buf && detsize == bufsize, "buffer detach");
+    free(buf);
+}
+
+static void errors_return(void)
+{
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Errhandler eh;
+    MPI_Comm_get_errhandler(MPI_COMM_WORLD, &eh);
+    CHECK(eh == MPI_ERRORS_RETURN, "errhandler not set");
+    int v = 1;
+    CHECK(MPI_Send(&v, 1, MPI_INT, size, 0, MPI_COMM_WORLD) == MPI_ERR_RANK, "bad rank");
+    CHECK(MPI_Send(&v, 1, MPI_INT, 0, -5, MPI_COMM_WORLD) == MPI_ERR_TAG, "bad tag");
+    CHECK(MPI_Send(&v, -1, MPI_INT, 0, 0, MPI_COMM_WORLD) == MPI_ERR_COUNT, "bad count");
+    CHECK(MPI_Send(&v, 1, 999, 0, 0, MPI_COMM_WORLD) == MPI_ERR_TYPE, "bad type");
+    CHECK(MPI_Send(&v, 1, MPI_INT, 0, 0, 77) == MPI_ERR_COMM, "bad comm");
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    int big[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, small[4] = {0};
+    MPI_Request r;
+    MPI_Isend(big, 10, MPI_INT, next, 8, MPI_COMM_WORLD, &r);
+    MPI_Status st;
+    int rc = MPI_Recv(small, 4, MPI_INT, prev, 8, MPI_COMM_WORLD, &st);
+    CHECK(rc == MPI_ERR_TRUNCATE && st.MPI_ERROR == MPI_ERR_TRUNCATE, "truncation rc %d", rc);
+    CHECK(small[3] == 4, "truncated data");
+    MPI_Wait(&r, MPI_STATUS_IGNORE);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+}
+
+int main(int argc, char **argv)
+{
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+    CHECK(provided == MPI_THREAD_SERIALIZED, "provided %d", provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (argc > 1 && !strcmp(argv[1], "--fatal")) {
+        int v = 0; /* the default handler must abort the job, naming the call */
+        MPI_Send(&v, 1, MPI_INT, size + 3, 0, MPI_COMM_WORLD);
+        fprintf(stderr, "rank %d: MPI_Send to a bad rank returned\n", rank);
+        return 0;
+    }
+    environment();
+    exchange();
+    wildcards_and_probe();
+    completion_calls();
+    persistent_and_cancel();
+    sendrecv_self_null_bsend();
+    errors_return();
+    printf("rank %d: %d checks passed\n", rank, checks);
+    MPI_Finalize();
+    int finalized;
+    MPI_Finalized(&finalized);
+    return finalized ? 0 : 1;
+}

@@ -1,0 +1,94 @@
+/* MPI programs as users build and run them: the p2p surface through mrun,
+ * the default error handler, and mpicc. */
+#include "run_util.h"
+
+#define MRUN MRAIL_TEST_BIN_DIR "/mrun"
+#define PROG MRAIL_TEST_BIN_DIR "/mpi_p2p_test"
+#define MPICC MRAIL_TEST_BIN_DIR "/mpicc"
+
+static void run_p2p(const char *np, const char *prog)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN, "-n", (char *)np, "--oversubscribe", (char *)prog, NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, " checks passed\n"), atoi(np));
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+Test(mpi, p2p_surface_on_2_ranks, .timeout = 120)
+{
+    run_p2p("2", PROG);
+}
+Test(mpi, p2p_surface_on_3_ranks, .timeout = 120)
+{
+    run_p2p("3", PROG);
+}
+
+Test(mpi, errors_are_fatal_by_default_and_name_the_call, .timeout = 60)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN, "-n", "2", PROG, "--fatal", NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_expect_eq(r.status, 6, "MPI_ERR_RANK (6) is the job's status: %d", r.status);
+    cr_expect(strstr(r.err, "MPI_Send: MPI_ERR_RANK: invalid destination rank 5 (valid: 0..1"),
+              "%s", r.err);
+    cr_expect(strstr(r.err, "aborted the job") != NULL, "%s", r.err);
+    cr_expect_eq(count_lines(r.err, "returned"), 0, "MPI_Send came back after a fatal error");
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+Test(mpi, mpicc_builds_a_program_that_runs, .timeout = 120)
+{
+    run_t r;
+    run_init(&r);
+    char out[300];
+    snprintf(out, sizeof(out), "%s/mpi_p2p_test_mpicc", MRAIL_TEST_WORK_DIR);
+    char *show[] = {MPICC, "-show", NULL};
+    run_cmd(&r, show, NULL, NULL);
+    cr_expect(strstr(r.out, "-lmrail") != NULL, "%s", r.out);
+    run_fini(&r);
+
+    run_init(&r);
+    char env_cc[128];
+    snprintf(env_cc, sizeof(env_cc), "MRAIL_CC=cc %s", MRAIL_TEST_CFLAGS);
+    char *env[] = {env_cc, NULL};
+    char *cc[] = {
+        MPICC, "-Wall", "-Wextra", "-Werror", "-o", out, MRAIL_TEST_SRC_DIR "/mpi_p2p_test.c",
+        NULL};
+    run_cmd(&r, cc, env, NULL);
+    cr_assert_eq(r.status, 0, "mpicc failed: %s", r.err);
+    run_fini(&r);
+    run_p2p("2", out);
+}
+
+Test(mpi, header_compiles_clean_as_c99_and_cxx, .timeout = 120)
+{
+    const char *compilers[][3] = {{MRAIL_TEST_BIN_DIR "/mpicc", "-std=c99", "MRAIL_CC=cc"},
+                                  {MRAIL_TEST_BIN_DIR "/mpicxx", "-xc++", "MRAIL_CXX=c++"}};
+    for (int k = 0; k < 2; k++) {
+        run_t r;
+        run_init(&r);
+        char out[300], env_cc[160];
+        snprintf(out, sizeof(out), "%s/header_check_%d", MRAIL_TEST_WORK_DIR, k);
+        snprintf(env_cc, sizeof(env_cc), "%s %s", compilers[k][2], MRAIL_TEST_CFLAGS);
+        char *env[] = {env_cc, NULL};
+        char *cc[] = {(char *)compilers[k][0], (char *)compilers[k][1], "-Wall", "-Wextra",
+                      "-Werror", "-pedantic", "-o", out, MRAIL_TEST_SRC_DIR "/header_check.c",
+                      NULL};
+        run_cmd(&r, cc, env, NULL);
+        cr_expect_eq(r.status, 0, "%s: %s", compilers[k][0], r.err);
+        run_fini(&r);
+        if (k == 0) {
+            run_init(&r);
+            char *argv[] = {MRUN, "-n", "1", out, NULL};
+            run_cmd(&r, argv, NULL, NULL);
+            cr_expect_eq(r.status, 0, "%s", r.err);
+            run_fini(&r);
+        }
+    }
+}
