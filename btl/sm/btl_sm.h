@@ -90,6 +90,8 @@ struct mrail_btl_endpoint {
     btl_sm_out_t *out_head, *out_tail; /* waiting for room, in order */
     bool failed;
     bool polling; /* a record of from_peer is being delivered right now */
+    uint64_t to_peer_tail;   /* last consumer position seen in to_peer */
+    uint64_t from_peer_head; /* last producer position seen in from_peer */
 };
 
 struct btl_sm_module {
@@ -107,12 +109,15 @@ struct btl_sm_module {
 };
 
 /* Ring (btl_sm_ring.c). Records are 8-byte aligned; a record never wraps. */
-/* Reserves room for a record of len bytes; NULL when the ring is full. */
-btl_sm_rec_t *btl_sm_ring_reserve(btl_sm_ring_t *ring, size_t ring_size, size_t len);
+/* Reserves room for a record of len bytes; NULL when the ring is full.
+ * tail_cache is the producer's private copy of the consumer's position. */
+btl_sm_rec_t *btl_sm_ring_reserve(btl_sm_ring_t *ring, size_t ring_size, size_t len,
+                                  uint64_t *tail_cache);
 /* Makes the record reserved last visible to the consumer. */
 void btl_sm_ring_commit(btl_sm_ring_t *ring, size_t ring_size, btl_sm_rec_t *rec);
-/* The next record, or NULL when empty; release it with btl_sm_ring_pop. */
-btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size);
+/* The next record, or NULL when empty; release it with btl_sm_ring_pop.
+ * head_cache is the consumer's private copy of the producer's position. */
+btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size, uint64_t *head_cache);
 void btl_sm_ring_pop(btl_sm_ring_t *ring, size_t ring_size, btl_sm_rec_t *rec);
 /* Largest len a record may have in a ring of ring_size bytes. */
 size_t btl_sm_ring_max_record(size_t ring_size);

@@ -155,7 +155,7 @@ static bool emit(btl_sm_module_t *m, mrail_btl_endpoint_t *ep, uint8_t kind, uin
                  const void *hdr, size_t hdr_len, const struct iovec *payload, int npayload)
 {
     size_t len = hdr_len + iov_total(payload, npayload);
-    btl_sm_rec_t *rec = btl_sm_ring_reserve(ep->to_peer, m->cfg.ring_size, len);
+    btl_sm_rec_t *rec = btl_sm_ring_reserve(ep->to_peer, m->cfg.ring_size, len, &ep->to_peer_tail);
     if (rec == NULL) {
         return false;
     }
@@ -283,7 +283,7 @@ static int poll_peer(btl_sm_module_t *m, mrail_btl_endpoint_t *ep)
     int events = 0;
     btl_sm_rec_t *rec;
     while (events < SM_POLL_BATCH &&
-           (rec = btl_sm_ring_peek(ep->from_peer, m->cfg.ring_size)) != NULL) {
+           (rec = btl_sm_ring_peek(ep->from_peer, m->cfg.ring_size, &ep->from_peer_head)) != NULL) {
         char *body = (char *)(rec + 1);
         if (rec->kind == BTL_SM_REC_AM) {
             struct iovec segs[2] = {{body, rec->hdr_len},

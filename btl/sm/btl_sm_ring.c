@@ -25,14 +25,19 @@ size_t btl_sm_ring_bytes(size_t ring_size)
     return sizeof(btl_sm_ring_t) + ring_size;
 }
 
-btl_sm_rec_t *btl_sm_ring_reserve(btl_sm_ring_t *ring, size_t ring_size, size_t len)
+btl_sm_rec_t *btl_sm_ring_reserve(btl_sm_ring_t *ring, size_t ring_size, size_t len,
+                                  uint64_t *tail_cache)
 {
     uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
-    uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
     size_t need = rec_bytes(len), pos = head & (ring_size - 1);
     size_t skip = pos + need > ring_size ? ring_size - pos : 0;
-    if (need + skip > ring_size - (size_t)(head - tail)) {
-        return NULL;
+    /* The consumer's tail lives on its cache line: read it only when our
+     * last look says there is no room. */
+    if (need + skip > ring_size - (size_t)(head - *tail_cache)) {
+        *tail_cache = atomic_load_explicit(&ring->tail, memory_order_acquire);
+        if (need + skip > ring_size - (size_t)(head - *tail_cache)) {
+            return NULL;
+        }
     }
     if (skip > 0) {
         /* The record would straddle the end: mark the rest of the ring as
@@ -55,13 +60,16 @@ void btl_sm_ring_commit(btl_sm_ring_t *ring, size_t ring_size, btl_sm_rec_t *rec
     atomic_store_explicit(&ring->head, head + rec_bytes(rec->len), memory_order_release);
 }
 
-btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size)
+btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size, uint64_t *head_cache)
 {
     for (;;) {
         uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-        uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
-        if (tail == head) {
-            return NULL;
+        /* Likewise the producer's head: re-read only when we caught up. */
+        if (tail == *head_cache) {
+            *head_cache = atomic_load_explicit(&ring->head, memory_order_acquire);
+            if (tail == *head_cache) {
+                return NULL;
+            }
         }
         btl_sm_rec_t *rec = (btl_sm_rec_t *)(ring->data + (tail & (ring_size - 1)));
         if (rec->kind != BTL_SM_REC_WRAP) {

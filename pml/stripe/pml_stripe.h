@@ -52,6 +52,8 @@ typedef enum {
 } pml_recv_state_t;
 
 struct mrail_pml_request {
+    mrail_pml_t *pml;
+    struct mrail_pml_request *next_free;
     bool is_send;
     bool complete;
     bool cancelled;
@@ -76,6 +78,7 @@ struct mrail_pml_request {
 
 /* An arrived EAGER or RTS header on its way through matching. */
 typedef struct pml_unexpected {
+    struct pml_unexpected *next_free;
     match_msg_t match;
     pml_hdr_match_t hdr;
     bool rts;
@@ -101,7 +104,15 @@ struct mrail_pml {
     uint32_t ncomms;
     int failed;             /* a btl reported a failure */
     pml_unexpected_t *live; /* the header being delivered right now */
+    /* Recycled objects: the fast path allocates nothing. */
+    mrail_pml_request_t *free_requests;
+    pml_unexpected_t *free_unexpected;
+    unsigned nfree_requests, nfree_unexpected;
 };
+
+/* Recycling (pml_stripe_pml.c). */
+pml_unexpected_t *pml_unexpected_get(mrail_pml_t *pml);
+void pml_unexpected_put(mrail_pml_t *pml, pml_unexpected_t *u);
 
 /* pml_stripe_pml.c */
 pml_comm_t *pml_comm(mrail_pml_t *pml, uint32_t ctx);

@@ -6,6 +6,9 @@
 
 #include "pml_stripe.h"
 
+#define PML_SPIN_BEFORE_YIELD 1000
+#define PML_FREE_LIST_MAX 1024
+
 pml_comm_t *pml_comm(mrail_pml_t *pml, uint32_t ctx)
 {
     if (ctx >= pml->ncomms) {
@@ -183,6 +186,16 @@ void mrail_pml_close(mrail_pml_t *pml)
         free(comm->send_seq);
     }
     free(pml->comms);
+    while (pml->free_requests != NULL) {
+        mrail_pml_request_t *next = pml->free_requests->next_free;
+        free(pml->free_requests);
+        pml->free_requests = next;
+    }
+    while (pml->free_unexpected != NULL) {
+        pml_unexpected_t *next = pml->free_unexpected->next_free;
+        free(pml->free_unexpected);
+        pml->free_unexpected = next;
+    }
     for (uint32_t p = 0; pml->sched && p < pml->size; p++) {
         free(pml->sched[p]);
     }
@@ -201,15 +214,44 @@ int mrail_pml_failed(const mrail_pml_t *pml)
     return pml->failed;
 }
 
-static mrail_pml_request_t *request_new(bool is_send, void *buf, size_t len, int32_t peer,
-                                        int32_t tag, uint32_t ctx)
+static mrail_pml_request_t *request_new(mrail_pml_t *pml, bool is_send, void *buf, size_t len,
+                                        int32_t peer, int32_t tag, uint32_t ctx)
 {
-    mrail_pml_request_t *req = calloc(1, sizeof(*req));
+    mrail_pml_request_t *req = pml->free_requests;
     if (req != NULL) {
-        *req = (mrail_pml_request_t){
-            .is_send = is_send, .buf = buf, .len = len, .peer = peer, .tag = tag, .ctx = ctx};
+        pml->free_requests = req->next_free;
+        pml->nfree_requests--;
+    } else if ((req = malloc(sizeof(*req))) == NULL) {
+        return NULL;
     }
+    *req = (mrail_pml_request_t){.pml = pml, .is_send = is_send, .buf = buf, .len = len,
+                                 .peer = peer, .tag = tag, .ctx = ctx};
     return req;
+}
+
+pml_unexpected_t *pml_unexpected_get(mrail_pml_t *pml)
+{
+    pml_unexpected_t *u = pml->free_unexpected;
+    if (u != NULL) {
+        pml->free_unexpected = u->next_free;
+        pml->nfree_unexpected--;
+    } else if ((u = malloc(sizeof(*u))) == NULL) {
+        return NULL;
+    }
+    *u = (pml_unexpected_t){0};
+    return u;
+}
+
+void pml_unexpected_put(mrail_pml_t *pml, pml_unexpected_t *u)
+{
+    free(u->data);
+    if (pml->nfree_unexpected >= PML_FREE_LIST_MAX) {
+        free(u);
+        return;
+    }
+    u->next_free = pml->free_unexpected;
+    pml->free_unexpected = u;
+    pml->nfree_unexpected++;
 }
 
 int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
@@ -219,14 +261,14 @@ int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst,
         return MRAIL_ERR_BAD_PARAM;
     }
     mrail_pml_request_t *req =
-        request_new(true, (void *)(uintptr_t)buf, len, (int32_t)dst, tag, ctx);
+        request_new(pml, true, (void *)(uintptr_t)buf, len, (int32_t)dst, tag, ctx);
     if (req == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     req->synchronous = synchronous;
     int rc = pml_send_start(pml, req);
     if (rc != MRAIL_SUCCESS) {
-        free(req);
+        mrail_pml_request_free(req);
         return rc;
     }
     *req_out = req;
@@ -240,13 +282,13 @@ int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_
         (tag < 0 && tag != MRAIL_PML_ANY_TAG)) {
         return MRAIL_ERR_BAD_PARAM;
     }
-    mrail_pml_request_t *req = request_new(false, buf, len, src, tag, ctx);
+    mrail_pml_request_t *req = request_new(pml, false, buf, len, src, tag, ctx);
     if (req == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     int rc = pml_recv_start(pml, req);
     if (rc != MRAIL_SUCCESS) {
-        free(req);
+        mrail_pml_request_free(req);
         return rc;
     }
     *req_out = req;
@@ -266,9 +308,16 @@ bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status
 
 void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
+    unsigned idle = 0;
     while (!req->complete) {
-        if (mrail_pml_progress(pml) == 0) {
-            sched_yield(); /* oversubscribed: let the peer we wait for run */
+        /* Spin: a yield is a system call and would cost more than the
+         * message. Only a long wait (oversubscribed: the peer we wait for
+         * may need our CPU) yields. */
+        if (mrail_pml_progress(pml) != 0) {
+            idle = 0;
+        } else if (++idle >= PML_SPIN_BEFORE_YIELD) {
+            sched_yield();
+            idle = 0;
         }
     }
     if (status != NULL) {
@@ -278,10 +327,18 @@ void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status
 
 void mrail_pml_request_free(mrail_pml_request_t *req)
 {
-    if (req != NULL) {
-        free(req->frag_hdrs);
-        free(req);
+    if (req == NULL) {
+        return;
     }
+    mrail_pml_t *pml = req->pml;
+    free(req->frag_hdrs);
+    if (pml->nfree_requests >= PML_FREE_LIST_MAX) {
+        free(req);
+        return;
+    }
+    req->next_free = pml->free_requests;
+    pml->free_requests = req;
+    pml->nfree_requests++;
 }
 
 bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req)

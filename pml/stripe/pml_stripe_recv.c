@@ -55,10 +55,9 @@ static void deliver(mrail_pml_t *pml, mrail_pml_request_t *req, pml_unexpected_t
         }
     }
     if (u == pml->live) {
-        u->consumed = true; /* its arrival handler frees it */
+        u->consumed = true; /* its arrival handler recycles it */
     } else {
-        free(u->data);
-        free(u);
+        pml_unexpected_put(pml, u);
     }
 }
 
@@ -71,7 +70,7 @@ void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t t
                               const struct iovec *segs, int nsegs)
 {
     (void)from;
-    pml_unexpected_t *u = calloc(1, sizeof(*u));
+    pml_unexpected_t *u = pml_unexpected_get(pml);
     if (u == NULL) {
         pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
         return;
@@ -83,7 +82,7 @@ void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t t
     u->match = (match_msg_t){.src = u->hdr.src, .tag = u->hdr.tag, .seq = u->hdr.seq, .owner = u};
     pml_comm_t *c = pml_comm(pml, u->hdr.ctx);
     if (c == NULL) {
-        free(u);
+        pml_unexpected_put(pml, u);
         pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
         return;
     }
@@ -91,7 +90,7 @@ void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t t
     match_incoming(&c->match, &u->match);
     pml->live = NULL;
     if (u->consumed) {
-        free(u);
+        pml_unexpected_put(pml, u);
         return;
     }
     /* It waits (unexpected, or ahead of its sequence): keep the payload. */

@@ -252,6 +252,11 @@ static void errors_return(void)
     CHECK(rc == MPI_ERR_TRUNCATE && st.MPI_ERROR == MPI_ERR_TRUNCATE, "truncation rc %d", rc);
     CHECK(small[3] == 4, "truncated data");
     MPI_Wait(&r, MPI_STATUS_IGNORE);
+    MPI_Win win = 123;
+    CHECK(MPI_Win_create(big, sizeof(big), 4, MPI_INFO_NULL, MPI_COMM_WORLD, &win) ==
+                  MPI_ERR_UNSUPPORTED_OPERATION &&
+              win == MPI_WIN_NULL,
+          "MPI_Win_create must say unsupported");
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
 }
 

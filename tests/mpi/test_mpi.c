@@ -77,8 +77,15 @@ Test(mpi, header_compiles_clean_as_c99_and_cxx, .timeout = 120)
         snprintf(out, sizeof(out), "%s/header_check_%d", MRAIL_TEST_WORK_DIR, k);
         snprintf(env_cc, sizeof(env_cc), "%s %s", compilers[k][2], MRAIL_TEST_CFLAGS);
         char *env[] = {env_cc, NULL};
-        char *cc[] = {(char *)compilers[k][0], (char *)compilers[k][1], "-Wall", "-Wextra",
-                      "-Werror", "-pedantic", "-o", out, MRAIL_TEST_SRC_DIR "/header_check.c",
+        char *cc[] = {(char *)compilers[k][0],
+                      (char *)compilers[k][1],
+                      "-Wall",
+                      "-Wextra",
+                      "-Werror",
+                      "-pedantic",
+                      "-o",
+                      out,
+                      MRAIL_TEST_SRC_DIR "/header_check.c",
                       NULL};
         run_cmd(&r, cc, env, NULL);
         cr_expect_eq(r.status, 0, "%s: %s", compilers[k][0], r.err);
