@@ -16,6 +16,8 @@
 #include "pml_stripe_match.h"
 #include "pml_stripe_sched.h"
 
+typedef struct pml_frag_ctx pml_frag_ctx_t;
+
 enum { PML_TAG_EAGER = 1, PML_TAG_RTS, PML_TAG_CTS, PML_TAG_FRAG };
 
 /* EAGER and RTS. */
@@ -68,6 +70,7 @@ struct mrail_pml_request {
     pml_send_state_t sstate;
     pml_hdr_match_t mhdr;
     pml_hdr_frag_t *frag_hdrs;
+    pml_frag_ctx_t *frag_ctx;
     size_t frags_pending;
     bool synchronous;
     /* recv */
@@ -114,7 +117,20 @@ struct mrail_pml {
 pml_unexpected_t *pml_unexpected_get(mrail_pml_t *pml);
 void pml_unexpected_put(mrail_pml_t *pml, pml_unexpected_t *u);
 
+/* pml_stripe_component.c: the scheduler options the MCA parameters set. */
+sched_opts_t pml_stripe_sched_opts(void);
+
+/* One fragment in flight: what its completion tells the scheduler. */
+struct pml_frag_ctx {
+    mrail_pml_request_t *req;
+    uint32_t peer;
+    unsigned rail;
+    size_t bytes;
+    double t0; /* microseconds, when it was handed to the btl */
+};
+
 /* pml_stripe_pml.c */
+double pml_now_us(void);
 pml_comm_t *pml_comm(mrail_pml_t *pml, uint32_t ctx);
 /* Sends a small control header on the peer's first rail without waiting. */
 int pml_send_control(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, const void *hdr,

@@ -1,6 +1,61 @@
-/* pml/stripe: matching, eager/rendezvous and the multi-rail scheduler
- * (the PML issue fills in the protocols; selection works today). */
-#include "mrail/pml.h"
+/* pml/stripe: matching, eager/rendezvous, and the multi-rail scheduler.
+ * The component registers the scheduler's parameters; mrail_pml_open()
+ * (pml_stripe_pml.c) builds the instance. */
+#include <stddef.h>
+
+#include "pml_stripe.h"
+
+typedef struct pml_stripe_config {
+    bool use_measured;
+    unsigned min_samples;
+    size_t min_stripe_size;
+    size_t align;
+} pml_stripe_config_t;
+
+static pml_stripe_config_t pml_stripe_config;
+
+static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
+{
+    static const mrail_mca_param_def_t defs[] = {
+        {"use_measured_bandwidth", MRAIL_MCA_BOOL, "true", 4,
+         "Weigh rails by the throughput measured on completed fragments once a rail has "
+         "pml_stripe_min_samples of them, instead of the bandwidth the device claims",
+         NULL, offsetof(pml_stripe_config_t, use_measured)},
+        {"min_samples", MRAIL_MCA_UNSIGNED, "8", 5,
+         "Completed fragments a rail needs before its measured throughput is trusted", NULL,
+         offsetof(pml_stripe_config_t, min_samples)},
+        {"min_stripe_size", MRAIL_MCA_SIZE, "64k", 4,
+         "Messages below this size go whole over one rail (the one that finishes them "
+         "first); larger ones are striped over every rail",
+         NULL, offsetof(pml_stripe_config_t, min_stripe_size)},
+        {"stripe_align", MRAIL_MCA_SIZE, "4k", 6,
+         "Rails' shares of a striped message start at multiples of this (a power of two)", NULL,
+         offsetof(pml_stripe_config_t, align)},
+    };
+    return mrail_mca_register(mca, "pml", self->name, defs, sizeof(defs) / sizeof(defs[0]),
+                              &pml_stripe_config);
+}
+
+static int pml_stripe_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_reason_t *why)
+{
+    (void)self;
+    size_t a = pml_stripe_config.align;
+    if (a == 0 || (a & (a - 1)) != 0) {
+        char d[512];
+        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
+                                "pml_stripe_stripe_align must be a power of two: %s",
+                                mrail_mca_describe(mca, "pml_stripe_stripe_align", d, sizeof(d)));
+    }
+    return MRAIL_SUCCESS;
+}
+
+sched_opts_t pml_stripe_sched_opts(void)
+{
+    return (sched_opts_t){.use_measured = pml_stripe_config.use_measured,
+                          .min_samples = pml_stripe_config.min_samples,
+                          .min_stripe_size = pml_stripe_config.min_stripe_size,
+                          .align = pml_stripe_config.align};
+}
 
 static int pml_stripe_query(mrail_pml_component_t *self, int *priority, mrail_reason_t *why)
 {
@@ -17,6 +72,8 @@ mrail_pml_component_t mrail_pml_stripe_component = {
             .name = "stripe",
             .version = MRAIL_VERSION_STRING,
             .description = "MPI matching with messages striped over every rail",
+            .register_params = pml_stripe_register,
+            .check_params = pml_stripe_check,
         },
     .default_priority = 20,
     .query = pml_stripe_query,

@@ -3,11 +3,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pml_stripe.h"
 
 #define PML_SPIN_BEFORE_YIELD 1000
 #define PML_FREE_LIST_MAX 1024
+
+double pml_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
+}
 
 pml_comm_t *pml_comm(mrail_pml_t *pml, uint32_t ctx)
 {
@@ -138,7 +146,7 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
     pml->rte = rte;
     pml->rank = mrail_rte_facts(rte)->rank;
     pml->size = mrail_rte_facts(rte)->size;
-    pml->sched_opts = sched_default_opts();
+    pml->sched_opts = pml_stripe_sched_opts();
     mrail_btl_am_register(&pml->am, PML_TAG_EAGER, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_RTS, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_CTS, am_cts, pml);
@@ -224,8 +232,13 @@ static mrail_pml_request_t *request_new(mrail_pml_t *pml, bool is_send, void *bu
     } else if ((req = malloc(sizeof(*req))) == NULL) {
         return NULL;
     }
-    *req = (mrail_pml_request_t){.pml = pml, .is_send = is_send, .buf = buf, .len = len,
-                                 .peer = peer, .tag = tag, .ctx = ctx};
+    *req = (mrail_pml_request_t){.pml = pml,
+                                 .is_send = is_send,
+                                 .buf = buf,
+                                 .len = len,
+                                 .peer = peer,
+                                 .tag = tag,
+                                 .ctx = ctx};
     return req;
 }
 
@@ -332,6 +345,7 @@ void mrail_pml_request_free(mrail_pml_request_t *req)
     }
     mrail_pml_t *pml = req->pml;
     free(req->frag_hdrs);
+    free(req->frag_ctx);
     if (pml->nfree_requests >= PML_FREE_LIST_MAX) {
         free(req);
         return;

@@ -20,12 +20,18 @@ static void eager_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int stat
     pml_request_complete(req);
 }
 
+/* A fragment the btl finished later than it was handed over: its time is a
+ * throughput sample for the rail. Fragments a btl takes at once (copied into
+ * shared memory) say nothing about the rail and are not sampled. */
 static void frag_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status, void *cbdata)
 {
     (void)m, (void)ep;
-    mrail_pml_request_t *req = cbdata;
+    pml_frag_ctx_t *f = cbdata;
+    mrail_pml_request_t *req = f->req;
     if (status != MRAIL_SUCCESS) {
         req->status.error = status;
+    } else if (f->t0 > 0) {
+        sched_rail_observe(&req->pml->sched[f->peer][f->rail], f->bytes, pml_now_us() - f->t0);
     }
     if (--req->frags_pending == 0) {
         req->sstate = PML_SEND_DONE;
@@ -95,19 +101,31 @@ void pml_send_on_cts(mrail_pml_t *pml, uint32_t from, const pml_hdr_cts_t *cts)
         pml_request_complete(req);
         return;
     }
+    req->frag_ctx = malloc((plan.count + 1) * sizeof(pml_frag_ctx_t));
+    if (req->frag_ctx == NULL) {
+        sched_plan_free(&plan);
+        req->status.error = MRAIL_ERR_OUT_OF_RESOURCE;
+        pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
+        pml_request_complete(req);
+        return;
+    }
     req->sstate = PML_SEND_STRIPING;
     req->frags_pending = plan.count + 1; /* held until every fragment is issued */
     for (size_t i = 0; i < plan.count; i++) {
         const sched_frag_t *f = &plan.frags[i];
         const mrail_rail_t *rail = &pr->rails[f->rail];
+        pml_frag_ctx_t *ctx = &req->frag_ctx[i];
+        *ctx = (pml_frag_ctx_t){req, from, f->rail, f->len, pml_now_us()};
         req->frag_hdrs[i] = (pml_hdr_frag_t){.rreq = cts->rreq, .offset = f->offset};
         struct iovec iov = {(char *)req->buf + f->offset, f->len};
         int rc = rail->module->send(rail->module, rail->ep, PML_TAG_FRAG, &req->frag_hdrs[i],
-                                    sizeof(pml_hdr_frag_t), &iov, 1, frag_done, req);
+                                    sizeof(pml_hdr_frag_t), &iov, 1, frag_done, ctx);
         if (rc != MRAIL_BTL_INPROGRESS) {
-            frag_done(rail->module, rail->ep, rc == MRAIL_SUCCESS ? MRAIL_SUCCESS : rc, req);
+            ctx->t0 = 0; /* taken at once: no sample */
+            frag_done(rail->module, rail->ep, rc == MRAIL_SUCCESS ? MRAIL_SUCCESS : rc, ctx);
         }
     }
     sched_plan_free(&plan);
-    frag_done(NULL, NULL, MRAIL_SUCCESS, req);
+    req->frag_ctx[plan.count] = (pml_frag_ctx_t){.req = req}; /* the issuing hold */
+    frag_done(NULL, NULL, MRAIL_SUCCESS, &req->frag_ctx[plan.count]);
 }
