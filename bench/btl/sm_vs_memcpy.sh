@@ -5,6 +5,7 @@
 #   bench/btl/sm_vs_memcpy.sh [--reps N] [--build DIR] [--write]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib/doc_section.sh
 reps=7 build=build write=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -29,17 +30,8 @@ summary="$summary Raw process_vm_readv against memcpy at 4 MiB, no mrail involve
 printf '%s\n\n%s\n\n%s\n\n%s\n' "$cma" "$ring" "$ceiling" "$summary"
 
 if [ "$write" = 1 ]; then
-  doc=docs/PERFORMANCE.md
-  [ -f "$doc" ] || printf '# Performance\n\nEvery figure here comes from a script in bench/, with the command that produced it. The machine is shared and noisy: medians, and ratios measured in the same run.\n' > "$doc"
   section=$(printf '<!-- sm:begin -->\n## btl/sm against memcpy\n\nTwo ranks bound to the 2 CPUs, btl level (no PML yet), medians of %d; measured on %s with:\n\n    bench/btl/sm_vs_memcpy.sh --reps %d --write\n\nLatency is half a ping-pong round trip (sends up to the max send size); bandwidth streams a window of 64 sends, or 8 rendezvous gets above the max send size; memcpy copies the same sizes inside one rank (cache-hot up to the last level cache).\n\n```\n%s\n\n%s\n\n# cma_ceiling: raw process_vm_readv vs memcpy\n%s\n```\n\n%s\n<!-- sm:end -->' \
     "$reps" "$(date -u +%Y-%m-%d)" "$reps" "$cma" "$ring" "$ceiling" "$summary")
-  python3 - "$doc" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pattern = re.compile(r'<!-- sm:begin -->.*?<!-- sm:end -->', re.S)
-text = pattern.sub(lambda m: section, text) if pattern.search(text) else text.rstrip('\n') + '\n\n' + section + '\n'
-open(path, 'w').write(text)
-PY
-  echo "sm_vs_memcpy.sh: wrote $doc"
+  write_doc_section sm "$section"
+  echo "sm_vs_memcpy.sh: wrote docs/PERFORMANCE.md"
 fi

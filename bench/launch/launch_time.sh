@@ -5,6 +5,7 @@
 #   bench/launch/launch_time.sh [-n RANKS] [-r REPEATS] [--build DIR] [--write]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib/doc_section.sh
 ranks=16 repeats=9 build=build write=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -48,17 +49,8 @@ table=$(printf '| launcher | median of %d (s) | all runs (s) |\n|---|---|---|\n|
 echo "$table"
 
 if [ "$write" = 1 ]; then
-  doc=docs/PERFORMANCE.md
-  [ -f "$doc" ] || printf '# Performance\n\nEvery figure here comes from a script in bench/, with the command that produced it. The machine is shared and noisy: medians, and ratios measured in the same run.\n' > "$doc"
   section=$(printf '<!-- launch:begin -->\n## Launch time: mrun vs Open MPI mpirun\n\nA trivial PMIx job (`bench/launch/pmix_hello.c`: init, one fence, finalize), %d ranks on %d CPUs (oversubscribed), measured on %s with:\n\n    bench/launch/launch_time.sh -n %d -r %d --write\n\n%s\n<!-- launch:end -->' \
     "$ranks" "$(nproc)" "$(date -u +%Y-%m-%d)" "$ranks" "$repeats" "$table")
-  python3 - "$doc" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pattern = re.compile(r'<!-- launch:begin -->.*?<!-- launch:end -->', re.S)
-text = pattern.sub(lambda m: section, text) if pattern.search(text) else text.rstrip('\n') + '\n\n' + section + '\n'
-open(path, 'w').write(text)
-PY
-  echo "launch_time.sh: wrote $doc"
+  write_doc_section launch "$section"
+  echo "launch_time.sh: wrote docs/PERFORMANCE.md"
 fi

@@ -7,6 +7,7 @@
 #   bench/osu/compare.sh [--reps N] [--max BYTES] [--build DIR] [--write]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib/doc_section.sh
 reps=3 max=4194304 build=build write=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -78,18 +79,10 @@ set title "bi-directional bandwidth (MB/s)"
 plot "$work/bibw" u 1:2 w lp t "mrail", "" u 1:3 w lp t "Open MPI", "" u 1:4 w lp t "MPICH"
 unset multiplot
 GP
-  doc=docs/PERFORMANCE.md
   section=$(printf '<!-- osu:begin -->\n## MPI point-to-point against Open MPI and MPICH (shared memory)\n\nThe same program (`bench/osu/osu_p2p.c`) built with each MPI'"'"'s mpicc, 2 ranks bound to cores, the three stacks interleaved in one run, medians of %s; measured on %s with:\n\n    bench/osu/compare.sh --reps %s --write\n\nOpen MPI %s (its default on one node: btl/vader), MPICH %s (device %s).\n\n```\n%s\n```\n\n%s\n\n![OSU-style p2p](osu_p2p.png)\n<!-- osu:end -->' \
     "$reps" "$(date -u +%Y-%m-%d)" "$reps" "$(mpirun.openmpi --version 2>/dev/null | head -1 | awk '{print $NF}')" \
     "$(mpichversion 2>/dev/null | awk '/Version:/ {print $NF}')" \
     "$(mpichversion 2>/dev/null | awk '/Device:/ {print $NF}')" "$out" "$summary")
-  python3 - "$doc" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pattern = re.compile(r'<!-- osu:begin -->.*?<!-- osu:end -->', re.S)
-text = pattern.sub(lambda m: section, text) if pattern.search(text) else text.rstrip('\n') + '\n\n' + section + '\n'
-open(path, 'w').write(text)
-PY
-  echo "compare.sh: wrote $doc and docs/osu_p2p.png"
+  write_doc_section osu "$section"
+  echo "compare.sh: wrote docs/PERFORMANCE.md and docs/osu_p2p.png"
 fi

@@ -2,13 +2,7 @@
 set(prefix ${WORK_DIR}/prefix)
 file(REMOVE_RECURSE ${WORK_DIR})
 
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(last_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../cmake/run_helpers.cmake)
 
 run(${CMAKE_COMMAND} --install ${MRAIL_BUILD_DIR} --prefix ${prefix})
 foreach(f include/mrail/mca.h include/mrail/version.h lib/pkgconfig/mrail.pc

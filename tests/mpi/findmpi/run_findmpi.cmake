@@ -1,13 +1,7 @@
 # Driven by ctest: FindMPI with MPI_C_COMPILER=<mrail's mpicc> must pick
 # libmrail, and the program it builds must run under mrun.
 file(REMOVE_RECURSE ${WORK_DIR})
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(last_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_helpers.cmake)
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR} -G ${GENERATOR}
     -DMPI_C_COMPILER=${MPICC} "-DCMAKE_C_FLAGS=${FLAGS}")
 file(READ ${WORK_DIR}/found.txt found)
