@@ -6,6 +6,7 @@
 #include "btl_tcp.h"
 
 static btl_tcp_config_t btl_tcp_config;
+static unsigned btl_tcp_nmodules;
 
 static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
 {
@@ -15,6 +16,9 @@ static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
          "comma-separated; empty uses every interface not excluded. Cannot be combined with "
          "btl_tcp_if_exclude",
          NULL, offsetof(btl_tcp_config_t, if_include)},
+        {"connect_timeout", MRAIL_MCA_UNSIGNED, "30", 5,
+         "Seconds a rank waits for its peers' connections at start-up before it gives up", NULL,
+         offsetof(btl_tcp_config_t, connect_timeout)},
         {"if_exclude", MRAIL_MCA_LIST, "lo,127.0.0.0/8,docker*,virbr*", 1,
          "Interfaces never used, by name, glob or IPv4 CIDR, comma-separated; ignored when "
          "btl_tcp_if_include is set. Cannot be set together with btl_tcp_if_include",
@@ -46,16 +50,27 @@ static int btl_tcp_query(mrail_btl_component_t *self, mrail_btl_module_t ***modu
     mrail_btl_module_t **list = NULL;
     size_t kept = 0;
     for (size_t i = 0; rc == MRAIL_SUCCESS && i < n; i++) {
-        rc = mrail_btl_modules_append(self, ifs[i].name, &list, &kept, why);
+        btl_tcp_module_t *m =
+            (btl_tcp_module_t *)mrail_btl_module_alloc(self, ifs[i].name, sizeof(*m));
+        if (m != NULL) {
+            btl_tcp_module_init(m, (unsigned)i, &ifs[i], btl_tcp_config.connect_timeout);
+        }
+        rc = mrail_btl_modules_push(m ? &m->base : NULL, &list, &kept, why);
     }
     free(ifs);
     if (rc != MRAIL_SUCCESS) {
         mrail_btl_modules_free(list, kept);
         return rc;
     }
+    btl_tcp_nmodules = (unsigned)kept;
     *modules = list;
     *count = kept;
     return MRAIL_SUCCESS;
+}
+
+unsigned btl_tcp_module_count(void)
+{
+    return btl_tcp_nmodules;
 }
 
 mrail_btl_component_t mrail_btl_tcp_component = {

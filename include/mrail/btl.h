@@ -107,6 +107,7 @@ struct mrail_btl_module {
     size_t put_limit;          /* largest single put/get; 0 when not offered */
     size_t reg_size;           /* bytes of a packed memory handle; 0: none needed */
     char note[256];            /* how it moves data once wired up, for people */
+    uint64_t tx_bytes;         /* bytes it has put on the wire (statistics) */
     mrail_btl_am_table_t *am;  /* set by the owner before wire_up */
     mrail_rte_t *rte;          /* set by the owner before wire_up */
 

@@ -71,6 +71,10 @@ int mrail_pml_progress(mrail_pml_t *pml);
 /* Non-zero once a btl reported a failed peer or device. */
 int mrail_pml_failed(const mrail_pml_t *pml);
 
+/* The modules and per-peer rail table the PML drives (statistics, tests). */
+struct mrail_rails;
+const struct mrail_rails *mrail_pml_rails(const mrail_pml_t *pml);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,8 @@
 
 typedef struct pml_frag_ctx pml_frag_ctx_t;
 
+#define PML_MAX_RAILS 16 /* rails to one peer the scheduler spreads over */
+
 enum { PML_TAG_EAGER = 1, PML_TAG_RTS, PML_TAG_CTS, PML_TAG_FRAG };
 
 /* EAGER and RTS. */
@@ -71,6 +73,12 @@ struct mrail_pml_request {
     pml_hdr_match_t mhdr;
     pml_hdr_frag_t *frag_hdrs;
     pml_frag_ctx_t *frag_ctx;
+    /* per rail of this message: bytes and fragments still out, for one
+     * throughput sample when the rail's last fragment completes */
+    size_t rail_bytes[PML_MAX_RAILS];
+    unsigned rail_pending[PML_MAX_RAILS];
+    double t_issue;
+    bool rail_sampled[PML_MAX_RAILS];
     size_t frags_pending;
     bool synchronous;
     /* recv */
@@ -126,7 +134,7 @@ struct pml_frag_ctx {
     uint32_t peer;
     unsigned rail;
     size_t bytes;
-    double t0; /* microseconds, when it was handed to the btl */
+    bool deferred; /* the btl finished it later than it took it */
 };
 
 /* pml_stripe_pml.c */

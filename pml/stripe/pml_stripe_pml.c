@@ -217,6 +217,11 @@ int mrail_pml_progress(mrail_pml_t *pml)
     return mrail_rails_progress(&pml->rails);
 }
 
+const struct mrail_rails *mrail_pml_rails(const mrail_pml_t *pml)
+{
+    return &pml->rails;
+}
+
 int mrail_pml_failed(const mrail_pml_t *pml)
 {
     return pml->failed;

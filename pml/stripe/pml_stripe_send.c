@@ -20,9 +20,11 @@ static void eager_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int stat
     pml_request_complete(req);
 }
 
-/* A fragment the btl finished later than it was handed over: its time is a
- * throughput sample for the rail. Fragments a btl takes at once (copied into
- * shared memory) say nothing about the rail and are not sampled. */
+/* A rail's share of a message that the btl could not take at once gives
+ * one throughput sample when its last fragment completes: all the bytes it
+ * carried over the time since the first was issued. (Per fragment, a
+ * sample would count the wait behind the rail's earlier fragments.) Shares
+ * a btl took at once (copied into shared memory) say nothing about the rail. */
 static void frag_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status, void *cbdata)
 {
     (void)m, (void)ep;
@@ -30,8 +32,12 @@ static void frag_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int statu
     mrail_pml_request_t *req = f->req;
     if (status != MRAIL_SUCCESS) {
         req->status.error = status;
-    } else if (f->t0 > 0) {
-        sched_rail_observe(&req->pml->sched[f->peer][f->rail], f->bytes, pml_now_us() - f->t0);
+    } else if (f->bytes > 0 && f->rail < PML_MAX_RAILS) {
+        req->rail_sampled[f->rail] = req->rail_sampled[f->rail] || f->deferred;
+        if (--req->rail_pending[f->rail] == 0 && req->rail_sampled[f->rail]) {
+            sched_rail_observe(&req->pml->sched[f->peer][f->rail], req->rail_bytes[f->rail],
+                               pml_now_us() - req->t_issue);
+        }
     }
     if (--req->frags_pending == 0) {
         req->sstate = PML_SEND_DONE;
@@ -111,17 +117,27 @@ void pml_send_on_cts(mrail_pml_t *pml, uint32_t from, const pml_hdr_cts_t *cts)
     }
     req->sstate = PML_SEND_STRIPING;
     req->frags_pending = plan.count + 1; /* held until every fragment is issued */
+    memset(req->rail_bytes, 0, sizeof(req->rail_bytes));
+    memset(req->rail_pending, 0, sizeof(req->rail_pending));
+    memset(req->rail_sampled, 0, sizeof(req->rail_sampled));
+    for (size_t i = 0; i < plan.count; i++) {
+        if (plan.frags[i].rail < PML_MAX_RAILS) {
+            req->rail_bytes[plan.frags[i].rail] += plan.frags[i].len;
+            req->rail_pending[plan.frags[i].rail]++;
+        }
+    }
+    req->t_issue = pml_now_us();
     for (size_t i = 0; i < plan.count; i++) {
         const sched_frag_t *f = &plan.frags[i];
         const mrail_rail_t *rail = &pr->rails[f->rail];
         pml_frag_ctx_t *ctx = &req->frag_ctx[i];
-        *ctx = (pml_frag_ctx_t){req, from, f->rail, f->len, pml_now_us()};
+        *ctx = (pml_frag_ctx_t){req, from, f->rail, f->len, true};
         req->frag_hdrs[i] = (pml_hdr_frag_t){.rreq = cts->rreq, .offset = f->offset};
         struct iovec iov = {(char *)req->buf + f->offset, f->len};
         int rc = rail->module->send(rail->module, rail->ep, PML_TAG_FRAG, &req->frag_hdrs[i],
                                     sizeof(pml_hdr_frag_t), &iov, 1, frag_done, ctx);
         if (rc != MRAIL_BTL_INPROGRESS) {
-            ctx->t0 = 0; /* taken at once: no sample */
+            ctx->deferred = false; /* taken at once */
             frag_done(rail->module, rail->ep, rc == MRAIL_SUCCESS ? MRAIL_SUCCESS : rc, ctx);
         }
     }

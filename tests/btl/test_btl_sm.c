@@ -128,9 +128,9 @@ Test(btl_sm, auto_falls_back_when_the_kernel_refuses_cma, .timeout = 120)
     cr_assert_eq(access("/usr/bin/setpriv", X_OK), 0, "setpriv (util-linux) is needed");
     run_t r;
     run_init(&r);
-    char *argv[] = {NO_PTRACE, MRUN, "-n", "2", "--mca", "btl", "self,sm", EXCHANGE,
-                    "--undumpable", "--sizes", SMALL_SIZES, "--paths", "send,get,put", "--tag",
-                    r.tag, NULL};
+    char *argv[] = {NO_PTRACE,      MRUN,     "-n",           "2",       "--mca",     "btl",
+                    "self,sm",      EXCHANGE, "--undumpable", "--sizes", SMALL_SIZES, "--paths",
+                    "send,get,put", "--tag",  r.tag,          NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(count_lines(r.out, "note=copy-in/copy-out through the rings: the kernel refused "
@@ -146,8 +146,11 @@ Test(btl_sm, cma_demanded_but_refused_is_a_clear_error, .timeout = 120)
 {
     run_t r;
     run_init(&r);
-    char *argv[] = {NO_PTRACE, MRUN, "-n", "2", "--mca", "btl", "self,sm", "--mca",
-                    "btl_sm_single_copy_mechanism", "cma", EXCHANGE, "--undumpable", NULL};
+    char *argv[] = {NO_PTRACE, MRUN,     "-n",
+                    "2",       "--mca",  "btl",
+                    "self,sm", "--mca",  "btl_sm_single_copy_mechanism",
+                    "cma",     EXCHANGE, "--undumpable",
+                    NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_expect_neq(r.status, 0);
     cr_expect(strstr(r.err, "btl_sm_single_copy_mechanism=cma, but process_vm_readv on rank") &&

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mrail/pml.h"
+#include "mrail/rails.h"
 
 typedef struct probe {
     mrail_pml_t *pml;
@@ -293,6 +294,49 @@ static void check_anysource(probe_t *p)
     barrier(p);
 }
 
+/* Rank 0 streams 96 MiB to rank 1 in rendezvous messages; prints, per
+ * rail to rank 1, its weight and the share of the bytes it carried. */
+static void check_stripe(probe_t *p)
+{
+    enum { MSG = 32 << 20, COUNT = 3 };
+    if (p->size < 2 || p->rank > 1) {
+        barrier(p);
+        return;
+    }
+    const mrail_rails_t *rails = mrail_pml_rails(p->pml);
+    const mrail_peer_rails_t *pr = mrail_rail_table_peer(&rails->table, 1);
+    uint64_t before[16] = {0};
+    for (size_t i = 0; p->rank == 0 && i < pr->count && i < 16; i++) {
+        before[i] = pr->rails[i].module->tx_bytes;
+    }
+    unsigned char *buf = malloc(MSG);
+    for (int k = 0; k < COUNT; k++) {
+        mrail_pml_request_t *r;
+        if (p->rank == 0) {
+            fill(buf, 0, 1, MSG);
+            isend(p, buf, MSG, 1, 31, false, &r);
+            wait_free(p, r);
+        } else {
+            irecv(p, buf, MSG, 0, 31, &r);
+            wait_free(p, r);
+            if (first_bad(buf, 0, 1, MSG, MSG) != MSG) {
+                die(p, "striped message %d is corrupt", k);
+            }
+        }
+    }
+    free(buf);
+    uint64_t total = 0;
+    for (size_t i = 0; p->rank == 0 && i < pr->count && i < 16; i++) {
+        total += pr->rails[i].module->tx_bytes - before[i];
+    }
+    for (size_t i = 0; p->rank == 0 && i < pr->count && i < 16; i++) {
+        const mrail_rail_t *rail = &pr->rails[i];
+        printf("rank=0 rail=%s weight=%.3f share=%.3f\n", rail->module->name, rail->weight,
+               total ? (double)(rail->module->tx_bytes - before[i]) / (double)total : 0.0);
+    }
+    barrier(p);
+}
+
 int main(int argc, char **argv)
 {
     probe_t p = {.max = 64u << 20};
@@ -302,6 +346,8 @@ int main(int argc, char **argv)
             p.max = strtoull(argv[++i], NULL, 0);
         } else if (!strcmp(argv[i], "--checks") && i + 1 < argc) {
             checks = argv[++i];
+        } else if (!strcmp(argv[i], "--tag") && i + 1 < argc) {
+            i++; /* lets a test find its own processes with pgrep -f */
         } else {
             fprintf(stderr, "pml_probe: unknown argument %s\n", argv[i]);
             return 2;
@@ -331,7 +377,8 @@ int main(int argc, char **argv)
         void (*fn)(probe_t *);
     } all[] = {{"exchange", check_exchange},      {"order", check_order},
                {"truncate", check_truncate},      {"outstanding", check_outstanding},
-               {"probe", check_probe_and_cancel}, {"anysource", check_anysource}};
+               {"probe", check_probe_and_cancel}, {"anysource", check_anysource},
+               {"stripe", check_stripe}};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
         if (strstr(checks, all[k].name) != NULL) {
             all[k].fn(&p);

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Emulated hosts for the runtime tests: N network namespaces joined by one
 # bridge in the root namespace (where mrun's PMIx server listens).
-#   netns_hosts.sh up PREFIX SUBNET N   -> namespaces PREFIX-0..N-1, bridge PREFIXbr,
-#                                          bridge 10.SUBNET.0.1, host i 10.SUBNET.0.(i+2)
-#   netns_hosts.sh down PREFIX N        -> removes all of it (also half-built leftovers)
+#   netns_hosts.sh up PREFIX SUBNET N [RAILS]
+#       namespaces PREFIX-0..N-1 on a control bridge PREFIXbr (10.SUBNET.0.1; host i is
+#       10.SUBNET.0.(i+2) on its eth0), plus RAILS data rails: bridge PREFIXrR, subnet
+#       10.SUBNET.R.0/24, host i is 10.SUBNET.R.(i+2) on its interface railR
+#   netns_hosts.sh down PREFIX N [RAILS]   removes all of it (also half-built leftovers)
 set -eu
 cmd=$1 prefix=$2
 if [ "$cmd" = down ]; then
-  n=$3
+  n=$3 rails=${4:-0}
   for i in $(seq 0 $((n - 1))); do ip netns del "$prefix-$i" 2>/dev/null || true; done
   ip link del "${prefix}br" 2>/dev/null || true
+  for r in $(seq 1 "$rails"); do ip link del "${prefix}r$r" 2>/dev/null || true; done
   exit 0
 fi
-subnet=$3 n=$4
+subnet=$3 n=$4 rails=${5:-0}
 [ "$(id -u)" -eq 0 ] || { echo "netns_hosts.sh: needs root (network namespaces)" >&2; exit 1; }
 ip link add "${prefix}br" type bridge
 ip addr add "10.$subnet.0.1/24" dev "${prefix}br"
@@ -25,4 +28,15 @@ for i in $(seq 0 $((n - 1))); do
   ip -n "$ns" addr add "10.$subnet.0.$((i + 2))/24" dev eth0
   ip -n "$ns" link set eth0 up
   ip -n "$ns" link set lo up
+done
+for r in $(seq 1 "$rails"); do
+  ip link add "${prefix}r$r" type bridge
+  ip link set "${prefix}r$r" up
+  for i in $(seq 0 $((n - 1))); do
+    ns="$prefix-$i"
+    ip link add "${prefix}h${i}r$r" type veth peer name "rail$r" netns "$ns"
+    ip link set "${prefix}h${i}r$r" master "${prefix}r$r" up
+    ip -n "$ns" addr add "10.$subnet.$r.$((i + 2))/24" dev "rail$r"
+    ip -n "$ns" link set "rail$r" up
+  done
 done

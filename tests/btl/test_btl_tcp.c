@@ -1,0 +1,133 @@
+/* btl/tcp between two emulated hosts (network namespaces) joined by one to
+ * three rails: byte-checked PML traffic, and each rail carrying its share.
+ * The rank program is tests/pml/pml_probe.c. */
+#include <math.h>
+
+#include "run_util.h"
+
+#define MRUN MRAIL_TEST_BIN_DIR "/mrun"
+#define PROBE MRAIL_TEST_BIN_DIR "/pml_probe"
+#define HOSTS MRAIL_TEST_SRC_DIR "/../runtime/netns_hosts.sh"
+
+static char prefix[16], bridge[24], nslist[64];
+static int subnet;
+
+static void hosts_up(void)
+{
+    int id = (int)(getpid() % 10000);
+    subnet = 100 + id % 150;
+    snprintf(prefix, sizeof(prefix), "mrc%d", id);
+    snprintf(bridge, sizeof(bridge), "%sbr", prefix);
+    snprintf(nslist, sizeof(nslist), "%s-0,%s-1", prefix, prefix);
+    cr_assert_eq(getuid(), 0, "network namespaces need root");
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "%s up %s %d 2 3", HOSTS, prefix, subnet);
+    cr_assert_eq(system(cmd), 0, "could not build the emulated hosts");
+}
+
+static void hosts_down(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "%s down %s 2 3", HOSTS, prefix);
+    cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(btl_tcp, .init = hosts_up, .fini = hosts_down, .timeout = 180);
+
+/* Runs pml_probe over the first nrails rails; returns its stdout. */
+static void run_rails(run_t *r, int nrails, const char *checks, const char *measured)
+{
+    char include[128] = "";
+    for (int k = 1; k <= nrails; k++) {
+        snprintf(include + strlen(include), sizeof(include) - strlen(include), "%s10.%d.%d.0/24",
+                 k > 1 ? "," : "", subnet, k);
+    }
+    run_init(r);
+    char *argv[] = {MRUN,
+                    "-n",
+                    "2",
+                    "--netns",
+                    nslist,
+                    "--pmix-if",
+                    bridge,
+                    "--mca",
+                    "btl",
+                    "self,sm,tcp",
+                    "--mca",
+                    "btl_tcp_if_include",
+                    include,
+                    "--mca",
+                    "pml_stripe_use_measured_bandwidth",
+                    (char *)measured,
+                    PROBE,
+                    "--checks",
+                    (char *)checks,
+                    "--max",
+                    "16777216",
+                    "--tag",
+                    r->tag,
+                    NULL};
+    run_cmd(r, argv, NULL, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+}
+
+static void expect_shares(const char *out, int nrails)
+{
+    int seen = 0;
+    for (const char *line = strstr(out, "rail="); line; line = strstr(line + 1, "rail=")) {
+        char name[64];
+        double weight, share;
+        cr_assert_eq(sscanf(line, "rail=%63s weight=%lf share=%lf", name, &weight, &share), 3);
+        cr_expect(strncmp(name, "tcp:rail", 8) == 0, "rank 1 is reached over %s", name);
+        cr_expect(fabs(share - weight) <= 0.15 * weight,
+                  "%s carried %.3f of the bytes, its weight is %.3f", name, share, weight);
+        seen++;
+    }
+    cr_expect_eq(seen, nrails, "rails to rank 1: %d, expected %d", seen, nrails);
+}
+
+Test(btl_tcp, one_rail_every_check)
+{
+    run_t r;
+    run_rails(&r, 1, "exchange,order,truncate,outstanding,probe,anysource,stripe", "true");
+    cr_expect_eq(count_lines(r.out, " ok\n"), 2 * 7);
+    expect_shares(r.out, 1);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+Test(btl_tcp, two_rails_share_by_weight)
+{
+    run_t r;
+    run_rails(&r, 2, "exchange,order,stripe", "false");
+    cr_expect_eq(count_lines(r.out, " ok\n"), 2 * 3);
+    expect_shares(r.out, 2);
+    run_fini(&r);
+}
+
+Test(btl_tcp, three_rails_share_by_weight)
+{
+    run_t r;
+    run_rails(&r, 3, "exchange,stripe", "true");
+    cr_expect_eq(count_lines(r.out, " ok\n"), 2 * 2);
+    expect_shares(r.out, 3);
+    run_fini(&r);
+}
+
+Test(btl_tcp, excluded_rails_carry_nothing)
+{
+    /* Three rails exist; btl_tcp_if_include names the second only. */
+    run_t r;
+    run_init(&r);
+    char include[64];
+    snprintf(include, sizeof(include), "rail2");
+    char *argv[] = {MRUN,    "-n",    "2",        "--netns",  nslist,  "--pmix-if",
+                    bridge,  "--mca", "btl",      "self,tcp", "--mca", "btl_tcp_if_include",
+                    include, PROBE,   "--checks", "stripe",   NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, "rail=tcp:rail2 weight=1.000 share=1.000"), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "rail=tcp:rail1"), 0);
+    cr_expect_eq(count_lines(r.out, "rail=tcp:rail3"), 0);
+    run_fini(&r);
+}
