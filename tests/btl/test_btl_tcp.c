@@ -131,3 +131,16 @@ Test(btl_tcp, excluded_rails_carry_nothing)
     cr_expect_eq(count_lines(r.out, "rail=tcp:rail3"), 0);
     run_fini(&r);
 }
+
+Test(btl_tcp, strangers_are_refused_while_traffic_flows)
+{
+    run_t r;
+    run_rails(&r, 1, "strangers", "true");
+    cr_expect_eq(count_lines(r.out, "check=strangers ok\n"), 2);
+    cr_expect_eq(count_lines(r.out, "rank=1 strangers_refused=6\n"), 1,
+                 "garbage, truncated, wrong secret, other job, duplicate member and bare "
+                 "connects must all be refused: %s",
+                 r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+}

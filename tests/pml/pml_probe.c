@@ -11,6 +11,13 @@
 #include "mrail/pml.h"
 #include "mrail/rails.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "btl_tcp.h" /* the wire formats, to play a stranger */
+
 typedef struct probe {
     mrail_pml_t *pml;
     mrail_rte_t *rte;
@@ -337,6 +344,93 @@ static void check_stripe(probe_t *p)
     barrier(p);
 }
 
+/* Connects to rank 1's first tcp listener and sends bytes, then closes. */
+static void stranger(probe_t *p, const void *bytes, size_t len)
+{
+    void *blob;
+    size_t blen;
+    mrail_reason_t why;
+    if (mrail_rte_modex_get(p->rte, 1, "btl.tcp.0", &blob, &blen, &why) != MRAIL_SUCCESS) {
+        die(p, "no tcp address of rank 1: %s", why.text);
+    }
+    btl_tcp_modex_t e;
+    memcpy(&e, blob, sizeof(e));
+    free(blob);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = e.port, .sin_addr.s_addr = e.addr};
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        die(p, "stranger could not connect");
+    }
+    if (len > 0 && send(fd, bytes, len, MSG_NOSIGNAL) != (ssize_t)len) {
+        die(p, "stranger could not send");
+    }
+    close(fd);
+}
+
+/* While rank 0 streams to rank 1 over tcp, it also knocks on rank 1's
+ * door as strangers: garbage, a truncated hello, a wrong secret, another
+ * job, a job member that is already connected, and a bare connect. Rank 1
+ * must refuse them all and lose no byte of the real traffic. */
+static void check_strangers(probe_t *p)
+{
+    enum { MSG = 8 << 20, ROUNDS = 6 };
+    if (p->size < 2 || p->rank > 1) {
+        barrier(p);
+        return;
+    }
+    btl_tcp_hello_t good = {BTL_TCP_MAGIC, 0, 0, 0};
+    unsigned char *buf = malloc(MSG);
+    for (int k = 0; k < ROUNDS; k++) {
+        mrail_pml_request_t *r;
+        if (p->rank == 0) {
+            fill(buf, 0, 1, MSG);
+            isend(p, buf, MSG, 1, 41, false, &r);
+            char garbage[64];
+            memset(garbage, 0xa5, sizeof(garbage));
+            btl_tcp_hello_t bad = good;
+            switch (k) {
+            case 0: stranger(p, garbage, sizeof(garbage)); break;
+            case 1: stranger(p, &good, sizeof(good) / 2); break;
+            case 2:
+                bad.secret = 12345;
+                stranger(p, &bad, sizeof(bad));
+                break;
+            case 3:
+                bad.job = 777;
+                stranger(p, &bad, sizeof(bad));
+                break;
+            case 4: stranger(p, &good, sizeof(good)); break;
+            case 5: stranger(p, NULL, 0); break;
+            }
+            wait_free(p, r);
+        } else {
+            irecv(p, buf, MSG, 0, 41, &r);
+            wait_free(p, r);
+            if (first_bad(buf, 0, 1, MSG, MSG) != MSG) {
+                die(p, "message %d corrupt while strangers knocked", k);
+            }
+        }
+    }
+    free(buf);
+    barrier(p);
+    if (p->rank == 1) {
+        /* Strangers may still be mid-handshake: give progress a moment. */
+        const mrail_rails_t *rails = mrail_pml_rails(p->pml);
+        unsigned refused = 0;
+        for (int spin = 0; spin < 2000 && refused < ROUNDS; spin++) {
+            mrail_pml_progress(p->pml);
+            refused = 0;
+            for (size_t i = 0; i < rails->nmodules; i++) {
+                if (!strncmp(rails->modules[i]->name, "tcp:", 4)) {
+                    refused += ((btl_tcp_module_t *)rails->modules[i])->strangers;
+                }
+            }
+            usleep(1000);
+        }
+        printf("rank=1 strangers_refused=%u\n", refused);
+    }
+}
+
 int main(int argc, char **argv)
 {
     probe_t p = {.max = 64u << 20};
@@ -378,7 +472,7 @@ int main(int argc, char **argv)
     } all[] = {{"exchange", check_exchange},      {"order", check_order},
                {"truncate", check_truncate},      {"outstanding", check_outstanding},
                {"probe", check_probe_and_cancel}, {"anysource", check_anysource},
-               {"stripe", check_stripe}};
+               {"stripe", check_stripe},          {"strangers", check_strangers}};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
         if (strstr(checks, all[k].name) != NULL) {
             all[k].fn(&p);
