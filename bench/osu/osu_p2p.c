@@ -1,6 +1,6 @@
 /* OSU-style point-to-point benchmarks written against plain mpi.h, so that
  * the same file builds with mrail's, Open MPI's and MPICH's mpicc.
- *   osu_p2p latency|bw|bibw [--max BYTES]
+ *   osu_p2p latency|bw|bibw [--min BYTES] [--max BYTES] [--iters N]
  * latency: ping-pong, half the round trip in us; bw: rank 0 streams a
  * window of 64 messages, rank 1 acks each window, MB/s; bibw: both stream
  * at once, MB/s summed. Output: "size value" per line, after a # header. */
@@ -11,9 +11,11 @@
 
 #define WINDOW 64
 
+static int iters_override; /* --iters: for slow links */
+
 static int iters_for(size_t size, int small, int large)
 {
-    return size <= 8192 ? small : large;
+    return iters_override > 0 ? iters_override : size <= 8192 ? small : large;
 }
 
 static double latency(char *buf, size_t size, int rank)
@@ -74,16 +76,21 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     const char *mode = argc > 1 ? argv[1] : "";
-    size_t max = 4u << 20;
+    size_t max = 4u << 20, min = 1;
     for (int i = 2; i + 1 < argc; i++) {
         if (!strcmp(argv[i], "--max")) {
             max = strtoull(argv[i + 1], NULL, 0);
+        } else if (!strcmp(argv[i], "--min")) {
+            min = strtoull(argv[i + 1], NULL, 0);
+        } else if (!strcmp(argv[i], "--iters")) {
+            iters_override = atoi(argv[i + 1]);
         }
     }
     int known = !strcmp(mode, "latency") || !strcmp(mode, "bw") || !strcmp(mode, "bibw");
     if (size != 2 || !known) {
         if (rank == 0) {
-            fprintf(stderr, "usage: mpirun -n 2 osu_p2p latency|bw|bibw [--max BYTES]\n");
+            fprintf(stderr, "usage: mpirun -n 2 osu_p2p latency|bw|bibw [--min BYTES] [--max BYTES] "
+                            "[--iters N]\n");
         }
         MPI_Finalize();
         return 2;
@@ -94,7 +101,7 @@ int main(int argc, char **argv)
     if (rank == 0) {
         printf("# osu_p2p %s: size(B) %s\n", mode, !strcmp(mode, "latency") ? "us" : "MB/s");
     }
-    for (size_t s = 1; s <= max; s *= 2) {
+    for (size_t s = min ? min : 1; s <= max; s *= 2) {
         double v = !strcmp(mode, "latency") ? latency(sbuf, s, rank)
                                              : bandwidth(sbuf, rbuf, s, rank, !strcmp(mode, "bibw"));
         if (rank == 0) {

@@ -46,20 +46,25 @@ static int push(sched_plan_t *plan, unsigned rail, size_t offset, size_t len)
     return 0;
 }
 
-/* Bandwidths used for planning: unknown ones (0) make every rail equal,
- * since nothing can be compared then. */
+/* Bandwidths used for planning. Measured figures are used only when every
+ * usable rail has one: a rail that was never measured (its fragments never
+ * had to wait) cannot be weighed against one that was. Unknown ones (0)
+ * make every rail equal, since nothing can be compared then. */
 static unsigned effective(const sched_rail_t *rails, unsigned nrails, const sched_opts_t *opts,
                           double *bw, unsigned *idx)
 {
     unsigned n = 0;
-    bool unknown = false;
+    bool unknown = false, all_measured = opts->use_measured;
     for (unsigned i = 0; i < nrails && n < MAX_RAILS; i++) {
         if (rails[i].up && rails[i].max_frag > 0) {
-            idx[n] = i;
-            bw[n] = sched_rail_bw(&rails[i], opts);
-            unknown = unknown || bw[n] <= 0;
-            n++;
+            idx[n++] = i;
+            all_measured =
+                all_measured && rails[i].samples >= opts->min_samples && rails[i].measured_bw > 0;
         }
+    }
+    for (unsigned k = 0; k < n; k++) {
+        bw[k] = all_measured ? rails[idx[k]].measured_bw : rails[idx[k]].nominal_bw;
+        unknown = unknown || bw[k] <= 0;
     }
     for (unsigned k = 0; unknown && k < n; k++) {
         bw[k] = 1;

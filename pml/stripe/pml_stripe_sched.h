@@ -46,7 +46,9 @@ typedef struct sched_plan {
  * 4 KiB alignment. */
 sched_opts_t sched_default_opts(void);
 
-/* The bandwidth the scheduler believes for a rail. */
+/* The bandwidth a rail would have on its own: measured once it has enough
+ * samples, else nominal. Planning uses measured figures only when every
+ * usable rail of the peer has them. */
 double sched_rail_bw(const sched_rail_t *rail, const sched_opts_t *opts);
 
 /* Records that bytes took usec on the rail (a completion). */

@@ -190,6 +190,32 @@ Test(sched, measured_throughput_overrides_nominal_after_enough_samples)
     sched_plan_free(&p);
 }
 
+Test(sched, measured_figures_only_when_every_rail_has_them)
+{
+    /* Rail 0 was measured (its fragments waited), rail 1 never was: a
+     * measured figure must not be weighed against a nominal one. */
+    sched_rail_t r[2] = {rail(1000, 0, 1 << 30), rail(1000, 0, 1 << 30)};
+    sched_opts_t o = sched_default_opts();
+    for (unsigned i = 0; i < o.min_samples; i++) {
+        sched_rail_observe(&r[0], 1 << 20, 1048.576 / 5); /* 5000 MB/s into the socket */
+    }
+    sched_plan_t p = {0};
+    size_t n = 4 << 20;
+    cr_assert_eq(sched_plan_range(r, 2, 0, n, &o, &p), 0);
+    size_t bytes[2] = {0};
+    check_cover(r, p.frags, p.count, 0, n, bytes);
+    cr_expect_eq(bytes[0], bytes[1], "nominal for both until both are measured");
+    sched_plan_free(&p);
+    for (unsigned i = 0; i < o.min_samples; i++) {
+        sched_rail_observe(&r[1], 1 << 20, 1048.576 / 5);
+    }
+    cr_assert_eq(sched_plan_range(r, 2, 0, n, &o, &p), 0);
+    size_t both[2] = {0};
+    check_cover(r, p.frags, p.count, 0, n, both);
+    cr_expect_eq(both[0], both[1], "equal measured figures, equal shares");
+    sched_plan_free(&p);
+}
+
 Test(sched, rail_failed_mid_plan_is_replanned_on_the_others)
 {
     sched_rail_t r[3] = {rail(1000, 0, 64 * 1024), rail(1000, 0, 64 * 1024),
