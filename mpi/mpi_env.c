@@ -135,8 +135,10 @@ int MPI_Finalize(void)
         mrail_mpi.comms[c] = (mpi_comm_t){0};
     }
     free(mrail_mpi.reqs);
+    free(mrail_mpi.free_slots);
     mrail_mpi.reqs = NULL;
-    mrail_mpi.nreqs = 0;
+    mrail_mpi.free_slots = NULL;
+    mrail_mpi.nreqs = mrail_mpi.nfree = 0;
     mrail_mpi.pml = NULL;
     mrail_mpi.rte = NULL;
     mrail_mpi.initialized = false;

@@ -47,6 +47,8 @@ typedef struct mpi_state {
     mpi_comm_t comms[3]; /* NULL, WORLD, SELF until the collectives issue adds more */
     mpi_req_t *reqs;     /* handle h is reqs[h - 1] */
     int nreqs;
+    int *free_slots; /* handles of unused slots, a stack */
+    int nfree;
     void *bsend_buffer; /* MPI_Buffer_attach */
     size_t bsend_size, bsend_used;
     int bsend_pending; /* Bsend requests not complete yet */
@@ -75,6 +77,8 @@ const char *mpi_type_name(MPI_Datatype type);
 
 /* Requests (mpi_request.c). */
 int mpi_req_new(mpi_req_t **req_out, MPI_Request *handle);
+/* Returns a slot that will not be used (an error after mpi_req_new). */
+void mpi_req_drop(mpi_req_t *req);
 mpi_req_t *mpi_req_get(MPI_Request handle);
 /* Starts the PML operation of an (inactive) request. */
 int mpi_req_start(mpi_req_t *req, const char *fn);

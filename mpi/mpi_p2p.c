@@ -46,7 +46,7 @@ static int start_new(mpi_req_kind_t kind, const void *buf, int count, MPI_Dataty
     req->synchronous = sync;
     rc = mpi_req_start(req, fn);
     if (rc != MPI_SUCCESS) {
-        *req = (mpi_req_t){0};
+        mpi_req_drop(req);
         *request = MPI_REQUEST_NULL;
     }
     return rc;
@@ -292,7 +292,7 @@ int MPI_Bsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, 
     mpi_reap_background();
     size_t bytes = (size_t)count * mpi_type_size(type), need = bytes + MPI_BSEND_OVERHEAD;
     if (mrail_mpi.bsend_buffer == NULL || need > mrail_mpi.bsend_size - mrail_mpi.bsend_used) {
-        *req = (mpi_req_t){0};
+        mpi_req_drop(req);
         return mpi_error(comm, MPI_ERR_BUFFER, "MPI_Bsend",
                          "%zu bytes (with MPI_BSEND_OVERHEAD) do not fit the attached buffer: "
                          "%zu of %zu bytes free%s",
@@ -302,7 +302,7 @@ int MPI_Bsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, 
     /* The attached buffer's budget is honoured; the copy itself lives here. */
     req->bsend_copy = malloc(bytes ? bytes : 1);
     if (req->bsend_copy == NULL) {
-        *req = (mpi_req_t){0};
+        mpi_req_drop(req);
         return mpi_error(comm, MPI_ERR_NO_MEM, "MPI_Bsend", "no memory to copy %zu bytes", bytes);
     }
     memcpy(req->bsend_copy, buf, bytes);

@@ -6,27 +6,38 @@
 
 #include "mpi_internal.h"
 
+/* Free slots are a stack of handles: taking one is O(1), whatever the
+ * number of requests in flight (MPI programs post thousands). */
 int mpi_req_new(mpi_req_t **req_out, MPI_Request *handle)
 {
-    for (int i = 0; i < mrail_mpi.nreqs; i++) {
-        if (mrail_mpi.reqs[i].kind == MPI_REQ_UNUSED) {
-            mrail_mpi.reqs[i] = (mpi_req_t){0};
-            *req_out = &mrail_mpi.reqs[i];
-            *handle = i + 1;
-            return MPI_SUCCESS;
+    if (mrail_mpi.nfree == 0) {
+        int old = mrail_mpi.nreqs, n = old ? 2 * old : 64;
+        mpi_req_t *grown = realloc(mrail_mpi.reqs, (size_t)n * sizeof(*grown));
+        int *stack = grown ? realloc(mrail_mpi.free_slots, (size_t)n * sizeof(int)) : NULL;
+        if (stack == NULL) {
+            if (grown != NULL) {
+                mrail_mpi.reqs = grown;
+            }
+            return MPI_ERR_NO_MEM;
+        }
+        memset(grown + old, 0, (size_t)(n - old) * sizeof(*grown));
+        mrail_mpi.reqs = grown;
+        mrail_mpi.free_slots = stack;
+        mrail_mpi.nreqs = n;
+        for (int h = n; h > old; h--) { /* lowest handles come out first */
+            stack[mrail_mpi.nfree++] = h;
         }
     }
-    int n = mrail_mpi.nreqs ? 2 * mrail_mpi.nreqs : 64;
-    mpi_req_t *grown = realloc(mrail_mpi.reqs, (size_t)n * sizeof(*grown));
-    if (grown == NULL) {
-        return MPI_ERR_NO_MEM;
-    }
-    memset(grown + mrail_mpi.nreqs, 0, (size_t)(n - mrail_mpi.nreqs) * sizeof(*grown));
-    mrail_mpi.reqs = grown;
-    *handle = mrail_mpi.nreqs + 1;
-    *req_out = &mrail_mpi.reqs[mrail_mpi.nreqs];
-    mrail_mpi.nreqs = n;
+    *handle = mrail_mpi.free_slots[--mrail_mpi.nfree];
+    *req_out = &mrail_mpi.reqs[*handle - 1];
+    **req_out = (mpi_req_t){0};
     return MPI_SUCCESS;
+}
+
+void mpi_req_drop(mpi_req_t *req)
+{
+    *req = (mpi_req_t){0};
+    mrail_mpi.free_slots[mrail_mpi.nfree++] = (int)(req - mrail_mpi.reqs) + 1;
 }
 
 mpi_req_t *mpi_req_get(MPI_Request handle)
@@ -104,7 +115,7 @@ static void release(mpi_req_t *req)
         mrail_mpi.bsend_used -= req->bsend_bytes;
         mrail_mpi.bsend_pending--;
     }
-    *req = (mpi_req_t){0};
+    mpi_req_drop(req);
 }
 
 /* Finishes req if its operation is done (waiting for it if block); fills

@@ -166,6 +166,36 @@ static void completion_calls(void)
     CHECK(flag && idx == MPI_UNDEFINED, "testany on null requests");
 }
 
+/* 10,000 receives posted before any send, twice (the second round reuses
+ * every request slot the first one freed). */
+static void many_outstanding(void)
+{
+    enum { N = 10000 };
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    int *in = malloc(N * sizeof(int)), *out = malloc(N * sizeof(int));
+    MPI_Request *rr = malloc(N * sizeof(MPI_Request)), *sr = malloc(N * sizeof(MPI_Request));
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            in[i] = -1;
+            out[i] = rank * N + i + round;
+            MPI_Irecv(&in[i], 1, MPI_INT, prev, 50, MPI_COMM_WORLD, &rr[i]);
+        }
+        for (int i = 0; i < N; i++) {
+            MPI_Isend(&out[i], 1, MPI_INT, next, 50, MPI_COMM_WORLD, &sr[i]);
+        }
+        MPI_Waitall(N, sr, MPI_STATUSES_IGNORE);
+        MPI_Waitall(N, rr, MPI_STATUSES_IGNORE);
+        for (int i = 0; i < N; i++) {
+            CHECK(in[i] == prev * N + i + round && rr[i] == MPI_REQUEST_NULL,
+                  "outstanding receive %d of round %d got %d", i, round, in[i]);
+        }
+    }
+    free(in);
+    free(out);
+    free(rr);
+    free(sr);
+}
+
 static void persistent_and_cancel(void)
 {
     int next = (rank + 1) % size, prev = (rank + size - 1) % size;
@@ -277,6 +307,7 @@ int main(int argc, char **argv)
     exchange();
     wildcards_and_probe();
     completion_calls();
+    many_outstanding();
     persistent_and_cancel();
     sendrecv_self_null_bsend();
     errors_return();
