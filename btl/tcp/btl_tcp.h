@@ -19,6 +19,8 @@ typedef struct btl_tcp_config {
     mrail_mca_list_t if_include; /* names, globs or CIDRs; empty = all not excluded */
     mrail_mca_list_t if_exclude;
     unsigned connect_timeout; /* seconds to wire up with every peer */
+    unsigned user_timeout;    /* ms unacknowledged data may wait before the rail is failed */
+    size_t sndbuf, rcvbuf;    /* socket buffers; 0 = the kernel's autotuning */
 } btl_tcp_config_t;
 
 /* One IPv4 interface that is up, as rails/ discovers it. */
@@ -107,6 +109,7 @@ struct btl_tcp_module {
     btl_tcp_pending_t *pending;
     unsigned strangers; /* connections refused so far */
     unsigned timeout;
+    btl_tcp_config_t cfg; /* socket options */
 };
 
 /* How many tcp modules this rank has (btl_tcp_component.c). */
@@ -114,6 +117,6 @@ unsigned btl_tcp_module_count(void);
 
 /* Fills in the data path of a module for dev (btl_tcp_module.c). */
 void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev_t *dev,
-                         unsigned connect_timeout);
+                         const btl_tcp_config_t *cfg);
 
 #endif

@@ -19,6 +19,17 @@ static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
         {"connect_timeout", MRAIL_MCA_UNSIGNED, "30", 5,
          "Seconds a rank waits for its peers' connections at start-up before it gives up", NULL,
          offsetof(btl_tcp_config_t, connect_timeout)},
+        {"user_timeout", MRAIL_MCA_UNSIGNED, "5000", 4,
+         "Milliseconds data may stay unacknowledged on a connection before its rail is declared "
+         "failed (TCP_USER_TIMEOUT) and the PML sends that rail's fragments over the others; "
+         "0 leaves it to the kernel (many minutes)",
+         NULL, offsetof(btl_tcp_config_t, user_timeout)},
+        {"sndbuf", MRAIL_MCA_SIZE, "0", 5,
+         "Send buffer of each connection (SO_SNDBUF); 0 lets the kernel size it", NULL,
+         offsetof(btl_tcp_config_t, sndbuf)},
+        {"rcvbuf", MRAIL_MCA_SIZE, "0", 5,
+         "Receive buffer of each connection (SO_RCVBUF); 0 lets the kernel size it", NULL,
+         offsetof(btl_tcp_config_t, rcvbuf)},
         {"if_exclude", MRAIL_MCA_LIST, "lo,127.0.0.0/8,docker*,virbr*", 1,
          "Interfaces never used, by name, glob or IPv4 CIDR, comma-separated; ignored when "
          "btl_tcp_if_include is set. Cannot be set together with btl_tcp_if_include",
@@ -53,7 +64,7 @@ static int btl_tcp_query(mrail_btl_component_t *self, mrail_btl_module_t ***modu
         btl_tcp_module_t *m =
             (btl_tcp_module_t *)mrail_btl_module_alloc(self, ifs[i].name, sizeof(*m));
         if (m != NULL) {
-            btl_tcp_module_init(m, (unsigned)i, &ifs[i], btl_tcp_config.connect_timeout);
+            btl_tcp_module_init(m, (unsigned)i, &ifs[i], &btl_tcp_config);
         }
         rc = mrail_btl_modules_push(m ? &m->base : NULL, &list, &kept, why);
     }

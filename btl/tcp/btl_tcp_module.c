@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -41,10 +42,29 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void tune(int fd)
+/* Buffer sizes must be set before connect/listen to shape the window. */
+static void size_buffers(const btl_tcp_module_t *m, int fd)
+{
+    int snd = m->cfg.sndbuf > INT_MAX ? INT_MAX : (int)m->cfg.sndbuf;
+    int rcv = m->cfg.rcvbuf > INT_MAX ? INT_MAX : (int)m->cfg.rcvbuf;
+    if (snd > 0) {
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+    }
+    if (rcv > 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    }
+}
+
+/* A rail that stops acknowledging for user_timeout ms fails (ETIMEDOUT),
+ * so that the PML moves its traffic; the kernel alone would wait minutes. */
+static void tune(const btl_tcp_module_t *m, int fd)
 {
     int one = 1;
+    unsigned ut = m->cfg.user_timeout;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (ut > 0) {
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+    }
 }
 
 static int key_put(btl_tcp_module_t *m, const char *key, const void *v, size_t len,
@@ -63,6 +83,9 @@ static int tcp_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
     m->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = m->dev.addr};
     socklen_t salen = sizeof(sa);
+    if (m->listen_fd >= 0) {
+        size_buffers(m, m->listen_fd); /* accepted connections inherit them */
+    }
     if (m->listen_fd < 0 || bind(m->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
         listen(m->listen_fd, 128) != 0 ||
         getsockname(m->listen_fd, (struct sockaddr *)&sa, &salen) != 0) {
@@ -233,6 +256,9 @@ static int connect_to(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, const btl_t
     btl_tcp_hello_t h = {BTL_TCP_MAGIC, m->my_rank, m->job, m->secret};
     char ack = 0;
     struct timeval tv = {.tv_sec = m->timeout};
+    if (fd >= 0) {
+        size_buffers(m, fd);
+    }
     /* Bound to our interface, so the traffic takes this rail. */
     if (fd < 0 || bind(fd, (struct sockaddr *)&local, sizeof(local)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
@@ -325,7 +351,7 @@ static int tcp_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size
         eps[k] = ep != NULL && ep->fd >= 0 ? ep : NULL;
         if (eps[k] != NULL) {
             fcntl(ep->fd, F_SETFL, fcntl(ep->fd, F_GETFL) | O_NONBLOCK);
-            tune(ep->fd);
+            tune(m, ep->fd);
             struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAGGED(ep, TAG_EP)};
             epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, ep->fd, &ev);
         }
@@ -633,13 +659,17 @@ static void tcp_finalize(mrail_btl_module_t *module)
 }
 
 void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev_t *dev,
-                         unsigned connect_timeout)
+                         const btl_tcp_config_t *cfg)
 {
     mrail_btl_module_t *b = &m->base;
     m->index = index;
     m->dev = *dev;
     m->listen_fd = m->epoll_fd = -1;
-    m->timeout = connect_timeout;
+    m->timeout = cfg->connect_timeout;
+    m->cfg = (btl_tcp_config_t){.connect_timeout = cfg->connect_timeout,
+                                .user_timeout = cfg->user_timeout,
+                                .sndbuf = cfg->sndbuf,
+                                .rcvbuf = cfg->rcvbuf};
     if (b->config.bandwidth == 0 && dev->speed_mbps > 0) {
         b->config.bandwidth = (unsigned)dev->speed_mbps / 8; /* Mbit/s -> MB/s */
     }

@@ -71,6 +71,17 @@ int mrail_pml_progress(mrail_pml_t *pml);
 /* Non-zero once a btl reported a failed peer or device. */
 int mrail_pml_failed(const mrail_pml_t *pml);
 
+/* What the PML did so far (statistics, tests, benchmarks). */
+typedef struct mrail_pml_stats {
+    uint64_t eager;        /* messages sent eagerly */
+    uint64_t rendezvous;   /* messages sent as fragments after RTS/CTS */
+    uint64_t rget;         /* messages the receiver pulled with rdma get */
+    uint64_t resent;       /* fragments sent again after their rail failed */
+    uint64_t dup_dropped;  /* fragment copies received and dropped */
+    uint64_t rails_failed; /* rails to peers marked failed */
+} mrail_pml_stats_t;
+void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
+
 /* The modules and per-peer rail table the PML drives (statistics, tests). */
 struct mrail_rails;
 const struct mrail_rails *mrail_pml_rails(const mrail_pml_t *pml);

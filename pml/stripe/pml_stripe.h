@@ -1,11 +1,17 @@
 /* pml/stripe internals: wire headers, requests, the PML instance.
  *
- * Protocols (one state machine each):
- *   eager      (pml_stripe_send.c, pml_stripe_recv.c): EAGER header + data
- *              in one active message on the peer's first rail.
- *   rendezvous (same files): RTS -> the receiver matches and answers CTS
- *              with how much it accepts -> the sender stripes FRAGs over
- *              every rail of the peer, as the scheduler plans them.
+ * Protocols (one state machine per side, pml_stripe_send.c and
+ * pml_stripe_recv.c):
+ *   eager      EAGER header + data in one active message on the peer's
+ *              first rail.
+ *   rendezvous RTS -> the receiver matches and answers CTS with how much it
+ *              accepts -> the sender stripes FRAGs over every rail of the
+ *              peer, as the scheduler plans them. Over more than one rail
+ *              the receiver confirms with FIN, so that the fragments of a
+ *              rail that fails can be sent again (pml_stripe_failover.c).
+ *   rdma get   RTS with the sender's buffer -> the receiver pulls the data
+ *              with the btl's get() -> FIN. Single-rail peers whose btl
+ *              offers get, from its min_rdma_pipeline_size on.
  * Headers carry the sender's sequence number per (context, destination);
  * matching (pml_stripe_match.c) restores MPI order whatever the rails do. */
 #ifndef PML_STRIPE_H
@@ -20,7 +26,9 @@ typedef struct pml_frag_ctx pml_frag_ctx_t;
 
 #define PML_MAX_RAILS 16 /* rails to one peer the scheduler spreads over */
 
-enum { PML_TAG_EAGER = 1, PML_TAG_RTS, PML_TAG_CTS, PML_TAG_FRAG };
+#define PML_REG_MAX 64  /* bytes of a btl memory handle an RTS can carry */
+
+enum { PML_TAG_EAGER = 1, PML_TAG_RTS, PML_TAG_CTS, PML_TAG_FRAG, PML_TAG_FIN };
 
 /* EAGER and RTS. */
 typedef struct pml_hdr_match {
@@ -32,26 +40,58 @@ typedef struct pml_hdr_match {
     uint64_t sreq; /* RTS: the sender's request, echoed in CTS */
 } pml_hdr_match_t;
 
+/* RTS: the match header, and for rdma get where the data is. */
+typedef struct pml_hdr_rts {
+    pml_hdr_match_t m;
+    uint64_t addr;    /* rget: the sender's buffer */
+    uint32_t rget;    /* 1: the receiver pulls the data with get() */
+    uint32_t reg_len; /* bytes of reg that matter */
+    uint8_t reg[PML_REG_MAX];
+} pml_hdr_rts_t;
+
+/* CTS, with what the receiver measured of the sender's rails towards it:
+ * the scheduler's measured bandwidth comes from here (arrival rates are the
+ * truth; a sender's completions only say a socket buffer took the bytes). */
 typedef struct pml_hdr_cts {
     uint64_t sreq, rreq;
+    uint64_t rid;      /* the receive's id: fragments for another are dropped */
     uint64_t accepted; /* bytes the receiver takes (less when truncating) */
+    uint32_t nrails;   /* entries of bw and samples that are valid */
+    uint32_t pad;
+    float bw[PML_MAX_RAILS]; /* MB/s, by the sender's rail index */
+    uint16_t samples[PML_MAX_RAILS];
 } pml_hdr_cts_t;
 
+enum {
+    PML_FRAG_CONFIRM = 1u << 0, /* striped over rails: dedupe by index, answer FIN */
+    PML_FRAG_RESENT = 1u << 1,  /* sent again after a rail failed: not a rate sample */
+};
+
 typedef struct pml_hdr_frag {
-    uint64_t rreq;
+    uint64_t rreq, rid;
     uint64_t offset;
+    uint32_t index, nfrags; /* in the sender's plan */
+    uint8_t rail;           /* the sender's rail index, for the rate samples */
+    uint8_t flags;          /* PML_FRAG_* */
+    uint16_t pad;
+    uint32_t pad2;
 } pml_hdr_frag_t;
+
+typedef struct pml_hdr_fin {
+    uint64_t sreq;
+} pml_hdr_fin_t;
 
 typedef enum {
     PML_SEND_EAGER_SENDING, /* in a btl's queue */
-    PML_SEND_RTS_SENT,      /* waiting for CTS */
-    PML_SEND_STRIPING,      /* fragments out, waiting for their completions */
+    PML_SEND_RTS_SENT,      /* waiting for CTS (or, rget, for FIN) */
+    PML_SEND_STRIPING,      /* fragments out, waiting for their completions (and FIN) */
     PML_SEND_DONE,
 } pml_send_state_t;
 
 typedef enum {
     PML_RECV_POSTED,    /* in the matching queue */
     PML_RECV_RECEIVING, /* matched an RTS, CTS sent, fragments arriving */
+    PML_RECV_GETTING,   /* matched an rget RTS, get()s out */
     PML_RECV_DONE,
 } pml_recv_state_t;
 
@@ -70,22 +110,36 @@ struct mrail_pml_request {
     mrail_pml_status_t status;
     /* send */
     pml_send_state_t sstate;
-    pml_hdr_match_t mhdr;
+    pml_hdr_rts_t rts; /* its m is the EAGER header too */
     pml_hdr_frag_t *frag_hdrs;
     pml_frag_ctx_t *frag_ctx;
-    /* per rail of this message: bytes and fragments still out, for one
-     * throughput sample when the rail's last fragment completes */
-    size_t rail_bytes[PML_MAX_RAILS];
-    unsigned rail_pending[PML_MAX_RAILS];
-    double t_issue;
-    bool rail_sampled[PML_MAX_RAILS];
-    size_t frags_pending;
+    size_t nfrags;
+    size_t frags_pending; /* btl callbacks still to come */
     bool synchronous;
+    bool confirm;      /* striped over rails: done on FIN, fragments kept for failover */
+    bool fin_received;
+    bool registered; /* rget: rts.reg holds a handle to release */
+    mrail_btl_module_t *rget_module;
+    mrail_pml_request_t *prev_striping, *next_striping; /* pml->striping */
     /* recv */
     pml_recv_state_t rstate;
     match_recv_t match;
     size_t expected, received;
+    uint64_t rid;
+    uint32_t src;           /* the matched sender */
+    uint64_t sreq;          /* its request, for FIN */
+    size_t gets_pending;
+    struct pml_confirm *confirm_rx; /* striped over rails: allocated by the first fragment */
 };
+
+/* A receive striped over several rails: which fragments arrived (copies
+ * sent again after a failover are dropped), and when, per sender rail. */
+typedef struct pml_confirm {
+    uint32_t nfrags;
+    double first[PML_MAX_RAILS], last[PML_MAX_RAILS];
+    size_t bytes[PML_MAX_RAILS], first_len[PML_MAX_RAILS];
+    uint64_t seen[]; /* bitmap of fragment indices */
+} pml_confirm_t;
 
 /* An arrived EAGER or RTS header on its way through matching. */
 typedef struct pml_unexpected {
@@ -94,6 +148,10 @@ typedef struct pml_unexpected {
     pml_hdr_match_t hdr;
     bool rts;
     bool consumed;                 /* matched while its data was still live */
+    uint64_t raddr;                /* rget: the sender's buffer and handle */
+    bool rget;
+    uint32_t reg_len;
+    uint8_t reg[PML_REG_MAX];
     const struct iovec *live_segs; /* EAGER payload in the btl's buffer, during delivery */
     int live_nsegs;
     void *data; /* EAGER payload copied once it has to wait */
@@ -110,7 +168,11 @@ struct mrail_pml {
     mrail_rails_t rails;
     mrail_btl_am_table_t am;
     sched_opts_t sched_opts;
-    sched_rail_t **sched; /* per peer, per rail: what the scheduler knows */
+    sched_rail_t **sched;    /* per peer, per rail: what the scheduler knows */
+    sched_rail_t **rx_rates; /* per peer, per its rail index: arrival rates measured here */
+    uint64_t next_rid;
+    mrail_pml_stats_t stats;
+    mrail_pml_request_t *striping; /* confirmed sends not finished: failover's work list */
     pml_comm_t *comms;
     uint32_t ncomms;
     int failed;             /* a btl reported a failure */
@@ -128,13 +190,14 @@ void pml_unexpected_put(mrail_pml_t *pml, pml_unexpected_t *u);
 /* pml_stripe_component.c: the scheduler options the MCA parameters set. */
 sched_opts_t pml_stripe_sched_opts(void);
 
-/* One fragment in flight: what its completion tells the scheduler. */
+/* One fragment of a striped message. */
 struct pml_frag_ctx {
     mrail_pml_request_t *req;
     uint32_t peer;
-    unsigned rail;
-    size_t bytes;
-    bool deferred; /* the btl finished it later than it took it */
+    unsigned rail;               /* where it went last */
+    mrail_btl_module_t *module;  /* that rail's module: a callback from another is stale */
+    size_t offset, len;
+    bool issued;
 };
 
 /* pml_stripe_pml.c */
@@ -145,15 +208,28 @@ int pml_send_control(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, const
                      size_t len);
 void pml_request_complete(mrail_pml_request_t *req);
 
-/* pml_stripe_send.c: the send side of both protocols. */
+/* pml_stripe_send.c: the send side of the protocols. */
 int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req);
 void pml_send_on_cts(mrail_pml_t *pml, uint32_t from, const pml_hdr_cts_t *cts);
+void pml_send_on_fin(mrail_pml_t *pml, const pml_hdr_fin_t *fin);
+/* (Re)sends fragment i of req on its rail, or on another when that one is down. */
+void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i);
+
+/* pml_stripe_failover.c */
+void pml_striping_add(mrail_pml_t *pml, mrail_pml_request_t *req);
+void pml_striping_remove(mrail_pml_t *pml, mrail_pml_request_t *req);
+/* The rail of module towards peer failed: mark it down and send again, over
+ * the rails left, every fragment it carried for confirmed messages not yet
+ * confirmed. Returns the rails the peer has left. */
+size_t pml_failover(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
+/* The index of module among peer's rails, or -1. */
+int pml_rail_index(const mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
 
 /* pml_stripe_recv.c: the receive side of both protocols. */
 void pml_recv_matched(match_recv_t *recv, match_msg_t *msg, void *ctx);
 void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t tag,
                               const struct iovec *segs, int nsegs);
-void pml_recv_on_frag(mrail_pml_t *pml, const struct iovec *segs, int nsegs);
+void pml_recv_on_frag(mrail_pml_t *pml, uint32_t from, const struct iovec *segs, int nsegs);
 int pml_recv_start(mrail_pml_t *pml, mrail_pml_request_t *req);
 
 #endif

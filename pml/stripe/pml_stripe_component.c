@@ -17,17 +17,13 @@ static pml_stripe_config_t pml_stripe_config;
 static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
 {
     static const mrail_mca_param_def_t defs[] = {
-        /* Off by default for now: the estimator (a rail's bytes of a message
-         * over the time since it was issued) counts queueing delay and, in
-         * the multi-rail lab under sustained load, drives traffic onto one
-         * rail; it needs per-rail busy time (docs/PERFORMANCE.md, lab). */
-        {"use_measured_bandwidth", MRAIL_MCA_BOOL, "false", 4,
-         "Weigh rails by the throughput measured on completed fragments once every rail has "
-         "pml_stripe_min_samples of them, instead of the bandwidth the devices claim "
-         "(experimental: see docs/PERFORMANCE.md)",
+        {"use_measured_bandwidth", MRAIL_MCA_BOOL, "true", 4,
+         "Weigh a peer's rails by the rate at which each delivered striped messages (measured "
+         "by the receiver, sent back with each CTS) once every rail has pml_stripe_min_samples "
+         "of them; false: always by the bandwidth the devices claim",
          NULL, offsetof(pml_stripe_config_t, use_measured)},
-        {"min_samples", MRAIL_MCA_UNSIGNED, "8", 5,
-         "Completed fragments a rail needs before its measured throughput is trusted", NULL,
+        {"min_samples", MRAIL_MCA_UNSIGNED, "4", 5,
+         "Striped messages a rail must have delivered before its measured rate is trusted", NULL,
          offsetof(pml_stripe_config_t, min_samples)},
         {"min_stripe_size", MRAIL_MCA_SIZE, "64k", 4,
          "Messages below this size go whole over one rail (the one that finishes them "

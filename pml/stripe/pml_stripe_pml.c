@@ -8,7 +8,7 @@
 #include "pml_stripe.h"
 
 #define PML_SPIN_BEFORE_YIELD 1000
-#define PML_FREE_LIST_MAX 1024
+#define PML_FREE_LIST_MAX 1024 /* recycled unexpected headers kept */
 
 double pml_now_us(void)
 {
@@ -51,7 +51,11 @@ static void control_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int st
 int pml_send_control(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, const void *hdr,
                      size_t len)
 {
-    const mrail_rail_t *rail = &mrail_rail_table_peer(&pml->rails.table, peer)->rails[0];
+    const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, peer);
+    const mrail_rail_t *rail = &pr->rails[0];
+    for (size_t i = 0; i < pr->count && rail->state != MRAIL_RAIL_UP; i++) {
+        rail = &pr->rails[i];
+    }
     mrail_btl_module_t *m = rail->module;
     if (m->sendi(m, rail->ep, tag, hdr, len, NULL, 0) == MRAIL_SUCCESS) {
         return MRAIL_SUCCESS;
@@ -93,8 +97,17 @@ static void am_cts(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t pee
 static void am_frag(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
                     mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
 {
-    (void)m, (void)ep, (void)peer, (void)tag;
-    pml_recv_on_frag(ctx, segs, nsegs);
+    (void)m, (void)ep, (void)tag;
+    pml_recv_on_frag(ctx, peer, segs, nsegs);
+}
+
+static void am_fin(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
+                   mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
+{
+    (void)m, (void)ep, (void)peer, (void)tag, (void)nsegs;
+    pml_hdr_fin_t fin;
+    memcpy(&fin, segs[0].iov_base, sizeof(fin));
+    pml_send_on_fin(ctx, &fin);
 }
 
 static void on_btl_error(mrail_btl_module_t *m, uint32_t peer, int status, const char *what,
@@ -102,11 +115,15 @@ static void on_btl_error(mrail_btl_module_t *m, uint32_t peer, int status, const
 {
     (void)status, (void)what;
     mrail_pml_t *pml = ctx;
-    /* Failover re-plans over the rails left; with none left the job fails. */
-    if (peer == UINT32_MAX) {
-        mrail_rail_table_fail_module(&pml->rails.table, m);
-    } else if (mrail_rail_table_fail(&pml->rails.table, peer, m) == 0) {
-        pml->failed = MRAIL_ERROR;
+    /* Failover sends what the rail carried over the rails left; with none
+     * left the job fails. */
+    for (uint32_t p = peer == UINT32_MAX ? 0 : peer; p < pml->size; p++) {
+        if (pml_rail_index(pml, p, m) >= 0 && pml_failover(pml, p, m) == 0) {
+            pml->failed = MRAIL_ERROR;
+        }
+        if (peer != UINT32_MAX) {
+            break;
+        }
     }
 }
 
@@ -114,7 +131,8 @@ static void on_btl_error(mrail_btl_module_t *m, uint32_t peer, int status, const
 static int sched_init(mrail_pml_t *pml)
 {
     pml->sched = calloc(pml->size, sizeof(*pml->sched));
-    if (pml->sched == NULL) {
+    pml->rx_rates = calloc(pml->size, sizeof(*pml->rx_rates));
+    if (pml->sched == NULL || pml->rx_rates == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     for (uint32_t p = 0; p < pml->size; p++) {
@@ -151,6 +169,7 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
     mrail_btl_am_register(&pml->am, PML_TAG_RTS, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_CTS, am_cts, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_FRAG, am_frag, pml);
+    mrail_btl_am_register(&pml->am, PML_TAG_FIN, am_fin, pml);
     pml->am.on_error = on_btl_error;
     pml->am.error_ctx = pml;
     int rc = mrail_rails_connect(fws, rte, &pml->am, &pml->rails, why);
@@ -207,7 +226,11 @@ void mrail_pml_close(mrail_pml_t *pml)
     for (uint32_t p = 0; pml->sched && p < pml->size; p++) {
         free(pml->sched[p]);
     }
+    for (uint32_t p = 0; pml->rx_rates && p < pml->size; p++) {
+        free(pml->rx_rates[p]);
+    }
     free(pml->sched);
+    free(pml->rx_rates);
     mrail_rails_disconnect(&pml->rails);
     free(pml);
 }
@@ -220,6 +243,11 @@ int mrail_pml_progress(mrail_pml_t *pml)
 const struct mrail_rails *mrail_pml_rails(const mrail_pml_t *pml)
 {
     return &pml->rails;
+}
+
+void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats)
+{
+    *stats = pml->stats;
 }
 
 int mrail_pml_failed(const mrail_pml_t *pml)
@@ -351,10 +379,14 @@ void mrail_pml_request_free(mrail_pml_request_t *req)
     mrail_pml_t *pml = req->pml;
     free(req->frag_hdrs);
     free(req->frag_ctx);
-    if (pml->nfree_requests >= PML_FREE_LIST_MAX) {
-        free(req);
-        return;
-    }
+    free(req->confirm_rx);
+    req->frag_hdrs = NULL;
+    req->frag_ctx = NULL;
+    req->confirm_rx = NULL;
+    req->rid = 0;
+    req->rstate = PML_RECV_DONE;
+    /* Kept, not freed, until the PML closes: a late fragment copy (after a
+     * failover) may still name it, and must find it not receiving. */
     req->next_free = pml->free_requests;
     pml->free_requests = req;
     pml->nfree_requests++;

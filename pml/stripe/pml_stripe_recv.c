@@ -1,7 +1,14 @@
-/* The receive side of both protocols, one state machine:
+/* The receive side of the protocols, one state machine:
  *
  *   POSTED ──EAGER matched──────────────────────────────> DONE (data copied)
- *   POSTED ──RTS matched──> RECEIVING (CTS sent) ──last FRAG──> DONE
+ *   POSTED ──RTS matched──> RECEIVING (CTS sent) ──last FRAG──> DONE [FIN sent]
+ *   POSTED ──rget RTS matched──> GETTING ──last get done──> DONE (FIN sent)
+ *                                   └──get refused──> RECEIVING (CTS sent)
+ *
+ * Over several rails each FRAG is checked against the fragments already
+ * here (a failover may send one twice) and its arrival time recorded: the
+ * rate at which each rail delivered is fed back to the sender in the next
+ * CTS, and the scheduler weighs the rails by it.
  *
  * A header that arrives before its receive waits as unexpected (an EAGER
  * payload is copied out of the btl's buffer only then); posting a receive
@@ -13,6 +20,10 @@
 
 #include "pml_stripe.h"
 
+/* A rail's delivery of one message is a rate sample only if it lasted this
+ * long: shorter spans are dominated by when progress happened to run. */
+#define PML_MIN_SAMPLE_US 200.0
+
 static void gather(void *dst, size_t max, const struct iovec *segs, int nsegs)
 {
     size_t at = 0;
@@ -23,6 +34,80 @@ static void gather(void *dst, size_t max, const struct iovec *segs, int nsegs)
         }
         at += n;
     }
+}
+
+static void send_fin(mrail_pml_t *pml, mrail_pml_request_t *req)
+{
+    pml_hdr_fin_t fin = {.sreq = req->sreq};
+    if (pml_send_control(pml, req->src, PML_TAG_FIN, &fin, sizeof(fin)) != MRAIL_SUCCESS) {
+        pml->failed = MRAIL_ERROR;
+    }
+}
+
+/* CTS: how much we take, and the sender's rail rates as we see them. */
+static void send_cts(mrail_pml_t *pml, mrail_pml_request_t *req)
+{
+    req->rstate = req->expected > 0 ? PML_RECV_RECEIVING : PML_RECV_DONE;
+    pml_hdr_cts_t cts = {
+        .sreq = req->sreq, .rreq = (uintptr_t)req, .rid = req->rid, .accepted = req->expected};
+    const sched_rail_t *rates = pml->rx_rates[req->src];
+    for (unsigned i = 0; rates != NULL && i < PML_MAX_RAILS; i++) {
+        cts.bw[i] = (float)rates[i].measured_bw;
+        cts.samples[i] = rates[i].samples < UINT16_MAX ? (uint16_t)rates[i].samples : UINT16_MAX;
+        cts.nrails = rates[i].samples > 0 ? i + 1 : cts.nrails;
+    }
+    if (pml_send_control(pml, req->src, PML_TAG_CTS, &cts, sizeof(cts)) != MRAIL_SUCCESS) {
+        pml->failed = MRAIL_ERROR;
+    }
+    if (req->expected == 0) {
+        pml_request_complete(req);
+    }
+}
+
+static void get_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status, void *cbdata)
+{
+    (void)m, (void)ep;
+    mrail_pml_request_t *req = cbdata;
+    if (status != MRAIL_SUCCESS) {
+        req->status.error = status;
+        req->pml->failed = status;
+    }
+    if (--req->gets_pending == 0) {
+        send_fin(req->pml, req);
+        req->rstate = PML_RECV_DONE;
+        pml_request_complete(req);
+    }
+}
+
+/* rdma get: pull the accepted bytes in pieces of the btl's pipeline size.
+ * A btl that refuses the first get (the kernel said no) leaves the
+ * message to the rendezvous fragments. */
+static int get_start(mrail_pml_t *pml, mrail_pml_request_t *req, const pml_unexpected_t *u)
+{
+    const mrail_rail_t *r = &mrail_rail_table_peer(&pml->rails.table, req->src)->rails[0];
+    mrail_btl_module_t *m = r->module;
+    if (r->state != MRAIL_RAIL_UP || !(m->flags & MRAIL_BTL_FLAG_GET)) {
+        return MRAIL_ERROR;
+    }
+    size_t piece = m->config.rdma_pipeline_frag_size < m->put_limit
+                       ? m->config.rdma_pipeline_frag_size
+                       : m->put_limit;
+    req->rstate = PML_RECV_GETTING;
+    req->gets_pending = 1; /* held until every get is issued */
+    for (size_t at = 0; at < req->expected; at += piece) {
+        size_t n = req->expected - at < piece ? req->expected - at : piece;
+        req->gets_pending++;
+        int rc = m->get(m, r->ep, (char *)req->buf + at, u->raddr + at, u->reg, n, get_done, req);
+        if (rc < 0 && at == 0) {
+            req->gets_pending = 0;
+            return rc;
+        }
+        if (rc != MRAIL_BTL_INPROGRESS) {
+            get_done(m, r->ep, rc, req);
+        }
+    }
+    get_done(m, r->ep, MRAIL_SUCCESS, req);
+    return MRAIL_SUCCESS;
 }
 
 /* The receive req takes the message u. */
@@ -44,14 +129,11 @@ static void deliver(mrail_pml_t *pml, mrail_pml_request_t *req, pml_unexpected_t
     } else {
         req->expected = take;
         req->received = 0;
-        req->rstate = take > 0 ? PML_RECV_RECEIVING : PML_RECV_DONE;
-        pml_hdr_cts_t cts = {.sreq = u->hdr.sreq, .rreq = (uintptr_t)req, .accepted = take};
-        if (pml_send_control(pml, (uint32_t)u->hdr.src, PML_TAG_CTS, &cts, sizeof(cts)) !=
-            MRAIL_SUCCESS) {
-            pml->failed = MRAIL_ERROR;
-        }
-        if (take == 0) {
-            pml_request_complete(req);
+        req->src = (uint32_t)u->hdr.src;
+        req->sreq = u->hdr.sreq;
+        req->rid = ++pml->next_rid;
+        if (!(u->rget && take > 0 && get_start(pml, req, u) == MRAIL_SUCCESS)) {
+            send_cts(pml, req);
         }
     }
     if (u == pml->live) {
@@ -77,6 +159,13 @@ void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t t
     }
     memcpy(&u->hdr, segs[0].iov_base, sizeof(u->hdr));
     u->rts = tag == PML_TAG_RTS;
+    if (u->rts && segs[0].iov_len >= sizeof(pml_hdr_rts_t)) {
+        const pml_hdr_rts_t *r = segs[0].iov_base;
+        u->rget = r->rget == 1 && r->reg_len <= PML_REG_MAX;
+        u->raddr = r->addr;
+        u->reg_len = r->reg_len;
+        memcpy(u->reg, r->reg, u->rget ? r->reg_len : 0);
+    }
     u->live_segs = segs + 1;
     u->live_nsegs = nsegs - 1;
     u->match = (match_msg_t){.src = u->hdr.src, .tag = u->hdr.tag, .seq = u->hdr.seq, .owner = u};
@@ -106,12 +195,86 @@ void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t t
     u->live_nsegs = 0;
 }
 
-void pml_recv_on_frag(mrail_pml_t *pml, const struct iovec *segs, int nsegs)
+/* First fragment of a striped receive: where its bookkeeping lives. */
+static pml_confirm_t *confirm_of(mrail_pml_t *pml, mrail_pml_request_t *req, uint32_t nfrags)
 {
-    (void)pml;
+    if (req->confirm_rx == NULL) {
+        size_t words = ((size_t)nfrags + 63) / 64;
+        req->confirm_rx = calloc(1, sizeof(pml_confirm_t) + words * sizeof(uint64_t));
+        if (req->confirm_rx == NULL) {
+            pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
+            return NULL;
+        }
+        req->confirm_rx->nfrags = nfrags;
+    }
+    return req->confirm_rx;
+}
+
+/* False for a copy of a fragment already here; records arrival times. */
+static bool confirm_frag(mrail_pml_t *pml, mrail_pml_request_t *req, const pml_hdr_frag_t *h,
+                         size_t len)
+{
+    pml_confirm_t *c = confirm_of(pml, req, h->nfrags);
+    if (c == NULL || h->index >= c->nfrags) {
+        return false;
+    }
+    uint64_t bit = 1ull << (h->index % 64);
+    if (c->seen[h->index / 64] & bit) {
+        pml->stats.dup_dropped++;
+        return false;
+    }
+    c->seen[h->index / 64] |= bit;
+    if (!(h->flags & PML_FRAG_RESENT) && h->rail < PML_MAX_RAILS) {
+        double now = pml_now_us();
+        if (c->bytes[h->rail] == 0) {
+            c->first[h->rail] = now;
+            c->first_len[h->rail] = len;
+        }
+        c->last[h->rail] = now;
+        c->bytes[h->rail] += len;
+    }
+    return true;
+}
+
+/* Each sender rail that delivered more than one fragment of the message
+ * gives a rate: the bytes after its first over the time they took. */
+static void record_rates(mrail_pml_t *pml, mrail_pml_request_t *req)
+{
+    pml_confirm_t *c = req->confirm_rx;
+    if (c == NULL) {
+        return;
+    }
+    if (pml->rx_rates[req->src] == NULL &&
+        (pml->rx_rates[req->src] = calloc(PML_MAX_RAILS, sizeof(sched_rail_t))) == NULL) {
+        return;
+    }
+    for (unsigned r = 0; r < PML_MAX_RAILS; r++) {
+        double span = c->last[r] - c->first[r];
+        if (c->bytes[r] > c->first_len[r] && span >= PML_MIN_SAMPLE_US) {
+            sched_rail_observe(&pml->rx_rates[req->src][r], c->bytes[r] - c->first_len[r], span);
+        }
+    }
+}
+
+void pml_recv_on_frag(mrail_pml_t *pml, uint32_t from, const struct iovec *segs, int nsegs)
+{
     pml_hdr_frag_t h;
     memcpy(&h, segs[0].iov_base, sizeof(h));
     mrail_pml_request_t *req = (mrail_pml_request_t *)(uintptr_t)h.rreq;
+    /* Requests are recycled, never freed while the PML is open, so a late
+     * copy (failover) for a finished receive finds a request with another
+     * id, or none receiving. */
+    if (req->rid != h.rid || req->rstate != PML_RECV_RECEIVING || req->src != from) {
+        pml->stats.dup_dropped++;
+        return;
+    }
+    size_t len = 0;
+    for (int i = 1; i < nsegs; i++) {
+        len += segs[i].iov_len;
+    }
+    if ((h.flags & PML_FRAG_CONFIRM) && !confirm_frag(pml, req, &h, len)) {
+        return;
+    }
     size_t at = h.offset;
     for (int i = 1; i < nsegs; i++) {
         size_t n = segs[i].iov_len;
@@ -124,8 +287,12 @@ void pml_recv_on_frag(mrail_pml_t *pml, const struct iovec *segs, int nsegs)
         at += segs[i].iov_len;
         req->received += n;
     }
-    if (req->received == req->expected && req->rstate == PML_RECV_RECEIVING) {
+    if (req->received == req->expected) {
         req->rstate = PML_RECV_DONE;
+        if (h.flags & PML_FRAG_CONFIRM) {
+            record_rates(pml, req);
+            send_fin(pml, req);
+        }
         pml_request_complete(req);
     }
 }

@@ -9,7 +9,7 @@
 sched_opts_t sched_default_opts(void)
 {
     return (sched_opts_t){
-        .use_measured = true, .min_samples = 8, .min_stripe_size = 64 * 1024, .align = 4096};
+        .use_measured = true, .min_samples = 4, .min_stripe_size = 64 * 1024, .align = 4096};
 }
 
 double sched_rail_bw(const sched_rail_t *rail, const sched_opts_t *opts)
@@ -176,15 +176,32 @@ int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, 
     return 0;
 }
 
-int sched_replan(const sched_rail_t *rails, unsigned nrails, const sched_frag_t *lost, size_t nlost,
-                 const sched_opts_t *opts, sched_plan_t *plan)
+int sched_reassign(const sched_rail_t *rails, unsigned nrails, const sched_frag_t *lost,
+                   size_t nlost, const sched_opts_t *opts, sched_plan_t *plan)
 {
+    double bw[MAX_RAILS], busy[MAX_RAILS] = {0};
+    unsigned idx[MAX_RAILS];
+    unsigned n = effective(rails, nrails, opts, bw, idx);
     size_t before = plan->count;
     for (size_t i = 0; i < nlost; i++) {
-        if (sched_plan_range(rails, nrails, lost[i].offset, lost[i].len, opts, plan) != 0) {
+        /* Greedy: each fragment to the rail that would finish it first. */
+        unsigned best = n;
+        double best_t = 0;
+        for (unsigned k = 0; k < n; k++) {
+            if (rails[idx[k]].max_frag < lost[i].len) {
+                continue;
+            }
+            double t = rails[idx[k]].latency_us + busy[k] + (double)lost[i].len / bw[k];
+            if (best == n || t < best_t) {
+                best = k;
+                best_t = t;
+            }
+        }
+        if (best == n || push(plan, idx[best], lost[i].offset, lost[i].len) != 0) {
             plan->count = before;
             return -1;
         }
+        busy[best] += (double)lost[i].len / bw[best];
     }
     return 0;
 }

@@ -21,7 +21,7 @@ typedef struct sched_rail {
     double latency_us;
     size_t max_frag; /* largest fragment this rail takes */
     bool up;
-    double measured_bw; /* MB/s, moving average of completions */
+    double measured_bw; /* MB/s, moving average of observed rates */
     unsigned samples;
 } sched_rail_t;
 
@@ -42,7 +42,7 @@ typedef struct sched_plan {
     size_t count, cap;
 } sched_plan_t;
 
-/* Default options: measured throughput after 8 samples, stripe from 64 KiB,
+/* Default options: measured throughput after 4 samples, stripe from 64 KiB,
  * 4 KiB alignment. */
 sched_opts_t sched_default_opts(void);
 
@@ -51,7 +51,7 @@ sched_opts_t sched_default_opts(void);
  * usable rail of the peer has them. */
 double sched_rail_bw(const sched_rail_t *rail, const sched_opts_t *opts);
 
-/* Records that bytes took usec on the rail (a completion). */
+/* Records that the rail moved bytes in usec (one rate sample). */
 void sched_rail_observe(sched_rail_t *rail, size_t bytes, double usec);
 
 /* Appends to plan the fragments covering [offset, offset + len) over the
@@ -60,10 +60,12 @@ void sched_rail_observe(sched_rail_t *rail, size_t bytes, double usec);
 int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, size_t len,
                      const sched_opts_t *opts, sched_plan_t *plan);
 
-/* Re-plans fragments that were lost with a failed rail (mark it down
- * first) over the rails still up, appending to plan. */
-int sched_replan(const sched_rail_t *rails, unsigned nrails, const sched_frag_t *lost, size_t nlost,
-                 const sched_opts_t *opts, sched_plan_t *plan);
+/* Gives fragments lost with a failed rail (mark it down first) to the
+ * rails still up, appending them to plan whole (same offset and length, so
+ * the receiver can tell a copy): each to the rail that would finish it
+ * first, among those whose max fragment holds it. -1 when none can. */
+int sched_reassign(const sched_rail_t *rails, unsigned nrails, const sched_frag_t *lost,
+                   size_t nlost, const sched_opts_t *opts, sched_plan_t *plan);
 
 void sched_plan_free(sched_plan_t *plan);
 

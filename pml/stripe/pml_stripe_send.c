@@ -1,11 +1,15 @@
-/* The send side of both protocols, one state machine:
+/* The send side of the protocols, one state machine:
  *
  *   eager:      EAGER_SENDING ──btl done──> DONE       (sendi: DONE at once)
- *   rendezvous: RTS_SENT ──CTS──> STRIPING ──last fragment done──> DONE
+ *   rendezvous: RTS_SENT ──CTS──> STRIPING ──last fragment done [and FIN]──> DONE
+ *   rdma get:   RTS_SENT ──FIN──> DONE       (──CTS──> STRIPING if get failed)
  *
  * Eager when the header and data fit the first rail's eager limit and the
- * send is not synchronous; otherwise rendezvous, whose data the scheduler
- * spreads over every rail of the peer so that they all finish together. */
+ * send is not synchronous. Rendezvous data is spread by the scheduler over
+ * every rail of the peer so that they all finish together; over more than
+ * one rail the message is done only when the receiver confirms (FIN), so
+ * that a failing rail's fragments can go again. A single-rail peer whose
+ * btl offers get() pulls large messages itself (one copy). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,29 +24,92 @@ static void eager_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int stat
     pml_request_complete(req);
 }
 
-/* A rail's share of a message that the btl could not take at once gives
- * one throughput sample when its last fragment completes: all the bytes it
- * carried over the time since the first was issued. (Per fragment, a
- * sample would count the wait behind the rail's earlier fragments.) Shares
- * a btl took at once (copied into shared memory) say nothing about the rail. */
+static void send_finish(mrail_pml_t *pml, mrail_pml_request_t *req)
+{
+    if (req->registered) {
+        req->rget_module->mem_deregister(req->rget_module, req->rts.reg);
+        req->registered = false;
+    }
+    if (req->confirm) {
+        pml_striping_remove(pml, req);
+    }
+    req->sstate = PML_SEND_DONE;
+    pml_request_complete(req);
+}
+
+static void maybe_finish(mrail_pml_t *pml, mrail_pml_request_t *req)
+{
+    if (req->frags_pending == 0 && (!req->confirm || req->fin_received)) {
+        send_finish(pml, req);
+    }
+}
+
+/* A fragment's btl callback. One whose fragment has since gone again on
+ * another rail (after a failover) only counts down. */
 static void frag_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status, void *cbdata)
 {
-    (void)m, (void)ep;
+    (void)ep;
     pml_frag_ctx_t *f = cbdata;
     mrail_pml_request_t *req = f->req;
-    if (status != MRAIL_SUCCESS) {
-        req->status.error = status;
-    } else if (f->bytes > 0 && f->rail < PML_MAX_RAILS) {
-        req->rail_sampled[f->rail] = req->rail_sampled[f->rail] || f->deferred;
-        if (--req->rail_pending[f->rail] == 0 && req->rail_sampled[f->rail]) {
-            sched_rail_observe(&req->pml->sched[f->peer][f->rail], req->rail_bytes[f->rail],
-                               pml_now_us() - req->t_issue);
+    mrail_pml_t *pml = req->pml;
+    if (status != MRAIL_SUCCESS && m == f->module) {
+        /* Unconfirmed messages survive while another rail is left. */
+        if (!req->confirm || pml_failover(pml, f->peer, m) == 0) {
+            req->status.error = status;
+            pml->failed = status;
         }
     }
     if (--req->frags_pending == 0) {
-        req->sstate = PML_SEND_DONE;
-        pml_request_complete(req);
+        maybe_finish(pml, req);
     }
+}
+
+void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i)
+{
+    pml_frag_ctx_t *f = &req->frag_ctx[i];
+    const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, f->peer);
+    sched_rail_t *rails = pml->sched[f->peer];
+    if (!rails[f->rail].up) {
+        sched_frag_t lost = {f->rail, f->offset, f->len};
+        sched_plan_t plan = {0};
+        int rc = sched_reassign(rails, (unsigned)pr->count, &lost, 1, &pml->sched_opts, &plan);
+        unsigned to = rc == 0 ? plan.frags[0].rail : 0;
+        sched_plan_free(&plan);
+        if (rc != 0) {
+            req->status.error = MRAIL_ERROR;
+            pml->failed = MRAIL_ERROR;
+            return;
+        }
+        f->rail = to;
+        req->frag_hdrs[i].flags |= PML_FRAG_RESENT;
+        pml->stats.resent += f->issued;
+    }
+    const mrail_rail_t *rail = &pr->rails[f->rail];
+    f->module = rail->module;
+    f->issued = true;
+    req->frags_pending++;
+    struct iovec iov = {(char *)req->buf + f->offset, f->len};
+    int rc = rail->module->send(rail->module, rail->ep, PML_TAG_FRAG, &req->frag_hdrs[i],
+                                sizeof(pml_hdr_frag_t), &iov, 1, frag_done, f);
+    if (rc != MRAIL_BTL_INPROGRESS) {
+        frag_done(rail->module, rail->ep, rc == MRAIL_SUCCESS ? MRAIL_SUCCESS : rc, f);
+    }
+}
+
+/* rdma get: the single rail offers get() and the message is large enough. */
+static const mrail_rail_t *rget_rail(mrail_pml_t *pml, uint32_t dst, size_t len)
+{
+    const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, dst);
+    if (pr->usable != 1 || pr->count != 1) {
+        return NULL;
+    }
+    const mrail_rail_t *r = &pr->rails[0];
+    const mrail_btl_module_t *m = r->module;
+    bool can = (m->flags & MRAIL_BTL_FLAG_GET) && m->get != NULL && m->put_limit > 0 &&
+               m->config.min_rdma_pipeline_size > 0 && len >= m->config.min_rdma_pipeline_size &&
+               m->reg_size <= PML_REG_MAX &&
+               (m->reg_size == 0 || m->mem_register != NULL);
+    return can ? r : NULL;
 }
 
 int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
@@ -54,26 +121,28 @@ int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
     uint32_t dst = (uint32_t)req->peer;
     const mrail_rail_t *r0 = &mrail_rail_table_peer(&pml->rails.table, dst)->rails[0];
     mrail_btl_module_t *m = r0->module;
-    req->mhdr = (pml_hdr_match_t){.ctx = req->ctx,
-                                  .src = (int32_t)pml->rank,
-                                  .tag = req->tag,
-                                  .seq = c->send_seq[dst]++,
-                                  .len = req->len,
-                                  .sreq = (uintptr_t)req};
+    req->rts.m = (pml_hdr_match_t){.ctx = req->ctx,
+                                   .src = (int32_t)pml->rank,
+                                   .tag = req->tag,
+                                   .seq = c->send_seq[dst]++,
+                                   .len = req->len,
+                                   .sreq = (uintptr_t)req};
     req->status =
         (mrail_pml_status_t){.source = (int32_t)pml->rank, .tag = req->tag, .count = req->len};
     size_t eager_max = m->config.eager_limit < m->config.max_send_size ? m->config.eager_limit
                                                                        : m->config.max_send_size;
-    if (!req->synchronous && sizeof(req->mhdr) + req->len <= eager_max) {
-        if (m->sendi(m, r0->ep, PML_TAG_EAGER, &req->mhdr, sizeof(req->mhdr), req->buf, req->len) ==
-            MRAIL_SUCCESS) {
+    if (!req->synchronous && sizeof(req->rts.m) + req->len <= eager_max &&
+        r0->state == MRAIL_RAIL_UP) {
+        pml->stats.eager++;
+        if (m->sendi(m, r0->ep, PML_TAG_EAGER, &req->rts.m, sizeof(req->rts.m), req->buf,
+                     req->len) == MRAIL_SUCCESS) {
             req->sstate = PML_SEND_DONE;
             pml_request_complete(req);
             return MRAIL_SUCCESS;
         }
         struct iovec iov = {req->buf, req->len};
         req->sstate = PML_SEND_EAGER_SENDING;
-        int rc = m->send(m, r0->ep, PML_TAG_EAGER, &req->mhdr, sizeof(req->mhdr), &iov, 1,
+        int rc = m->send(m, r0->ep, PML_TAG_EAGER, &req->rts.m, sizeof(req->rts.m), &iov, 1,
                          eager_done, req);
         if (rc == MRAIL_SUCCESS) {
             eager_done(m, r0->ep, MRAIL_SUCCESS, req);
@@ -81,67 +150,95 @@ int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
         return rc < 0 ? rc : MRAIL_SUCCESS;
     }
     req->sstate = PML_SEND_RTS_SENT;
-    return pml_send_control(pml, dst, PML_TAG_RTS, &req->mhdr, sizeof(req->mhdr));
+    const mrail_rail_t *rg = req->len > 0 ? rget_rail(pml, dst, req->len) : NULL;
+    size_t rts_len = sizeof(req->rts.m);
+    if (rg != NULL) {
+        mrail_btl_module_t *gm = rg->module;
+        if (gm->reg_size == 0 || gm->mem_register(gm, req->buf, req->len, req->rts.reg) == 0) {
+            req->registered = gm->reg_size > 0;
+            req->rget_module = gm;
+            req->rts.addr = (uintptr_t)req->buf;
+            req->rts.rget = 1;
+            req->rts.reg_len = (uint32_t)gm->reg_size;
+            rts_len = sizeof(req->rts);
+        }
+    }
+    return pml_send_control(pml, dst, PML_TAG_RTS, &req->rts, rts_len);
+}
+
+/* The figures the receiver measured of our rails towards it. */
+static void take_rates(sched_rail_t *rails, size_t count, const pml_hdr_cts_t *cts)
+{
+    for (size_t i = 0; i < count && i < cts->nrails && i < PML_MAX_RAILS; i++) {
+        if (cts->samples[i] > 0 && cts->bw[i] > 0) {
+            rails[i].measured_bw = cts->bw[i];
+            rails[i].samples = cts->samples[i];
+        }
+    }
 }
 
 void pml_send_on_cts(mrail_pml_t *pml, uint32_t from, const pml_hdr_cts_t *cts)
 {
     mrail_pml_request_t *req = (mrail_pml_request_t *)(uintptr_t)cts->sreq;
     const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, from);
+    sched_rail_t *rails = pml->sched[from];
+    take_rates(rails, pr->count, cts);
     if (cts->accepted == 0) {
-        req->sstate = PML_SEND_DONE;
-        pml_request_complete(req);
+        send_finish(pml, req);
         return;
     }
-    sched_rail_t *rails = pml->sched[from];
     for (size_t i = 0; i < pr->count; i++) {
         rails[i].up = pr->rails[i].state == MRAIL_RAIL_UP;
     }
     sched_plan_t plan = {0};
     if (sched_plan_range(rails, (unsigned)pr->count, 0, cts->accepted, &pml->sched_opts, &plan) !=
             0 ||
-        (req->frag_hdrs = malloc(plan.count * sizeof(pml_hdr_frag_t))) == NULL) {
-        sched_plan_free(&plan);
-        req->status.error = MRAIL_ERROR;
-        pml->failed = MRAIL_ERROR;
-        pml_request_complete(req);
-        return;
-    }
-    req->frag_ctx = malloc((plan.count + 1) * sizeof(pml_frag_ctx_t));
-    if (req->frag_ctx == NULL) {
+        (req->frag_hdrs = malloc(plan.count * sizeof(pml_hdr_frag_t))) == NULL ||
+        (req->frag_ctx = malloc(plan.count * sizeof(pml_frag_ctx_t))) == NULL) {
         sched_plan_free(&plan);
         req->status.error = MRAIL_ERR_OUT_OF_RESOURCE;
         pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
-        pml_request_complete(req);
+        send_finish(pml, req);
         return;
     }
     req->sstate = PML_SEND_STRIPING;
-    req->frags_pending = plan.count + 1; /* held until every fragment is issued */
-    memset(req->rail_bytes, 0, sizeof(req->rail_bytes));
-    memset(req->rail_pending, 0, sizeof(req->rail_pending));
-    memset(req->rail_sampled, 0, sizeof(req->rail_sampled));
-    for (size_t i = 0; i < plan.count; i++) {
-        if (plan.frags[i].rail < PML_MAX_RAILS) {
-            req->rail_bytes[plan.frags[i].rail] += plan.frags[i].len;
-            req->rail_pending[plan.frags[i].rail]++;
-        }
-    }
-    req->t_issue = pml_now_us();
+    pml->stats.rendezvous++;
+    req->nfrags = plan.count;
+    req->confirm = pr->usable > 1;
+    uint8_t flags = req->confirm ? PML_FRAG_CONFIRM : 0;
     for (size_t i = 0; i < plan.count; i++) {
         const sched_frag_t *f = &plan.frags[i];
-        const mrail_rail_t *rail = &pr->rails[f->rail];
-        pml_frag_ctx_t *ctx = &req->frag_ctx[i];
-        *ctx = (pml_frag_ctx_t){req, from, f->rail, f->len, true};
-        req->frag_hdrs[i] = (pml_hdr_frag_t){.rreq = cts->rreq, .offset = f->offset};
-        struct iovec iov = {(char *)req->buf + f->offset, f->len};
-        int rc = rail->module->send(rail->module, rail->ep, PML_TAG_FRAG, &req->frag_hdrs[i],
-                                    sizeof(pml_hdr_frag_t), &iov, 1, frag_done, ctx);
-        if (rc != MRAIL_BTL_INPROGRESS) {
-            ctx->deferred = false; /* taken at once */
-            frag_done(rail->module, rail->ep, rc == MRAIL_SUCCESS ? MRAIL_SUCCESS : rc, ctx);
-        }
+        req->frag_ctx[i] = (pml_frag_ctx_t){
+            .req = req, .peer = from, .rail = f->rail, .offset = f->offset, .len = f->len};
+        req->frag_hdrs[i] = (pml_hdr_frag_t){.rreq = cts->rreq,
+                                             .rid = cts->rid,
+                                             .offset = f->offset,
+                                             .index = (uint32_t)i,
+                                             .nfrags = (uint32_t)plan.count,
+                                             .rail = (uint8_t)f->rail,
+                                             .flags = flags};
     }
     sched_plan_free(&plan);
-    req->frag_ctx[plan.count] = (pml_frag_ctx_t){.req = req}; /* the issuing hold */
-    frag_done(NULL, NULL, MRAIL_SUCCESS, &req->frag_ctx[plan.count]);
+    if (req->confirm) {
+        pml_striping_add(pml, req);
+    }
+    req->frags_pending = 1; /* held until every fragment is issued */
+    for (size_t i = 0; i < req->nfrags; i++) {
+        pml_frag_issue(pml, req, i);
+    }
+    if (--req->frags_pending == 0) {
+        maybe_finish(pml, req);
+    }
+}
+
+void pml_send_on_fin(mrail_pml_t *pml, const pml_hdr_fin_t *fin)
+{
+    mrail_pml_request_t *req = (mrail_pml_request_t *)(uintptr_t)fin->sreq;
+    if (req->sstate == PML_SEND_RTS_SENT) { /* rdma get: the receiver has it all */
+        pml->stats.rget++;
+        send_finish(pml, req);
+        return;
+    }
+    req->fin_received = true;
+    maybe_finish(pml, req);
 }

@@ -1,8 +1,8 @@
 /* Rank program for the PML tests (launched through mrun). Runs the named
  * checks in order and prints "rank=R check=NAME ok" for each passed; any
  * failure prints why and exits 1.
- *   pml_probe [--max BYTES] [--checks exchange,order,truncate,outstanding,probe,cancel,anysource]
- */
+ *   pml_probe [--max BYTES] [--checks exchange,order,...] [--fail-if IFNAME] [--stats]
+ * --stats prints each rank's PML statistics at the end ("rank=R stats ..."). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +23,7 @@ typedef struct probe {
     mrail_rte_t *rte;
     uint32_t rank, size;
     size_t max;
+    const char *fail_if; /* failover: the interface rank 1 takes down */
 } probe_t;
 
 static void die(const probe_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -344,6 +345,50 @@ static void check_stripe(probe_t *p)
     barrier(p);
 }
 
+/* Rank 0 streams 32 MiB messages to rank 1 over every rail; during the
+ * second, rank 1 takes its interface fail_if down (a cable pulled). Every
+ * byte must still arrive: the sender's btl times the rail out and the PML
+ * sends what it carried over the rails left. */
+static void check_failover(probe_t *p)
+{
+    enum { MSG = 32 << 20, COUNT = 3 };
+    if (p->size < 2 || p->rank > 1 || p->fail_if == NULL) {
+        barrier(p);
+        return;
+    }
+    unsigned char *buf = malloc(MSG);
+    for (int k = 0; k < COUNT; k++) {
+        mrail_pml_request_t *r;
+        if (p->rank == 0) {
+            fill(buf, (uint32_t)k, 1, MSG);
+            isend(p, buf, MSG, 1, 51, false, &r);
+            wait_free(p, r);
+            continue;
+        }
+        memset(buf, 0, MSG);
+        irecv(p, buf, MSG, 0, 51, &r);
+        if (k == 1) { /* let the message get going, then pull the cable */
+            mrail_pml_status_t st;
+            for (int spin = 0; spin < 100 && !mrail_pml_test(p->pml, r, &st); spin++) {
+                usleep(1000);
+            }
+            char cmd[128];
+            snprintf(cmd, sizeof(cmd), "ip link set %s down", p->fail_if);
+            if (system(cmd) != 0) {
+                die(p, "could not run: %s", cmd);
+            }
+        }
+        mrail_pml_status_t st = wait_free(p, r);
+        size_t bad = first_bad(buf, (uint32_t)k, 1, MSG, MSG);
+        if (st.error != MRAIL_SUCCESS || st.count != MSG || bad != MSG) {
+            die(p, "message %d after the rail failed: error %d, %zu bytes, first bad byte %zu", k,
+                st.error, (size_t)st.count, bad);
+        }
+    }
+    free(buf);
+    barrier(p);
+}
+
 /* Connects to rank 1's first tcp listener and sends bytes, then closes. */
 static void stranger(probe_t *p, const void *bytes, size_t len)
 {
@@ -435,11 +480,16 @@ int main(int argc, char **argv)
 {
     probe_t p = {.max = 64u << 20};
     const char *checks = "exchange,order,truncate,outstanding,probe,cancel,anysource";
+    bool stats = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--max") && i + 1 < argc) {
             p.max = strtoull(argv[++i], NULL, 0);
         } else if (!strcmp(argv[i], "--checks") && i + 1 < argc) {
             checks = argv[++i];
+        } else if (!strcmp(argv[i], "--fail-if") && i + 1 < argc) {
+            p.fail_if = argv[++i];
+        } else if (!strcmp(argv[i], "--stats")) {
+            stats = true;
         } else if (!strcmp(argv[i], "--tag") && i + 1 < argc) {
             i++; /* lets a test find its own processes with pgrep -f */
         } else {
@@ -472,13 +522,23 @@ int main(int argc, char **argv)
     } all[] = {{"exchange", check_exchange},      {"order", check_order},
                {"truncate", check_truncate},      {"outstanding", check_outstanding},
                {"probe", check_probe_and_cancel}, {"anysource", check_anysource},
-               {"stripe", check_stripe},          {"strangers", check_strangers}};
+               {"stripe", check_stripe},          {"strangers", check_strangers},
+               {"failover", check_failover}};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
         if (strstr(checks, all[k].name) != NULL) {
             all[k].fn(&p);
             printf("rank=%u check=%s ok\n", p.rank, all[k].name);
             fflush(stdout);
         }
+    }
+    if (stats) {
+        mrail_pml_stats_t st;
+        mrail_pml_stats(p.pml, &st);
+        printf("rank=%u stats eager=%llu rendezvous=%llu rget=%llu resent=%llu dup_dropped=%llu "
+               "rails_failed=%llu\n",
+               p.rank, (unsigned long long)st.eager, (unsigned long long)st.rendezvous,
+               (unsigned long long)st.rget, (unsigned long long)st.resent,
+               (unsigned long long)st.dup_dropped, (unsigned long long)st.rails_failed);
     }
     mrail_pml_close(p.pml);
     mrail_frameworks_close(fws);

@@ -1,5 +1,5 @@
 /* The PML between real ranks, launched through mrun; the checks live in
- * pml_probe.c (byte-checked exchange of both protocols, wildcard ordering,
+ * pml_probe.c (byte-checked exchange of every protocol, wildcard ordering,
  * truncation, 10,000 outstanding requests, probe, cancel, any-source). */
 #include "run_util.h"
 
@@ -7,24 +7,48 @@
 #define PROBE MRAIL_TEST_BIN_DIR "/pml_probe"
 #define ALL_CHECKS 6
 
-static void run_checks(const char *np, const char *max, const char *checks, int nchecks,
-                       const char *mech)
+/* min_rdma: btl_sm_min_rdma_pipeline_size ("0": never rdma get). Returns
+ * how many messages the ranks sent with rdma get, all ranks together. */
+static unsigned long long run_checks_rdma(const char *np, const char *max, const char *checks,
+                                          int nchecks, const char *mech, const char *min_rdma)
 {
     run_t r;
     run_init(&r);
-    char *argv[] = {MRUN,         "-n",
-                    (char *)np,   "--oversubscribe",
-                    "--mca",      "btl_sm_single_copy_mechanism",
-                    (char *)mech, PROBE,
-                    "--max",      (char *)max,
-                    "--checks",   (char *)checks,
+    char *argv[] = {MRUN,
+                    "-n",
+                    (char *)np,
+                    "--oversubscribe",
+                    "--mca",
+                    "btl_sm_single_copy_mechanism",
+                    (char *)mech,
+                    "--mca",
+                    "btl_sm_min_rdma_pipeline_size",
+                    (char *)min_rdma,
+                    PROBE,
+                    "--max",
+                    (char *)max,
+                    "--checks",
+                    (char *)checks,
+                    "--stats",
                     NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(count_lines(r.out, " ok\n"), atoi(np) * nchecks);
     cr_expect_eq(count_lines(r.err, "error"), 0);
     run_expect_clean(&r);
+    unsigned long long rget = 0;
+    for (const char *l = strstr(r.out, " rget="); l != NULL; l = strstr(l + 1, " rget=")) {
+        rget += strtoull(l + 6, NULL, 10);
+    }
     run_fini(&r);
+    return rget;
+}
+
+static void run_checks(const char *np, const char *max, const char *checks, int nchecks,
+                       const char *mech)
+{
+    cr_expect_eq(run_checks_rdma(np, max, checks, nchecks, mech, "0"), 0,
+                 "rdma get used although btl_sm_min_rdma_pipeline_size=0");
 }
 
 #define CHECKS "exchange,order,truncate,outstanding,probe,anysource"
@@ -52,4 +76,16 @@ Test(pml, three_ranks_non_power_of_two, .timeout = 120)
 Test(pml, four_ranks_oversubscribed, .timeout = 240)
 {
     run_checks("4", "1048576", CHECKS, ALL_CHECKS, "auto");
+}
+
+/* The rdma get protocol (the receiver pulls), with CMA and with the sm
+ * btl's emulated get: every check, and it really carried the large ones. */
+Test(pml, rdma_get_with_cma, .timeout = 120)
+{
+    cr_expect_gt(run_checks_rdma("2", "67108864", CHECKS, ALL_CHECKS, "cma", "64k"), 0);
+}
+
+Test(pml, rdma_get_without_cma, .timeout = 120)
+{
+    cr_expect_gt(run_checks_rdma("3", "16777216", CHECKS, ALL_CHECKS, "none", "64k"), 0);
 }

@@ -216,7 +216,7 @@ Test(sched, measured_figures_only_when_every_rail_has_them)
     sched_plan_free(&p);
 }
 
-Test(sched, rail_failed_mid_plan_is_replanned_on_the_others)
+Test(sched, rail_failed_mid_plan_is_reassigned_to_the_others)
 {
     sched_rail_t r[3] = {rail(1000, 0, 64 * 1024), rail(1000, 0, 64 * 1024),
                          rail(500, 0, 64 * 1024)};
@@ -224,15 +224,14 @@ Test(sched, rail_failed_mid_plan_is_replanned_on_the_others)
     sched_plan_t p = {0};
     size_t n = 5 << 20;
     cr_assert_eq(sched_plan_range(r, 3, 0, n, &o, &p), 0);
-    /* The first half of the plan went out; then rail 1 fails. Its fragments
-     * from the second half (and, to be safe, the ones in flight) are lost. */
-    size_t half = p.count / 2;
+    /* Rail 1 fails mid-plan: everything it carried goes again (a socket's
+     * buffer dies with the rail), as whole fragments on the others. */
     r[1].up = false;
     sched_frag_t *lost = malloc(p.count * sizeof(*lost));
-    sched_frag_t *kept = malloc(2 * p.count * sizeof(*kept));
+    sched_frag_t *kept = malloc(p.count * sizeof(*kept));
     size_t nlost = 0, nkept = 0;
     for (size_t i = 0; i < p.count; i++) {
-        if (p.frags[i].rail == 1 && i >= half / 2) {
+        if (p.frags[i].rail == 1) {
             lost[nlost++] = p.frags[i];
         } else {
             kept[nkept++] = p.frags[i];
@@ -240,19 +239,41 @@ Test(sched, rail_failed_mid_plan_is_replanned_on_the_others)
     }
     cr_assert_gt(nlost, 0u);
     sched_plan_t again = {0};
-    cr_assert_eq(sched_replan(r, 3, lost, nlost, &o, &again), 0);
+    cr_assert_eq(sched_reassign(r, 3, lost, nlost, &o, &again), 0);
+    cr_assert_eq(again.count, nlost, "one new fragment per lost one");
+    size_t moved[3] = {0};
     for (size_t i = 0; i < again.count; i++) {
-        cr_expect_neq(again.frags[i].rail, 1u, "replanned onto the failed rail");
+        cr_expect_neq(again.frags[i].rail, 1u, "reassigned onto the failed rail");
+        cr_expect_eq(again.frags[i].offset, lost[i].offset, "a copy keeps its offset");
+        cr_expect_eq(again.frags[i].len, lost[i].len, "a copy keeps its length");
+        moved[again.frags[i].rail] += again.frags[i].len;
         kept[nkept++] = again.frags[i];
     }
-    sched_rail_t all_up[3] = {r[0], r[1], r[2]};
-    all_up[1].up = true; /* rail 1's early fragments did arrive */
+    /* In proportion to the rails left (1000 : 500), within one fragment. */
+    cr_expect(moved[0] > moved[2], "the faster rail takes more: %zu vs %zu", moved[0], moved[2]);
+    double ratio = (double)moved[0] / (double)moved[2];
+    cr_expect(ratio > 1.5 && ratio < 2.6, "1000:500 rails took %zu:%zu", moved[0], moved[2]);
     size_t bytes[3] = {0};
-    check_cover(all_up, kept, nkept, 0, n, bytes);
+    check_cover(r, kept, nkept, 0, n, bytes);
+    cr_expect_eq(bytes[1], 0u);
     free(lost);
     free(kept);
     sched_plan_free(&p);
     sched_plan_free(&again);
+}
+
+Test(sched, reassign_respects_max_fragment_and_fails_without_a_rail)
+{
+    sched_rail_t r[2] = {rail(1000, 0, 64 * 1024), rail(1000, 0, 1 << 20)};
+    sched_opts_t o = sched_default_opts();
+    sched_frag_t big = {.rail = 1, .offset = 0, .len = 512 * 1024};
+    sched_plan_t p = {0};
+    cr_assert_eq(sched_reassign(r, 2, &big, 1, &o, &p), 0);
+    cr_expect_eq(p.frags[0].rail, 1u, "only rail 1 holds 512 KiB in one piece");
+    r[1].up = false;
+    cr_expect_eq(sched_reassign(r, 2, &big, 1, &o, &p), -1);
+    cr_expect_eq(p.count, 1u, "a failed reassign appends nothing");
+    sched_plan_free(&p);
 }
 
 Test(sched, no_rail_up_is_an_error)
