@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what building and testing mrail needs on a fresh Debian 12.
+# Installs what building and testing mrail needs on a fresh Debian 12;
+# with --bench also what the benchmarks compare against.
 set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config util-linux
@@ -7,6 +8,10 @@ packages=(
   libfabric-dev libucx-dev libibverbs-dev librdmacm-dev  # optional components
   openmpi-bin                                        # the cross-launcher test
 )
+# --bench: what the side-by-side benchmarks and the multi-rail lab run.
+if [ "${1:-}" = --bench ]; then
+  packages+=(libopenmpi-dev libmpich-dev mpich iperf3 ucx-utils gnuplot-nox iproute2 python3)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,36 +1,82 @@
 #!/usr/bin/env bash
-# Rail efficiency in the multi-rail lab: for each scenario, iperf3 measures
-# each rail alone (one TCP stream), then mrail streams 1 and 4 MiB messages
-# between two emulated hosts over all the scenario's rails. Efficiency =
-# mrail's bandwidth / the sum of the per-rail iperf3 figures, same run. No
-# rail speeds are set by hand: veths all claim 10 Gbit/s, so unequal rails
-# are found by measured throughput. Root only. --write updates
-# docs/PERFORMANCE.md.
-#   bench/lab/rail_efficiency.sh [--build DIR] [--write] [SCENARIO...]
+# Rail efficiency in the multi-rail lab. For each scenario (a set of rails
+# shaped with tc), iperf3 measures each rail alone (one TCP stream); then
+# mrail, Open MPI (btl self,tcp over the same rails, launched by mpirun
+# through bench/lab/netns_agent.sh) and UCX (ucx_perftest tag_bw,
+# UCX_NET_DEVICES = the rails) stream 64 KiB .. 4 MiB messages between the
+# two emulated hosts over all of the scenario's rails, in the same run.
+# Efficiency = bandwidth / the sum of the per-rail iperf3 figures. No rail
+# speed is set by hand for anyone: veths all claim 10 Gbit/s. Root only.
+#   bench/lab/rail_efficiency.sh [--build DIR] [--stacks mrail,openmpi,ucx] [--write] [SCENARIO...]
 # A scenario is a comma-separated list of tc rates; default:
 #   500mbit 500mbit,500mbit 500mbit,500mbit,500mbit 500mbit,250mbit
+# --write updates docs/PERFORMANCE.md and docs/lab_bandwidth.png (gnuplot).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
-build=build write=0 scenarios=()
+build=build write=0 scenarios=() stacks=mrail,openmpi,ucx
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift 2 ;;
+    --stacks) stacks=$2; shift 2 ;;
     --write) write=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     -*) echo "rail_efficiency.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     *) scenarios+=("$1"); shift ;;
   esac
 done
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(500mbit 500mbit,500mbit 500mbit,500mbit,500mbit 500mbit,250mbit)
-command -v iperf3 >/dev/null || { echo "rail_efficiency.sh: iperf3 missing (apt-get install iperf3)" >&2; exit 1; }
-[ -x "$build/bin/mpicc" ] || { echo "rail_efficiency.sh: build mrail first" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "rail_efficiency.sh: needs root (network namespaces, tc)" >&2; exit 1; }
+IFS=, read -r -a stack_list <<<"$stacks"
+need=(iperf3)
+for s in "${stack_list[@]}"; do
+  case $s in
+    mrail) ;;
+    openmpi) need+=(mpicc.openmpi mpirun.openmpi) ;;
+    ucx) need+=(ucx_perftest) ;;
+    *) echo "rail_efficiency.sh: unknown stack $s (valid: mrail, openmpi, ucx)" >&2; exit 2 ;;
+  esac
+done
+[ "$write" = 0 ] || need+=(gnuplot)
+for tool in "${need[@]}"; do
+  command -v "$tool" >/dev/null || { echo "rail_efficiency.sh: $tool missing (apt-get install iperf3 libopenmpi-dev ucx-utils gnuplot-nox)" >&2; exit 1; }
+done
+[ -x "$build/bin/mpicc" ] || { echo "rail_efficiency.sh: build mrail first (cmake --build $build)" >&2; exit 1; }
 work=$(mktemp -d)
-prefix=mrl subnet=77
+prefix=mrl subnet=77 min=65536 max=4194304
 trap 'bench/lab/lab.sh down --prefix $prefix >/dev/null 2>&1; rm -rf "$work"' EXIT
-"$build/bin/mpicc" -O2 -o "$work/osu" bench/osu/osu_p2p.c
+"$build/bin/mpicc" -O2 -o "$work/osu.mrail" bench/osu/osu_p2p.c
+case ",$stacks," in *,openmpi,*) mpicc.openmpi -O2 -o "$work/osu.openmpi" bench/osu/osu_p2p.c 2>/dev/null ;; esac
 
-rows=""
+# Each prints "size MB/s" lines (MB = 10^6 bytes) for min..max.
+run_mrail() { # include
+  "$build/bin/mrun" -n 2 --netns "$prefix-0,$prefix-1" --pmix-if "${prefix}br" \
+    --mca btl self,tcp --mca btl_tcp_if_include "$1" \
+    "$work/osu.mrail" bw --min $min --max $max --iters 4 | grep -v '^#'
+}
+run_openmpi() { # include
+  mpirun.openmpi --allow-run-as-root -n 2 -host "$prefix-0,$prefix-1" \
+    --mca plm_rsh_agent "$PWD/bench/lab/netns_agent.sh" --mca plm_rsh_no_tree_spawn 1 \
+    --mca oob_tcp_if_include "10.$subnet.0.0/24" --mca btl self,tcp --mca btl_tcp_if_include "$1" \
+    "$work/osu.openmpi" bw --min $min --max $max --iters 4 | grep -v '^#'
+}
+run_ucx() { # devices
+  local size=$min
+  while [ $size -le $max ]; do
+    local n=$(( (256 << 20) / size ))
+    ip netns exec "$prefix-1" env UCX_NET_DEVICES="$1" UCX_TLS=tcp,self \
+      timeout 120 ucx_perftest -p 13337 >/dev/null 2>&1 &
+    sleep 0.5
+    # "Final:" line; the 7th field is the overall bandwidth in MiB/s.
+    ip netns exec "$prefix-0" env UCX_NET_DEVICES="$1" UCX_TLS=tcp,self \
+      timeout 120 ucx_perftest "10.$subnet.0.3" -p 13337 -t tag_bw -s $size -n $n -w 8 2>/dev/null |
+      awk -v s=$size '/^Final:/ { printf "%d %.2f\n", s, $7 * 1048576 / 1e6 }'
+    wait
+    size=$((size * 2))
+  done
+}
+
+rows="" plots=""
 for sc in "${scenarios[@]}"; do
   IFS=, read -r -a rates <<<"$sc"
   n=${#rates[@]}
@@ -45,22 +91,55 @@ for sc in "${scenarios[@]}"; do
     ref=$(awk -v a="$ref" -v b="$mbit" 'BEGIN { print a + b }')
   done
   include=$(seq -s, -f "10.$subnet.%g.0/24" 1 "$n")
-  out=$("$build/bin/mrun" -n 2 --netns "$prefix-0,$prefix-1" --pmix-if "${prefix}br" \
-    --mca btl self,tcp --mca btl_tcp_if_include "$include" \
-    "$work/osu" bw --min 1048576 --max 4194304 --iters 4)
+  devices=$(seq -s, -f "rail%g" 1 "$n")
+  tag=$(tr , + <<<"$sc")
+  for s in "${stack_list[@]}"; do
+    case $s in
+      mrail) run_mrail "$include" > "$work/$tag.$s" ;;
+      openmpi) run_openmpi "$include" > "$work/$tag.$s" ;;
+      ucx) run_ucx "$devices" > "$work/$tag.$s" ;;
+    esac
+  done
+  echo "$ref" > "$work/$tag.ref"
   for size in 1048576 4194304; do
-    mbs=$(awk -v s=$size '$1 == s { print $2 }' <<<"$out")
-    eff=$(awk -v m="$mbs" -v r="$ref" 'BEGIN { printf "%.1f", 100 * m * 8 / r }')
-    rows="$rows$(printf '| %s | %d MiB | %s = %.0f | %.0f | **%s %%** |' "$sc" $((size >> 20)) "$per" "$ref" \
-      "$(awk -v m="$mbs" 'BEGIN { print m * 8 }')" "$eff")"$'\n'
+    row=$(printf '| %s | %d MiB | %s = %.0f |' "$sc" $((size >> 20)) "$per" "$ref")
+    for s in "${stack_list[@]}"; do
+      mbs=$(awk -v s=$size '$1 == s { print $2 }' "$work/$tag.$s")
+      row="$row$(awk -v m="${mbs:-0}" -v r="$ref" -v bold=$([ "$s" = mrail ] && echo '**') \
+        'BEGIN { printf " %.0f (%s%.1f %%%s) |", m * 8, bold, 100 * m * 8 / r, bold }')"
+    done
+    rows="$rows$row"$'\n'
   done
   bench/lab/lab.sh down --prefix "$prefix" >/dev/null
 done
-table=$(printf '| rails (tc rate) | message | iperf3 per rail, Mbit/s (sum) | mrail, Mbit/s | efficiency |\n|---|---|---|---|---|\n%s' "$rows")
+header="| rails (tc rate) | message | iperf3 per rail, Mbit/s (sum) |"
+rule="|---|---|---|"
+for s in "${stack_list[@]}"; do header="$header $s, Mbit/s (efficiency) |"; rule="$rule---|"; done
+table=$(printf '%s\n%s\n%s' "$header" "$rule" "$rows")
 echo "$table"
-if [ "$write" = 1 ]; then
-  section=$(printf '<!-- lab:begin -->\n## Multi-rail lab: rail efficiency over emulated NICs\n\nTwo emulated hosts (network namespaces) joined by rails shaped with tc tbf, mrail streaming over every rail (`bench/osu/osu_p2p.c bw`, windows of 64 messages), against one iperf3 TCP stream per rail alone, same run; no rail speed set by hand. Measured on %s with:\n\n    sudo bench/lab/rail_efficiency.sh --write\n\n%s\n\nNot yet measured here: Open MPI and UCX in the same lab (next session).\n<!-- lab:end -->' \
-    "$(date -u +%Y-%m-%d)" "$table")
-  write_doc_section lab "$section"
-  echo "rail_efficiency.sh: wrote docs/PERFORMANCE.md"
-fi
+[ "$write" = 1 ] || exit 0
+
+# One panel per scenario: a line per stack, the iperf3 sum dashed.
+png=docs/lab_bandwidth.png
+{
+  echo "set terminal pngcairo size 1400,900 font ',10'; set output '$png'"
+  echo "set multiplot layout 2,2 title 'Multi-rail lab: streaming bandwidth between two emulated hosts (tc-shaped rails)'"
+  echo "set logscale x 2; set xlabel 'message size (bytes)'; set ylabel 'Mbit/s'; set key bottom right; set grid"
+  for sc in "${scenarios[@]}"; do
+    tag=$(tr , + <<<"$sc")
+    ref=$(cat "$work/$tag.ref")
+    echo "set title 'rails: $sc'; set yrange [0:$(awk -v r="$ref" 'BEGIN { print r * 1.15 }')]"
+    line="plot $ref with lines dashtype 2 lc rgb 'gray' title 'iperf3, sum of rails alone'"
+    for s in "${stack_list[@]}"; do
+      line="$line, '$work/$tag.$s' using 1:(\$2 * 8) with linespoints lw 2 title '$s'"
+    done
+    echo "$line"
+  done
+  echo "unset multiplot"
+} | gnuplot
+ucx_note=""
+case ",$stacks," in *,ucx,*) ucx_note=" UCX: \`ucx_perftest -t tag_bw\` with \`UCX_TLS=tcp,self UCX_NET_DEVICES=rail1,..\` (its defaults otherwise; UCX's own MB/s converted)." ;; esac
+section=$(printf '<!-- lab:begin -->\n## Multi-rail lab: rail efficiency over emulated NICs\n\nTwo emulated hosts (network namespaces) joined by rails shaped with tc tbf; each stack streams over every rail of the scenario (`bench/osu/osu_p2p.c bw`, windows of 64 messages, the same program built with each MPI), against one iperf3 TCP stream per rail alone, all in one run. No rail speed is set by hand for any stack (veths all claim 10 Gbit/s): mrail finds unequal rails by the rates its receivers measure. Open MPI 4.1: `--mca btl self,tcp --mca btl_tcp_if_include <the rails>`, launched by mpirun through `bench/lab/netns_agent.sh`.%s Measured on %s with:\n\n    sudo bench/lab/rail_efficiency.sh --write\n\n%s\n\n![bandwidth per stack and rail set](lab_bandwidth.png)\n<!-- lab:end -->' \
+  "$ucx_note" "$(date -u +%Y-%m-%d)" "$table")
+write_doc_section lab "$section"
+echo "rail_efficiency.sh: wrote docs/PERFORMANCE.md and $png"

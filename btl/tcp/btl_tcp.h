@@ -14,6 +14,11 @@
 
 #include "mrail/btl.h"
 #include "mrail/rails_devices.h"
+#include "mrail/rails_routes.h"
+
+#define BTL_TCP_MAX_IFS 64         /* interfaces that get a bandwidth_<ifname> parameter */
+#define BTL_TCP_GUESS_MBS 1250     /* MB/s assumed when nothing says better (10 Gbit/s) */
+#define BTL_TCP_MAX_LINKS 16
 
 typedef struct btl_tcp_config {
     mrail_mca_list_t if_include; /* names, globs or CIDRs; empty = all not excluded */
@@ -21,6 +26,12 @@ typedef struct btl_tcp_config {
     unsigned connect_timeout; /* seconds to wire up with every peer */
     unsigned user_timeout;    /* ms unacknowledged data may wait before the rail is failed */
     size_t sndbuf, rcvbuf;    /* socket buffers; 0 = the kernel's autotuning */
+    unsigned verbose;         /* 1: report pairing and refused connections on stderr */
+    unsigned links;           /* connections (modules) per interface */
+    /* btl_tcp_bandwidth_<ifname> (MB/s, 0 = unset), one per interface seen at registration */
+    unsigned if_bandwidth[BTL_TCP_MAX_IFS];
+    char if_names[BTL_TCP_MAX_IFS][64];
+    unsigned nifs;
 } btl_tcp_config_t;
 
 /* One IPv4 interface that is up, as rails/ discovers it. */
@@ -45,7 +56,30 @@ typedef struct btl_tcp_modex {
     uint32_t netmask; /* network order */
     uint16_t port;    /* network order */
     uint16_t pad;
+    uint32_t ifindex; /* of its interface, which the rank's routes name */
 } btl_tcp_modex_t;
+
+/* What a rank publishes once ("btl.tcp.routes"): its main routing table. */
+#define BTL_TCP_MAX_ROUTES 256
+
+/* One rank's side of a pairing: its modules and routes, as published. */
+typedef struct btl_tcp_side {
+    const btl_tcp_modex_t *mods;
+    uint32_t nmods;
+    const mrail_route_t *routes;
+    uint32_t nroutes;
+} btl_tcp_side_t;
+
+/* Which modules of two ranks talk (btl_tcp_pair.c, a pure function). A pair
+ * (lo's i, hi's j) is usable when lo's routes send hi's address j out
+ * through i and hi's routes send lo's address i out through j: what each
+ * kernel will do with a socket bound to that address. Pairs are taken
+ * greedily in lo's module order, each with the lowest usable j not taken,
+ * so both ranks compute the same from the same published data and never
+ * try a pair that cannot connect. lo_to_hi[i] = j or -1, hi_to_lo[j] = i
+ * or -1 (arrays of lo->nmods and hi->nmods entries). */
+void btl_tcp_pair(const btl_tcp_side_t *lo, const btl_tcp_side_t *hi, int *lo_to_hi,
+                  int *hi_to_lo);
 
 /* First bytes on every connection, from the connector. */
 typedef struct btl_tcp_hello {
@@ -117,6 +151,12 @@ unsigned btl_tcp_module_count(void);
 
 /* Fills in the data path of a module for dev (btl_tcp_module.c). */
 void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev_t *dev,
-                         const btl_tcp_config_t *cfg);
+                         const btl_tcp_config_t *cfg, unsigned links);
+
+/* The bandwidth (MB/s) of a module on dev, and where it came from, in this
+ * order: btl_tcp_bandwidth_<ifname>, btl_tcp_bandwidth, the link speed,
+ * else BTL_TCP_GUESS_MBS, which how says is a guess. */
+unsigned btl_tcp_bandwidth_of(const btl_tcp_config_t *cfg, unsigned component_mbs,
+                              const mrail_netdev_t *dev, char *how, size_t len);
 
 #endif

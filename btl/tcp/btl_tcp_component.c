@@ -2,11 +2,51 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "btl_tcp.h"
 
 static btl_tcp_config_t btl_tcp_config;
 static unsigned btl_tcp_nmodules;
+
+/* btl_tcp_bandwidth_<ifname> for every interface this host has: the
+ * device-claimed speed is often wrong (veths, bonds, VMs), and a setting
+ * for an interface that does not exist is then reported as unknown. */
+static int register_if_bandwidths(mrail_component_t *self, mrail_mca_t *mca)
+{
+    mrail_netdev_t *devs = NULL;
+    size_t n = 0;
+    mrail_reason_t why;
+    if (mrail_netdevs_list(&devs, &n, &why) != MRAIL_SUCCESS) {
+        return MRAIL_SUCCESS; /* query reports it */
+    }
+    int rc = MRAIL_SUCCESS;
+    btl_tcp_config_t *c = &btl_tcp_config;
+    for (size_t i = 0; i < n && c->nifs < BTL_TCP_MAX_IFS; i++) {
+        bool seen = false;
+        for (unsigned k = 0; k < c->nifs && !seen; k++) {
+            seen = strcmp(c->if_names[k], devs[i].name) == 0;
+        }
+        if (seen || devs[i].loopback) {
+            continue;
+        }
+        char name[96], help[256];
+        snprintf(name, sizeof(name), "bandwidth_%s", devs[i].name);
+        snprintf(help, sizeof(help),
+                 "Bandwidth of interface %s in MB/s, for the scheduler's first weights (before "
+                 "rates are measured); 0 = btl_tcp_bandwidth, else the link speed, else a guess",
+                 devs[i].name);
+        unsigned k = c->nifs++;
+        snprintf(c->if_names[k], sizeof(c->if_names[k]), "%s", devs[i].name);
+        mrail_mca_param_def_t def = {name, MRAIL_MCA_UNSIGNED, "0", 3, help, NULL,
+                                     offsetof(btl_tcp_config_t, if_bandwidth) +
+                                         k * sizeof(unsigned)};
+        int r = mrail_mca_register(mca, "btl", self->name, &def, 1, &btl_tcp_config);
+        rc = rc != MRAIL_SUCCESS ? rc : r;
+    }
+    free(devs);
+    return rc;
+}
 
 static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
 {
@@ -30,18 +70,34 @@ static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
         {"rcvbuf", MRAIL_MCA_SIZE, "0", 5,
          "Receive buffer of each connection (SO_RCVBUF); 0 lets the kernel size it", NULL,
          offsetof(btl_tcp_config_t, rcvbuf)},
+        {"links", MRAIL_MCA_UNSIGNED, "1", 4,
+         "Connections per interface and peer, each its own rail (module \"tcp:<if>#<n>\" "
+         "beyond the first), for a NIC that one TCP stream cannot fill; 1 to 16",
+         NULL, offsetof(btl_tcp_config_t, links)},
+        {"verbose", MRAIL_MCA_UNSIGNED, "0", 5,
+         "1: report on stderr which interfaces pair with which peer addresses (and why a pair "
+         "is skipped) and every refused connection; 0: quiet",
+         NULL, offsetof(btl_tcp_config_t, verbose)},
         {"if_exclude", MRAIL_MCA_LIST, "lo,127.0.0.0/8,docker*,virbr*", 1,
          "Interfaces never used, by name, glob or IPv4 CIDR, comma-separated; ignored when "
          "btl_tcp_if_include is set. Cannot be set together with btl_tcp_if_include",
          NULL, offsetof(btl_tcp_config_t, if_exclude)},
     };
-    return mrail_mca_register(mca, "btl", self->name, defs, sizeof(defs) / sizeof(defs[0]),
-                              &btl_tcp_config);
+    int rc = mrail_mca_register(mca, "btl", self->name, defs, sizeof(defs) / sizeof(defs[0]),
+                                &btl_tcp_config);
+    int rc2 = register_if_bandwidths(self, mca);
+    return rc != MRAIL_SUCCESS ? rc : rc2;
 }
 
 static int btl_tcp_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_reason_t *why)
 {
     (void)self;
+    if (btl_tcp_config.links < 1 || btl_tcp_config.links > BTL_TCP_MAX_LINKS) {
+        char d[512];
+        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
+                                "btl_tcp_links must be 1 to %d: %s", BTL_TCP_MAX_LINKS,
+                                mrail_mca_describe(mca, "btl_tcp_links", d, sizeof(d)));
+    }
     return mrail_mca_check_not_both(mca, "btl_tcp_if_include", "btl_tcp_if_exclude", why);
 }
 
@@ -60,13 +116,18 @@ static int btl_tcp_query(mrail_btl_component_t *self, mrail_btl_module_t ***modu
     }
     mrail_btl_module_t **list = NULL;
     size_t kept = 0;
+    unsigned links = btl_tcp_config.links;
     for (size_t i = 0; rc == MRAIL_SUCCESS && i < n; i++) {
-        btl_tcp_module_t *m =
-            (btl_tcp_module_t *)mrail_btl_module_alloc(self, ifs[i].name, sizeof(*m));
-        if (m != NULL) {
-            btl_tcp_module_init(m, (unsigned)i, &ifs[i], &btl_tcp_config);
+        for (unsigned l = 0; rc == MRAIL_SUCCESS && l < links; l++) {
+            char device[80];
+            snprintf(device, sizeof(device), l == 0 ? "%s" : "%s#%u", ifs[i].name, l);
+            btl_tcp_module_t *m =
+                (btl_tcp_module_t *)mrail_btl_module_alloc(self, device, sizeof(*m));
+            if (m != NULL) {
+                btl_tcp_module_init(m, (unsigned)kept, &ifs[i], &btl_tcp_config, links);
+            }
+            rc = mrail_btl_modules_push(m ? &m->base : NULL, &list, &kept, why);
         }
-        rc = mrail_btl_modules_push(m ? &m->base : NULL, &list, &kept, why);
     }
     free(ifs);
     if (rc != MRAIL_SUCCESS) {

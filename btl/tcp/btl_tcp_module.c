@@ -101,13 +101,24 @@ static int tcp_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
     btl_tcp_modex_t entry = {.magic = BTL_TCP_MAGIC,
                              .addr = m->dev.addr.s_addr,
                              .netmask = m->dev.netmask.s_addr,
-                             .port = m->port};
+                             .port = m->port,
+                             .ifindex = m->dev.ifindex};
     char key[64];
     snprintf(key, sizeof(key), "btl.tcp.%u", m->index);
     int rc = key_put(m, key, &entry, sizeof(entry), why);
     if (rc == MRAIL_SUCCESS && m->index == 0) {
         uint32_t count = btl_tcp_module_count();
         rc = key_put(m, "btl.tcp.count", &count, sizeof(count), why);
+        mrail_route_t *routes = NULL;
+        size_t nroutes = 0;
+        if (rc == MRAIL_SUCCESS) {
+            rc = mrail_routes_list(&routes, &nroutes, why);
+        }
+        if (rc == MRAIL_SUCCESS) {
+            nroutes = nroutes < BTL_TCP_MAX_ROUTES ? nroutes : BTL_TCP_MAX_ROUTES;
+            rc = key_put(m, "btl.tcp.routes", routes, nroutes * sizeof(*routes), why);
+        }
+        free(routes);
         if (rc == MRAIL_SUCCESS && m->my_rank == 0) {
             uint64_t secret = 0;
             if (getrandom(&secret, sizeof(secret), 0) != sizeof(secret)) {
@@ -137,27 +148,69 @@ static int get_blob(btl_tcp_module_t *m, uint32_t rank, const char *key, void *o
     return MRAIL_SUCCESS;
 }
 
-/* The peer's address in this module's subnet; false if it has none. */
-static bool peer_entry(btl_tcp_module_t *m, uint32_t rank, btl_tcp_modex_t *out,
-                       mrail_reason_t *why)
+/* One rank's published modules and routes. */
+typedef struct side_buf {
+    btl_tcp_side_t side;
+    btl_tcp_modex_t mods[BTL_TCP_MAX_IFS];
+    void *routes; /* the modex blob */
+} side_buf_t;
+
+static int load_side(btl_tcp_module_t *m, uint32_t rank, side_buf_t *b, mrail_reason_t *why)
 {
+    *b = (side_buf_t){0};
     uint32_t count = 0;
-    if (get_blob(m, rank, "btl.tcp.count", &count, sizeof(count), why) != MRAIL_SUCCESS) {
+    int rc = get_blob(m, rank, "btl.tcp.count", &count, sizeof(count), why);
+    for (uint32_t k = 0; rc == MRAIL_SUCCESS && k < count && k < BTL_TCP_MAX_IFS; k++) {
+        char key[64];
+        snprintf(key, sizeof(key), "btl.tcp.%u", k);
+        rc = get_blob(m, rank, key, &b->mods[k], sizeof(b->mods[k]), why);
+        if (rc == MRAIL_SUCCESS && b->mods[k].magic != BTL_TCP_MAGIC) {
+            rc = mrail_reason_set(why, MRAIL_ERROR, "rank %u published a foreign %s", rank, key);
+        }
+        b->side.nmods = k + 1;
+    }
+    size_t len = 0;
+    if (rc == MRAIL_SUCCESS) {
+        rc = mrail_rte_modex_get(m->base.rte, rank, "btl.tcp.routes", &b->routes, &len, why);
+    }
+    if (rc != MRAIL_SUCCESS) {
+        free(b->routes);
+        b->routes = NULL;
+        return rc;
+    }
+    b->side.mods = b->mods;
+    b->side.routes = b->routes;
+    b->side.nroutes = (uint32_t)(len / sizeof(mrail_route_t));
+    return MRAIL_SUCCESS;
+}
+
+/* The peer's module that this one pairs with (btl_tcp_pair); false, with
+ * why, when there is none. */
+static bool pair_entry(btl_tcp_module_t *m, const btl_tcp_side_t *me, uint32_t rank,
+                       btl_tcp_modex_t *out, char *why, size_t len)
+{
+    side_buf_t peer;
+    mrail_reason_t r;
+    if (load_side(m, rank, &peer, &r) != MRAIL_SUCCESS) {
+        snprintf(why, len, "%s", r.text);
         return false;
     }
-    uint32_t mask = m->dev.netmask.s_addr;
-    for (uint32_t k = 0; k < count; k++) {
-        char key[64];
-        btl_tcp_modex_t e;
-        snprintf(key, sizeof(key), "btl.tcp.%u", k);
-        if (get_blob(m, rank, key, &e, sizeof(e), why) == MRAIL_SUCCESS &&
-            e.magic == BTL_TCP_MAGIC && e.netmask == mask &&
-            (e.addr & mask) == (m->dev.addr.s_addr & mask)) {
-            *out = e;
-            return true;
-        }
+    bool lower = m->my_rank < rank;
+    const btl_tcp_side_t *lo = lower ? me : &peer.side, *hi = lower ? &peer.side : me;
+    int lo_to_hi[BTL_TCP_MAX_IFS], hi_to_lo[BTL_TCP_MAX_IFS];
+    btl_tcp_pair(lo, hi, lo_to_hi, hi_to_lo);
+    int j = lower ? lo_to_hi[m->index] : hi_to_lo[m->index];
+    if (j >= 0) {
+        *out = peer.mods[j];
+    } else {
+        snprintf(why, len,
+                 "none of rank %u's %u address(es) is routed through %s here with a route back "
+                 "through the same interface there, or each such one pairs with another of our "
+                 "interfaces",
+                 rank, peer.side.nmods, m->dev.name);
     }
-    return false;
+    free(peer.routes);
+    return j >= 0;
 }
 
 static bool hello_valid(const btl_tcp_module_t *m, const btl_tcp_hello_t *h)
@@ -206,6 +259,12 @@ static int pending_read(btl_tcp_module_t *m, btl_tcp_pending_t *p, bool expectin
         break; /* closed early, or an error: a stranger or a truncated hello */
     }
     m->strangers++;
+    if (m->cfg.verbose > 0) {
+        fprintf(stderr,
+                "mrail btl_tcp: rank %u %s refused a connection (%zu of %zu hello bytes%s)\n",
+                m->my_rank, m->base.name, p->got, sizeof(p->hello),
+                p->got == sizeof(p->hello) ? ", not a job member we expect" : "");
+    }
     pending_close(m, p);
     return -2;
 }
@@ -292,35 +351,59 @@ static int tcp_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size
             return rc;
         }
     }
-    /* Which peers share our subnet; the lower rank of each pair connects. */
+    /* Which peers this module pairs with (both sides compute the same);
+     * the lower rank of each pair connects. */
+    side_buf_t me;
+    int rc = load_side(m, m->my_rank, &me, why);
+    btl_tcp_modex_t *peer = rc == MRAIL_SUCCESS ? calloc(m->size, sizeof(*peer)) : NULL;
+    if (peer == NULL) {
+        free(me.routes);
+        return rc != MRAIL_SUCCESS ? rc
+                                   : mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE,
+                                                      "out of memory");
+    }
     unsigned expect = 0;
     for (size_t k = 0; k < n; k++) {
         uint32_t r = ranks[k];
-        btl_tcp_modex_t e;
-        mrail_reason_t ignore;
-        if (r == m->my_rank || r >= m->size || !peer_entry(m, r, &e, &ignore)) {
+        char skip[600];
+        if (r == m->my_rank || r >= m->size) {
             continue;
+        }
+        if (!pair_entry(m, &me.side, r, &peer[r], skip, sizeof(skip))) {
+            if (m->cfg.verbose > 0) {
+                fprintf(stderr, "mrail btl_tcp: rank %u %s: no rail to rank %u: %s\n", m->my_rank,
+                        module->name, r, skip);
+            }
+            continue;
+        }
+        if (m->cfg.verbose > 0) {
+            char mine[INET_ADDRSTRLEN], theirs[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, &m->dev.addr, mine, sizeof(mine));
+            inet_ntop(AF_INET, &peer[r].addr, theirs, sizeof(theirs));
+            fprintf(stderr, "mrail btl_tcp: rank %u %s (%s) pairs with rank %u at %s\n",
+                    m->my_rank, module->name, mine, r, theirs);
         }
         m->eps[r].rank = r;
         if (r < m->my_rank) {
             expect++;
         }
     }
+    free(me.routes);
     /* Accept first in a loop that also connects: a peer connecting to us
      * may itself wait for our connection elsewhere. */
     double deadline = now_s() + m->timeout;
     for (uint32_t r = m->my_rank + 1; r < m->size; r++) {
-        btl_tcp_modex_t e;
-        mrail_reason_t ignore;
-        if (m->eps[r].rank != r || !peer_entry(m, r, &e, &ignore)) {
+        if (m->eps[r].rank != r) {
             continue;
         }
+        btl_tcp_modex_t e = peer[r];
         int err;
         while ((err = connect_to(m, &m->eps[r], &e)) != 0 && now_s() < deadline &&
                (err == ECONNREFUSED || err == EAGAIN || err == ETIMEDOUT)) {
             usleep(10000);
         }
         if (err != 0) {
+            free(peer);
             return mrail_reason_set(why, MRAIL_ERROR, "%s: cannot connect to rank %u at %s:%u: %s",
                                     module->name, r, inet_ntoa((struct in_addr){e.addr}),
                                     ntohs(e.port), strerror(err));
@@ -328,6 +411,7 @@ static int tcp_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size
     }
     while (expect > 0) {
         if (now_s() > deadline) {
+            free(peer);
             return mrail_reason_set(why, MRAIL_ERROR,
                                     "%s: %u lower rank(s) did not connect within "
                                     "btl_tcp_connect_timeout=%u s",
@@ -356,6 +440,7 @@ static int tcp_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size
             epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, ep->fd, &ev);
         }
     }
+    free(peer);
     return MRAIL_SUCCESS;
 }
 
@@ -659,7 +744,7 @@ static void tcp_finalize(mrail_btl_module_t *module)
 }
 
 void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev_t *dev,
-                         const btl_tcp_config_t *cfg)
+                         const btl_tcp_config_t *cfg, unsigned links)
 {
     mrail_btl_module_t *b = &m->base;
     m->index = index;
@@ -667,11 +752,16 @@ void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev
     m->listen_fd = m->epoll_fd = -1;
     m->timeout = cfg->connect_timeout;
     m->cfg = (btl_tcp_config_t){.connect_timeout = cfg->connect_timeout,
+                                .verbose = cfg->verbose,
                                 .user_timeout = cfg->user_timeout,
                                 .sndbuf = cfg->sndbuf,
                                 .rcvbuf = cfg->rcvbuf};
-    if (b->config.bandwidth == 0 && dev->speed_mbps > 0) {
-        b->config.bandwidth = (unsigned)dev->speed_mbps / 8; /* Mbit/s -> MB/s */
+    char how[160];
+    b->config.bandwidth = btl_tcp_bandwidth_of(cfg, b->config.bandwidth, dev, how, sizeof(how));
+    if (links > 1) { /* the links share the interface */
+        b->config.bandwidth = b->config.bandwidth / links > 0 ? b->config.bandwidth / links : 1;
+        size_t used = strlen(how);
+        snprintf(how + used, sizeof(how) - used, ", shared by %u links", links);
     }
     b->flags = MRAIL_BTL_FLAG_SEND | MRAIL_BTL_FLAG_SENDI;
     b->wire_up = tcp_wire_up;
@@ -681,6 +771,30 @@ void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev
     b->sendi = tcp_sendi;
     b->progress = tcp_progress;
     b->finalize = tcp_finalize;
-    snprintf(b->note, sizeof(b->note), "%s (%s), %s", dev->name, inet_ntoa(dev->addr),
-             dev->speed_mbps > 0 ? "link speed from the device" : "link speed unknown");
+    snprintf(b->note, sizeof(b->note), "%s (%s), %u MB/s: %s", dev->name, inet_ntoa(dev->addr),
+             b->config.bandwidth, how);
+}
+
+unsigned btl_tcp_bandwidth_of(const btl_tcp_config_t *cfg, unsigned component_mbs,
+                              const mrail_netdev_t *dev, char *how, size_t len)
+{
+    for (unsigned k = 0; k < cfg->nifs; k++) {
+        if (cfg->if_bandwidth[k] > 0 && strcmp(cfg->if_names[k], dev->name) == 0) {
+            snprintf(how, len, "set by btl_tcp_bandwidth_%s", dev->name);
+            return cfg->if_bandwidth[k];
+        }
+    }
+    if (component_mbs > 0) {
+        snprintf(how, len, "set by btl_tcp_bandwidth");
+        return component_mbs;
+    }
+    if (dev->speed_mbps > 0) {
+        snprintf(how, len, "link speed %d Mbit/s from the device", dev->speed_mbps);
+        return dev->speed_mbps / 8 > 0 ? (unsigned)dev->speed_mbps / 8 : 1;
+    }
+    snprintf(how, len,
+             "a guess: %s reports no link speed; set btl_tcp_bandwidth_%s (measured rates "
+             "replace it once traffic flows)",
+             dev->name, dev->name);
+    return BTL_TCP_GUESS_MBS;
 }

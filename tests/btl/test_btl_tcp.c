@@ -204,3 +204,75 @@ Test(btl_tcp, a_rail_pulled_mid_message_loses_nothing, .timeout = 120)
     run_expect_clean(&r);
     run_fini(&r);
 }
+
+/* Rank 1's rail3 moves to another subnet, routed both ways: pairing follows
+ * the routes, so it still carries its share. Its rail2 moves to a subnet
+ * nobody routes: skipped on both sides, explained (btl_tcp_verbose), never
+ * tried, and nothing waits for it. */
+Test(btl_tcp, pairs_follow_routes_and_unroutable_rails_are_skipped)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd),
+             "ip -n %1$s-1 addr flush dev rail3 && ip -n %1$s-1 addr add 10.%2$d.9.3/24 dev rail3 "
+             "&& ip -n %1$s-0 route add 10.%2$d.9.0/24 dev rail3 "
+             "&& ip -n %1$s-1 route add 10.%2$d.3.0/24 dev rail3 "
+             "&& ip -n %1$s-1 addr flush dev rail2 && ip -n %1$s-1 addr add 10.%2$d.8.3/24 dev rail2",
+             prefix, subnet);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN,      "-n",          "2",
+                    "--netns", nslist,        "--pmix-if",
+                    bridge,    "--mca",       "btl",
+                    "self,tcp", "--mca",      "btl_tcp_if_include",
+                    "rail1,rail2,rail3", "--mca", "btl_tcp_verbose",
+                    "1",       PROBE,         "--checks",
+                    "exchange,stripe", "--max", "16777216",
+                    NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, " ok\n"), 4, "%s", r.out);
+    expect_shares(r.out, 2);
+    cr_expect_eq(count_lines(r.out, "rail=tcp:rail1 "), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "rail=tcp:rail3 "), 1, "routed rail3 must carry: %s", r.out);
+    cr_expect_eq(count_lines(r.out, "rail=tcp:rail2 "), 0, "%s", r.out);
+    cr_expect_eq(count_lines(r.err, "tcp:rail2: no rail to rank 1: "), 1, "%s", r.err);
+    cr_expect_eq(count_lines(r.err, "tcp:rail2: no rail to rank 0: "), 1, "%s", r.err);
+    cr_expect_eq(count_lines(r.err, "tcp:rail3 (10."), 2, "%s", r.err);
+    run_fini(&r);
+}
+
+/* btl_tcp_links=2 over one interface: two connections, two rails, each
+ * with its half of the interface's weight and of the bytes. */
+Test(btl_tcp, two_links_per_interface_share_it)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN,      "-n",      "2",       "--netns",  nslist,
+                    "--pmix-if", bridge,  "--mca",   "btl",      "self,tcp",
+                    "--mca",   "btl_tcp_if_include", "rail1", "--mca", "btl_tcp_links",
+                    "2",       PROBE,     "--checks", "exchange,order,stripe", "--max",
+                    "16777216", NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, " ok\n"), 6, "%s", r.out);
+    expect_shares(r.out, 2);
+    cr_expect_eq(count_lines(r.out, "rail=tcp:rail1 weight=0.500"), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "rail=tcp:rail1#1 weight=0.500"), 1, "%s", r.out);
+    run_fini(&r);
+}
+
+Test(btl_tcp, links_out_of_range_is_a_clear_error)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN, "-n", "1", "--mca", "btl", "self,tcp", "--mca", "btl_tcp_links", "0",
+                    PROBE, "--checks", "exchange", NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "btl_tcp_links must be 1 to 16") != NULL, "%s", r.err);
+    cr_expect(strstr(r.err, "\"0\"") != NULL || strstr(r.err, " 0 ") != NULL ||
+                  strstr(r.err, "=0") != NULL || strstr(r.err, "= 0") != NULL,
+              "the bad value is named: %s", r.err);
+    run_fini(&r);
+}

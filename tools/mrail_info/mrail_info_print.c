@@ -91,6 +91,14 @@ static void print_entry(FILE *out, const mrail_framework_t *fw, const mrail_comp
     if (e->reason) {
         print_wrapped(out, e->reason, 11, 68);
     }
+    for (size_t m = 0; m < e->module_count; m++) {
+        const mrail_btl_module_t *mod = e->modules[m];
+        if (mod->note[0] != '\0') {
+            char line[400];
+            snprintf(line, sizeof(line), "%s: %s", mod->name, mod->note);
+            print_wrapped(out, line, 11, 68);
+        }
+    }
     if (e->plugin_path) {
         fprintf(out, "           %s\n", e->plugin_path);
     }
