@@ -25,18 +25,6 @@ static int report_diags(const char *fn)
     return mrail_mca_error_count(mrail_mpi.mca) ? MPI_ERR_OTHER : MPI_SUCCESS;
 }
 
-static void comm_setup(MPI_Comm handle, uint32_t ctx, int size, int rank, const uint32_t *world)
-{
-    mpi_comm_t *c = &mrail_mpi.comms[handle];
-    c->valid = true;
-    c->ctx = ctx;
-    c->size = size;
-    c->rank = rank;
-    c->errhandler = MPI_ERRORS_ARE_FATAL;
-    c->world = malloc((size_t)size * sizeof(uint32_t));
-    memcpy(c->world, world, (size_t)size * sizeof(uint32_t));
-}
-
 static int init(const char *fn)
 {
     if (mrail_mpi.initialized || mrail_mpi.finalized) {
@@ -70,8 +58,13 @@ static int init(const char *fn)
     for (uint32_t r = 0; r < f->size; r++) {
         world[r] = r;
     }
-    comm_setup(MPI_COMM_WORLD, 0, (int)f->size, (int)f->rank, world);
-    comm_setup(MPI_COMM_SELF, 1, 1, 0, &f->rank);
+    /* Contexts: WORLD 0 and 1 (p2p, collectives), SELF 2 and 3. */
+    if (mpi_comms_init() != MPI_SUCCESS || mpi_types_init() != MPI_SUCCESS ||
+        mpi_ops_init() != MPI_SUCCESS ||
+        mpi_comm_init_at(MPI_COMM_WORLD, 0, (int)f->size, (int)f->rank, world) != MPI_SUCCESS ||
+        mpi_comm_init_at(MPI_COMM_SELF, 2, 1, 0, &f->rank) != MPI_SUCCESS) {
+        mrail_rte_abort(mrail_mpi.rte, 1, "out of memory");
+    }
     free(world);
     mrail_mpi.initialized = true;
     return MPI_SUCCESS;
@@ -130,10 +123,16 @@ int MPI_Finalize(void)
     mrail_frameworks_close(mrail_mpi.fws);
     mrail_mca_close(mrail_mpi.mca);
     mrail_rte_finalize(mrail_mpi.rte);
-    for (int c = 0; c <= MPI_COMM_SELF; c++) {
-        free(mrail_mpi.comms[c].world);
-        mrail_mpi.comms[c] = (mpi_comm_t){0};
+    for (int c = MPI_COMM_WORLD; c < mrail_mpi.ncomms; c++) {
+        if (mrail_mpi.comms[c].valid) {
+            mpi_attrs_delete_all(c);
+        }
     }
+    mpi_comms_fini();
+    mpi_types_fini();
+    mpi_ops_fini();
+    mpi_groups_fini();
+    mpi_keyvals_fini();
     free(mrail_mpi.reqs);
     free(mrail_mpi.free_slots);
     mrail_mpi.reqs = NULL;

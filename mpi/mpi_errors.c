@@ -101,7 +101,7 @@ static const char *class_id(int errclass)
 int mpi_error(MPI_Comm comm, int errclass, const char *fn, const char *fmt, ...)
 {
     MPI_Errhandler eh = MPI_ERRORS_ARE_FATAL;
-    if (comm > MPI_COMM_NULL && comm <= MPI_COMM_SELF && mrail_mpi.comms[comm].valid) {
+    if (comm > MPI_COMM_NULL && comm < mrail_mpi.ncomms && mrail_mpi.comms[comm].valid) {
         eh = mrail_mpi.comms[comm].errhandler;
     }
     if (eh == MPI_ERRORS_RETURN) {

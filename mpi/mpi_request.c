@@ -1,9 +1,11 @@
 /* MPI requests over PML requests: the wait and test families, persistent
  * requests, cancel, and what completes in the background (freed requests,
  * buffered sends). */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "coll_base.h"
 #include "mpi_internal.h"
 
 /* Free slots are a stack of handles: taking one is O(1), whatever the
@@ -57,17 +59,32 @@ int mpi_req_start(mpi_req_t *req, const char *fn)
     if (req->peer == MPI_PROC_NULL) {
         return MPI_SUCCESS; /* completes at once, with an empty status */
     }
-    size_t bytes = (size_t)req->count * mpi_type_size(req->type);
+    const mpi_type_t *t = mpi_type(req->type);
+    size_t bytes = (size_t)req->count * t->size;
+    /* A non-contiguous type travels packed (a buffered send is packed already). */
+    bool pack = !mpi_type_contiguous(t) && bytes > 0 && req->bsend_copy == NULL;
+    if (pack) {
+        req->packed = malloc(bytes);
+        if (req->packed == NULL) {
+            req->active = false;
+            return mpi_error(req->comm, MPI_ERR_NO_MEM, fn, "no memory to pack %zu bytes", bytes);
+        }
+        req->held_type = mpi_type_hold(t);
+        if (req->kind == MPI_REQ_SEND) {
+            mpi_type_pack(t, (size_t)req->count, req->buf, req->packed);
+        }
+    }
     int rc;
     if (req->kind == MPI_REQ_SEND) {
-        const void *data = req->bsend_copy ? req->bsend_copy : req->buf;
-        rc = mrail_pml_isend(mrail_mpi.pml, data, bytes, c->world[req->peer], req->tag, c->ctx,
-                             req->synchronous, &req->pml);
+        const void *data = req->bsend_copy ? req->bsend_copy : pack ? req->packed : req->buf;
+        rc = mrail_pml_isend(mrail_mpi.pml, data, bytes, mpi_peer_world(c, req->peer), req->tag,
+                             c->ctx, req->synchronous, &req->pml);
     } else {
-        int32_t src =
-            req->peer == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)c->world[req->peer];
+        int32_t src = req->peer == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE
+                                                  : (int32_t)mpi_peer_world(c, req->peer);
         int32_t tag = req->tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : req->tag;
-        rc = mrail_pml_irecv(mrail_mpi.pml, req->buf, bytes, src, tag, c->ctx, &req->pml);
+        rc = mrail_pml_irecv(mrail_mpi.pml, pack ? req->packed : req->buf, bytes, src, tag, c->ctx,
+                             &req->pml);
     }
     if (rc != MRAIL_SUCCESS) {
         req->active = false;
@@ -93,8 +110,8 @@ void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status
     }
     const mpi_comm_t *c = &mrail_mpi.comms[comm];
     int source = MPI_ANY_SOURCE;
-    for (int r = 0; r < c->size; r++) {
-        if (c->world[r] == (uint32_t)in->source) {
+    for (int r = 0; r < mpi_peer_size(c); r++) {
+        if (mpi_peer_world(c, r) == (uint32_t)in->source) {
             source = r;
             break;
         }
@@ -108,8 +125,36 @@ void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status
                         .mrail_count = in->count};
 }
 
+/* A packed receive lands in the user's buffer; the packing goes. */
+static void unpack(mpi_req_t *req, size_t bytes)
+{
+    if (req->packed != NULL) {
+        if (req->kind == MPI_REQ_RECV) {
+            mpi_type_unpack(req->held_type, (size_t)req->count, req->packed, bytes, req->buf);
+        }
+        free(req->packed);
+        mpi_type_drop(req->held_type);
+        req->packed = NULL;
+        req->held_type = NULL;
+    }
+}
+
+/* Has req's operation finished (without completing the request)? */
+static bool req_done(mpi_req_t *req)
+{
+    if (req->kind == MPI_REQ_COLL) {
+        return req->coll == NULL || coll_test(req->coll);
+    }
+    return req->pml == NULL || mrail_pml_test(mrail_mpi.pml, req->pml, NULL);
+}
+
 static void release(mpi_req_t *req)
 {
+    if (req->coll != NULL) {
+        coll_free(req->coll);
+        req->coll = NULL;
+    }
+    unpack(req, 0);
     if (req->bsend_copy != NULL) {
         free(req->bsend_copy);
         mrail_mpi.bsend_used -= req->bsend_bytes;
@@ -129,7 +174,22 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, int *err
         return true;
     }
     MPI_Status st;
-    if (req->pml == NULL) {
+    if (req->kind == MPI_REQ_COLL) {
+        unsigned idle = 0;
+        while (!coll_test(req->coll)) {
+            if (!block) {
+                return false;
+            }
+            if (++idle >= 1000) { /* oversubscribed: let the peers run */
+                sched_yield();
+                idle = 0;
+            }
+        }
+        mpi_status_empty(&st);
+        st.MPI_ERROR = coll_error(req->coll);
+        coll_free(req->coll);
+        req->coll = NULL;
+    } else if (req->pml == NULL) {
         st = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
     } else {
         mrail_pml_status_t ps;
@@ -141,6 +201,7 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, int *err
         mpi_status_from_pml(req->comm, &ps, &st);
         mrail_pml_request_free(req->pml);
         req->pml = NULL;
+        unpack(req, ps.count);
     }
     *err = st.MPI_ERROR;
     if (status != MPI_STATUS_IGNORE) {
@@ -172,9 +233,9 @@ void mpi_reap_background(void)
     mrail_pml_progress(mrail_mpi.pml);
     for (int i = 0; i < mrail_mpi.nreqs; i++) {
         mpi_req_t *req = &mrail_mpi.reqs[i];
-        if (req->kind != MPI_REQ_UNUSED && req->detached &&
-            (req->pml == NULL || mrail_pml_test(mrail_mpi.pml, req->pml, NULL))) {
+        if (req->kind != MPI_REQ_UNUSED && req->detached && req_done(req)) {
             mrail_pml_request_free(req->pml);
+            req->pml = NULL;
             release(req);
         }
     }
@@ -228,8 +289,7 @@ int MPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
     /* All or nothing: complete none unless every one is done. */
     for (int i = 0; i < count; i++) {
         mpi_req_t *req = mpi_req_get(reqs[i]);
-        if (req != NULL && req->active && req->pml != NULL &&
-            !mrail_pml_test(mrail_mpi.pml, req->pml, NULL)) {
+        if (req != NULL && req->active && !req_done(req)) {
             *flag = 0;
             return MPI_SUCCESS;
         }
@@ -249,7 +309,7 @@ static int find_done(int count, MPI_Request reqs[], bool *all_null)
             continue;
         }
         *all_null = false;
-        if (req->pml == NULL || mrail_pml_test(mrail_mpi.pml, req->pml, NULL)) {
+        if (req_done(req)) {
             return i;
         }
     }
@@ -306,7 +366,7 @@ int MPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
             continue;
         }
         active = true;
-        if (req->pml == NULL || mrail_pml_test(mrail_mpi.pml, req->pml, NULL)) {
+        if (req_done(req)) {
             int err;
             MPI_Status *st =
                 statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE : &statuses[*outcount];
@@ -344,6 +404,11 @@ int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
     mpi_req_t *req = mpi_req_get(request);
     if (req == NULL || !req->active) {
         *flag = 1;
+        mpi_status_empty(status);
+        return MPI_SUCCESS;
+    }
+    if (req->kind == MPI_REQ_COLL) {
+        *flag = req_done(req);
         mpi_status_empty(status);
         return MPI_SUCCESS;
     }

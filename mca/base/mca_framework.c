@@ -8,11 +8,13 @@
 #include "mca_components.h"
 #include "mca_internal.h"
 #include "mrail/btl.h"
+#include "mrail/coll.h"
 #include "mrail/pml.h"
 
 static const mrail_framework_ops_t *const framework_ops[] = {
     &mrail_btl_framework_ops,
     &mrail_pml_framework_ops,
+    &mrail_coll_framework_ops,
 };
 #define FRAMEWORK_COUNT (sizeof(framework_ops) / sizeof(framework_ops[0]))
 

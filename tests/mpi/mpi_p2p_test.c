@@ -62,7 +62,10 @@ static void environment(void)
     MPI_Free_mem(mem);
     int tsize;
     MPI_Type_size(MPI_DOUBLE_INT, &tsize);
-    CHECK(tsize == 16, "MPI_DOUBLE_INT size %d", tsize);
+    CHECK(tsize == 12, "MPI_DOUBLE_INT size %d (its data: a double and an int)", tsize);
+    MPI_Aint lb, extent;
+    MPI_Type_get_extent(MPI_DOUBLE_INT, &lb, &extent);
+    CHECK(lb == 0 && extent == 16, "MPI_DOUBLE_INT lb %ld extent %ld", (long)lb, (long)extent);
     MPI_Type_size(MPIX_C_FLOAT16, &tsize);
     CHECK(tsize == 2, "MPIX_C_FLOAT16 size %d", tsize);
 }

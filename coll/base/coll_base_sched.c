@@ -1,0 +1,329 @@
+/* The collectives' schedule engine; see coll_base.h. */
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coll_base.h"
+#include "mpi_internal.h"
+
+#define COLL_TAG_MASK 0x1fffffff /* collective tags; communicator construction uses the rest */
+#define COLL_SPIN_BEFORE_YIELD 1000
+
+typedef enum { STEP_SEND, STEP_RECV, STEP_OP, STEP_COPY, STEP_ROUND } step_kind_t;
+
+typedef struct step {
+    step_kind_t kind;
+    const void *src;
+    void *dst;
+    size_t count, dcount;
+    const mpi_type_t *type, *dtype; /* held while the schedule lives */
+    MPI_Datatype th, dth;           /* their handles (user ops want them) */
+    MPI_Op op;
+    int peer;
+    mrail_pml_request_t *req;
+    void *packed; /* a non-contiguous transfer's bytes */
+} step_t;
+
+struct coll_sched {
+    MPI_Comm comm;
+    uint32_t ctx;
+    int32_t tag;
+    step_t *steps;
+    size_t n, cap;
+    size_t cursor;      /* next step to start */
+    size_t round_start; /* first step of the round in flight */
+    bool started, failed_alloc;
+    int error;
+    void **tmps;
+    size_t ntmps, tmp_cap;
+};
+
+static coll_sched_t *sched_alloc(MPI_Comm comm, int32_t tag)
+{
+    coll_sched_t *s = calloc(1, sizeof(*s));
+    if (s != NULL) {
+        s->comm = comm;
+        s->ctx = mrail_mpi.comms[comm].coll_ctx;
+        s->tag = tag;
+    }
+    return s;
+}
+
+coll_sched_t *coll_sched_new(MPI_Comm comm)
+{
+    mpi_comm_t *c = &mrail_mpi.comms[comm];
+    return sched_alloc(comm, (int32_t)(c->coll_seq++ & COLL_TAG_MASK));
+}
+
+coll_sched_t *coll_sched_new_tagged(MPI_Comm comm, int tag)
+{
+    return sched_alloc(comm, (int32_t)(COLL_TAG_MASK + 1 + ((unsigned)tag & COLL_TAG_MASK)));
+}
+
+static step_t *push(coll_sched_t *s, step_kind_t kind)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        step_t *grown = realloc(s->steps, cap * sizeof(*grown));
+        if (grown == NULL) {
+            s->failed_alloc = true;
+            return NULL;
+        }
+        s->steps = grown;
+        s->cap = cap;
+    }
+    step_t *st = &s->steps[s->n++];
+    *st = (step_t){.kind = kind};
+    return st;
+}
+
+void coll_send(coll_sched_t *s, const void *buf, size_t count, MPI_Datatype type, int peer)
+{
+    step_t *st = push(s, STEP_SEND);
+    if (st != NULL) {
+        st->src = buf, st->count = count, st->th = type, st->peer = peer;
+        st->type = mpi_type_hold(mpi_type(type));
+    }
+}
+
+void coll_recv(coll_sched_t *s, void *buf, size_t count, MPI_Datatype type, int peer)
+{
+    step_t *st = push(s, STEP_RECV);
+    if (st != NULL) {
+        st->dst = buf, st->count = count, st->th = type, st->peer = peer;
+        st->type = mpi_type_hold(mpi_type(type));
+    }
+}
+
+void coll_op(coll_sched_t *s, const void *in, void *inout, size_t count, MPI_Datatype type,
+             MPI_Op op)
+{
+    step_t *st = push(s, STEP_OP);
+    if (st != NULL) {
+        st->src = in, st->dst = inout, st->count = count, st->th = type, st->op = op;
+        st->type = mpi_type_hold(mpi_type(type));
+    }
+}
+
+void coll_copy(coll_sched_t *s, const void *src, size_t scount, MPI_Datatype stype, void *dst,
+               size_t dcount, MPI_Datatype dtype)
+{
+    if (src == dst && stype == dtype && scount == dcount) {
+        return;
+    }
+    step_t *st = push(s, STEP_COPY);
+    if (st != NULL) {
+        st->src = src, st->count = scount, st->th = stype;
+        st->dst = dst, st->dcount = dcount, st->dth = dtype;
+        st->type = mpi_type_hold(mpi_type(stype));
+        st->dtype = mpi_type_hold(mpi_type(dtype));
+    }
+}
+
+void coll_round(coll_sched_t *s)
+{
+    if (s->n > 0 && s->steps[s->n - 1].kind != STEP_ROUND) {
+        push(s, STEP_ROUND);
+    }
+}
+
+void *coll_tmp(coll_sched_t *s, size_t count, MPI_Datatype type)
+{
+    const mpi_type_t *t = mpi_type(type);
+    if (t == NULL) {
+        s->failed_alloc = true;
+        return NULL;
+    }
+    /* One element's worth more than the data spans: a pair type's
+     * reduction reads its C struct, padding included. */
+    size_t bytes = (size_t)((MPI_Aint)count * (t->extent > 0 ? t->extent : 0) + t->true_extent +
+                            (t->extent > t->true_extent ? t->extent : 0));
+    if (s->ntmps == s->tmp_cap) {
+        size_t cap = s->tmp_cap ? 2 * s->tmp_cap : 4;
+        void **grown = realloc(s->tmps, cap * sizeof(*grown));
+        if (grown == NULL) {
+            s->failed_alloc = true;
+            return NULL;
+        }
+        s->tmps = grown;
+        s->tmp_cap = cap;
+    }
+    char *p = malloc(bytes ? bytes : 1);
+    if (p == NULL) {
+        s->failed_alloc = true;
+        return NULL;
+    }
+    s->tmps[s->ntmps++] = p;
+    return p - t->true_lb; /* element 0's data starts at the allocation */
+}
+
+static uint32_t world_of(const coll_sched_t *s, int peer)
+{
+    const mpi_comm_t *c = &mrail_mpi.comms[s->comm];
+    return c->inter ? c->remote_world[peer] : c->world[peer];
+}
+
+static void copy_step(step_t *st)
+{
+    const mpi_type_t *a = st->type, *b = st->dtype;
+    size_t sbytes = st->count * a->size, dbytes = st->dcount * b->size;
+    size_t bytes = sbytes < dbytes ? sbytes : dbytes;
+    if (mpi_type_contiguous(a) && mpi_type_contiguous(b)) {
+        memmove(st->dst, st->src, bytes);
+        return;
+    }
+    void *tmp = malloc(sbytes ? sbytes : 1);
+    if (tmp == NULL) {
+        return;
+    }
+    mpi_type_pack(a, st->count, st->src, tmp);
+    mpi_type_unpack(b, st->dcount, tmp, bytes, st->dst);
+    free(tmp);
+}
+
+static int post(coll_sched_t *s, step_t *st)
+{
+    size_t bytes = st->count * st->type->size;
+    bool contig = mpi_type_contiguous(st->type);
+    int rc;
+    if (st->kind == STEP_SEND) {
+        const void *data = st->src;
+        if (!contig && bytes > 0) {
+            if ((st->packed = malloc(bytes)) == NULL) {
+                return MPI_ERR_NO_MEM;
+            }
+            mpi_type_pack(st->type, st->count, st->src, st->packed);
+            data = st->packed;
+        }
+        rc = mrail_pml_isend(mrail_mpi.pml, data, bytes, world_of(s, st->peer), s->tag, s->ctx,
+                             false, &st->req);
+    } else {
+        void *data = st->dst;
+        if (!contig && bytes > 0) {
+            if ((st->packed = malloc(bytes)) == NULL) {
+                return MPI_ERR_NO_MEM;
+            }
+            data = st->packed;
+        }
+        rc = mrail_pml_irecv(mrail_mpi.pml, data, bytes, (int32_t)world_of(s, st->peer), s->tag,
+                             s->ctx, &st->req);
+    }
+    return rc == MRAIL_SUCCESS ? MPI_SUCCESS : MPI_ERR_INTERN;
+}
+
+/* Finishes a transfer that completed. */
+static void retire(coll_sched_t *s, step_t *st, const mrail_pml_status_t *ps)
+{
+    if (ps->error == MRAIL_PML_ERR_TRUNCATE) {
+        s->error = MPI_ERR_TRUNCATE;
+    } else if (ps->error != MRAIL_SUCCESS) {
+        s->error = MPI_ERR_OTHER;
+    }
+    if (st->kind == STEP_RECV && st->packed != NULL) {
+        mpi_type_unpack(st->type, st->count, st->packed, ps->count, st->dst);
+    }
+    free(st->packed);
+    st->packed = NULL;
+    mrail_pml_request_free(st->req);
+    st->req = NULL;
+}
+
+int coll_start(coll_sched_t *s)
+{
+    s->started = true;
+    if (s->failed_alloc) {
+        s->error = MPI_ERR_NO_MEM;
+        return s->error;
+    }
+    coll_test(s);
+    return s->error == MPI_ERR_NO_MEM || s->error == MPI_ERR_INTERN ? s->error : MPI_SUCCESS;
+}
+
+bool coll_test(coll_sched_t *s)
+{
+    if (s->failed_alloc) {
+        return true;
+    }
+    mrail_pml_progress(mrail_mpi.pml);
+    for (;;) {
+        bool waiting = false;
+        for (size_t i = s->round_start; i < s->cursor; i++) {
+            step_t *st = &s->steps[i];
+            mrail_pml_status_t ps;
+            if (st->req != NULL) {
+                if (mrail_pml_test(mrail_mpi.pml, st->req, &ps)) {
+                    retire(s, st, &ps);
+                } else {
+                    waiting = true;
+                }
+            }
+        }
+        if (waiting) {
+            return false;
+        }
+        if (s->cursor == s->n) {
+            return true;
+        }
+        s->round_start = s->cursor;
+        while (s->cursor < s->n && s->steps[s->cursor].kind != STEP_ROUND) {
+            step_t *st = &s->steps[s->cursor++];
+            switch (st->kind) {
+            case STEP_SEND:
+            case STEP_RECV:
+                if (post(s, st) != MPI_SUCCESS) {
+                    s->error = MPI_ERR_INTERN;
+                }
+                break;
+            case STEP_OP: mpi_op_apply(st->op, st->src, st->dst, st->count, st->th); break;
+            case STEP_COPY: copy_step(st); break;
+            case STEP_ROUND: break;
+            }
+        }
+        if (s->cursor < s->n) {
+            s->cursor++; /* the round marker */
+        }
+    }
+}
+
+int coll_run(coll_sched_t *s)
+{
+    int rc = coll_start(s);
+    unsigned idle = 0;
+    while (rc == MPI_SUCCESS && !coll_test(s)) {
+        if (++idle >= COLL_SPIN_BEFORE_YIELD) { /* oversubscribed: let the peer run */
+            sched_yield();
+            idle = 0;
+        }
+    }
+    rc = rc != MPI_SUCCESS ? rc : s->error;
+    coll_free(s);
+    return rc;
+}
+
+int coll_error(const coll_sched_t *s)
+{
+    return s->error;
+}
+
+void coll_free(coll_sched_t *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        step_t *st = &s->steps[i];
+        if (st->req != NULL) { /* freed before it finished: finish it first */
+            mrail_pml_wait(mrail_mpi.pml, st->req, NULL);
+            mrail_pml_request_free(st->req);
+        }
+        free(st->packed);
+        mpi_type_drop(st->type);
+        mpi_type_drop(st->dtype);
+    }
+    for (size_t i = 0; i < s->ntmps; i++) {
+        free(s->tmps[i]);
+    }
+    free(s->tmps);
+    free(s->steps);
+    free(s);
+}

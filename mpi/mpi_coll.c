@@ -1,0 +1,580 @@
+/* MPI collectives: argument checks, MPI_IN_PLACE, then a schedule from
+ * coll/tuned, run to its end (blocking) or returned as a request. */
+#include <stdlib.h>
+
+#include "coll_tuned.h"
+#include "mpi_internal.h"
+
+/* Checks shared by every collective: an intracommunicator. */
+static int check_intra(MPI_Comm comm, const char *fn)
+{
+    int rc = mpi_check_comm(comm, fn);
+    if (rc == MPI_SUCCESS && mrail_mpi.comms[comm].inter) {
+        rc = mpi_error(comm, MPI_ERR_UNSUPPORTED_OPERATION, fn,
+                       "collectives on intercommunicators are not supported (merge it with "
+                       "MPI_Intercomm_merge first)");
+    }
+    return rc;
+}
+
+static int check_root(MPI_Comm comm, int root, const char *fn)
+{
+    int size = mrail_mpi.comms[comm].size;
+    if (root < 0 || root >= size) {
+        return mpi_error(comm, MPI_ERR_ROOT, fn, "invalid root %d (valid: 0..%d)", root, size - 1);
+    }
+    return MPI_SUCCESS;
+}
+
+static int check_counts(MPI_Comm comm, const int *counts, const char *what, const char *fn)
+{
+    int size = mrail_mpi.comms[comm].size;
+    if (counts == NULL) {
+        return mpi_error(comm, MPI_ERR_ARG, fn, "NULL %s array", what);
+    }
+    for (int i = 0; i < size; i++) {
+        if (counts[i] < 0) {
+            return mpi_error(comm, MPI_ERR_COUNT, fn, "%s[%d] = %d is negative", what, i,
+                             counts[i]);
+        }
+    }
+    return MPI_SUCCESS;
+}
+
+/* A buffer check that lets MPI_IN_PLACE through where the caller allows it. */
+static int check_buf(MPI_Comm comm, const void *buf, int count, MPI_Datatype type, bool in_place_ok,
+                     const char *fn)
+{
+    if (buf == MPI_IN_PLACE) {
+        return in_place_ok ? MPI_SUCCESS
+                           : mpi_error(comm, MPI_ERR_BUFFER, fn,
+                                       "MPI_IN_PLACE is not allowed for this buffer here");
+    }
+    return mpi_check_buffer(comm, buf, count, type, fn);
+}
+
+/* Runs (request == NULL) or starts s. */
+static int finish(coll_sched_t *s, MPI_Comm comm, MPI_Request *request, const char *fn)
+{
+    if (s == NULL) {
+        return mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for the collective");
+    }
+    if (request == NULL) {
+        int rc = coll_run(s);
+        return rc == MPI_SUCCESS ? rc : mpi_error(comm, rc, fn, "the collective failed");
+    }
+    mpi_req_t *req;
+    if (mpi_req_new(&req, request) != MPI_SUCCESS) {
+        coll_free(s);
+        return mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
+    }
+    req->kind = MPI_REQ_COLL;
+    req->comm = comm;
+    req->coll = s;
+    req->active = true;
+    int rc = coll_start(s);
+    if (rc != MPI_SUCCESS) {
+        coll_free(s);
+        mpi_req_drop(req);
+        *request = MPI_REQUEST_NULL;
+        return mpi_error(comm, rc, fn, "the collective could not start");
+    }
+    return MPI_SUCCESS;
+}
+
+static int barrier(MPI_Comm comm, MPI_Request *request, const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    coll_sched_t *s = coll_sched_new(comm);
+    if (s != NULL) {
+        coll_tuned_barrier(s, comm);
+    }
+    return finish(s, comm, request, fn);
+}
+
+int MPI_Barrier(MPI_Comm comm)
+{
+    return barrier(comm, NULL, "MPI_Barrier");
+}
+
+int MPI_Ibarrier(MPI_Comm comm, MPI_Request *request)
+{
+    return barrier(comm, request, "MPI_Ibarrier");
+}
+
+static int bcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm,
+                 MPI_Request *request, const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    rc = rc ? rc : check_root(comm, root, fn);
+    rc = rc ? rc : mpi_check_buffer(comm, buf, count, type, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    coll_sched_t *s = coll_sched_new(comm);
+    if (s != NULL) {
+        coll_tuned_bcast(s, comm, buf, (size_t)count, type, root);
+    }
+    return finish(s, comm, request, fn);
+}
+
+int MPI_Bcast(void *buffer, int count, MPI_Datatype type, int root, MPI_Comm comm)
+{
+    return bcast(buffer, count, type, root, comm, NULL, "MPI_Bcast");
+}
+
+int MPI_Ibcast(void *buffer, int count, MPI_Datatype type, int root, MPI_Comm comm,
+               MPI_Request *request)
+{
+    return bcast(buffer, count, type, root, comm, request, "MPI_Ibcast");
+}
+
+static int reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op, int root,
+                  MPI_Comm comm, MPI_Request *request, const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    rc = rc ? rc : check_root(comm, root, fn);
+    bool is_root = rc == MPI_SUCCESS && mrail_mpi.comms[comm].rank == root;
+    rc = rc ? rc : check_buf(comm, sbuf, count, type, is_root, fn);
+    rc = rc ? rc : (is_root ? mpi_check_buffer(comm, rbuf, count, type, fn) : MPI_SUCCESS);
+    rc = rc ? rc : mpi_op_check(comm, op, type, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    coll_sched_t *s = coll_sched_new(comm);
+    if (s != NULL) {
+        coll_tuned_reduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type,
+                          op, root);
+    }
+    return finish(s, comm, request, fn);
+}
+
+int MPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
+               int root, MPI_Comm comm)
+{
+    return reduce(sendbuf, recvbuf, count, type, op, root, comm, NULL, "MPI_Reduce");
+}
+
+int MPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
+                int root, MPI_Comm comm, MPI_Request *request)
+{
+    return reduce(sendbuf, recvbuf, count, type, op, root, comm, request, "MPI_Ireduce");
+}
+
+static int allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
+                     MPI_Comm comm, MPI_Request *request, const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    rc = rc ? rc : check_buf(comm, sbuf, count, type, true, fn);
+    rc = rc ? rc : mpi_check_buffer(comm, rbuf, count, type, fn);
+    rc = rc ? rc : mpi_op_check(comm, op, type, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    coll_sched_t *s = coll_sched_new(comm);
+    if (s != NULL) {
+        coll_tuned_allreduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count,
+                             type, op);
+    }
+    return finish(s, comm, request, fn);
+}
+
+int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
+                  MPI_Comm comm)
+{
+    return allreduce(sendbuf, recvbuf, count, type, op, comm, NULL, "MPI_Allreduce");
+}
+
+int MPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
+                   MPI_Comm comm, MPI_Request *request)
+{
+    return allreduce(sendbuf, recvbuf, count, type, op, comm, request, "MPI_Iallreduce");
+}
+
+static int gather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, int rcount,
+                  MPI_Datatype rtype, const int *rcounts, const int *displs, int root,
+                  MPI_Comm comm, MPI_Request *request, const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    rc = rc ? rc : check_root(comm, root, fn);
+    bool is_root = rc == MPI_SUCCESS && mrail_mpi.comms[comm].rank == root;
+    rc = rc ? rc : check_buf(comm, sbuf, scount, stype, is_root, fn);
+    if (rc == MPI_SUCCESS && is_root) {
+        if (rcounts != NULL || displs != NULL) {
+            rc = check_counts(comm, rcounts, "recvcounts", fn);
+            rc = rc ? rc : (displs ? MPI_SUCCESS : check_counts(comm, displs, "displs", fn));
+            rc = rc ? rc : mpi_check_buffer(comm, rbuf, 0, rtype, fn);
+        } else {
+            rc = mpi_check_buffer(comm, rbuf, rcount, rtype, fn);
+        }
+    }
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    coll_sched_t *s = coll_sched_new(comm);
+    if (s != NULL && displs != NULL) {
+        coll_tuned_gatherv(s, comm, sbuf, (size_t)scount, stype, rbuf, rcounts, displs, rtype,
+                           root);
+    } else if (s != NULL) {
+        coll_tuned_gather(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype, root);
+    }
+    return finish(s, comm, request, fn);
+}
+
+int MPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+               int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
+{
+    return gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, NULL, NULL, root,
+                  comm, NULL, "MPI_Gather");
+}
+
+int MPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
+                MPI_Request *request)
+{
+    return gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, NULL, NULL, root,
+                  comm, request, "MPI_Igather");
+}
+
+int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root,
+                MPI_Comm comm)
+{
+    return gather(sendbuf, sendcount, sendtype, recvbuf, 0, recvtype, recvcounts, displs, root,
+                  comm, NULL, "MPI_Gatherv");
+}
+
+int MPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                 const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root,
+                 MPI_Comm comm, MPI_Request *request)
+{
+    return gather(sendbuf, sendcount, sendtype, recvbuf, 0, recvtype, recvcounts, displs, root,
+                  comm, request, "MPI_Igatherv");
+}
+
+static int scatter(const void *sbuf, int scount, const int *scounts, const int *displs,
+                   MPI_Datatype stype, void *rbuf, int rcount, MPI_Datatype rtype, int root,
+                   MPI_Comm comm, MPI_Request *request, const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    rc = rc ? rc : check_root(comm, root, fn);
+    bool is_root = rc == MPI_SUCCESS && mrail_mpi.comms[comm].rank == root;
+    rc = rc ? rc : check_buf(comm, rbuf, rcount, rtype, is_root, fn);
+    if (rc == MPI_SUCCESS && is_root) {
+        if (displs != NULL) {
+            rc = check_counts(comm, scounts, "sendcounts", fn);
+            rc = rc ? rc : mpi_check_buffer(comm, sbuf, 0, stype, fn);
+        } else {
+            rc = mpi_check_buffer(comm, sbuf, scount, stype, fn);
+        }
+    }
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    coll_sched_t *s = coll_sched_new(comm);
+    if (s != NULL && displs != NULL) {
+        coll_tuned_scatterv(s, comm, sbuf, scounts, displs, stype, rbuf, (size_t)rcount, rtype,
+                            root);
+    } else if (s != NULL) {
+        coll_tuned_scatter(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype,
+                           root);
+    }
+    return finish(s, comm, request, fn);
+}
+
+int MPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
+{
+    return scatter(sendbuf, sendcount, NULL, NULL, sendtype, recvbuf, recvcount, recvtype, root,
+                   comm, NULL, "MPI_Scatter");
+}
+
+int MPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
+                 MPI_Request *request)
+{
+    return scatter(sendbuf, sendcount, NULL, NULL, sendtype, recvbuf, recvcount, recvtype, root,
+                   comm, request, "MPI_Iscatter");
+}
+
+int MPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[],
+                 MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
+                 int root, MPI_Comm comm)
+{
+    return scatter(sendbuf, 0, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root,
+                   comm, NULL, "MPI_Scatterv");
+}
+
+int MPI_Iscatterv(const void *sendbuf, const int sendcounts[], const int displs[],
+                  MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
+                  int root, MPI_Comm comm, MPI_Request *request)
+{
+    return scatter(sendbuf, 0, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root,
+                   comm, request, "MPI_Iscatterv");
+}
+
+static int allgather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, int rcount,
+                     const int *rcounts, const int *displs, MPI_Datatype rtype, MPI_Comm comm,
+                     MPI_Request *request, const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    rc = rc ? rc : check_buf(comm, sbuf, scount, stype, true, fn);
+    if (rc == MPI_SUCCESS && displs != NULL) {
+        rc = check_counts(comm, rcounts, "recvcounts", fn);
+        rc = rc ? rc : mpi_check_buffer(comm, rbuf, 0, rtype, fn);
+    } else if (rc == MPI_SUCCESS) {
+        rc = mpi_check_buffer(comm, rbuf, rcount, rtype, fn);
+    }
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    coll_sched_t *s = coll_sched_new(comm);
+    if (s != NULL && displs != NULL) {
+        coll_tuned_allgatherv(s, comm, sbuf, (size_t)scount, stype, rbuf, rcounts, displs, rtype);
+    } else if (s != NULL) {
+        coll_tuned_allgather(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype);
+    }
+    return finish(s, comm, request, fn);
+}
+
+int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                  int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+{
+    return allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, NULL, NULL, recvtype, comm,
+                     NULL, "MPI_Allgather");
+}
+
+int MPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                   int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
+{
+    return allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, NULL, NULL, recvtype, comm,
+                     request, "MPI_Iallgather");
+}
+
+int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                   const int recvcounts[], const int displs[], MPI_Datatype recvtype,
+                   MPI_Comm comm)
+{
+    return allgather(sendbuf, sendcount, sendtype, recvbuf, 0, recvcounts, displs, recvtype, comm,
+                     NULL, "MPI_Allgatherv");
+}
+
+int MPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                    const int recvcounts[], const int displs[], MPI_Datatype recvtype,
+                    MPI_Comm comm, MPI_Request *request)
+{
+    return allgather(sendbuf, sendcount, sendtype, recvbuf, 0, recvcounts, displs, recvtype, comm,
+                     request, "MPI_Iallgatherv");
+}
+
+static int alltoall(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, int rcount,
+                    MPI_Datatype rtype, MPI_Comm comm, MPI_Request *request, const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    rc = rc ? rc : check_buf(comm, sbuf, scount, stype, true, fn);
+    rc = rc ? rc : mpi_check_buffer(comm, rbuf, rcount, rtype, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    coll_sched_t *s = coll_sched_new(comm);
+    if (s != NULL) {
+        coll_tuned_alltoall(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype);
+    }
+    return finish(s, comm, request, fn);
+}
+
+int MPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                 int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+{
+    return alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, NULL,
+                    "MPI_Alltoall");
+}
+
+int MPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                  int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
+{
+    return alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request,
+                    "MPI_Ialltoall");
+}
+
+/* alltoallv and alltoallw both become alltoallw (byte displacements). */
+static int alltoallw(const void *sbuf, const int *scounts, const int *sdispls,
+                     const MPI_Datatype *stypes, MPI_Datatype stype, void *rbuf,
+                     const int *rcounts, const int *rdispls, const MPI_Datatype *rtypes,
+                     MPI_Datatype rtype, MPI_Comm comm, MPI_Request *request, const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    int p = mrail_mpi.comms[comm].size;
+    bool in_place = sbuf == MPI_IN_PLACE;
+    rc = in_place ? MPI_SUCCESS : check_counts(comm, scounts, "sendcounts", fn);
+    rc = rc ? rc : check_counts(comm, rcounts, "recvcounts", fn);
+    MPI_Datatype *st = malloc((size_t)p * sizeof(MPI_Datatype));
+    MPI_Datatype *rt = malloc((size_t)p * sizeof(MPI_Datatype));
+    MPI_Aint *sd = malloc((size_t)p * sizeof(MPI_Aint)), *rd = malloc((size_t)p * sizeof(MPI_Aint));
+    if (st == NULL || rt == NULL || sd == NULL || rd == NULL) {
+        rc = rc ? rc : mpi_error(comm, MPI_ERR_NO_MEM, fn, "out of memory");
+    }
+    for (int r = 0; rc == MPI_SUCCESS && r < p; r++) {
+        rt[r] = rtypes ? rtypes[r] : rtype;
+        rc = mpi_check_buffer(comm, rbuf, rcounts[r], rt[r], fn);
+        rd[r] = rtypes ? (MPI_Aint)rdispls[r] : (MPI_Aint)rdispls[r] * coll_extent(rt[r]);
+        if (rc == MPI_SUCCESS && !in_place) {
+            st[r] = stypes ? stypes[r] : stype;
+            rc = mpi_check_buffer(comm, sbuf, scounts[r], st[r], fn);
+            sd[r] = stypes ? (MPI_Aint)sdispls[r] : (MPI_Aint)sdispls[r] * coll_extent(st[r]);
+        }
+    }
+    coll_sched_t *s = rc == MPI_SUCCESS ? coll_sched_new(comm) : NULL;
+    if (s != NULL) {
+        coll_tuned_alltoallw(s, comm, sbuf, scounts, sd, st, rbuf, rcounts, rd, rt);
+    }
+    free(st), free(rt), free(sd), free(rd); /* the schedule holds what it needs */
+    return rc != MPI_SUCCESS ? rc : finish(s, comm, request, fn);
+}
+
+int MPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+                  MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+                  const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+{
+    return alltoallw(sendbuf, sendcounts, sdispls, NULL, sendtype, recvbuf, recvcounts, rdispls,
+                     NULL, recvtype, comm, NULL, "MPI_Alltoallv");
+}
+
+int MPI_Ialltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+                   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+                   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm,
+                   MPI_Request *request)
+{
+    return alltoallw(sendbuf, sendcounts, sdispls, NULL, sendtype, recvbuf, recvcounts, rdispls,
+                     NULL, recvtype, comm, request, "MPI_Ialltoallv");
+}
+
+int MPI_Alltoallw(const void *sendbuf, const int sendcounts[], const int sdispls[],
+                  const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+                  const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
+{
+    return alltoallw(sendbuf, sendcounts, sdispls, sendtypes, MPI_DATATYPE_NULL, recvbuf,
+                     recvcounts, rdispls, recvtypes, MPI_DATATYPE_NULL, comm, NULL,
+                     "MPI_Alltoallw");
+}
+
+int MPI_Ialltoallw(const void *sendbuf, const int sendcounts[], const int sdispls[],
+                   const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+                   const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm,
+                   MPI_Request *request)
+{
+    return alltoallw(sendbuf, sendcounts, sdispls, sendtypes, MPI_DATATYPE_NULL, recvbuf,
+                     recvcounts, rdispls, recvtypes, MPI_DATATYPE_NULL, comm, request,
+                     "MPI_Ialltoallw");
+}
+
+static int reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts, int block,
+                          MPI_Datatype type, MPI_Op op, MPI_Comm comm, MPI_Request *request,
+                          const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    int p = mrail_mpi.comms[comm].size, me = mrail_mpi.comms[comm].rank;
+    int *counts = calloc((size_t)p, sizeof(int));
+    if (counts == NULL) {
+        return mpi_error(comm, MPI_ERR_NO_MEM, fn, "out of memory");
+    }
+    for (int r = 0; r < p; r++) {
+        counts[r] = rcounts ? rcounts[r] : block;
+    }
+    long total = 0;
+    rc = check_counts(comm, counts, rcounts ? "recvcounts" : "recvcount", fn);
+    for (int r = 0; r < p; r++) {
+        total += counts[r];
+    }
+    rc = rc ? rc : check_buf(comm, sbuf, (int)total, type, true, fn);
+    rc = rc ? rc
+            : mpi_check_buffer(comm, rbuf, sbuf == MPI_IN_PLACE ? (int)total : counts[me], type,
+                               fn);
+    rc = rc ? rc : mpi_op_check(comm, op, type, fn);
+    coll_sched_t *s = rc == MPI_SUCCESS ? coll_sched_new(comm) : NULL;
+    if (s != NULL) {
+        coll_tuned_reduce_scatter(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, counts, type,
+                                  op);
+    }
+    free(counts);
+    return rc != MPI_SUCCESS ? rc : finish(s, comm, request, fn);
+}
+
+int MPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[],
+                       MPI_Datatype type, MPI_Op op, MPI_Comm comm)
+{
+    return reduce_scatter(sendbuf, recvbuf, recvcounts, 0, type, op, comm, NULL,
+                          "MPI_Reduce_scatter");
+}
+
+int MPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[],
+                        MPI_Datatype type, MPI_Op op, MPI_Comm comm, MPI_Request *request)
+{
+    return reduce_scatter(sendbuf, recvbuf, recvcounts, 0, type, op, comm, request,
+                          "MPI_Ireduce_scatter");
+}
+
+int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype type,
+                             MPI_Op op, MPI_Comm comm)
+{
+    return reduce_scatter(sendbuf, recvbuf, NULL, recvcount, type, op, comm, NULL,
+                          "MPI_Reduce_scatter_block");
+}
+
+int MPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
+                              MPI_Datatype type, MPI_Op op, MPI_Comm comm, MPI_Request *request)
+{
+    return reduce_scatter(sendbuf, recvbuf, NULL, recvcount, type, op, comm, request,
+                          "MPI_Ireduce_scatter_block");
+}
+
+static int scan(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
+                MPI_Comm comm, bool exclusive, MPI_Request *request, const char *fn)
+{
+    int rc = check_intra(comm, fn);
+    rc = rc ? rc : check_buf(comm, sbuf, count, type, true, fn);
+    rc = rc ? rc : mpi_check_buffer(comm, rbuf, count, type, fn);
+    rc = rc ? rc : mpi_op_check(comm, op, type, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    coll_sched_t *s = coll_sched_new(comm);
+    if (s != NULL) {
+        coll_tuned_scan(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type, op,
+                        exclusive);
+    }
+    return finish(s, comm, request, fn);
+}
+
+int MPI_Scan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
+             MPI_Comm comm)
+{
+    return scan(sendbuf, recvbuf, count, type, op, comm, false, NULL, "MPI_Scan");
+}
+
+int MPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
+              MPI_Comm comm, MPI_Request *request)
+{
+    return scan(sendbuf, recvbuf, count, type, op, comm, false, request, "MPI_Iscan");
+}
+
+int MPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
+               MPI_Comm comm)
+{
+    return scan(sendbuf, recvbuf, count, type, op, comm, true, NULL, "MPI_Exscan");
+}
+
+int MPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
+                MPI_Comm comm, MPI_Request *request)
+{
+    return scan(sendbuf, recvbuf, count, type, op, comm, true, request, "MPI_Iexscan");
+}

@@ -1,0 +1,328 @@
+/* Groups: ordered sets of job ranks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpi_internal.h"
+
+typedef struct mpi_group {
+    bool valid;
+    int size;
+    uint32_t *world;
+} mpi_group_t;
+
+static mpi_group_t *groups; /* by handle; MPI_GROUP_EMPTY is 1 */
+static int ngroups;
+
+MPI_Group mpi_group_new(int size, const uint32_t *world)
+{
+    if (ngroups == 0) {
+        groups = calloc(16, sizeof(*groups));
+        if (groups == NULL) {
+            return MPI_GROUP_NULL;
+        }
+        ngroups = 16;
+        groups[MPI_GROUP_EMPTY].valid = true;
+    }
+    int h = MPI_GROUP_EMPTY + 1;
+    while (h < ngroups && groups[h].valid) {
+        h++;
+    }
+    if (h == ngroups) {
+        mpi_group_t *grown = realloc(groups, (size_t)(2 * ngroups) * sizeof(*grown));
+        if (grown == NULL) {
+            return MPI_GROUP_NULL;
+        }
+        memset(grown + ngroups, 0, (size_t)ngroups * sizeof(*grown));
+        groups = grown;
+        ngroups *= 2;
+    }
+    groups[h].world = malloc((size_t)(size ? size : 1) * sizeof(uint32_t));
+    if (groups[h].world == NULL) {
+        return MPI_GROUP_NULL;
+    }
+    memcpy(groups[h].world, world, (size_t)size * sizeof(uint32_t));
+    groups[h].size = size;
+    groups[h].valid = true;
+    return h;
+}
+
+void mpi_groups_fini(void)
+{
+    for (int h = 0; h < ngroups; h++) {
+        free(groups[h].world);
+    }
+    free(groups);
+    groups = NULL;
+    ngroups = 0;
+}
+
+int mpi_check_group(MPI_Group group, const char *fn)
+{
+    int rc = mpi_check_init(fn);
+    if (rc == MPI_SUCCESS && group == MPI_GROUP_EMPTY) {
+        return MPI_SUCCESS;
+    }
+    if (rc == MPI_SUCCESS && (group <= 0 || group >= ngroups || !groups[group].valid)) {
+        rc = mpi_error(MPI_COMM_WORLD, MPI_ERR_GROUP, fn, "invalid group handle %d%s", group,
+                       group == MPI_GROUP_NULL ? " (MPI_GROUP_NULL)" : "");
+    }
+    return rc;
+}
+
+const uint32_t *mpi_group_world(MPI_Group group, int *size)
+{
+    if (group == MPI_GROUP_EMPTY || group <= 0 || group >= ngroups) {
+        *size = 0;
+        return NULL;
+    }
+    *size = groups[group].size;
+    return groups[group].world;
+}
+
+static int my_rank_in(const uint32_t *world, int size)
+{
+    uint32_t me = mrail_rte_facts(mrail_mpi.rte)->rank;
+    for (int i = 0; i < size; i++) {
+        if (world[i] == me) {
+            return i;
+        }
+    }
+    return MPI_UNDEFINED;
+}
+
+int MPI_Comm_group(MPI_Comm comm, MPI_Group *group)
+{
+    int rc = mpi_check_comm(comm, "MPI_Comm_group");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    *group = mpi_group_new(c->size, c->world);
+    return *group == MPI_GROUP_NULL
+               ? mpi_error(comm, MPI_ERR_NO_MEM, "MPI_Comm_group", "out of memory")
+               : MPI_SUCCESS;
+}
+
+int MPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
+{
+    int rc = mpi_check_comm(comm, "MPI_Comm_remote_group");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    if (!c->inter) {
+        return mpi_error(comm, MPI_ERR_COMM, "MPI_Comm_remote_group",
+                         "communicator %d is not an intercommunicator", comm);
+    }
+    *group = mpi_group_new(c->remote_size, c->remote_world);
+    return MPI_SUCCESS;
+}
+
+int MPI_Group_size(MPI_Group group, int *size)
+{
+    int rc = mpi_check_group(group, "MPI_Group_size");
+    if (rc == MPI_SUCCESS) {
+        mpi_group_world(group, size);
+    }
+    return rc;
+}
+
+int MPI_Group_rank(MPI_Group group, int *rank)
+{
+    int rc = mpi_check_group(group, "MPI_Group_rank"), size;
+    if (rc == MPI_SUCCESS) {
+        const uint32_t *w = mpi_group_world(group, &size);
+        *rank = my_rank_in(w, size);
+    }
+    return rc;
+}
+
+/* Checks n ranks of a group of size: in range and distinct. */
+static int check_ranks(int size, int n, const int ranks[], const char *fn)
+{
+    if (n < 0 || n > size) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn, "n = %d, the group has %d ranks", n,
+                         size);
+    }
+    for (int i = 0; i < n; i++) {
+        if (ranks[i] < 0 || ranks[i] >= size) {
+            return mpi_error(MPI_COMM_WORLD, MPI_ERR_RANK, fn,
+                             "rank %d at index %d is not in the group (valid: 0..%d)", ranks[i], i,
+                             size - 1);
+        }
+        for (int k = 0; k < i; k++) {
+            if (ranks[k] == ranks[i]) {
+                return mpi_error(MPI_COMM_WORLD, MPI_ERR_RANK, fn, "rank %d is listed twice",
+                                 ranks[i]);
+            }
+        }
+    }
+    return MPI_SUCCESS;
+}
+
+static int make(int n, const uint32_t *world, MPI_Group *out, const char *fn)
+{
+    *out = n == 0 ? MPI_GROUP_EMPTY : mpi_group_new(n, world);
+    return *out == MPI_GROUP_NULL ? mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory")
+                                  : MPI_SUCCESS;
+}
+
+int MPI_Group_incl(MPI_Group group, int n, const int ranks[], MPI_Group *newgroup)
+{
+    const char *fn = "MPI_Group_incl";
+    int size, rc = mpi_check_group(group, fn);
+    const uint32_t *w = rc == MPI_SUCCESS ? mpi_group_world(group, &size) : NULL;
+    rc = rc ? rc : check_ranks(size, n, ranks, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    uint32_t *sel = malloc((size_t)(n ? n : 1) * sizeof(uint32_t));
+    if (sel == NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        sel[i] = w[ranks[i]];
+    }
+    rc = make(n, sel, newgroup, fn);
+    free(sel);
+    return rc;
+}
+
+int MPI_Group_excl(MPI_Group group, int n, const int ranks[], MPI_Group *newgroup)
+{
+    const char *fn = "MPI_Group_excl";
+    int size, rc = mpi_check_group(group, fn);
+    const uint32_t *w = rc == MPI_SUCCESS ? mpi_group_world(group, &size) : NULL;
+    rc = rc ? rc : check_ranks(size, n, ranks, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    uint32_t *sel = malloc((size_t)(size ? size : 1) * sizeof(uint32_t));
+    if (sel == NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
+    }
+    int k = 0;
+    for (int r = 0; r < size; r++) {
+        bool out = false;
+        for (int i = 0; i < n && !out; i++) {
+            out = ranks[i] == r;
+        }
+        if (!out) {
+            sel[k++] = w[r];
+        }
+    }
+    rc = make(k, sel, newgroup, fn);
+    free(sel);
+    return rc;
+}
+
+int MPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
+{
+    const char *fn = "MPI_Group_range_incl";
+    int size, rc = mpi_check_group(group, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mpi_group_world(group, &size);
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        int first = ranges[i][0], last = ranges[i][1], stride = ranges[i][2];
+        if (stride == 0 || first < 0 || first >= size || last < 0 || last >= size ||
+            (stride > 0 && first > last) || (stride < 0 && first < last)) {
+            return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn,
+                             "range %d (%d, %d, %d) is not valid in a group of %d", i, first,
+                             last, stride, size);
+        }
+        total += (last - first) / stride + 1;
+    }
+    int *ranks = malloc((size_t)(total ? total : 1) * sizeof(int));
+    if (ranks == NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        for (int r = ranges[i][0]; ranges[i][2] > 0 ? r <= ranges[i][1] : r >= ranges[i][1];
+             r += ranges[i][2]) {
+            ranks[k++] = r;
+        }
+    }
+    rc = MPI_Group_incl(group, k, ranks, newgroup);
+    free(ranks);
+    return rc;
+}
+
+int MPI_Group_translate_ranks(MPI_Group group1, int n, const int ranks1[], MPI_Group group2,
+                              int ranks2[])
+{
+    const char *fn = "MPI_Group_translate_ranks";
+    int s1, s2, rc = mpi_check_group(group1, fn);
+    rc = rc ? rc : mpi_check_group(group2, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    const uint32_t *w1 = mpi_group_world(group1, &s1), *w2 = mpi_group_world(group2, &s2);
+    for (int i = 0; i < n; i++) {
+        if (ranks1[i] == MPI_PROC_NULL) {
+            ranks2[i] = MPI_PROC_NULL;
+            continue;
+        }
+        if (ranks1[i] < 0 || ranks1[i] >= s1) {
+            return mpi_error(MPI_COMM_WORLD, MPI_ERR_RANK, fn,
+                             "rank %d is not in the first group (valid: 0..%d)", ranks1[i], s1 - 1);
+        }
+        ranks2[i] = MPI_UNDEFINED;
+        for (int k = 0; k < s2; k++) {
+            if (w2[k] == w1[ranks1[i]]) {
+                ranks2[i] = k;
+                break;
+            }
+        }
+    }
+    return MPI_SUCCESS;
+}
+
+/* MPI_IDENT (same order), MPI_SIMILAR (same members) or MPI_UNEQUAL. */
+int mpi_world_compare(const uint32_t *a, int na, const uint32_t *b, int nb)
+{
+    if (na != nb) {
+        return MPI_UNEQUAL;
+    }
+    bool same_order = true;
+    for (int i = 0; i < na; i++) {
+        same_order = same_order && a[i] == b[i];
+        bool found = false;
+        for (int k = 0; k < nb && !found; k++) {
+            found = a[i] == b[k];
+        }
+        if (!found) {
+            return MPI_UNEQUAL;
+        }
+    }
+    return same_order ? MPI_IDENT : MPI_SIMILAR;
+}
+
+int MPI_Group_compare(MPI_Group group1, MPI_Group group2, int *result)
+{
+    int s1, s2, rc = mpi_check_group(group1, "MPI_Group_compare");
+    rc = rc ? rc : mpi_check_group(group2, "MPI_Group_compare");
+    if (rc == MPI_SUCCESS) {
+        const uint32_t *w1 = mpi_group_world(group1, &s1), *w2 = mpi_group_world(group2, &s2);
+        *result = mpi_world_compare(w1, s1, w2, s2);
+    }
+    return rc;
+}
+
+int MPI_Group_free(MPI_Group *group)
+{
+    int rc = mpi_check_group(*group, "MPI_Group_free");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    if (*group != MPI_GROUP_EMPTY) {
+        free(groups[*group].world);
+        groups[*group] = (mpi_group_t){0};
+    }
+    *group = MPI_GROUP_NULL;
+    return MPI_SUCCESS;
+}
