@@ -57,7 +57,8 @@ typedef struct mpi_req {
     bool synchronous;
     void *bsend_copy; /* MPI_Bsend: the copy in the attached buffer's budget */
     size_t bsend_bytes;
-    void *packed;                 /* a non-contiguous type's bytes */
+    void *packed;                 /* a non-contiguous type's bytes, or its pieces' iovec */
+    bool pieces;                  /* packed is the iovec: sent/received in place */
     const struct mpi_type *held_type; /* kept alive while packed is in use */
     struct coll_sched *coll;      /* MPI_REQ_COLL */
 } mpi_req_t;

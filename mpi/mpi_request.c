@@ -51,6 +51,57 @@ mpi_req_t *mpi_req_get(MPI_Request handle)
     return &mrail_mpi.reqs[handle - 1];
 }
 
+/* Blocks of at least this many bytes go to the PML as they lie in memory
+ * (the btls send from them and arrivals land in them: no pack copy); a
+ * type with smaller ones is packed, which costs less than a long list. */
+#define MPI_MIN_PIECE 1024
+
+static bool pieces_worth_it(const mpi_type_t *t)
+{
+    for (size_t b = 0; b < t->nblocks; b++) {
+        if (t->blocks[b].len < MPI_MIN_PIECE) {
+            return false;
+        }
+    }
+    return t->nblocks > 0;
+}
+
+static int start_pieces(mpi_req_t *req, const mpi_comm_t *c, const mpi_type_t *t, const char *fn)
+{
+    size_t n = (size_t)req->count * t->nblocks;
+    struct iovec *iov = malloc(n * sizeof(*iov));
+    if (iov == NULL) {
+        req->active = false;
+        return mpi_error(req->comm, MPI_ERR_NO_MEM, fn, "no memory for %zu pieces", n);
+    }
+    for (size_t i = 0, k = 0; i < (size_t)req->count; i++) {
+        char *base = (char *)req->buf + (MPI_Aint)i * t->extent;
+        for (size_t b = 0; b < t->nblocks; b++) {
+            iov[k++] = (struct iovec){base + t->blocks[b].disp, t->blocks[b].len};
+        }
+    }
+    req->packed = iov; /* freed with the request, like a packing buffer */
+    req->held_type = mpi_type_hold(t);
+    req->pieces = true;
+    int rc;
+    if (req->kind == MPI_REQ_SEND) {
+        rc = mrail_pml_isendv(mrail_mpi.pml, iov, (int)n, mpi_peer_world(c, req->peer), req->tag,
+                              c->ctx, req->synchronous, &req->pml);
+    } else {
+        int32_t src = req->peer == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE
+                                                  : (int32_t)mpi_peer_world(c, req->peer);
+        int32_t tag = req->tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : req->tag;
+        rc = mrail_pml_irecvv(mrail_mpi.pml, iov, (int)n, src, tag, c->ctx, &req->pml);
+    }
+    if (rc != MRAIL_SUCCESS) {
+        req->active = false;
+        return mpi_error(req->comm,
+                         rc == MRAIL_ERR_OUT_OF_RESOURCE ? MPI_ERR_NO_MEM : MPI_ERR_INTERN, fn,
+                         "the PML refused the operation (%s)", mrail_strerror(rc));
+    }
+    return MPI_SUCCESS;
+}
+
 int mpi_req_start(mpi_req_t *req, const char *fn)
 {
     mpi_comm_t *c = &mrail_mpi.comms[req->comm];
@@ -61,8 +112,12 @@ int mpi_req_start(mpi_req_t *req, const char *fn)
     }
     const mpi_type_t *t = mpi_type(req->type);
     size_t bytes = (size_t)req->count * t->size;
-    /* A non-contiguous type travels packed (a buffered send is packed already). */
-    bool pack = !mpi_type_contiguous(t) && bytes > 0 && req->bsend_copy == NULL;
+    bool contiguous = mpi_type_contiguous(t) || bytes == 0 || req->bsend_copy != NULL;
+    if (!contiguous && pieces_worth_it(t)) {
+        return start_pieces(req, c, t, fn);
+    }
+    /* Other non-contiguous types travel packed (a buffered send is packed already). */
+    bool pack = !contiguous;
     if (pack) {
         req->packed = malloc(bytes);
         if (req->packed == NULL) {
@@ -129,13 +184,14 @@ void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status
 static void unpack(mpi_req_t *req, size_t bytes)
 {
     if (req->packed != NULL) {
-        if (req->kind == MPI_REQ_RECV) {
+        if (req->kind == MPI_REQ_RECV && !req->pieces) {
             mpi_type_unpack(req->held_type, (size_t)req->count, req->packed, bytes, req->buf);
         }
         free(req->packed);
         mpi_type_drop(req->held_type);
         req->packed = NULL;
         req->held_type = NULL;
+        req->pieces = false;
     }
 }
 

@@ -7,20 +7,22 @@
 # two emulated hosts over all of the scenario's rails, in the same run.
 # Efficiency = bandwidth / the sum of the per-rail iperf3 figures. No rail
 # speed is set by hand for anyone: veths all claim 10 Gbit/s. Root only.
-#   bench/lab/rail_efficiency.sh [--build DIR] [--stacks mrail,openmpi,ucx] [--write] [SCENARIO...]
+# Each stack runs --reps times (default 3), interleaved; the median per size counts.
+#   bench/lab/rail_efficiency.sh [--build DIR] [--stacks mrail,openmpi,ucx] [--reps N] [--write] [SCENARIO...]
 # A scenario is a comma-separated list of tc rates; default:
 #   500mbit 500mbit,500mbit 500mbit,500mbit,500mbit 500mbit,250mbit
 # --write updates docs/PERFORMANCE.md and docs/lab_bandwidth.png (gnuplot).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
-build=build write=0 scenarios=() stacks=mrail,openmpi,ucx
+build=build write=0 scenarios=() stacks=mrail,openmpi,ucx reps=3
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift 2 ;;
     --stacks) stacks=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
     --write) write=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     -*) echo "rail_efficiency.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     *) scenarios+=("$1"); shift ;;
   esac
@@ -93,12 +95,19 @@ for sc in "${scenarios[@]}"; do
   include=$(seq -s, -f "10.$subnet.%g.0/24" 1 "$n")
   devices=$(seq -s, -f "rail%g" 1 "$n")
   tag=$(tr , + <<<"$sc")
-  for s in "${stack_list[@]}"; do
-    case $s in
-      mrail) run_mrail "$include" > "$work/$tag.$s" ;;
-      openmpi) run_openmpi "$include" > "$work/$tag.$s" ;;
-      ucx) run_ucx "$devices" > "$work/$tag.$s" ;;
-    esac
+  for r in $(seq "$reps"); do
+    for s in "${stack_list[@]}"; do
+      case $s in
+        mrail) run_mrail "$include" > "$work/$tag.$s.$r" ;;
+        openmpi) run_openmpi "$include" > "$work/$tag.$s.$r" ;;
+        ucx) run_ucx "$devices" > "$work/$tag.$s.$r" ;;
+      esac
+    done
+  done
+  for s in "${stack_list[@]}"; do # median per size over the reps
+    cat "$work/$tag.$s".* | sort -k1,1n -k2,2g |
+      awk '{v[$1] = v[$1] " " $2; n[$1]++} END {for (k in v) {split(substr(v[k], 2), a, " "); print k, a[int((n[k] + 1) / 2)]}}' |
+      sort -n > "$work/$tag.$s"
   done
   echo "$ref" > "$work/$tag.ref"
   for size in 1048576 4194304; do
@@ -139,7 +148,7 @@ png=docs/lab_bandwidth.png
 } | gnuplot
 ucx_note=""
 case ",$stacks," in *,ucx,*) ucx_note=" UCX: \`ucx_perftest -t tag_bw\` with \`UCX_TLS=tcp,self UCX_NET_DEVICES=rail1,..\` (its defaults otherwise; UCX's own MB/s converted)." ;; esac
-section=$(printf '<!-- lab:begin -->\n## Multi-rail lab: rail efficiency over emulated NICs\n\nTwo emulated hosts (network namespaces) joined by rails shaped with tc tbf; each stack streams over every rail of the scenario (`bench/osu/osu_p2p.c bw`, windows of 64 messages, the same program built with each MPI), against one iperf3 TCP stream per rail alone, all in one run. No rail speed is set by hand for any stack (veths all claim 10 Gbit/s): mrail finds unequal rails by the rates its receivers measure. Open MPI 4.1: `--mca btl self,tcp --mca btl_tcp_if_include <the rails>`, launched by mpirun through `bench/lab/netns_agent.sh`.%s Measured on %s with:\n\n    sudo bench/lab/rail_efficiency.sh --write\n\n%s\n\n![bandwidth per stack and rail set](lab_bandwidth.png)\n<!-- lab:end -->' \
-  "$ucx_note" "$(date -u +%Y-%m-%d)" "$table")
+section=$(printf '<!-- lab:begin -->\n## Multi-rail lab: rail efficiency over emulated NICs\n\nTwo emulated hosts (network namespaces) joined by rails shaped with tc tbf; each stack streams over every rail of the scenario (`bench/osu/osu_p2p.c bw`, windows of 64 messages, the same program built with each MPI), against one iperf3 TCP stream per rail alone, all in one run, medians of %s runs per stack. No rail speed is set by hand for any stack (veths all claim 10 Gbit/s): mrail finds unequal rails by the rates its receivers measure. Open MPI 4.1: `--mca btl self,tcp --mca btl_tcp_if_include <the rails>`, launched by mpirun through `bench/lab/netns_agent.sh`.%s Measured on %s with:\n\n    sudo bench/lab/rail_efficiency.sh --reps %s --write\n\n%s\n\n![bandwidth per stack and rail set](lab_bandwidth.png)\n<!-- lab:end -->' \
+  "$reps" "$ucx_note" "$(date -u +%Y-%m-%d)" "$reps" "$table")
 write_doc_section lab "$section"
 echo "rail_efficiency.sh: wrote docs/PERFORMANCE.md and $png"

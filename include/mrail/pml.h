@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "mrail/component.h"
 #include "mrail/rte.h"
@@ -55,6 +56,14 @@ int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst,
 /* Starts a receive into buf (len bytes) from src (or MRAIL_PML_ANY_SOURCE). */
 int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
                     mrail_pml_request_t **req);
+/* The same for data in pieces (a non-contiguous MPI datatype's blocks):
+ * iov[0..niov) is the message in order; the array and the memory it names
+ * stay the caller's until the request completes. No pack copy is made:
+ * btls send from the pieces and arrivals land in them. */
+int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst,
+                     int32_t tag, uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
+int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src,
+                     int32_t tag, uint32_t ctx, mrail_pml_request_t **req);
 /* True once req is complete; fills status (may be NULL). */
 bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
 /* Progresses until req completes. */

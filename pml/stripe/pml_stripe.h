@@ -24,7 +24,8 @@
 
 typedef struct pml_frag_ctx pml_frag_ctx_t;
 
-#define PML_MAX_RAILS 16 /* rails to one peer the scheduler spreads over */
+#define PML_MAX_RAILS 16   /* rails to one peer the scheduler spreads over */
+#define PML_MAX_PIECES 256 /* pieces of a message one btl send may carry */
 
 #define PML_REG_MAX 64  /* bytes of a btl memory handle an RTS can carry */
 
@@ -107,6 +108,9 @@ struct mrail_pml_request {
     int32_t tag;
     void *buf;
     size_t len; /* buffer length */
+    const struct iovec *iov; /* the buffer in pieces (isendv/irecvv), else NULL */
+    int niov;
+    size_t *iov_at; /* where each piece starts in the message */
     mrail_pml_status_t status;
     /* send */
     pml_send_state_t sstate;
@@ -199,6 +203,15 @@ struct pml_frag_ctx {
     size_t offset, len;
     bool issued;
 };
+
+/* pml_stripe_iov.c: messages in pieces. */
+int pml_iov_prepare(mrail_pml_request_t *req, const struct iovec *iov, int niov);
+/* Copies n bytes into the request's buffer at message offset at. */
+void pml_copy_in(mrail_pml_request_t *req, size_t at, const void *src, size_t n);
+/* The pieces of [at, at + len) of the request's buffer into out (at most
+ * max entries); returns how many, or -1 when they would not fit. */
+int pml_iov_slice(const mrail_pml_request_t *req, size_t at, size_t len, struct iovec *out,
+                  int max);
 
 /* pml_stripe_pml.c */
 double pml_now_us(void);

@@ -341,6 +341,48 @@ int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_
     return MRAIL_SUCCESS;
 }
 
+int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst,
+                     int32_t tag, uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
+{
+    if (dst >= pml->size || tag < 0 || niov < 0) {
+        return MRAIL_ERR_BAD_PARAM;
+    }
+    mrail_pml_request_t *req = request_new(pml, true, NULL, 0, (int32_t)dst, tag, ctx);
+    if (req == NULL) {
+        return MRAIL_ERR_OUT_OF_RESOURCE;
+    }
+    req->synchronous = synchronous;
+    int rc = pml_iov_prepare(req, iov, niov);
+    rc = rc != MRAIL_SUCCESS ? rc : pml_send_start(pml, req);
+    if (rc != MRAIL_SUCCESS) {
+        mrail_pml_request_free(req);
+        return rc;
+    }
+    *req_out = req;
+    return MRAIL_SUCCESS;
+}
+
+int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src,
+                     int32_t tag, uint32_t ctx, mrail_pml_request_t **req_out)
+{
+    if ((src < 0 && src != MRAIL_PML_ANY_SOURCE) || (src >= 0 && (uint32_t)src >= pml->size) ||
+        (tag < 0 && tag != MRAIL_PML_ANY_TAG) || niov < 0) {
+        return MRAIL_ERR_BAD_PARAM;
+    }
+    mrail_pml_request_t *req = request_new(pml, false, NULL, 0, src, tag, ctx);
+    if (req == NULL) {
+        return MRAIL_ERR_OUT_OF_RESOURCE;
+    }
+    int rc = pml_iov_prepare(req, iov, niov);
+    rc = rc != MRAIL_SUCCESS ? rc : pml_recv_start(pml, req);
+    if (rc != MRAIL_SUCCESS) {
+        mrail_pml_request_free(req);
+        return rc;
+    }
+    *req_out = req;
+    return MRAIL_SUCCESS;
+}
+
 bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
     if (!req->complete) {
@@ -380,6 +422,9 @@ void mrail_pml_request_free(mrail_pml_request_t *req)
     free(req->frag_hdrs);
     free(req->frag_ctx);
     free(req->confirm_rx);
+    free(req->iov_at);
+    req->iov_at = NULL;
+    req->iov = NULL;
     req->frag_hdrs = NULL;
     req->frag_ctx = NULL;
     req->confirm_rx = NULL;

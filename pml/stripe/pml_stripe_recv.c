@@ -36,6 +36,17 @@ static void gather(void *dst, size_t max, const struct iovec *segs, int nsegs)
     }
 }
 
+/* The first max bytes of segs into the request's buffer. */
+static void gather_into(mrail_pml_request_t *req, size_t max, const struct iovec *segs, int nsegs)
+{
+    size_t at = 0;
+    for (int i = 0; i < nsegs && at < max; i++) {
+        size_t n = segs[i].iov_len < max - at ? segs[i].iov_len : max - at;
+        pml_copy_in(req, at, segs[i].iov_base, n);
+        at += n;
+    }
+}
+
 static void send_fin(mrail_pml_t *pml, mrail_pml_request_t *req)
 {
     pml_hdr_fin_t fin = {.sreq = req->sreq};
@@ -120,9 +131,9 @@ static void deliver(mrail_pml_t *pml, mrail_pml_request_t *req, pml_unexpected_t
     req->status.error = u->hdr.len > req->len ? MRAIL_PML_ERR_TRUNCATE : MRAIL_SUCCESS;
     if (!u->rts) {
         if (u->data != NULL) {
-            memcpy(req->buf, u->data, take);
+            pml_copy_in(req, 0, u->data, take);
         } else {
-            gather(req->buf, take, u->live_segs, u->live_nsegs);
+            gather_into(req, take, u->live_segs, u->live_nsegs);
         }
         req->rstate = PML_RECV_DONE;
         pml_request_complete(req);
@@ -132,7 +143,7 @@ static void deliver(mrail_pml_t *pml, mrail_pml_request_t *req, pml_unexpected_t
         req->src = (uint32_t)u->hdr.src;
         req->sreq = u->hdr.sreq;
         req->rid = ++pml->next_rid;
-        if (!(u->rget && take > 0 && get_start(pml, req, u) == MRAIL_SUCCESS)) {
+        if (!(u->rget && take > 0 && req->iov == NULL && get_start(pml, req, u) == MRAIL_SUCCESS)) {
             send_cts(pml, req);
         }
     }
@@ -281,9 +292,7 @@ void pml_recv_on_frag(mrail_pml_t *pml, uint32_t from, const struct iovec *segs,
         if (at + n > req->expected) { /* never past what we accepted */
             n = at < req->expected ? req->expected - at : 0;
         }
-        if (n > 0) {
-            memcpy((char *)req->buf + at, segs[i].iov_base, n);
-        }
+        pml_copy_in(req, at, segs[i].iov_base, n);
         at += segs[i].iov_len;
         req->received += n;
     }

@@ -4,7 +4,10 @@
 #include "pml_stripe_sched.h"
 
 #define MAX_RAILS 64
-#define EWMA_WEIGHT 0.25 /* a new sample's share of the measured figure */
+/* Measured rates are all the bytes over all the time of the recent
+ * samples (not an average of per-sample rates, which short samples make
+ * noisy); past this much time, old samples count half. */
+#define SCHED_WINDOW_US 1e6
 
 sched_opts_t sched_default_opts(void)
 {
@@ -25,9 +28,13 @@ void sched_rail_observe(sched_rail_t *rail, size_t bytes, double usec)
     if (usec <= 0 || bytes == 0) {
         return;
     }
-    double sample = (double)bytes / usec;
-    rail->measured_bw =
-        rail->samples == 0 ? sample : EWMA_WEIGHT * sample + (1 - EWMA_WEIGHT) * rail->measured_bw;
+    rail->bytes_sum += (double)bytes;
+    rail->usec_sum += usec;
+    if (rail->usec_sum > SCHED_WINDOW_US) {
+        rail->bytes_sum *= 0.5;
+        rail->usec_sum *= 0.5;
+    }
+    rail->measured_bw = rail->bytes_sum / rail->usec_sum;
     rail->samples++;
 }
 

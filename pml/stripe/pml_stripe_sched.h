@@ -21,8 +21,9 @@ typedef struct sched_rail {
     double latency_us;
     size_t max_frag; /* largest fragment this rail takes */
     bool up;
-    double measured_bw; /* MB/s, moving average of observed rates */
+    double measured_bw; /* MB/s: recent samples' bytes over their time */
     unsigned samples;
+    double bytes_sum, usec_sum; /* the recent samples (older ones decay) */
 } sched_rail_t;
 
 typedef struct sched_opts {

@@ -88,9 +88,18 @@ void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i)
     f->module = rail->module;
     f->issued = true;
     req->frags_pending++;
-    struct iovec iov = {(char *)req->buf + f->offset, f->len};
+    struct iovec pieces[PML_MAX_PIECES];
+    int npieces = 1;
+    pieces[0] = (struct iovec){(char *)req->buf + f->offset, f->len};
+    if (req->iov != NULL &&
+        (npieces = pml_iov_slice(req, f->offset, f->len, pieces, PML_MAX_PIECES)) < 0) {
+        req->status.error = MRAIL_ERR_BAD_PARAM; /* the caller's pieces are too small */
+        pml->failed = MRAIL_ERR_BAD_PARAM;
+        req->frags_pending--;
+        return;
+    }
     int rc = rail->module->send(rail->module, rail->ep, PML_TAG_FRAG, &req->frag_hdrs[i],
-                                sizeof(pml_hdr_frag_t), &iov, 1, frag_done, f);
+                                sizeof(pml_hdr_frag_t), pieces, npieces, frag_done, f);
     if (rc != MRAIL_BTL_INPROGRESS) {
         frag_done(rail->module, rail->ep, rc == MRAIL_SUCCESS ? MRAIL_SUCCESS : rc, f);
     }
@@ -132,8 +141,17 @@ int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
     size_t eager_max = m->config.eager_limit < m->config.max_send_size ? m->config.eager_limit
                                                                        : m->config.max_send_size;
     if (!req->synchronous && sizeof(req->rts.m) + req->len <= eager_max &&
-        r0->state == MRAIL_RAIL_UP) {
+        r0->state == MRAIL_RAIL_UP && req->niov <= PML_MAX_PIECES) {
         pml->stats.eager++;
+        if (req->iov != NULL) { /* the btl sends from the pieces */
+            req->sstate = PML_SEND_EAGER_SENDING;
+            int rc = m->send(m, r0->ep, PML_TAG_EAGER, &req->rts.m, sizeof(req->rts.m), req->iov,
+                             req->niov, eager_done, req);
+            if (rc == MRAIL_SUCCESS) {
+                eager_done(m, r0->ep, MRAIL_SUCCESS, req);
+            }
+            return rc < 0 ? rc : MRAIL_SUCCESS;
+        }
         if (m->sendi(m, r0->ep, PML_TAG_EAGER, &req->rts.m, sizeof(req->rts.m), req->buf,
                      req->len) == MRAIL_SUCCESS) {
             req->sstate = PML_SEND_DONE;
@@ -150,7 +168,7 @@ int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
         return rc < 0 ? rc : MRAIL_SUCCESS;
     }
     req->sstate = PML_SEND_RTS_SENT;
-    const mrail_rail_t *rg = req->len > 0 ? rget_rail(pml, dst, req->len) : NULL;
+    const mrail_rail_t *rg = req->len > 0 && req->iov == NULL ? rget_rail(pml, dst, req->len) : NULL;
     size_t rts_len = sizeof(req->rts.m);
     if (rg != NULL) {
         mrail_btl_module_t *gm = rg->module;
