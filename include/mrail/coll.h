@@ -11,13 +11,7 @@
 extern "C" {
 #endif
 
-typedef struct mrail_coll_component {
-    mrail_component_t base;
-    int default_priority;
-    int priority; /* coll_<name>_priority */
-    /* Accepts (MRAIL_SUCCESS, may lower *priority) or declines with why. */
-    int (*query)(struct mrail_coll_component *self, int *priority, mrail_reason_t *why);
-} mrail_coll_component_t;
+typedef mrail_ranked_component_t mrail_coll_component_t;
 
 extern const mrail_framework_ops_t mrail_coll_framework_ops;
 

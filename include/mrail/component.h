@@ -89,6 +89,22 @@ typedef struct mrail_framework_ops {
     void (*release)(mrail_framework_t *fw, mrail_component_entry_t *entry);
 } mrail_framework_ops_t;
 
+/* Components of the frameworks that select one component by priority (pml,
+ * coll) have this shape; those frameworks' bases use the two functions
+ * below as their register_common and query. */
+typedef struct mrail_ranked_component {
+    mrail_component_t base;
+    int default_priority; /* default of <fw>_<comp>_priority */
+    int priority;         /* its value, registered by the framework's base */
+    /* Accepts (MRAIL_SUCCESS, priority set) or declines with why. */
+    int (*query)(struct mrail_ranked_component *self, int *priority, mrail_reason_t *why);
+} mrail_ranked_component_t;
+
+/* Registers <fw>_<comp>_priority. */
+int mrail_ranked_register_common(mrail_framework_t *fw, mrail_component_t *c, mrail_mca_t *mca);
+/* Runs the component's query and records its priority. */
+int mrail_ranked_query(mrail_framework_t *fw, mrail_component_entry_t *e, mrail_reason_t *why);
+
 struct mrail_framework {
     const mrail_framework_ops_t *ops;
     mrail_mca_t *mca;

@@ -15,15 +15,8 @@
 extern "C" {
 #endif
 
-typedef struct mrail_pml_component mrail_pml_component_t;
-
-struct mrail_pml_component {
-    mrail_component_t base;
-    int default_priority; /* default of pml_<comp>_priority */
-    int priority;         /* its value, registered by pml/base */
-    /* Accepts (MRAIL_SUCCESS, priority set) or declines with why. */
-    int (*query)(mrail_pml_component_t *self, int *priority, mrail_reason_t *why);
-};
+/* One pml component per job: the highest pml_<comp>_priority that accepts. */
+typedef mrail_ranked_component_t mrail_pml_component_t;
 
 extern const mrail_framework_ops_t mrail_pml_framework_ops;
 
