@@ -300,6 +300,10 @@ void mpi_op_apply(MPI_Op op, const void *in, void *inout, size_t count, MPI_Data
         return;
     }
     size_t esize = mpi_type_size(t->base);
+    if (mpi_type_contiguous(t)) { /* one run of count * base_count elements */
+        apply_predefined(op, t->base, in, inout, count * t->size / esize);
+        return;
+    }
     if (mpi_type_is_pair(t->base)) {
         /* Pair elements keep their own blocks (1 or 2 each, never merged). */
         size_t per = mpi_type(t->base)->nblocks;

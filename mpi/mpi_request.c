@@ -236,7 +236,7 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, int *err
             if (!block) {
                 return false;
             }
-            if (++idle >= 1000) { /* oversubscribed: let the peers run */
+            if (++idle >= mrail_pml_spin_limit(mrail_mpi.pml)) { /* let the peers run */
                 sched_yield();
                 idle = 0;
             }

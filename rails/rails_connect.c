@@ -58,6 +58,18 @@ int mrail_rails_connect(mrail_frameworks_t *fws, mrail_rte_t *rte, mrail_btl_am_
             }
         }
     }
+    rails->carries = rc == MRAIL_SUCCESS ? calloc(rails->nmodules + 1, sizeof(bool)) : NULL;
+    if (rc == MRAIL_SUCCESS && rails->carries == NULL) {
+        rc = mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+    }
+    for (uint32_t r = 0; rc == MRAIL_SUCCESS && r < f->size; r++) {
+        const mrail_peer_rails_t *pr = mrail_rail_table_peer(&rails->table, r);
+        for (size_t k = 0; k < pr->count; k++) {
+            for (size_t i = 0; i < rails->nmodules; i++) {
+                rails->carries[i] = rails->carries[i] || rails->modules[i] == pr->rails[k].module;
+            }
+        }
+    }
     for (uint32_t r = 0; rc == MRAIL_SUCCESS && r < f->size; r++) {
         if (mrail_rail_table_peer(&rails->table, r)->count == 0) {
             rc = mrail_reason_set(why, MRAIL_ERR_NOT_FOUND,
@@ -77,6 +89,8 @@ void mrail_rails_disconnect(mrail_rails_t *rails)
 {
     mrail_rail_table_fini(&rails->table);
     free(rails->modules);
+    free(rails->carries);
+    rails->carries = NULL;
     rails->modules = NULL;
     rails->nmodules = 0;
 }
@@ -84,8 +98,14 @@ void mrail_rails_disconnect(mrail_rails_t *rails)
 int mrail_rails_progress(mrail_rails_t *rails)
 {
     int events = 0;
+    bool all = ++rails->quiet_polls >= 256;
+    if (all) {
+        rails->quiet_polls = 0;
+    }
     for (size_t i = 0; i < rails->nmodules; i++) {
-        events += rails->modules[i]->progress(rails->modules[i]);
+        if (all || rails->carries == NULL || rails->carries[i]) {
+            events += rails->modules[i]->progress(rails->modules[i]);
+        }
     }
     return events;
 }

@@ -7,7 +7,6 @@
 #include "mpi_internal.h"
 
 #define COLL_TAG_MASK 0x1fffffff /* collective tags; communicator construction uses the rest */
-#define COLL_SPIN_BEFORE_YIELD 1000
 
 typedef enum { STEP_SEND, STEP_RECV, STEP_OP, STEP_COPY, STEP_ROUND } step_kind_t;
 
@@ -290,7 +289,7 @@ int coll_run(coll_sched_t *s)
     int rc = coll_start(s);
     unsigned idle = 0;
     while (rc == MPI_SUCCESS && !coll_test(s)) {
-        if (++idle >= COLL_SPIN_BEFORE_YIELD) { /* oversubscribed: let the peer run */
+        if (++idle >= mrail_pml_spin_limit(mrail_mpi.pml)) { /* let the peers run */
             sched_yield();
             idle = 0;
         }

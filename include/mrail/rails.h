@@ -57,6 +57,8 @@ typedef struct mrail_rails {
     mrail_btl_module_t **modules; /* with a data path, from every selected btl */
     size_t nmodules;
     mrail_rail_table_t table;
+    bool *carries;         /* by module: a rail of some peer (else: progressed rarely) */
+    unsigned quiet_polls;  /* progress calls since the non-carrying modules' last turn */
 } mrail_rails_t;
 
 /* Wires up every selected btl module that has a data path (wire_up, one
@@ -67,7 +69,9 @@ int mrail_rails_connect(mrail_frameworks_t *fws, mrail_rte_t *rte, mrail_btl_am_
                         mrail_rails_t *rails, mrail_reason_t *why);
 /* Drops the table; the modules stay with the btl framework. */
 void mrail_rails_disconnect(mrail_rails_t *rails);
-/* Progresses every module once; returns the events handled. */
+/* Progresses every module that carries a rail once, the others (a tcp
+ * module whose peers are all reached by sm: it only has strangers to
+ * refuse) every 256th call; returns the events handled. */
 int mrail_rails_progress(mrail_rails_t *rails);
 
 #ifdef __cplusplus

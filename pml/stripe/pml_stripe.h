@@ -175,6 +175,7 @@ struct mrail_pml {
     sched_rail_t **sched;    /* per peer, per rail: what the scheduler knows */
     sched_rail_t **rx_rates; /* per peer, per its rail index: arrival rates measured here */
     uint64_t next_rid;
+    unsigned spin_limit; /* see mrail_pml_spin_limit */
     mrail_pml_stats_t stats;
     mrail_pml_request_t *striping; /* confirmed sends not finished: failover's work list */
     pml_comm_t *comms;

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pml_stripe.h"
 
-#define PML_SPIN_BEFORE_YIELD 1000
+#define PML_SPIN_BEFORE_YIELD 1000 /* idle polls before a yield, one CPU per local rank */
 #define PML_FREE_LIST_MAX 1024 /* recycled unexpected headers kept */
 
 double pml_now_us(void)
@@ -165,6 +166,13 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
     pml->rank = mrail_rte_facts(rte)->rank;
     pml->size = mrail_rte_facts(rte)->size;
     pml->sched_opts = pml_stripe_sched_opts();
+    cpu_set_t cpus;
+    int ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+    /* Bound ranks see one CPU each: only more ranks than the node's CPUs oversubscribe. */
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    ncpus = online > ncpus ? (int)online : ncpus;
+    pml->spin_limit =
+        mrail_rte_facts(rte)->local_size > (uint32_t)ncpus ? 1 : PML_SPIN_BEFORE_YIELD;
     mrail_btl_am_register(&pml->am, PML_TAG_EAGER, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_RTS, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_CTS, am_cts, pml);
@@ -248,6 +256,11 @@ const struct mrail_rails *mrail_pml_rails(const mrail_pml_t *pml)
 void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats)
 {
     *stats = pml->stats;
+}
+
+unsigned mrail_pml_spin_limit(const mrail_pml_t *pml)
+{
+    return pml->spin_limit;
 }
 
 int mrail_pml_failed(const mrail_pml_t *pml)
@@ -403,7 +416,7 @@ void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status
          * may need our CPU) yields. */
         if (mrail_pml_progress(pml) != 0) {
             idle = 0;
-        } else if (++idle >= PML_SPIN_BEFORE_YIELD) {
+        } else if (++idle >= pml->spin_limit) {
             sched_yield();
             idle = 0;
         }
