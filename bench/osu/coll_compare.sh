@@ -30,28 +30,30 @@ src=bench/osu/osu_coll.c
 "$build/bin/mpicc" -O2 -o "$work/mrail" "$src"
 mpicc.openmpi -O2 -o "$work/openmpi" "$src" 2>/dev/null
 mpicc.mpich -O2 -o "$work/mpich" "$src" 2>/dev/null
-# A run that does not finish in 5 minutes (MPICH's busy polling, oversubscribed) is cut
+# A run that does not finish in time (MPICH busy-polls: oversubscribed it crawls) is cut
 # short: the sizes it reached count, the rest show as "-".
 launch() { # stack op
   case $1 in
     mrail) timeout 300 "$build/bin/mrun" -n "$np" --oversubscribe "$work/mrail" "$2" --max "$max" || true ;;
     openmpi) timeout 300 mpirun.openmpi --allow-run-as-root --oversubscribe -n "$np" "$work/openmpi" "$2" --max "$max" || true ;;
-    mpich) timeout 300 mpirun.mpich -n "$np" "$work/mpich" "$2" --max "$max" 2>/dev/null || true ;;
+    mpich) timeout 30 mpirun.mpich -n "$np" "$work/mpich" "$2" --max "$max" 2>/dev/null || true ;;
   esac
 }
 stacks="mrail openmpi mpich"
 ops="allreduce bcast alltoall"
 for op in $ops; do
   for r in $(seq "$reps"); do
-    for s in $stacks; do launch "$s" "$op" | grep -v '^#' > "$work/$s.$op.$r"; done
+    for s in $stacks; do launch "$s" "$op" | grep -E '^[0-9]+ [0-9.]+$' > "$work/$s.$op.$r" || true; done
   done
   for s in $stacks; do # median per size over the reps
     cat "$work/$s.$op".* | sort -k1,1n -k2,2g |
       awk '{v[$1] = v[$1] " " $2; n[$1]++} END {for (k in v) {split(substr(v[k], 2), a, " "); print k, a[int((n[k] + 1) / 2)]}}' |
       sort -n > "$work/$s.$op"
   done
-  join -a1 -e - -o 0,1.2,2.2 "$work/mrail.$op" "$work/openmpi.$op" |
-    join -a1 -e - -o 0,1.2,1.3,2.2 - "$work/mpich.$op" > "$work/$op"
+  # size mrail openmpi mpich ("-" where a stack has no figure)
+  awk 'FNR == 1 {f++} {v[f, $1] = $2; k[$1] = 1}
+    END {for (x in k) print x, ((1, x) in v ? v[1, x] : "-"), ((2, x) in v ? v[2, x] : "-"), ((3, x) in v ? v[3, x] : "-")}' \
+    "$work/mrail.$op" "$work/openmpi.$op" "$work/mpich.$op" | sort -n > "$work/$op"
 done
 table() { # op
   printf 'MPI_%s latency (us, median of %s; %s ranks)\n%10s %10s %10s %10s %14s\n' "$1" "$reps" "$np" size mrail openmpi mpich "mrail/best"
@@ -70,6 +72,7 @@ set terminal png size 1200,420
 set output "docs/osu_coll.png"
 set multiplot layout 1,3 title "OSU-style collective latency, $np ranks on 2 cores (medians of $reps)"
 set logscale xy
+set datafile missing "-"
 set format x "%.0s%c"
 set xlabel "message size (bytes)"
 set ylabel "us (lower is better)"
