@@ -100,35 +100,58 @@ void coll_tuned_reduce(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *r
     }
 }
 
+/* Non-power-of-two sizes: the first 2*rem ranks fold pairwise (the even
+ * one hands its data to the odd one, which combines lower rank first) so
+ * that p2 = 2^k ranks remain; returns this rank's place among them, or -1. */
+static int fold_in(coll_sched_t *s, int me, int p, void *rbuf, void *tmp, size_t count,
+                   MPI_Datatype type, MPI_Op op, int *p2_out, int *rem_out)
+{
+    int p2 = 1;
+    while (p2 * 2 <= p) {
+        p2 *= 2;
+    }
+    int rem = p - p2;
+    *p2_out = p2, *rem_out = rem;
+    if (me >= 2 * rem) {
+        return me - rem;
+    }
+    if (me % 2 == 0) {
+        coll_send(s, rbuf, count, type, me + 1);
+        coll_round(s);
+        return -1;
+    }
+    coll_recv(s, tmp, count, type, me - 1);
+    coll_round(s);
+    coll_op(s, tmp, rbuf, count, type, op);
+    return me / 2;
+}
+
+/* The folded-out even ranks get the result back. */
+static void fold_out(coll_sched_t *s, int me, int rem, void *rbuf, size_t count,
+                     MPI_Datatype type)
+{
+    if (me < 2 * rem) {
+        if (me % 2 == 1) {
+            coll_send(s, rbuf, count, type, me - 1);
+        } else {
+            coll_recv(s, rbuf, count, type, me + 1);
+        }
+        coll_round(s);
+    }
+}
+
 /* Recursive doubling over the largest power of two; the first 2*rem ranks
  * fold pairwise first (the even one hands its data to the odd one) and get
  * the result back at the end. Rank order is kept at every step. */
 static void allreduce_rd(coll_sched_t *s, int me, int p, void *rbuf, size_t count,
                          MPI_Datatype type, MPI_Op op)
 {
-    int p2 = 1;
-    while (p2 * 2 <= p) {
-        p2 *= 2;
-    }
-    int rem = p - p2, newrank;
+    int p2, rem;
     void *tmp = coll_tmp(s, count, type);
     if (tmp == NULL) {
         return;
     }
-    if (me < 2 * rem) {
-        if (me % 2 == 0) {
-            coll_send(s, rbuf, count, type, me + 1);
-            coll_round(s);
-            newrank = -1;
-        } else {
-            coll_recv(s, tmp, count, type, me - 1);
-            coll_round(s);
-            coll_op(s, tmp, rbuf, count, type, op); /* lower rank first */
-            newrank = me / 2;
-        }
-    } else {
-        newrank = me - rem;
-    }
+    int newrank = fold_in(s, me, p, rbuf, tmp, count, type, op, &p2, &rem);
     if (newrank >= 0) {
         for (int mask = 1; mask < p2; mask <<= 1) {
             int nd = newrank ^ mask, dst = nd < rem ? nd * 2 + 1 : nd + rem;
@@ -143,14 +166,7 @@ static void allreduce_rd(coll_sched_t *s, int me, int p, void *rbuf, size_t coun
             }
         }
     }
-    if (me < 2 * rem) {
-        if (me % 2 == 1) {
-            coll_send(s, rbuf, count, type, me - 1);
-        } else {
-            coll_recv(s, rbuf, count, type, me + 1);
-        }
-        coll_round(s);
-    }
+    fold_out(s, me, rem, rbuf, count, type);
 }
 
 /* Rabenseifner: fold to a power of two, reduce-scatter by recursive
@@ -159,29 +175,12 @@ static void allreduce_rabenseifner(coll_sched_t *s, int me, int p, void *rbuf, s
                                    MPI_Datatype type, MPI_Op op)
 {
     MPI_Aint ext = coll_extent(type);
-    int p2 = 1;
-    while (p2 * 2 <= p) {
-        p2 *= 2;
-    }
-    int rem = p - p2, newrank;
+    int p2, rem;
     void *tmp = coll_tmp(s, count, type);
     if (tmp == NULL) {
         return;
     }
-    if (me < 2 * rem) {
-        if (me % 2 == 0) {
-            coll_send(s, rbuf, count, type, me + 1);
-            coll_round(s);
-            newrank = -1;
-        } else {
-            coll_recv(s, tmp, count, type, me - 1);
-            coll_round(s);
-            coll_op(s, tmp, rbuf, count, type, op);
-            newrank = me / 2;
-        }
-    } else {
-        newrank = me - rem;
-    }
+    int newrank = fold_in(s, me, p, rbuf, tmp, count, type, op, &p2, &rem);
     if (newrank >= 0) {
         size_t *off, *cnt = coll_blocks(s, count, p2, &off);
         if (cnt == NULL) {
@@ -212,14 +211,7 @@ static void allreduce_rabenseifner(coll_sched_t *s, int me, int p, void *rbuf, s
             hi = hi > phi ? hi : phi;
         }
     }
-    if (me < 2 * rem) {
-        if (me % 2 == 1) {
-            coll_send(s, rbuf, count, type, me - 1);
-        } else {
-            coll_recv(s, rbuf, count, type, me + 1);
-        }
-        coll_round(s);
-    }
+    fold_out(s, me, rem, rbuf, count, type);
 }
 
 /* Ring reduce-scatter whose rank r ends with block (r + shift) reduced;
