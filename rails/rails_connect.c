@@ -25,12 +25,42 @@ static int collect_modules(mrail_frameworks_t *fws, mrail_rails_t *rails, mrail_
     return MRAIL_SUCCESS;
 }
 
+/* Highest exclusivity first (stable), so that each module is offered only
+ * the ranks no better module reaches: tcp never pairs with (or later
+ * connects to) a peer that sm reaches. */
+static void by_exclusivity(mrail_btl_module_t **mods, size_t n)
+{
+    for (size_t a = 1; a < n; a++) {
+        mrail_btl_module_t *v = mods[a];
+        size_t b = a;
+        while (b > 0 && mods[b - 1]->config.exclusivity < v->config.exclusivity) {
+            mods[b] = mods[b - 1];
+            b--;
+        }
+        mods[b] = v;
+    }
+}
+
+/* The ranks that no module of higher exclusivity than excl reaches. */
+static size_t unreached(const mrail_rail_table_t *t, unsigned excl, uint32_t *ranks, uint32_t size)
+{
+    size_t n = 0;
+    for (uint32_t r = 0; r < size; r++) {
+        const mrail_peer_rails_t *pr = mrail_rail_table_peer(t, r);
+        if (pr->count == 0 || pr->rails[0].module->config.exclusivity <= excl) {
+            ranks[n++] = r;
+        }
+    }
+    return n;
+}
+
 int mrail_rails_connect(mrail_frameworks_t *fws, mrail_rte_t *rte, mrail_btl_am_table_t *am,
                         mrail_rails_t *rails, mrail_reason_t *why)
 {
     const mrail_rte_facts_t *f = mrail_rte_facts(rte);
     *rails = (mrail_rails_t){0};
     int rc = collect_modules(fws, rails, why);
+    by_exclusivity(rails->modules, rails->nmodules);
     for (size_t i = 0; rc == MRAIL_SUCCESS && i < rails->nmodules; i++) {
         mrail_btl_module_t *m = rails->modules[i];
         m->am = am;
@@ -46,15 +76,13 @@ int mrail_rails_connect(mrail_frameworks_t *fws, mrail_rte_t *rte, mrail_btl_am_
                                 mrail_rail_table_init(&rails->table, f->size) != MRAIL_SUCCESS)) {
         rc = mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
     }
-    for (uint32_t r = 0; rc == MRAIL_SUCCESS && r < f->size; r++) {
-        ranks[r] = r;
-    }
     for (size_t i = 0; rc == MRAIL_SUCCESS && i < rails->nmodules; i++) {
         mrail_btl_module_t *m = rails->modules[i];
-        rc = m->add_peers(m, ranks, f->size, eps, why);
-        for (uint32_t r = 0; rc == MRAIL_SUCCESS && r < f->size; r++) {
-            if (eps[r] != NULL) {
-                rc = mrail_rail_table_add(&rails->table, r, m, eps[r]);
+        size_t n = unreached(&rails->table, m->config.exclusivity, ranks, f->size);
+        rc = m->add_peers(m, ranks, n, eps, why);
+        for (size_t k = 0; rc == MRAIL_SUCCESS && k < n; k++) {
+            if (eps[k] != NULL) {
+                rc = mrail_rail_table_add(&rails->table, ranks[k], m, eps[k]);
             }
         }
     }

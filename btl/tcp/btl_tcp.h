@@ -16,8 +16,8 @@
 #include "mrail/rails_devices.h"
 #include "mrail/rails_routes.h"
 
-#define BTL_TCP_MAX_IFS 64         /* interfaces that get a bandwidth_<ifname> parameter */
-#define BTL_TCP_GUESS_MBS 1250     /* MB/s assumed when nothing says better (10 Gbit/s) */
+#define BTL_TCP_MAX_IFS 64     /* interfaces that get a bandwidth_<ifname> parameter */
+#define BTL_TCP_GUESS_MBS 1250 /* MB/s assumed when nothing says better (10 Gbit/s) */
 #define BTL_TCP_MAX_LINKS 16
 
 typedef struct btl_tcp_config {
@@ -78,8 +78,7 @@ typedef struct btl_tcp_side {
  * so both ranks compute the same from the same published data and never
  * try a pair that cannot connect. lo_to_hi[i] = j or -1, hi_to_lo[j] = i
  * or -1 (arrays of lo->nmods and hi->nmods entries). */
-void btl_tcp_pair(const btl_tcp_side_t *lo, const btl_tcp_side_t *hi, int *lo_to_hi,
-                  int *hi_to_lo);
+void btl_tcp_pair(const btl_tcp_side_t *lo, const btl_tcp_side_t *hi, int *lo_to_hi, int *hi_to_lo);
 
 /* First bytes on every connection, from the connector. */
 typedef struct btl_tcp_hello {
@@ -110,11 +109,35 @@ typedef struct btl_tcp_out {
 
 typedef struct btl_tcp_module btl_tcp_module_t;
 
+/* One peer through one module. Connections are made lazily: the first send
+ * to a peer connects (btl_tcp_endpoint.c):
+ *
+ *   IDLE ──send──> CONNECTING ──connected──> HELLO_SENT ──ack──> CONNECTED
+ *     │                                           └──refused, peer lower──> WAITING
+ *     └──the peer's valid hello accepted (acked)──────────────────────────> CONNECTED
+ *
+ * When both ranks connect at once, the lower rank's connection wins: the
+ * higher one adopts it and drops its own, the lower one refuses the
+ * higher's (which then waits for the lower's). Any state ──error or
+ * btl_tcp_connect_timeout──> FAILED. */
+typedef enum btl_tcp_ep_state {
+    BTL_TCP_EP_IDLE,
+    BTL_TCP_EP_CONNECTING,
+    BTL_TCP_EP_HELLO_SENT,
+    BTL_TCP_EP_WAITING,
+    BTL_TCP_EP_CONNECTED,
+    BTL_TCP_EP_FAILED,
+} btl_tcp_ep_state_t;
+
 struct mrail_btl_endpoint {
     btl_tcp_module_t *module;
-    uint32_t rank;
+    uint32_t rank; /* UINT32_MAX: this module does not pair with the rank */
     int fd;
-    bool failed;
+    btl_tcp_ep_state_t state;
+    btl_tcp_modex_t peer;                  /* the peer module this one pairs with */
+    double deadline;                       /* connecting: when to give up */
+    int conn_err;                          /* connecting: an errno for progress to report */
+    mrail_btl_endpoint_t *next_connecting; /* module->connecting list */
     btl_tcp_out_t *out_head, *out_tail;
     /* receive: the frame header, then its body */
     btl_tcp_frame_t frame;
@@ -139,12 +162,55 @@ struct btl_tcp_module {
     uint16_t port;
     uint32_t my_rank, size;
     uint64_t job, secret;
-    mrail_btl_endpoint_t *eps; /* by rank */
+    mrail_btl_endpoint_t *eps;        /* by rank */
+    mrail_btl_endpoint_t *connecting; /* endpoints with a handshake under way */
     btl_tcp_pending_t *pending;
-    unsigned strangers; /* connections refused so far */
+    unsigned strangers;   /* connections refused so far */
+    unsigned connections; /* connections established so far */
+    unsigned races;       /* simultaneous connects resolved */
     unsigned timeout;
     btl_tcp_config_t cfg; /* socket options */
 };
+
+/* epoll data: what a ready fd is, in the pointer's low bits. */
+enum { BTL_TCP_EV_EP = 0, BTL_TCP_EV_PENDING = 1, BTL_TCP_EV_LISTEN = 2 };
+#define BTL_TCP_EV(p, t) ((uint64_t)(uintptr_t)(p) | (t))
+#define BTL_TCP_EV_PTR(v) ((void *)(uintptr_t)((v) & ~(uint64_t)3))
+
+double btl_tcp_now(void);
+
+/* btl_tcp_endpoint.c: connections. */
+/* Socket buffers, which must be sized before connect/listen. */
+void btl_tcp_size_buffers(const btl_tcp_module_t *m, int fd);
+/* IDLE: starts connecting (errors are reported from progress, never from
+ * inside the caller's send). */
+void btl_tcp_ep_connect(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep);
+/* An epoll event on an endpoint that is not CONNECTED. */
+void btl_tcp_ep_handshake_event(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, uint32_t events);
+/* Fails handshakes past their deadline or with an error waiting. */
+void btl_tcp_ep_check_connecting(btl_tcp_module_t *m);
+/* Accepts what waits on the listening socket. */
+void btl_tcp_accept_all(btl_tcp_module_t *m);
+/* Reads a pending connection's hello; adopts it, waits, or refuses it. */
+void btl_tcp_pending_read(btl_tcp_module_t *m, btl_tcp_pending_t *p);
+void btl_tcp_pending_close(btl_tcp_module_t *m, btl_tcp_pending_t *p);
+/* Fails the endpoint: its queued sends complete with an error, and the
+ * owner's error callback hears why. */
+void btl_tcp_ep_fail(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, const char *what, int err);
+
+/* btl_tcp_frag.c: frames on a connected endpoint. */
+btl_tcp_out_t *btl_tcp_frag_new(mrail_btl_tag_t tag, const void *hdr, size_t hdr_len,
+                                const struct iovec *payload, int npayload);
+void btl_tcp_frag_free(btl_tcp_out_t *o);
+void btl_tcp_ep_enqueue(mrail_btl_endpoint_t *ep, btl_tcp_out_t *o);
+/* Writes what the socket takes of o; true when all of it went. */
+bool btl_tcp_frag_write(mrail_btl_endpoint_t *ep, btl_tcp_out_t *o, int *err);
+/* Asks epoll for room to write (on) or not. */
+void btl_tcp_ep_want_write(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, bool on);
+/* Writes queued frames while the socket takes them; returns how many finished. */
+int btl_tcp_ep_flush(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep);
+/* Reads and delivers whole frames until the socket is empty. */
+int btl_tcp_ep_receive(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep);
 
 /* How many tcp modules this rank has (btl_tcp_component.c). */
 unsigned btl_tcp_module_count(void);

@@ -1,4 +1,4 @@
-/* btl/tcp data path: wire-up, the handshake, framed sends, epoll progress. */
+/* btl/tcp module: wire-up, pairing, sends, epoll progress. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,11 +16,6 @@
 
 #include "btl_tcp.h"
 
-/* epoll data: what a ready fd is, in the pointer's low bits. */
-enum { TAG_EP = 0, TAG_PENDING = 1, TAG_LISTEN = 2 };
-#define TAGGED(p, t) ((uint64_t)(uintptr_t)(p) | (t))
-#define UNTAG(v) ((void *)(uintptr_t)((v) & ~(uint64_t)3))
-
 static btl_tcp_module_t *tcp_of(mrail_btl_module_t *m)
 {
     return (btl_tcp_module_t *)m;
@@ -35,36 +30,11 @@ static uint64_t hash_job(const char *s)
     return h;
 }
 
-static double now_s(void)
+double btl_tcp_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Buffer sizes must be set before connect/listen to shape the window. */
-static void size_buffers(const btl_tcp_module_t *m, int fd)
-{
-    int snd = m->cfg.sndbuf > INT_MAX ? INT_MAX : (int)m->cfg.sndbuf;
-    int rcv = m->cfg.rcvbuf > INT_MAX ? INT_MAX : (int)m->cfg.rcvbuf;
-    if (snd > 0) {
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
-    }
-    if (rcv > 0) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-    }
-}
-
-/* A rail that stops acknowledging for user_timeout ms fails (ETIMEDOUT),
- * so that the PML moves its traffic; the kernel alone would wait minutes. */
-static void tune(const btl_tcp_module_t *m, int fd)
-{
-    int one = 1;
-    unsigned ut = m->cfg.user_timeout;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (ut > 0) {
-        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
-    }
 }
 
 static int key_put(btl_tcp_module_t *m, const char *key, const void *v, size_t len,
@@ -84,18 +54,29 @@ static int tcp_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = m->dev.addr};
     socklen_t salen = sizeof(sa);
     if (m->listen_fd >= 0) {
-        size_buffers(m, m->listen_fd); /* accepted connections inherit them */
+        btl_tcp_size_buffers(m, m->listen_fd); /* accepted connections inherit them */
     }
-    if (m->listen_fd < 0 || bind(m->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        listen(m->listen_fd, 128) != 0 ||
-        getsockname(m->listen_fd, (struct sockaddr *)&sa, &salen) != 0) {
+    int bound = m->listen_fd >= 0 ? bind(m->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) : -1;
+    if (bound != 0 && m->listen_fd >= 0 && errno == EADDRNOTAVAIL) {
+        /* The address went away since the query (an interface taken down or
+         * removed): publish the module as unusable (port 0) and go on. */
+        if (m->cfg.verbose > 0) {
+            fprintf(stderr, "mrail btl_tcp: %s: %s is gone, not used\n", module->name,
+                    inet_ntoa(m->dev.addr));
+        }
+        close(m->listen_fd);
+        m->listen_fd = -1;
+        sa.sin_port = 0;
+    } else if (bound != 0 || listen(m->listen_fd, 128) != 0 ||
+               getsockname(m->listen_fd, (struct sockaddr *)&sa, &salen) != 0) {
         return mrail_reason_set(why, MRAIL_ERR_IO, "%s: cannot listen on %s: %s", module->name,
                                 inet_ntoa(m->dev.addr), strerror(errno));
     }
     m->port = sa.sin_port;
     m->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAGGED(m, TAG_LISTEN)};
-    if (m->epoll_fd < 0 || epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, m->listen_fd, &ev) != 0) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = BTL_TCP_EV(m, BTL_TCP_EV_LISTEN)};
+    if (m->epoll_fd < 0 ||
+        (m->listen_fd >= 0 && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, m->listen_fd, &ev) != 0)) {
         return mrail_reason_set(why, MRAIL_ERR_IO, "%s: epoll: %s", module->name, strerror(errno));
     }
     btl_tcp_modex_t entry = {.magic = BTL_TCP_MAGIC,
@@ -122,7 +103,7 @@ static int tcp_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
         if (rc == MRAIL_SUCCESS && m->my_rank == 0) {
             uint64_t secret = 0;
             if (getrandom(&secret, sizeof(secret), 0) != sizeof(secret)) {
-                secret = (uint64_t)now_s() ^ ((uint64_t)getpid() << 32);
+                secret = (uint64_t)btl_tcp_now() ^ ((uint64_t)getpid() << 32);
             }
             rc = key_put(m, "btl.tcp.secret", &secret, sizeof(secret), why);
         }
@@ -213,127 +194,9 @@ static bool pair_entry(btl_tcp_module_t *m, const btl_tcp_side_t *me, uint32_t r
     return j >= 0;
 }
 
-static bool hello_valid(const btl_tcp_module_t *m, const btl_tcp_hello_t *h)
-{
-    return h->magic == BTL_TCP_MAGIC && h->job == m->job && h->secret == m->secret &&
-           h->rank < m->size;
-}
-
-static void pending_close(btl_tcp_module_t *m, btl_tcp_pending_t *p)
-{
-    epoll_ctl(m->epoll_fd, EPOLL_CTL_DEL, p->fd, NULL);
-    close(p->fd);
-    for (btl_tcp_pending_t **l = &m->pending; *l; l = &(*l)->next) {
-        if (*l == p) {
-            *l = p->next;
-            break;
-        }
-    }
-    free(p);
-}
-
-/* Reads what a pending connection sent; returns the rank it proved, or -1
- * when it is not done (0 more bytes yet) or was refused and closed (-2). */
-static int pending_read(btl_tcp_module_t *m, btl_tcp_pending_t *p, bool expecting)
-{
-    for (;;) {
-        ssize_t n =
-            recv(p->fd, (char *)&p->hello + p->got, sizeof(p->hello) - p->got, MSG_DONTWAIT);
-        if (n > 0) {
-            p->got += (size_t)n;
-            if (p->got < sizeof(p->hello)) {
-                continue;
-            }
-            uint32_t r = p->hello.rank;
-            mrail_btl_endpoint_t *ep = r < m->size ? &m->eps[r] : NULL;
-            /* Only a job member we expect, not yet connected, may stay. */
-            if (expecting && hello_valid(m, &p->hello) && r < m->my_rank && ep->rank == r &&
-                ep->fd < 0) {
-                return (int)r;
-            }
-            break;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            return -1;
-        }
-        break; /* closed early, or an error: a stranger or a truncated hello */
-    }
-    m->strangers++;
-    if (m->cfg.verbose > 0) {
-        fprintf(stderr,
-                "mrail btl_tcp: rank %u %s refused a connection (%zu of %zu hello bytes%s)\n",
-                m->my_rank, m->base.name, p->got, sizeof(p->hello),
-                p->got == sizeof(p->hello) ? ", not a job member we expect" : "");
-    }
-    pending_close(m, p);
-    return -2;
-}
-
-static void accept_all(btl_tcp_module_t *m)
-{
-    int fd;
-    while ((fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-        btl_tcp_pending_t *p = calloc(1, sizeof(*p));
-        if (p == NULL) {
-            close(fd);
-            continue;
-        }
-        p->fd = fd;
-        p->next = m->pending;
-        m->pending = p;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAGGED(p, TAG_PENDING)};
-        epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-    }
-}
-
-/* A proven connection becomes the endpoint's. */
-static void adopt(btl_tcp_module_t *m, btl_tcp_pending_t *p, uint32_t rank)
-{
-    mrail_btl_endpoint_t *ep = &m->eps[rank];
-    epoll_ctl(m->epoll_fd, EPOLL_CTL_DEL, p->fd, NULL);
-    ep->fd = p->fd;
-    p->fd = -1;
-    char ack = 1;
-    if (send(ep->fd, &ack, 1, MSG_NOSIGNAL) != 1) {
-        ep->failed = true;
-    }
-    for (btl_tcp_pending_t **l = &m->pending; *l; l = &(*l)->next) {
-        if (*l == p) {
-            *l = p->next;
-            break;
-        }
-    }
-    free(p);
-}
-
-static int connect_to(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, const btl_tcp_modex_t *e)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = {
-        .sin_family = AF_INET, .sin_port = e->port, .sin_addr.s_addr = e->addr};
-    struct sockaddr_in local = {.sin_family = AF_INET, .sin_addr = m->dev.addr};
-    btl_tcp_hello_t h = {BTL_TCP_MAGIC, m->my_rank, m->job, m->secret};
-    char ack = 0;
-    struct timeval tv = {.tv_sec = m->timeout};
-    if (fd >= 0) {
-        size_buffers(m, fd);
-    }
-    /* Bound to our interface, so the traffic takes this rail. */
-    if (fd < 0 || bind(fd, (struct sockaddr *)&local, sizeof(local)) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        send(fd, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h) ||
-        recv(fd, &ack, 1, MSG_WAITALL) != 1 || ack != 1) {
-        int err = errno;
-        if (fd >= 0) {
-            close(fd);
-        }
-        return err ? err : ECONNABORTED;
-    }
-    ep->fd = fd;
-    return 0;
-}
-
+/* Endpoints for the ranks this module pairs with; no connection is made
+ * here: the first send to a peer makes it (btl_tcp_endpoint.c), so a rank
+ * holds connections only to the peers it talks to. */
 static int tcp_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size_t n,
                          mrail_btl_endpoint_t **eps, mrail_reason_t *why)
 {
@@ -351,25 +214,17 @@ static int tcp_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size
             return rc;
         }
     }
-    /* Which peers this module pairs with (both sides compute the same);
-     * the lower rank of each pair connects. */
-    side_buf_t me;
-    int rc = load_side(m, m->my_rank, &me, why);
-    btl_tcp_modex_t *peer = rc == MRAIL_SUCCESS ? calloc(m->size, sizeof(*peer)) : NULL;
-    if (peer == NULL) {
-        free(me.routes);
-        return rc != MRAIL_SUCCESS ? rc
-                                   : mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE,
-                                                      "out of memory");
-    }
-    unsigned expect = 0;
+    side_buf_t me = {0};
+    int rc = n > 0 ? load_side(m, m->my_rank, &me, why) : MRAIL_SUCCESS;
     for (size_t k = 0; k < n; k++) {
         uint32_t r = ranks[k];
+        eps[k] = NULL;
         char skip[600];
-        if (r == m->my_rank || r >= m->size) {
+        if (rc != MRAIL_SUCCESS || r == m->my_rank || r >= m->size) {
             continue;
         }
-        if (!pair_entry(m, &me.side, r, &peer[r], skip, sizeof(skip))) {
+        mrail_btl_endpoint_t *ep = &m->eps[r];
+        if (!pair_entry(m, &me.side, r, &ep->peer, skip, sizeof(skip))) {
             if (m->cfg.verbose > 0) {
                 fprintf(stderr, "mrail btl_tcp: rank %u %s: no rail to rank %u: %s\n", m->my_rank,
                         module->name, r, skip);
@@ -379,69 +234,16 @@ static int tcp_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size
         if (m->cfg.verbose > 0) {
             char mine[INET_ADDRSTRLEN], theirs[INET_ADDRSTRLEN];
             inet_ntop(AF_INET, &m->dev.addr, mine, sizeof(mine));
-            inet_ntop(AF_INET, &peer[r].addr, theirs, sizeof(theirs));
-            fprintf(stderr, "mrail btl_tcp: rank %u %s (%s) pairs with rank %u at %s\n",
-                    m->my_rank, module->name, mine, r, theirs);
+            inet_ntop(AF_INET, &ep->peer.addr, theirs, sizeof(theirs));
+            fprintf(stderr, "mrail btl_tcp: rank %u %s (%s) pairs with rank %u at %s\n", m->my_rank,
+                    module->name, mine, r, theirs);
         }
-        m->eps[r].rank = r;
-        if (r < m->my_rank) {
-            expect++;
-        }
+        ep->rank = r;
+        ep->state = BTL_TCP_EP_IDLE;
+        eps[k] = ep;
     }
     free(me.routes);
-    /* Accept first in a loop that also connects: a peer connecting to us
-     * may itself wait for our connection elsewhere. */
-    double deadline = now_s() + m->timeout;
-    for (uint32_t r = m->my_rank + 1; r < m->size; r++) {
-        if (m->eps[r].rank != r) {
-            continue;
-        }
-        btl_tcp_modex_t e = peer[r];
-        int err;
-        while ((err = connect_to(m, &m->eps[r], &e)) != 0 && now_s() < deadline &&
-               (err == ECONNREFUSED || err == EAGAIN || err == ETIMEDOUT)) {
-            usleep(10000);
-        }
-        if (err != 0) {
-            free(peer);
-            return mrail_reason_set(why, MRAIL_ERROR, "%s: cannot connect to rank %u at %s:%u: %s",
-                                    module->name, r, inet_ntoa((struct in_addr){e.addr}),
-                                    ntohs(e.port), strerror(err));
-        }
-    }
-    while (expect > 0) {
-        if (now_s() > deadline) {
-            free(peer);
-            return mrail_reason_set(why, MRAIL_ERROR,
-                                    "%s: %u lower rank(s) did not connect within "
-                                    "btl_tcp_connect_timeout=%u s",
-                                    module->name, expect, m->timeout);
-        }
-        struct pollfd pfd = {m->listen_fd, POLLIN, 0};
-        poll(&pfd, 1, 50);
-        accept_all(m);
-        for (btl_tcp_pending_t *p = m->pending, *next; p != NULL; p = next) {
-            next = p->next;
-            int r = pending_read(m, p, true);
-            if (r >= 0) {
-                adopt(m, p, (uint32_t)r);
-                expect--;
-            }
-        }
-    }
-    for (size_t k = 0; k < n; k++) {
-        uint32_t r = ranks[k];
-        mrail_btl_endpoint_t *ep = r < m->size ? &m->eps[r] : NULL;
-        eps[k] = ep != NULL && ep->fd >= 0 ? ep : NULL;
-        if (eps[k] != NULL) {
-            fcntl(ep->fd, F_SETFL, fcntl(ep->fd, F_GETFL) | O_NONBLOCK);
-            tune(m, ep->fd);
-            struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAGGED(ep, TAG_EP)};
-            epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, ep->fd, &ev);
-        }
-    }
-    free(peer);
-    return MRAIL_SUCCESS;
+    return rc;
 }
 
 static void tcp_del_peers(mrail_btl_module_t *module, mrail_btl_endpoint_t **eps, size_t n)
@@ -449,116 +251,14 @@ static void tcp_del_peers(mrail_btl_module_t *module, mrail_btl_endpoint_t **eps
     (void)module, (void)eps, (void)n; /* endpoints live until finalize */
 }
 
-static void want_write(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, bool on)
+/* A send to an endpoint that is not connected yet waits in its queue; the
+ * first one starts the connection. */
+static bool not_connected(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
 {
-    struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
-                             .data.u64 = TAGGED(ep, TAG_EP)};
-    epoll_ctl(m->epoll_fd, EPOLL_CTL_MOD, ep->fd, &ev);
-}
-
-static void fail_ep(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, const char *what, int err)
-{
-    if (ep->failed) {
-        return;
+    if (ep->state == BTL_TCP_EP_IDLE) {
+        btl_tcp_ep_connect(m, ep);
     }
-    ep->failed = true;
-    epoll_ctl(m->epoll_fd, EPOLL_CTL_DEL, ep->fd, NULL);
-    while (ep->out_head != NULL) {
-        btl_tcp_out_t *o = ep->out_head;
-        ep->out_head = o->next;
-        if (o->done != NULL) {
-            o->done(&m->base, ep, MRAIL_ERROR, o->cbdata);
-        }
-        free(o->owned);
-        free(o);
-    }
-    ep->out_tail = NULL;
-    mrail_btl_report_error(&m->base, ep->rank, MRAIL_ERROR, "%s: connection to rank %u %s%s%s",
-                           m->base.name, ep->rank, what, err ? ": " : "", err ? strerror(err) : "");
-}
-
-/* Writes what the socket takes of o; true when all of it went. */
-static bool write_out(mrail_btl_endpoint_t *ep, btl_tcp_out_t *o, int *err)
-{
-    for (;;) {
-        while (o->cur < o->niov && o->iov[o->cur].iov_len == 0) {
-            o->cur++; /* writev would return 0 for them, forever */
-        }
-        if (o->cur == o->niov) {
-            break;
-        }
-        ssize_t n = writev(ep->fd, &o->iov[o->cur], o->niov - o->cur);
-        if (n < 0) {
-            *err = errno == EAGAIN || errno == EINTR ? 0 : errno;
-            return false;
-        }
-        ep->module->base.tx_bytes += (uint64_t)n;
-        while (n > 0 && o->cur < o->niov) {
-            size_t take = (size_t)n < o->iov[o->cur].iov_len ? (size_t)n : o->iov[o->cur].iov_len;
-            o->iov[o->cur].iov_base = (char *)o->iov[o->cur].iov_base + take;
-            o->iov[o->cur].iov_len -= take;
-            n -= (ssize_t)take;
-            if (o->iov[o->cur].iov_len == 0) {
-                o->cur++;
-            }
-        }
-    }
-    return true;
-}
-
-static int flush(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
-{
-    int done = 0, err = 0;
-    while (ep->out_head != NULL && write_out(ep, ep->out_head, &err)) {
-        btl_tcp_out_t *o = ep->out_head;
-        ep->out_head = o->next;
-        if (ep->out_head == NULL) {
-            ep->out_tail = NULL;
-        }
-        if (o->done != NULL) {
-            o->done(&m->base, ep, MRAIL_SUCCESS, o->cbdata);
-        }
-        free(o->owned);
-        free(o);
-        done++;
-    }
-    if (err != 0) {
-        fail_ep(m, ep, "failed while sending", err);
-    } else {
-        want_write(m, ep, ep->out_head != NULL);
-    }
-    return done;
-}
-
-static btl_tcp_out_t *frame_new(mrail_btl_tag_t tag, const void *hdr, size_t hdr_len,
-                                const struct iovec *payload, int npayload)
-{
-    btl_tcp_out_t *o = calloc(1, sizeof(*o) + (size_t)(npayload + 2) * sizeof(struct iovec));
-    if (o == NULL) {
-        return NULL;
-    }
-    size_t len = hdr_len;
-    for (int i = 0; i < npayload; i++) {
-        len += payload[i].iov_len;
-    }
-    o->frame = (btl_tcp_frame_t){.len = (uint32_t)len, .tag = tag, .hdr_len = (uint16_t)hdr_len};
-    o->iov[0] = (struct iovec){&o->frame, sizeof(o->frame)};
-    o->iov[1] = (struct iovec){(void *)(uintptr_t)hdr, hdr_len};
-    if (npayload > 0) {
-        memcpy(&o->iov[2], payload, (size_t)npayload * sizeof(struct iovec));
-    }
-    o->niov = npayload + 2;
-    return o;
-}
-
-static void enqueue(mrail_btl_endpoint_t *ep, btl_tcp_out_t *o)
-{
-    if (ep->out_tail != NULL) {
-        ep->out_tail->next = o;
-    } else {
-        ep->out_head = o;
-    }
-    ep->out_tail = o;
+    return ep->state != BTL_TCP_EP_CONNECTED;
 }
 
 static int tcp_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag,
@@ -566,31 +266,35 @@ static int tcp_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_
                     mrail_btl_done_fn_t done, void *cbdata)
 {
     btl_tcp_module_t *m = tcp_of(module);
-    if (ep->failed) {
+    if (ep->state == BTL_TCP_EP_FAILED) {
         return MRAIL_ERROR;
     }
-    btl_tcp_out_t *o = frame_new(tag, hdr, hdr_len, payload, npayload);
+    btl_tcp_out_t *o = btl_tcp_frag_new(tag, hdr, hdr_len, payload, npayload);
     if (o == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     if (o->frame.len > module->config.max_send_size) {
-        free(o);
+        btl_tcp_frag_free(o);
         return MRAIL_ERR_BAD_PARAM;
     }
+    o->done = done;
+    o->cbdata = cbdata;
+    if (not_connected(m, ep)) {
+        btl_tcp_ep_enqueue(ep, o);
+        return MRAIL_BTL_INPROGRESS;
+    }
     int err = 0;
-    if (ep->out_head == NULL && write_out(ep, o, &err)) {
-        free(o);
+    if (ep->out_head == NULL && btl_tcp_frag_write(ep, o, &err)) {
+        btl_tcp_frag_free(o);
         return MRAIL_SUCCESS;
     }
     /* The rest waits for room; the caller's buffers are kept by reference. */
-    o->done = done;
-    o->cbdata = cbdata;
-    enqueue(ep, o);
+    btl_tcp_ep_enqueue(ep, o);
     if (err != 0) {
-        fail_ep(m, ep, "failed while sending", err);
+        btl_tcp_ep_fail(m, ep, "failed while sending", err);
         return MRAIL_BTL_INPROGRESS; /* done() already ran with the error */
     }
-    want_write(m, ep, true);
+    btl_tcp_ep_want_write(m, ep, true);
     return MRAIL_BTL_INPROGRESS;
 }
 
@@ -598,18 +302,21 @@ static int tcp_sendi(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail
                      const void *hdr, size_t hdr_len, const void *payload, size_t len)
 {
     btl_tcp_module_t *m = tcp_of(module);
-    if (ep->failed || ep->out_head != NULL) {
-        return ep->failed ? MRAIL_ERROR : MRAIL_ERR_AGAIN;
+    if (ep->state == BTL_TCP_EP_FAILED) {
+        return MRAIL_ERROR;
+    }
+    if (not_connected(m, ep) || ep->out_head != NULL) {
+        return MRAIL_ERR_AGAIN;
     }
     struct iovec iov = {(void *)(uintptr_t)payload, len};
-    btl_tcp_out_t *o = frame_new(tag, hdr, hdr_len, &iov, 1);
+    btl_tcp_out_t *o = btl_tcp_frag_new(tag, hdr, hdr_len, &iov, 1);
     if (o == NULL) {
         return MRAIL_ERR_AGAIN;
     }
     int err = 0;
     size_t total = sizeof(o->frame) + hdr_len + len;
-    if (write_out(ep, o, &err)) {
-        free(o);
+    if (btl_tcp_frag_write(ep, o, &err)) {
+        btl_tcp_frag_free(o);
         return MRAIL_SUCCESS;
     }
     size_t left = 0;
@@ -617,7 +324,7 @@ static int tcp_sendi(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail
         left += o->iov[i].iov_len;
     }
     if (left == total && err == 0) {
-        free(o); /* nothing went: the caller may try later */
+        btl_tcp_frag_free(o); /* nothing went: the caller may try later */
         return MRAIL_ERR_AGAIN;
     }
     /* Part went: keep the rest (the caller reuses its buffers at once). */
@@ -630,61 +337,13 @@ static int tcp_sendi(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail
     o->iov[0] = (struct iovec){o->owned, left};
     o->niov = 1;
     o->cur = 0;
-    enqueue(ep, o);
+    btl_tcp_ep_enqueue(ep, o);
     if (err != 0 || o->owned == NULL) {
-        fail_ep(m, ep, "failed while sending", err);
+        btl_tcp_ep_fail(m, ep, "failed while sending", err);
     } else {
-        want_write(m, ep, true);
+        btl_tcp_ep_want_write(m, ep, true);
     }
     return MRAIL_SUCCESS;
-}
-
-/* Reads and delivers whole frames until the socket is empty. */
-static int receive(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
-{
-    int events = 0;
-    while (!ep->failed) {
-        ssize_t n;
-        if (ep->frame_got < sizeof(ep->frame)) {
-            n = recv(ep->fd, (char *)&ep->frame + ep->frame_got, sizeof(ep->frame) - ep->frame_got,
-                     MSG_DONTWAIT);
-            if (n > 0) {
-                ep->frame_got += (size_t)n;
-                continue;
-            }
-        } else if (ep->body_got < ep->frame.len) {
-            if (ep->body_cap < ep->frame.len) {
-                char *grown = realloc(ep->body, ep->frame.len);
-                if (grown == NULL) {
-                    fail_ep(m, ep, "has a frame too large to hold", ENOMEM);
-                    break;
-                }
-                ep->body = grown;
-                ep->body_cap = ep->frame.len;
-            }
-            n = recv(ep->fd, ep->body + ep->body_got, ep->frame.len - ep->body_got, MSG_DONTWAIT);
-            if (n > 0) {
-                ep->body_got += (size_t)n;
-                continue;
-            }
-        } else {
-            struct iovec segs[2] = {
-                {ep->body, ep->frame.hdr_len},
-                {ep->body + ep->frame.hdr_len, ep->frame.len - ep->frame.hdr_len}};
-            btl_tcp_frame_t frame = ep->frame;
-            ep->frame_got = ep->body_got = 0;
-            mrail_btl_am_deliver(&m->base, ep, ep->rank, frame.tag, segs, 2);
-            events++;
-            continue;
-        }
-        if (n == 0) {
-            fail_ep(m, ep, "was closed by the peer", 0);
-        } else if (errno != EAGAIN && errno != EINTR) {
-            fail_ep(m, ep, "failed while receiving", errno);
-        }
-        break;
-    }
-    return events;
 }
 
 static int tcp_progress(mrail_btl_module_t *module)
@@ -696,20 +355,27 @@ static int tcp_progress(mrail_btl_module_t *module)
     struct epoll_event evs[32];
     int n = epoll_wait(m->epoll_fd, evs, 32, 0), events = 0;
     for (int i = 0; i < n; i++) {
-        uint64_t tag = evs[i].data.u64 & 3;
-        if (tag == TAG_LISTEN) {
-            accept_all(m); /* every job member is connected: these are strangers */
-        } else if (tag == TAG_PENDING) {
-            pending_read(m, UNTAG(evs[i].data.u64), false);
+        uint64_t kind = evs[i].data.u64 & 3;
+        if (kind == BTL_TCP_EV_LISTEN) {
+            btl_tcp_accept_all(m);
+        } else if (kind == BTL_TCP_EV_PENDING) {
+            btl_tcp_pending_read(m, BTL_TCP_EV_PTR(evs[i].data.u64));
         } else {
-            mrail_btl_endpoint_t *ep = UNTAG(evs[i].data.u64);
+            mrail_btl_endpoint_t *ep = BTL_TCP_EV_PTR(evs[i].data.u64);
+            if (ep->state != BTL_TCP_EP_CONNECTED) {
+                btl_tcp_ep_handshake_event(m, ep, evs[i].events);
+                continue;
+            }
             if (evs[i].events & EPOLLOUT) {
-                events += flush(m, ep);
+                events += btl_tcp_ep_flush(m, ep);
             }
             if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-                events += receive(m, ep);
+                events += btl_tcp_ep_receive(m, ep);
             }
         }
+    }
+    if (m->connecting != NULL) {
+        btl_tcp_ep_check_connecting(m);
     }
     return events;
 }
@@ -722,8 +388,7 @@ static void tcp_finalize(mrail_btl_module_t *module)
         while (ep->out_head != NULL) {
             btl_tcp_out_t *o = ep->out_head;
             ep->out_head = o->next;
-            free(o->owned);
-            free(o);
+            btl_tcp_frag_free(o);
         }
         if (ep->fd >= 0) {
             close(ep->fd);
@@ -731,7 +396,7 @@ static void tcp_finalize(mrail_btl_module_t *module)
         free(ep->body);
     }
     while (m->pending != NULL) {
-        pending_close(m, m->pending);
+        btl_tcp_pending_close(m, m->pending);
     }
     if (m->listen_fd >= 0) {
         close(m->listen_fd);

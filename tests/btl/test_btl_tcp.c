@@ -162,30 +162,14 @@ Test(btl_tcp, a_rail_pulled_mid_message_loses_nothing, .timeout = 120)
     }
     run_t r;
     run_init(&r);
-    char *argv[] = {MRUN,
-                    "-n",
-                    "2",
-                    "--netns",
-                    nslist,
-                    "--pmix-if",
-                    bridge,
-                    "--mca",
-                    "btl",
-                    "self,tcp",
-                    "--mca",
-                    "btl_tcp_if_include",
-                    "rail1,rail2",
-                    "--mca",
-                    "btl_tcp_user_timeout",
-                    "1000",
-                    PROBE,
-                    "--checks",
-                    "failover",
-                    "--fail-if",
-                    "rail2",
-                    "--stats",
-                    "--tag",
-                    r.tag,
+    char *argv[] = {MRUN,          "-n",        "2",
+                    "--netns",     nslist,      "--pmix-if",
+                    bridge,        "--mca",     "btl",
+                    "self,tcp",    "--mca",     "btl_tcp_if_include",
+                    "rail1,rail2", "--mca",     "btl_tcp_user_timeout",
+                    "1000",        PROBE,       "--checks",
+                    "failover",    "--fail-if", "rail2",
+                    "--stats",     "--tag",     r.tag,
                     NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
@@ -212,22 +196,37 @@ Test(btl_tcp, a_rail_pulled_mid_message_loses_nothing, .timeout = 120)
 Test(btl_tcp, pairs_follow_routes_and_unroutable_rails_are_skipped)
 {
     char cmd[512];
-    snprintf(cmd, sizeof(cmd),
-             "ip -n %1$s-1 addr flush dev rail3 && ip -n %1$s-1 addr add 10.%2$d.9.3/24 dev rail3 "
-             "&& ip -n %1$s-0 route add 10.%2$d.9.0/24 dev rail3 "
-             "&& ip -n %1$s-1 route add 10.%2$d.3.0/24 dev rail3 "
-             "&& ip -n %1$s-1 addr flush dev rail2 && ip -n %1$s-1 addr add 10.%2$d.8.3/24 dev rail2",
-             prefix, subnet);
+    snprintf(
+        cmd, sizeof(cmd),
+        "ip -n %1$s-1 addr flush dev rail3 && ip -n %1$s-1 addr add 10.%2$d.9.3/24 dev rail3 "
+        "&& ip -n %1$s-0 route add 10.%2$d.9.0/24 dev rail3 "
+        "&& ip -n %1$s-1 route add 10.%2$d.3.0/24 dev rail3 "
+        "&& ip -n %1$s-1 addr flush dev rail2 && ip -n %1$s-1 addr add 10.%2$d.8.3/24 dev rail2",
+        prefix, subnet);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     run_t r;
     run_init(&r);
-    char *argv[] = {MRUN,      "-n",          "2",
-                    "--netns", nslist,        "--pmix-if",
-                    bridge,    "--mca",       "btl",
-                    "self,tcp", "--mca",      "btl_tcp_if_include",
-                    "rail1,rail2,rail3", "--mca", "btl_tcp_verbose",
-                    "1",       PROBE,         "--checks",
-                    "exchange,stripe", "--max", "16777216",
+    char *argv[] = {MRUN,
+                    "-n",
+                    "2",
+                    "--netns",
+                    nslist,
+                    "--pmix-if",
+                    bridge,
+                    "--mca",
+                    "btl",
+                    "self,tcp",
+                    "--mca",
+                    "btl_tcp_if_include",
+                    "rail1,rail2,rail3",
+                    "--mca",
+                    "btl_tcp_verbose",
+                    "1",
+                    PROBE,
+                    "--checks",
+                    "exchange,stripe",
+                    "--max",
+                    "16777216",
                     NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -248,11 +247,28 @@ Test(btl_tcp, two_links_per_interface_share_it)
 {
     run_t r;
     run_init(&r);
-    char *argv[] = {MRUN,      "-n",      "2",       "--netns",  nslist,
-                    "--pmix-if", bridge,  "--mca",   "btl",      "self,tcp",
-                    "--mca",   "btl_tcp_if_include", "rail1", "--mca", "btl_tcp_links",
-                    "2",       PROBE,     "--checks", "exchange,order,stripe", "--max",
-                    "16777216", NULL};
+    char *argv[] = {MRUN,
+                    "-n",
+                    "2",
+                    "--netns",
+                    nslist,
+                    "--pmix-if",
+                    bridge,
+                    "--mca",
+                    "btl",
+                    "self,tcp",
+                    "--mca",
+                    "btl_tcp_if_include",
+                    "rail1",
+                    "--mca",
+                    "btl_tcp_links",
+                    "2",
+                    PROBE,
+                    "--checks",
+                    "exchange,order,stripe",
+                    "--max",
+                    "16777216",
+                    NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(count_lines(r.out, " ok\n"), 6, "%s", r.out);
@@ -266,13 +282,57 @@ Test(btl_tcp, links_out_of_range_is_a_clear_error)
 {
     run_t r;
     run_init(&r);
-    char *argv[] = {MRUN, "-n", "1", "--mca", "btl", "self,tcp", "--mca", "btl_tcp_links", "0",
-                    PROBE, "--checks", "exchange", NULL};
+    char *argv[] = {
+        MRUN, "-n",  "1",        "--mca",    "btl", "self,tcp", "--mca", "btl_tcp_links",
+        "0",  PROBE, "--checks", "exchange", NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_expect_neq(r.status, 0);
     cr_expect(strstr(r.err, "btl_tcp_links must be 1 to 16") != NULL, "%s", r.err);
     cr_expect(strstr(r.err, "\"0\"") != NULL || strstr(r.err, " 0 ") != NULL ||
                   strstr(r.err, "=0") != NULL || strstr(r.err, "= 0") != NULL,
               "the bad value is named: %s", r.err);
+    run_fini(&r);
+}
+
+/* The number a rank printed after "rank=<r> <phase> tcp_connections=". */
+static int connections_of(const char *out, unsigned rank, const char *phase)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "rank=%u %s tcp_connections=", rank, phase);
+    const char *at = strstr(out, key);
+    return at != NULL ? atoi(at + strlen(key)) : -1;
+}
+
+/* 2 hosts x 16 ranks (ranks 0-15 on the first, 16-31 on the second), one
+ * rail, default btls: tcp connects only when a rank first sends to a peer
+ * on the other host. After a ring exchange only the ranks where the ring
+ * crosses hosts (15-16, 31-0) hold a connection, one each; after rank 0
+ * sends to everyone it holds 16 (one per rank of the other host), each of
+ * those one more, and the ranks of its own host none. */
+Test(btl_tcp, connections_follow_the_peers_a_rank_talks_to, .timeout = 240)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN,        "-n",
+                    "32",        "--oversubscribe",
+                    "--netns",   nslist,
+                    "--pmix-if", bridge,
+                    "--mca",     "btl_tcp_if_include",
+                    "rail1",     PROBE,
+                    "--checks",  "lazy",
+                    "--tag",     r.tag,
+                    NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_eq(count_lines(r.out, "check=lazy ok\n"), 32, "%s", r.out);
+    for (unsigned k = 0; k < 32; k++) {
+        int ring = k == 0 || k == 15 || k == 16 || k == 31;
+        cr_expect_eq(connections_of(r.out, k, "ring"), ring, "rank %u after the ring: %s", k,
+                     r.out);
+        int fanout = k == 0 ? 16 : k == 16 ? 2 : k > 16 || k == 15 ? 1 : 0;
+        cr_expect_eq(connections_of(r.out, k, "fanout"), fanout, "rank %u after the fan-out: %s", k,
+                     r.out);
+    }
+    run_expect_clean(&r);
     run_fini(&r);
 }

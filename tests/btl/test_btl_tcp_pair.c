@@ -21,8 +21,11 @@ static mrail_route_t route(const char *dst, uint8_t plen, uint32_t oif, uint32_t
 
 static btl_tcp_modex_t mod(const char *addr, uint32_t ifindex)
 {
-    return (btl_tcp_modex_t){
-        .magic = BTL_TCP_MAGIC, .addr = ip(addr), .netmask = ip("255.255.255.0"), .ifindex = ifindex};
+    return (btl_tcp_modex_t){.magic = BTL_TCP_MAGIC,
+                             .addr = ip(addr),
+                             .netmask = ip("255.255.255.0"),
+                             .port = htons(40000),
+                             .ifindex = ifindex};
 }
 
 Test(routes, longest_prefix_then_lowest_metric)
@@ -80,6 +83,30 @@ Test(pair, one_subnet_per_rail)
     cr_expect_eq(h2l[0], 2);
     cr_expect_eq(h2l[1], 0);
     cr_expect_eq(h2l[2], 1);
+}
+
+/* A module that could not listen (its address vanished between the probe
+ * and wire-up) publishes port 0: it pairs with nothing, and the rail that
+ * would have been its partner is free for no one else either. */
+Test(pair, a_module_that_could_not_listen_pairs_with_nothing)
+{
+    btl_tcp_modex_t a[] = {mod("10.0.1.2", 11), mod("10.0.2.2", 12)};
+    btl_tcp_modex_t b[] = {mod("10.0.1.3", 21), mod("10.0.2.3", 22)};
+    mrail_route_t ra[] = {route("10.0.1.0", 24, 11, 0), route("10.0.2.0", 24, 12, 0)};
+    mrail_route_t rb[] = {route("10.0.1.0", 24, 21, 0), route("10.0.2.0", 24, 22, 0)};
+    b[1].port = 0;
+    btl_tcp_side_t lo = {a, 2, ra, 2}, hi = {b, 2, rb, 2};
+    int l2h[2], h2l[2];
+    btl_tcp_pair(&lo, &hi, l2h, h2l);
+    cr_expect_eq(l2h[0], 0);
+    cr_expect_eq(l2h[1], -1);
+    cr_expect_eq(h2l[1], -1);
+    b[1].port = htons(40001);
+    a[0].port = 0;
+    btl_tcp_pair(&lo, &hi, l2h, h2l);
+    cr_expect_eq(l2h[0], -1);
+    cr_expect_eq(h2l[0], -1);
+    cr_expect_eq(l2h[1], 1);
 }
 
 /* Rail 2 of b sits in another subnet: routed both ways it pairs; with no

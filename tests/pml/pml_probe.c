@@ -476,6 +476,71 @@ static void check_strangers(probe_t *p)
     }
 }
 
+/* Connections this rank's tcp modules have made or accepted. */
+static unsigned tcp_connections(const probe_t *p)
+{
+    const mrail_rails_t *rails = mrail_pml_rails(p->pml);
+    unsigned n = 0;
+    for (size_t i = 0; i < rails->nmodules; i++) {
+        if (!strncmp(rails->modules[i]->name, "tcp:", 4)) {
+            n += ((btl_tcp_module_t *)rails->modules[i])->connections;
+        }
+    }
+    return n;
+}
+
+/* tcp connects lazily: after a ring exchange (both ways, eager and
+ * rendezvous) a rank holds connections to its neighbours only, and only to
+ * those sm does not reach; after rank 0 sends to everyone, rank 0 holds one
+ * per rank on other hosts. The counts are printed for the test to judge. */
+static void check_lazy(probe_t *p)
+{
+    enum { BIG = 1 << 20, SMALL = 100 };
+    unsigned char *sbuf = malloc(BIG), *rbuf = malloc(BIG);
+    uint32_t next = (p->rank + 1) % p->size, prev = (p->rank + p->size - 1) % p->size;
+    size_t sizes[] = {SMALL, BIG};
+    for (int k = 0; k < 2 && p->size > 1; k++) {
+        mrail_pml_request_t *r[4];
+        unsigned char *rb2 = malloc(sizes[k]), *sb2 = malloc(sizes[k]);
+        fill(sbuf, p->rank, next, sizes[k]);
+        fill(sb2, p->rank, prev, sizes[k]);
+        irecv(p, rbuf, sizes[k], (int)prev, 5, &r[0]);
+        irecv(p, rb2, sizes[k], (int)next, 6, &r[1]);
+        isend(p, sbuf, sizes[k], next, 5, false, &r[2]);
+        isend(p, sb2, sizes[k], prev, 6, false, &r[3]);
+        for (int i = 0; i < 4; i++) {
+            wait_free(p, r[i]);
+        }
+        if (first_bad(rbuf, prev, p->rank, sizes[k], sizes[k]) != sizes[k] ||
+            first_bad(rb2, next, p->rank, sizes[k], sizes[k]) != sizes[k]) {
+            die(p, "ring exchange of %zu bytes corrupt", sizes[k]);
+        }
+        free(rb2);
+        free(sb2);
+    }
+    barrier(p);
+    printf("rank=%u ring tcp_connections=%u\n", p->rank, tcp_connections(p));
+    if (p->rank == 0) {
+        for (uint32_t d = 1; d < p->size; d++) {
+            mrail_pml_request_t *r;
+            fill(sbuf, 0, d, SMALL);
+            isend(p, sbuf, SMALL, d, 8, false, &r);
+            wait_free(p, r);
+        }
+    } else {
+        mrail_pml_request_t *r;
+        irecv(p, rbuf, SMALL, 0, 8, &r);
+        wait_free(p, r);
+        if (first_bad(rbuf, 0, p->rank, SMALL, SMALL) != SMALL) {
+            die(p, "fan-out message corrupt");
+        }
+    }
+    barrier(p);
+    printf("rank=%u fanout tcp_connections=%u\n", p->rank, tcp_connections(p));
+    free(sbuf);
+    free(rbuf);
+}
+
 int main(int argc, char **argv)
 {
     probe_t p = {.max = 64u << 20};
@@ -523,7 +588,7 @@ int main(int argc, char **argv)
                {"truncate", check_truncate},      {"outstanding", check_outstanding},
                {"probe", check_probe_and_cancel}, {"anysource", check_anysource},
                {"stripe", check_stripe},          {"strangers", check_strangers},
-               {"failover", check_failover}};
+               {"failover", check_failover},      {"lazy", check_lazy}};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
         if (strstr(checks, all[k].name) != NULL) {
             all[k].fn(&p);

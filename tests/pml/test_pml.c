@@ -89,3 +89,21 @@ Test(pml, rdma_get_without_cma, .timeout = 120)
 {
     cr_expect_gt(run_checks_rdma("3", "16777216", CHECKS, ALL_CHECKS, "none", "64k"), 0);
 }
+
+/* 64 ranks oversubscribed on one node with default settings (every btl
+ * this build has): they start, pass messages around a ring and fan out from
+ * rank 0, and tcp makes no connection at all, since sm reaches everyone. */
+Test(pml, sixty_four_ranks_on_one_node_with_defaults, .timeout = 240)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN,    "-n",  "64", "--oversubscribe", PROBE, "--checks", "lazy",
+                    "--tag", r.tag, NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, "check=lazy ok\n"), 64, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "ring tcp_connections=0\n"), 64, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "fanout tcp_connections=0\n"), 64, "%s", r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+}

@@ -40,7 +40,7 @@ typedef struct mrun_options {
     bool tag_output;
     bool verbose;
     double timeout; /* seconds; 0 = none */
-    char **netns;   /* --netns: namespace of rank i is netns[i % nnetns] */
+    char **netns;   /* --netns: rank i runs in netns[i * nnetns / np] (blocks) */
     size_t nnetns;
     const char *pmix_if; /* --pmix-if: interface the PMIx server listens on */
     char **argv;         /* the program and its arguments */

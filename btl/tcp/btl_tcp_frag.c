@@ -1,0 +1,153 @@
+/* btl/tcp frames: [btl_tcp_frame_t][header][payload] on a connection.
+ * Outbound frames that the socket cannot take at once keep references to
+ * the caller's buffers and finish from progress (EPOLLOUT). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "btl_tcp.h"
+
+btl_tcp_out_t *btl_tcp_frag_new(mrail_btl_tag_t tag, const void *hdr, size_t hdr_len,
+                                const struct iovec *payload, int npayload)
+{
+    btl_tcp_out_t *o = calloc(1, sizeof(*o) + (size_t)(npayload + 2) * sizeof(struct iovec));
+    if (o == NULL) {
+        return NULL;
+    }
+    size_t len = hdr_len;
+    for (int i = 0; i < npayload; i++) {
+        len += payload[i].iov_len;
+    }
+    o->frame = (btl_tcp_frame_t){.len = (uint32_t)len, .tag = tag, .hdr_len = (uint16_t)hdr_len};
+    o->iov[0] = (struct iovec){&o->frame, sizeof(o->frame)};
+    o->iov[1] = (struct iovec){(void *)(uintptr_t)hdr, hdr_len};
+    if (npayload > 0) {
+        memcpy(&o->iov[2], payload, (size_t)npayload * sizeof(struct iovec));
+    }
+    o->niov = npayload + 2;
+    return o;
+}
+
+void btl_tcp_frag_free(btl_tcp_out_t *o)
+{
+    free(o->owned);
+    free(o);
+}
+
+void btl_tcp_ep_enqueue(mrail_btl_endpoint_t *ep, btl_tcp_out_t *o)
+{
+    if (ep->out_tail != NULL) {
+        ep->out_tail->next = o;
+    } else {
+        ep->out_head = o;
+    }
+    ep->out_tail = o;
+}
+
+bool btl_tcp_frag_write(mrail_btl_endpoint_t *ep, btl_tcp_out_t *o, int *err)
+{
+    for (;;) {
+        while (o->cur < o->niov && o->iov[o->cur].iov_len == 0) {
+            o->cur++; /* writev would return 0 for them, forever */
+        }
+        if (o->cur == o->niov) {
+            break;
+        }
+        ssize_t n = writev(ep->fd, &o->iov[o->cur], o->niov - o->cur);
+        if (n < 0) {
+            *err = errno == EAGAIN || errno == EINTR ? 0 : errno;
+            return false;
+        }
+        ep->module->base.tx_bytes += (uint64_t)n;
+        while (n > 0 && o->cur < o->niov) {
+            size_t take = (size_t)n < o->iov[o->cur].iov_len ? (size_t)n : o->iov[o->cur].iov_len;
+            o->iov[o->cur].iov_base = (char *)o->iov[o->cur].iov_base + take;
+            o->iov[o->cur].iov_len -= take;
+            n -= (ssize_t)take;
+            if (o->iov[o->cur].iov_len == 0) {
+                o->cur++;
+            }
+        }
+    }
+    return true;
+}
+
+void btl_tcp_ep_want_write(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, bool on)
+{
+    struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
+                             .data.u64 = BTL_TCP_EV(ep, BTL_TCP_EV_EP)};
+    epoll_ctl(m->epoll_fd, EPOLL_CTL_MOD, ep->fd, &ev);
+}
+
+int btl_tcp_ep_flush(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
+{
+    int done = 0, err = 0;
+    while (ep->out_head != NULL && btl_tcp_frag_write(ep, ep->out_head, &err)) {
+        btl_tcp_out_t *o = ep->out_head;
+        ep->out_head = o->next;
+        if (ep->out_head == NULL) {
+            ep->out_tail = NULL;
+        }
+        if (o->done != NULL) {
+            o->done(&m->base, ep, MRAIL_SUCCESS, o->cbdata);
+        }
+        btl_tcp_frag_free(o);
+        done++;
+    }
+    if (err != 0) {
+        btl_tcp_ep_fail(m, ep, "failed while sending", err);
+    } else {
+        btl_tcp_ep_want_write(m, ep, ep->out_head != NULL);
+    }
+    return done;
+}
+
+int btl_tcp_ep_receive(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
+{
+    int events = 0;
+    while (ep->state == BTL_TCP_EP_CONNECTED) {
+        ssize_t n;
+        if (ep->frame_got < sizeof(ep->frame)) {
+            n = recv(ep->fd, (char *)&ep->frame + ep->frame_got, sizeof(ep->frame) - ep->frame_got,
+                     MSG_DONTWAIT);
+            if (n > 0) {
+                ep->frame_got += (size_t)n;
+                continue;
+            }
+        } else if (ep->body_got < ep->frame.len) {
+            if (ep->body_cap < ep->frame.len) {
+                char *grown = realloc(ep->body, ep->frame.len);
+                if (grown == NULL) {
+                    btl_tcp_ep_fail(m, ep, "has a frame too large to hold", ENOMEM);
+                    break;
+                }
+                ep->body = grown;
+                ep->body_cap = ep->frame.len;
+            }
+            n = recv(ep->fd, ep->body + ep->body_got, ep->frame.len - ep->body_got, MSG_DONTWAIT);
+            if (n > 0) {
+                ep->body_got += (size_t)n;
+                continue;
+            }
+        } else {
+            struct iovec segs[2] = {
+                {ep->body, ep->frame.hdr_len},
+                {ep->body + ep->frame.hdr_len, ep->frame.len - ep->frame.hdr_len}};
+            btl_tcp_frame_t frame = ep->frame;
+            ep->frame_got = ep->body_got = 0;
+            mrail_btl_am_deliver(&m->base, ep, ep->rank, frame.tag, segs, 2);
+            events++;
+            continue;
+        }
+        if (n == 0) {
+            btl_tcp_ep_fail(m, ep, "was closed by the peer", 0);
+        } else if (errno != EAGAIN && errno != EINTR) {
+            btl_tcp_ep_fail(m, ep, "failed while receiving", errno);
+        }
+        break;
+    }
+    return events;
+}
