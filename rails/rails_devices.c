@@ -1,5 +1,7 @@
 /* Network device discovery shared by the components. */
+#include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <ifaddrs.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -95,4 +97,27 @@ int mrail_netdevs_list(mrail_netdev_t **devs, size_t *count, mrail_reason_t *why
     *devs = list;
     *count = k;
     return MRAIL_SUCCESS;
+}
+
+/* Where the devices of the hardware transports appear: verbs, efa, usnic,
+ * mlx5 and psm3 register RDMA devices; psm2 and opx drive hfi1, cxi its
+ * own character devices. */
+bool mrail_rdma_devices_present(void)
+{
+    DIR *d = opendir("/sys/class/infiniband");
+    struct dirent *e;
+    bool found = false;
+    while (d != NULL && !found && (e = readdir(d)) != NULL) {
+        found = e->d_name[0] != '.';
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    static const char *const nodes[] = {"/dev/hfi1*", "/dev/cxi*", "/dev/infiniband/uverbs*"};
+    for (size_t i = 0; !found && i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+        glob_t g;
+        found = glob(nodes[i], 0, NULL, &g) == 0 && g.gl_pathc > 0;
+        globfree(&g);
+    }
+    return found;
 }

@@ -3,8 +3,6 @@
  * Providers that only re-drive what btl/sm and btl/tcp already drive are
  * excluded by default: counting one NIC twice would give the scheduler a
  * rail that does not exist. */
-#include <dirent.h>
-#include <glob.h>
 #include <rdma/fabric.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,6 +10,7 @@
 #include <string.h>
 
 #include "mrail/btl.h"
+#include "mrail/rails_devices.h"
 
 typedef struct btl_ofi_config {
     mrail_mca_list_t provider_include;
@@ -57,29 +56,6 @@ static bool provider_listed(const mrail_mca_list_t *list, const char *prov)
     return false;
 }
 
-/* Where the devices of libfabric's hardware providers appear: verbs, efa,
- * usnic and psm3 register RDMA devices; psm2 and opx drive hfi1, cxi its
- * own character devices. */
-static bool rdma_class_device_present(void)
-{
-    DIR *d = opendir("/sys/class/infiniband");
-    struct dirent *e;
-    bool found = false;
-    while (d != NULL && !found && (e = readdir(d)) != NULL) {
-        found = e->d_name[0] != '.';
-    }
-    if (d != NULL) {
-        closedir(d);
-    }
-    static const char *const nodes[] = {"/dev/hfi1*", "/dev/cxi*", "/dev/infiniband/uverbs*"};
-    for (size_t i = 0; !found && i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-        glob_t g;
-        found = glob(nodes[i], 0, NULL, &g) == 0 && g.gl_pathc > 0;
-        globfree(&g);
-    }
-    return found;
-}
-
 static int btl_ofi_query(mrail_btl_component_t *self, mrail_btl_module_t ***modules, size_t *count,
                          mrail_reason_t *why)
 {
@@ -87,7 +63,7 @@ static int btl_ofi_query(mrail_btl_component_t *self, mrail_btl_module_t ***modu
      * ranks on a small node: seconds of MPI_Init). When only the hardware
      * providers are eligible (the default) and no such device exists, the
      * answer is known without asking. */
-    if (btl_ofi_config.provider_include.count == 0 && !rdma_class_device_present()) {
+    if (btl_ofi_config.provider_include.count == 0 && !mrail_rdma_devices_present()) {
         return mrail_reason_set(
             why, MRAIL_ERR_DECLINED,
             "no RDMA-class device (/sys/class/infiniband, /dev/hfi1_*, "

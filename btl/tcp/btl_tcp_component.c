@@ -38,7 +38,12 @@ static int register_if_bandwidths(mrail_component_t *self, mrail_mca_t *mca)
                  devs[i].name);
         unsigned k = c->nifs++;
         snprintf(c->if_names[k], sizeof(c->if_names[k]), "%s", devs[i].name);
-        mrail_mca_param_def_t def = {name, MRAIL_MCA_UNSIGNED, "0", 3, help, NULL,
+        mrail_mca_param_def_t def = {name,
+                                     MRAIL_MCA_UNSIGNED,
+                                     "0",
+                                     3,
+                                     help,
+                                     NULL,
                                      offsetof(btl_tcp_config_t, if_bandwidth) +
                                          k * sizeof(unsigned)};
         int r = mrail_mca_register(mca, "btl", self->name, &def, 1, &btl_tcp_config);
@@ -57,8 +62,9 @@ static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
          "btl_tcp_if_exclude",
          NULL, offsetof(btl_tcp_config_t, if_include)},
         {"connect_timeout", MRAIL_MCA_UNSIGNED, "30", 5,
-         "Seconds a rank waits for its peers' connections at start-up before it gives up", NULL,
-         offsetof(btl_tcp_config_t, connect_timeout)},
+         "Seconds a connection to a peer may take (made on the first send to it) before the "
+         "rail to that peer is declared failed",
+         NULL, offsetof(btl_tcp_config_t, connect_timeout)},
         {"user_timeout", MRAIL_MCA_UNSIGNED, "5000", 4,
          "Milliseconds data may stay unacknowledged on a connection before its rail is declared "
          "failed (TCP_USER_TIMEOUT) and the PML sends that rail's fragments over the others; "
@@ -94,8 +100,8 @@ static int btl_tcp_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_
     (void)self;
     if (btl_tcp_config.links < 1 || btl_tcp_config.links > BTL_TCP_MAX_LINKS) {
         char d[512];
-        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
-                                "btl_tcp_links must be 1 to %d: %s", BTL_TCP_MAX_LINKS,
+        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM, "btl_tcp_links must be 1 to %d: %s",
+                                BTL_TCP_MAX_LINKS,
                                 mrail_mca_describe(mca, "btl_tcp_links", d, sizeof(d)));
     }
     return mrail_mca_check_not_both(mca, "btl_tcp_if_include", "btl_tcp_if_exclude", why);

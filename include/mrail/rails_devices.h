@@ -28,6 +28,12 @@ typedef struct mrail_netdev {
  * malloc()ed array (the caller frees it). */
 int mrail_netdevs_list(mrail_netdev_t **devs, size_t *count, mrail_reason_t *why);
 
+/* Is there an RDMA-class device (an entry of /sys/class/infiniband, an
+ * hfi1 or cxi character device)? Without one, the hardware transports of
+ * libfabric and UCX have nothing to drive, and starting them costs every
+ * process a noticeable part of MPI_Init. */
+bool mrail_rdma_devices_present(void);
+
 #ifdef __cplusplus
 }
 #endif

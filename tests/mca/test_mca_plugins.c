@@ -1,6 +1,7 @@
 /* Plugins that fail to load are reported with the loader's reason, and
  * the job goes on with the rest. */
 #include "fw_util.h"
+#include "mrail/rails_devices.h"
 
 Test(mca_plugins, failures_are_reported_and_the_rest_is_selected)
 {
@@ -105,5 +106,44 @@ Test(mca_plugins, real_plugins_load_and_probe)
         cr_expect(strstr(verbs->plugin_path, MRAIL_BUILD_PLUGIN_DIR) == verbs->plugin_path);
     }
     fw_expect_state(&r, "btl", "self", MRAIL_COMPONENT_SELECTED, NULL);
+    fw_run_fini(&r);
+}
+
+/* With no RDMA-class device, the default (hardware-only) provider and
+ * transport lists decline without starting libfabric or UCX, and say how
+ * to probe a software one; asking for a software one does probe. */
+Test(mca_plugins, hardware_only_plugins_decline_quickly_without_rdma_devices)
+{
+    if (mrail_rdma_devices_present()) {
+        cr_skip_test("this machine has an RDMA device: the hardware probes run for real");
+    }
+    fw_run_t r;
+    memset(&r, 0, sizeof(r));
+    test_env_init(&r.env);
+    fw_run(&r);
+    mrail_component_entry_t *ofi = fw_entry(&r, "btl", "ofi");
+    mrail_component_entry_t *uct = fw_entry(&r, "btl", "uct");
+    if (ofi->state != MRAIL_COMPONENT_NOT_BUILT) {
+        cr_expect_eq(ofi->state, MRAIL_COMPONENT_DECLINED);
+        cr_expect(strstr(ofi->reason, "libfabric's providers were not started") != NULL, "%s",
+                  ofi->reason);
+    }
+    if (uct->state != MRAIL_COMPONENT_NOT_BUILT) {
+        cr_expect_eq(uct->state, MRAIL_COMPONENT_DECLINED);
+        cr_expect(strstr(uct->reason, "UCX was not started") != NULL, "%s", uct->reason);
+    }
+    fw_run_fini(&r);
+
+    memset(&r, 0, sizeof(r));
+    test_env_init(&r.env);
+    test_env_set(&r.env, "MRAIL_MCA_btl_ofi_provider_include", "tcp");
+    test_env_set(&r.env, "MRAIL_MCA_btl_uct_transports", "tcp");
+    fw_run(&r);
+    ofi = fw_entry(&r, "btl", "ofi");
+    uct = fw_entry(&r, "btl", "uct");
+    cr_expect(ofi->state == MRAIL_COMPONENT_NOT_BUILT || ofi->state == MRAIL_COMPONENT_SELECTED,
+              "libfabric's tcp provider runs here: %s", ofi->reason ? ofi->reason : "");
+    cr_expect(uct->state == MRAIL_COMPONENT_NOT_BUILT || uct->state == MRAIL_COMPONENT_SELECTED,
+              "UCX's tcp transport runs here: %s", uct->reason ? uct->reason : "");
     fw_run_fini(&r);
 }
