@@ -53,10 +53,10 @@ int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_
  * iov[0..niov) is the message in order; the array and the memory it names
  * stay the caller's until the request completes. No pack copy is made:
  * btls send from the pieces and arrivals land in them. */
-int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst,
-                     int32_t tag, uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
-int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src,
-                     int32_t tag, uint32_t ctx, mrail_pml_request_t **req);
+int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst, int32_t tag,
+                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
+int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src, int32_t tag,
+                     uint32_t ctx, mrail_pml_request_t **req);
 /* True once req is complete; fills status (may be NULL). */
 bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
 /* Progresses until req completes. */
@@ -86,6 +86,8 @@ typedef struct mrail_pml_stats {
     uint64_t resent;       /* fragments sent again after their rail failed */
     uint64_t dup_dropped;  /* fragment copies received and dropped */
     uint64_t rails_failed; /* rails to peers marked failed */
+    uint64_t frags_waited; /* fragments that waited for room in their rail's send window */
+    uint64_t max_inflight; /* most fragments one rail to one peer had in its btl at once */
 } mrail_pml_stats_t;
 void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
 

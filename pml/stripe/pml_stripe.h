@@ -27,7 +27,7 @@ typedef struct pml_frag_ctx pml_frag_ctx_t;
 #define PML_MAX_RAILS 16   /* rails to one peer the scheduler spreads over */
 #define PML_MAX_PIECES 256 /* pieces of a message one btl send may carry */
 
-#define PML_REG_MAX 64  /* bytes of a btl memory handle an RTS can carry */
+#define PML_REG_MAX 64 /* bytes of a btl memory handle an RTS can carry */
 
 enum { PML_TAG_EAGER = 1, PML_TAG_RTS, PML_TAG_CTS, PML_TAG_FRAG, PML_TAG_FIN };
 
@@ -107,7 +107,7 @@ struct mrail_pml_request {
     int32_t peer; /* send: destination; recv: source asked (may be ANY) */
     int32_t tag;
     void *buf;
-    size_t len; /* buffer length */
+    size_t len;              /* buffer length */
     const struct iovec *iov; /* the buffer in pieces (isendv/irecvv), else NULL */
     int niov;
     size_t *iov_at; /* where each piece starts in the message */
@@ -120,7 +120,7 @@ struct mrail_pml_request {
     size_t nfrags;
     size_t frags_pending; /* btl callbacks still to come */
     bool synchronous;
-    bool confirm;      /* striped over rails: done on FIN, fragments kept for failover */
+    bool confirm; /* striped over rails: done on FIN, fragments kept for failover */
     bool fin_received;
     bool registered; /* rget: rts.reg holds a handle to release */
     mrail_btl_module_t *rget_module;
@@ -130,8 +130,8 @@ struct mrail_pml_request {
     match_recv_t match;
     size_t expected, received;
     uint64_t rid;
-    uint32_t src;           /* the matched sender */
-    uint64_t sreq;          /* its request, for FIN */
+    uint32_t src;  /* the matched sender */
+    uint64_t sreq; /* its request, for FIN */
     size_t gets_pending;
     struct pml_confirm *confirm_rx; /* striped over rails: allocated by the first fragment */
 };
@@ -151,8 +151,8 @@ typedef struct pml_unexpected {
     match_msg_t match;
     pml_hdr_match_t hdr;
     bool rts;
-    bool consumed;                 /* matched while its data was still live */
-    uint64_t raddr;                /* rget: the sender's buffer and handle */
+    bool consumed;  /* matched while its data was still live */
+    uint64_t raddr; /* rget: the sender's buffer and handle */
     bool rget;
     uint32_t reg_len;
     uint8_t reg[PML_REG_MAX];
@@ -166,6 +166,14 @@ typedef struct pml_comm {
     uint32_t *send_seq; /* next sequence number per destination */
 } pml_comm_t;
 
+/* The send window of one rail to one peer: fragments in its btl, and those
+ * waiting for room (pml_stripe_send.c). */
+typedef struct pml_railq {
+    pml_frag_ctx_t *head, *tail;
+    unsigned inflight;
+    bool pumping; /* a pump of this rail is on the stack */
+} pml_railq_t;
+
 struct mrail_pml {
     mrail_rte_t *rte;
     uint32_t rank, size;
@@ -174,6 +182,8 @@ struct mrail_pml {
     sched_opts_t sched_opts;
     sched_rail_t **sched;    /* per peer, per rail: what the scheduler knows */
     sched_rail_t **rx_rates; /* per peer, per its rail index: arrival rates measured here */
+    pml_railq_t **railq;     /* per peer, per rail: the send window */
+    unsigned send_window;    /* fragments per rail in a btl at once; 0: no bound */
     uint64_t next_rid;
     unsigned spin_limit; /* see mrail_pml_spin_limit */
     mrail_pml_stats_t stats;
@@ -194,15 +204,18 @@ void pml_unexpected_put(mrail_pml_t *pml, pml_unexpected_t *u);
 
 /* pml_stripe_component.c: the scheduler options the MCA parameters set. */
 sched_opts_t pml_stripe_sched_opts(void);
+unsigned pml_stripe_send_window(void);
 
 /* One fragment of a striped message. */
 struct pml_frag_ctx {
     mrail_pml_request_t *req;
     uint32_t peer;
-    unsigned rail;               /* where it went last */
-    mrail_btl_module_t *module;  /* that rail's module: a callback from another is stale */
+    unsigned rail;              /* where it went last */
+    mrail_btl_module_t *module; /* that rail's module: a callback from another is stale */
     size_t offset, len;
-    bool issued;
+    bool issued;                    /* handed to a btl at least once */
+    bool queued;                    /* waiting in its rail's queue */
+    struct pml_frag_ctx *next_wait; /* in its rail's wait queue */
 };
 
 /* pml_stripe_iov.c: messages in pieces. */
@@ -226,8 +239,11 @@ void pml_request_complete(mrail_pml_request_t *req);
 int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req);
 void pml_send_on_cts(mrail_pml_t *pml, uint32_t from, const pml_hdr_cts_t *cts);
 void pml_send_on_fin(mrail_pml_t *pml, const pml_hdr_fin_t *fin);
-/* (Re)sends fragment i of req on its rail, or on another when that one is down. */
+/* (Re)sends fragment i of req on its rail, or on another when that one is
+ * down: at once when the rail's window has room, else when it has. */
 void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i);
+/* The rail failed: its waiting fragments go to the rails left. */
+void pml_railq_drain(mrail_pml_t *pml, uint32_t peer, unsigned rail);
 
 /* pml_stripe_failover.c */
 void pml_striping_add(mrail_pml_t *pml, mrail_pml_request_t *req);

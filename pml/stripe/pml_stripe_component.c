@@ -10,6 +10,7 @@ typedef struct pml_stripe_config {
     unsigned min_samples;
     size_t min_stripe_size;
     size_t align;
+    unsigned send_window;
 } pml_stripe_config_t;
 
 static pml_stripe_config_t pml_stripe_config;
@@ -32,6 +33,11 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
         {"stripe_align", MRAIL_MCA_SIZE, "4k", 6,
          "Rails' shares of a striped message start at multiples of this (a power of two)", NULL,
          offsetof(pml_stripe_config_t, align)},
+        {"send_window", MRAIL_MCA_UNSIGNED, "4", 5,
+         "Fragments of striped messages a rail to one peer may have in its btl at once (the "
+         "rest wait in the PML), so that eager and control messages to that peer wait behind "
+         "at most this many; 0: no bound",
+         NULL, offsetof(pml_stripe_config_t, send_window)},
     };
     return mrail_mca_register(mca, "pml", self->name, defs, sizeof(defs) / sizeof(defs[0]),
                               &pml_stripe_config);
@@ -48,6 +54,11 @@ static int pml_stripe_check(mrail_component_t *self, const mrail_mca_t *mca, mra
                                 mrail_mca_describe(mca, "pml_stripe_stripe_align", d, sizeof(d)));
     }
     return MRAIL_SUCCESS;
+}
+
+unsigned pml_stripe_send_window(void)
+{
+    return pml_stripe_config.send_window;
 }
 
 sched_opts_t pml_stripe_sched_opts(void)

@@ -58,6 +58,7 @@ size_t pml_failover(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *m
     if (left == 0) {
         return 0;
     }
+    pml_railq_drain(pml, peer, (unsigned)rail);
     /* No request here can finish before its FIN, so the list holds still. */
     for (mrail_pml_request_t *req = pml->striping, *next; req != NULL; req = next) {
         next = req->next_striping;

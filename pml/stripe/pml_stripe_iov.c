@@ -59,8 +59,7 @@ void pml_copy_in(mrail_pml_request_t *req, size_t at, const void *src, size_t n)
     }
 }
 
-int pml_iov_slice(const mrail_pml_request_t *req, size_t at, size_t len, struct iovec *out,
-                  int max)
+int pml_iov_slice(const mrail_pml_request_t *req, size_t at, size_t len, struct iovec *out, int max)
 {
     int n = 0;
     for (int i = len ? piece_of(req, at) : req->niov; len > 0 && i < req->niov; i++) {

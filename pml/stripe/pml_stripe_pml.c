@@ -9,7 +9,7 @@
 #include "pml_stripe.h"
 
 #define PML_SPIN_BEFORE_YIELD 1000 /* idle polls before a yield, one CPU per local rank */
-#define PML_FREE_LIST_MAX 1024 /* recycled unexpected headers kept */
+#define PML_FREE_LIST_MAX 1024     /* recycled unexpected headers kept */
 
 double pml_now_us(void)
 {
@@ -133,13 +133,15 @@ static int sched_init(mrail_pml_t *pml)
 {
     pml->sched = calloc(pml->size, sizeof(*pml->sched));
     pml->rx_rates = calloc(pml->size, sizeof(*pml->rx_rates));
-    if (pml->sched == NULL || pml->rx_rates == NULL) {
+    pml->railq = calloc(pml->size, sizeof(*pml->railq));
+    if (pml->sched == NULL || pml->rx_rates == NULL || pml->railq == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     for (uint32_t p = 0; p < pml->size; p++) {
         const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, p);
         pml->sched[p] = calloc(pr->count, sizeof(sched_rail_t));
-        if (pml->sched[p] == NULL) {
+        pml->railq[p] = calloc(pr->count ? pr->count : 1, sizeof(pml_railq_t));
+        if (pml->sched[p] == NULL || pml->railq[p] == NULL) {
             return MRAIL_ERR_OUT_OF_RESOURCE;
         }
         for (size_t i = 0; i < pr->count; i++) {
@@ -166,6 +168,7 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
     pml->rank = mrail_rte_facts(rte)->rank;
     pml->size = mrail_rte_facts(rte)->size;
     pml->sched_opts = pml_stripe_sched_opts();
+    pml->send_window = pml_stripe_send_window();
     cpu_set_t cpus;
     int ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
     /* Bound ranks see one CPU each: only more ranks than the node's CPUs oversubscribe. */
@@ -237,6 +240,10 @@ void mrail_pml_close(mrail_pml_t *pml)
     for (uint32_t p = 0; pml->rx_rates && p < pml->size; p++) {
         free(pml->rx_rates[p]);
     }
+    for (uint32_t p = 0; pml->railq && p < pml->size; p++) {
+        free(pml->railq[p]);
+    }
+    free(pml->railq);
     free(pml->sched);
     free(pml->rx_rates);
     mrail_rails_disconnect(&pml->rails);
@@ -354,8 +361,8 @@ int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_
     return MRAIL_SUCCESS;
 }
 
-int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst,
-                     int32_t tag, uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
+int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst, int32_t tag,
+                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
 {
     if (dst >= pml->size || tag < 0 || niov < 0) {
         return MRAIL_ERR_BAD_PARAM;
@@ -375,8 +382,8 @@ int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32
     return MRAIL_SUCCESS;
 }
 
-int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src,
-                     int32_t tag, uint32_t ctx, mrail_pml_request_t **req_out)
+int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src, int32_t tag,
+                     uint32_t ctx, mrail_pml_request_t **req_out)
 {
     if ((src < 0 && src != MRAIL_PML_ANY_SOURCE) || (src >= 0 && (uint32_t)src >= pml->size) ||
         (tag < 0 && tag != MRAIL_PML_ANY_TAG) || niov < 0) {

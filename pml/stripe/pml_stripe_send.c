@@ -44,14 +44,21 @@ static void maybe_finish(mrail_pml_t *pml, mrail_pml_request_t *req)
     }
 }
 
+static void rail_pump(mrail_pml_t *pml, uint32_t peer, unsigned rail);
+
 /* A fragment's btl callback. One whose fragment has since gone again on
- * another rail (after a failover) only counts down. */
+ * another rail (after a failover) only counts down. The rail it left has
+ * room for the next waiting fragment. */
 static void frag_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status, void *cbdata)
 {
     (void)ep;
     pml_frag_ctx_t *f = cbdata;
     mrail_pml_request_t *req = f->req;
     mrail_pml_t *pml = req->pml;
+    int rail = pml_rail_index(pml, f->peer, m);
+    if (rail >= 0) {
+        pml->railq[f->peer][rail].inflight--;
+    }
     if (status != MRAIL_SUCCESS && m == f->module) {
         /* Unconfirmed messages survive while another rail is left. */
         if (!req->confirm || pml_failover(pml, f->peer, m) == 0) {
@@ -59,8 +66,80 @@ static void frag_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int statu
             pml->failed = status;
         }
     }
+    if (rail >= 0 && status == MRAIL_SUCCESS) {
+        rail_pump(pml, f->peer, (unsigned)rail);
+    }
     if (--req->frags_pending == 0) {
         maybe_finish(pml, req);
+    }
+}
+
+/* Hands fragment f to its rail's btl. */
+static void frag_send(mrail_pml_t *pml, pml_frag_ctx_t *f)
+{
+    mrail_pml_request_t *req = f->req;
+    size_t i = (size_t)(f - req->frag_ctx);
+    const mrail_rail_t *rail = &mrail_rail_table_peer(&pml->rails.table, f->peer)->rails[f->rail];
+    f->module = rail->module;
+    f->issued = true;
+    struct iovec pieces[PML_MAX_PIECES];
+    int npieces = 1;
+    pieces[0] = (struct iovec){(char *)req->buf + f->offset, f->len};
+    if (req->iov != NULL &&
+        (npieces = pml_iov_slice(req, f->offset, f->len, pieces, PML_MAX_PIECES)) < 0) {
+        req->status.error = MRAIL_ERR_BAD_PARAM; /* the caller's pieces are too small */
+        pml->failed = MRAIL_ERR_BAD_PARAM;
+        pml->railq[f->peer][f->rail].inflight--;
+        if (--req->frags_pending == 0) {
+            maybe_finish(pml, req);
+        }
+        return;
+    }
+    int rc = rail->module->send(rail->module, rail->ep, PML_TAG_FRAG, &req->frag_hdrs[i],
+                                sizeof(pml_hdr_frag_t), pieces, npieces, frag_done, f);
+    if (rc != MRAIL_BTL_INPROGRESS) {
+        frag_done(rail->module, rail->ep, rc == MRAIL_SUCCESS ? MRAIL_SUCCESS : rc, f);
+    }
+}
+
+/* Sends waiting fragments while the rail's window has room. A btl that
+ * finishes a send at once calls back into here: the inner call returns and
+ * this loop goes on, so the stack stays flat. */
+static void rail_pump(mrail_pml_t *pml, uint32_t peer, unsigned rail)
+{
+    pml_railq_t *q = &pml->railq[peer][rail];
+    if (q->pumping) {
+        return;
+    }
+    q->pumping = true;
+    while (q->head != NULL && (pml->send_window == 0 || q->inflight < pml->send_window)) {
+        pml_frag_ctx_t *f = q->head;
+        q->head = f->next_wait;
+        if (q->head == NULL) {
+            q->tail = NULL;
+        }
+        f->next_wait = NULL;
+        f->queued = false;
+        q->inflight++;
+        pml->stats.max_inflight =
+            q->inflight > pml->stats.max_inflight ? q->inflight : pml->stats.max_inflight;
+        frag_send(pml, f);
+    }
+    q->pumping = false;
+}
+
+void pml_railq_drain(mrail_pml_t *pml, uint32_t peer, unsigned rail)
+{
+    pml_railq_t *q = &pml->railq[peer][rail];
+    pml_frag_ctx_t *f = q->head;
+    q->head = q->tail = NULL;
+    while (f != NULL) {
+        pml_frag_ctx_t *next = f->next_wait;
+        f->next_wait = NULL;
+        f->queued = false;
+        f->req->frags_pending--; /* pml_frag_issue counts it again */
+        pml_frag_issue(pml, f->req, (size_t)(f - f->req->frag_ctx));
+        f = next;
     }
 }
 
@@ -84,25 +163,23 @@ void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i)
         req->frag_hdrs[i].flags |= PML_FRAG_RESENT;
         pml->stats.resent += f->issued;
     }
-    const mrail_rail_t *rail = &pr->rails[f->rail];
-    f->module = rail->module;
-    f->issued = true;
+    if (f->queued) {
+        return; /* already waiting for room */
+    }
     req->frags_pending++;
-    struct iovec pieces[PML_MAX_PIECES];
-    int npieces = 1;
-    pieces[0] = (struct iovec){(char *)req->buf + f->offset, f->len};
-    if (req->iov != NULL &&
-        (npieces = pml_iov_slice(req, f->offset, f->len, pieces, PML_MAX_PIECES)) < 0) {
-        req->status.error = MRAIL_ERR_BAD_PARAM; /* the caller's pieces are too small */
-        pml->failed = MRAIL_ERR_BAD_PARAM;
-        req->frags_pending--;
-        return;
+    pml_railq_t *q = &pml->railq[f->peer][f->rail];
+    /* Its rail from now on: a failover looks for fragments by module. */
+    f->module = pr->rails[f->rail].module;
+    f->queued = true;
+    f->next_wait = NULL;
+    if (q->tail != NULL) {
+        q->tail->next_wait = f;
+    } else {
+        q->head = f;
     }
-    int rc = rail->module->send(rail->module, rail->ep, PML_TAG_FRAG, &req->frag_hdrs[i],
-                                sizeof(pml_hdr_frag_t), pieces, npieces, frag_done, f);
-    if (rc != MRAIL_BTL_INPROGRESS) {
-        frag_done(rail->module, rail->ep, rc == MRAIL_SUCCESS ? MRAIL_SUCCESS : rc, f);
-    }
+    q->tail = f;
+    rail_pump(pml, f->peer, f->rail);
+    pml->stats.frags_waited += f->queued; /* no room: it waits for a completion */
 }
 
 /* rdma get: the single rail offers get() and the message is large enough. */
@@ -116,8 +193,7 @@ static const mrail_rail_t *rget_rail(mrail_pml_t *pml, uint32_t dst, size_t len)
     const mrail_btl_module_t *m = r->module;
     bool can = (m->flags & MRAIL_BTL_FLAG_GET) && m->get != NULL && m->put_limit > 0 &&
                m->config.min_rdma_pipeline_size > 0 && len >= m->config.min_rdma_pipeline_size &&
-               m->reg_size <= PML_REG_MAX &&
-               (m->reg_size == 0 || m->mem_register != NULL);
+               m->reg_size <= PML_REG_MAX && (m->reg_size == 0 || m->mem_register != NULL);
     return can ? r : NULL;
 }
 
@@ -168,7 +244,8 @@ int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
         return rc < 0 ? rc : MRAIL_SUCCESS;
     }
     req->sstate = PML_SEND_RTS_SENT;
-    const mrail_rail_t *rg = req->len > 0 && req->iov == NULL ? rget_rail(pml, dst, req->len) : NULL;
+    const mrail_rail_t *rg =
+        req->len > 0 && req->iov == NULL ? rget_rail(pml, dst, req->len) : NULL;
     size_t rts_len = sizeof(req->rts.m);
     if (rg != NULL) {
         mrail_btl_module_t *gm = rg->module;

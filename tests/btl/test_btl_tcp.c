@@ -336,3 +336,68 @@ Test(btl_tcp, connections_follow_the_peers_a_rank_talks_to, .timeout = 240)
     run_expect_clean(&r);
     run_fini(&r);
 }
+
+/* The most fragments one rail had in its btl, and how many waited, as
+ * rank 0 printed them. */
+static void window_stats(const char *out, unsigned long long *waited, unsigned long long *inflight)
+{
+    const char *s = strstr(out, "rank=0 stats");
+    cr_assert_not_null(s, "%s", out);
+    const char *w = strstr(s, "frags_waited="), *m = strstr(s, "max_inflight=");
+    cr_assert(w != NULL && m != NULL, "%s", s);
+    *waited = strtoull(w + strlen("frags_waited="), NULL, 10);
+    *inflight = strtoull(m + strlen("max_inflight="), NULL, 10);
+}
+
+static void run_window(run_t *r, const char *window)
+{
+    run_init(r);
+    char *argv[] = {MRUN,
+                    "-n",
+                    "2",
+                    "--netns",
+                    nslist,
+                    "--pmix-if",
+                    bridge,
+                    "--mca",
+                    "btl",
+                    "self,tcp",
+                    "--mca",
+                    "btl_tcp_if_include",
+                    "rail1,rail2",
+                    "--mca",
+                    "pml_stripe_send_window",
+                    (char *)window,
+                    PROBE,
+                    "--checks",
+                    "stripe,exchange",
+                    "--max",
+                    "16777216",
+                    "--stats",
+                    "--tag",
+                    r->tag,
+                    NULL};
+    run_cmd(r, argv, NULL, NULL);
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    cr_expect_eq(count_lines(r->out, " ok\n"), 4, "%s", r->out);
+}
+
+/* pml_stripe_send_window bounds the fragments a rail has in its btl (so an
+ * eager or control message waits behind at most that many); the rest wait
+ * in the PML and every byte still arrives (the checks compare them). With
+ * no bound, the btl takes a whole share at once. */
+Test(btl_tcp, the_send_window_bounds_fragments_in_flight_per_rail)
+{
+    run_t r;
+    unsigned long long waited, inflight;
+    run_window(&r, "2");
+    window_stats(r.out, &waited, &inflight);
+    cr_expect_leq(inflight, 2, "window 2, yet %llu fragments in one rail's btl", inflight);
+    cr_expect_gt(waited, 0, "16 MiB over two rails must outgrow a window of 2: %s", r.out);
+    run_fini(&r);
+    run_window(&r, "0");
+    window_stats(r.out, &waited, &inflight);
+    cr_expect_gt(inflight, 2, "no window: a rail's whole share goes to its btl");
+    cr_expect_eq(waited, 0);
+    run_fini(&r);
+}
