@@ -8,27 +8,38 @@
 # Efficiency = bandwidth / the sum of the per-rail iperf3 figures. No rail
 # speed is set by hand for anyone: veths all claim 10 Gbit/s. Root only.
 # Each stack runs --reps times (default 3), interleaved; the median per size counts.
-#   bench/lab/rail_efficiency.sh [--build DIR] [--stacks mrail,openmpi,ucx] [--reps N] [--write] [SCENARIO...]
+# --mode bibw: both ranks stream at once (osu bibw, both directions summed)
+# against twice the iperf3 sum (mrail and Open MPI only); --links N: that many
+# TCP connections per rail for both MPIs (btl_tcp_links).
+#   bench/lab/rail_efficiency.sh [--build DIR] [--stacks mrail,openmpi,ucx] [--reps N]
+#                                [--mode bw|bibw] [--links N] [--write] [SCENARIO...]
 # A scenario is a comma-separated list of tc rates; default:
 #   500mbit 500mbit,500mbit 500mbit,500mbit,500mbit 500mbit,250mbit
 # --write updates docs/PERFORMANCE.md and docs/lab_bandwidth.png (gnuplot).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
-build=build write=0 scenarios=() stacks=mrail,openmpi,ucx reps=3
+build=build write=0 scenarios=() stacks=mrail,openmpi,ucx reps=3 mode=bw links=1
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift 2 ;;
     --stacks) stacks=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
+    --mode) mode=$2; shift 2 ;;
+    --links) links=$2; shift 2 ;;
     --write) write=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) echo "rail_efficiency.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     *) scenarios+=("$1"); shift ;;
   esac
 done
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(500mbit 500mbit,500mbit 500mbit,500mbit,500mbit 500mbit,250mbit)
 [ "$(id -u)" -eq 0 ] || { echo "rail_efficiency.sh: needs root (network namespaces, tc)" >&2; exit 1; }
+case $mode in bw|bibw) ;; *) echo "rail_efficiency.sh: --mode $mode: valid modes are bw and bibw" >&2; exit 2 ;; esac
+[[ $links =~ ^[0-9]+$ ]] && [ "$links" -ge 1 ] && [ "$links" -le 16 ] ||
+  { echo "rail_efficiency.sh: --links $links: give 1 to 16" >&2; exit 2; }
+[ "$mode" = bw ] || [[ ,$stacks, != *,ucx,* ]] ||
+  { echo "rail_efficiency.sh: --mode bibw runs mrail and Open MPI only (--stacks mrail,openmpi)" >&2; exit 2; }
 IFS=, read -r -a stack_list <<<"$stacks"
 need=(iperf3)
 for s in "${stack_list[@]}"; do
@@ -54,14 +65,15 @@ case ",$stacks," in *,openmpi,*) mpicc.openmpi -O2 -o "$work/osu.openmpi" bench/
 # A run that hangs or fails (seen once with Open MPI) counts as missing, not as the script's end.
 run_mrail() { # include
   timeout 600 "$build/bin/mrun" -n 2 --netns "$prefix-0,$prefix-1" --pmix-if "${prefix}br" \
-    --mca btl self,tcp --mca btl_tcp_if_include "$1" \
-    "$work/osu.mrail" bw --min $min --max $max --iters 4 | grep -v '^#' || true
+    --mca btl self,tcp --mca btl_tcp_if_include "$1" --mca btl_tcp_links "$links" \
+    "$work/osu.mrail" "$mode" --min $min --max $max --iters 4 | grep -v '^#' || true
 }
 run_openmpi() { # include
   timeout 600 mpirun.openmpi --allow-run-as-root -n 2 -host "$prefix-0,$prefix-1" \
     --mca plm_rsh_agent "$PWD/bench/lab/netns_agent.sh" --mca plm_rsh_no_tree_spawn 1 \
     --mca oob_tcp_if_include "10.$subnet.0.0/24" --mca btl self,tcp --mca btl_tcp_if_include "$1" \
-    "$work/osu.openmpi" bw --min $min --max $max --iters 4 | grep -v '^#' || true
+    --mca btl_tcp_links "$links" \
+    "$work/osu.openmpi" "$mode" --min $min --max $max --iters 4 | grep -v '^#' || true
 }
 run_ucx() { # devices
   local size=$min
@@ -110,6 +122,7 @@ for sc in "${scenarios[@]}"; do
       awk '{v[$1] = v[$1] " " $2; n[$1]++} END {for (k in v) {split(substr(v[k], 2), a, " "); print k, a[int((n[k] + 1) / 2)]}}' |
       sort -n > "$work/$tag.$s"
   done
+  [ "$mode" = bw ] || ref=$(awk -v a="$ref" 'BEGIN { print 2 * a }') per="2 x ($per)"
   echo "$ref" > "$work/$tag.ref"
   for size in 1048576 4194304; do
     row=$(printf '| %s | %d MiB | %s = %.0f |' "$sc" $((size >> 20)) "$per" "$ref")
@@ -128,6 +141,13 @@ for s in "${stack_list[@]}"; do header="$header $s, Mbit/s (efficiency) |"; rule
 table=$(printf '%s\n%s\n%s' "$header" "$rule" "$rows")
 echo "$table"
 [ "$write" = 1 ] || exit 0
+if [ "$mode" = bibw ]; then # a table of its own, no plot
+  section=$(printf '<!-- lab_%s_links%s:begin -->\n## Multi-rail lab, both directions at once (%s link(s) per rail)\n\nAs the one-direction table, but both ranks stream to each other at once (`osu_p2p.c bibw`, both directions summed), against twice the sum of the per-rail iperf3 figures; `btl_tcp_links %s` for both MPIs; medians of %s runs per stack. Measured on %s with:\n\n    sudo bench/lab/rail_efficiency.sh --mode bibw --links %s --stacks %s --reps %s --write\n\n%s\n<!-- lab_%s_links%s:end -->' \
+    "$mode" "$links" "$links" "$links" "$reps" "$(date -u +%Y-%m-%d)" "$links" "$stacks" "$reps" "$table" "$mode" "$links")
+  write_doc_section "lab_${mode}_links$links" "$section"
+  echo "rail_efficiency.sh: wrote docs/PERFORMANCE.md"
+  exit 0
+fi
 
 # One panel per scenario: a line per stack, the iperf3 sum dashed.
 png=docs/lab_bandwidth.png
