@@ -219,11 +219,18 @@ static void release(mpi_req_t *req)
     mpi_req_drop(req);
 }
 
+/* How a finished request ended, for the error handler of its communicator. */
+typedef struct mpi_outcome {
+    int err; /* MPI error class */
+    MPI_Comm comm;
+    int cause; /* the PML's status */
+} mpi_outcome_t;
+
 /* Finishes req if its operation is done (waiting for it if block); fills
- * status; returns whether it finished and its MPI error. */
-static bool finish(MPI_Request *handle, MPI_Status *status, bool block, int *err)
+ * status; returns whether it finished, and how in out. */
+static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outcome_t *out)
 {
-    *err = MPI_SUCCESS;
+    *out = (mpi_outcome_t){MPI_SUCCESS, MPI_COMM_WORLD, MRAIL_SUCCESS};
     mpi_req_t *req = mpi_req_get(*handle);
     if (req == NULL || !req->active) {
         mpi_status_empty(status);
@@ -255,11 +262,13 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, int *err
             return false;
         }
         mpi_status_from_pml(req->comm, &ps, &st);
+        out->cause = ps.error;
         mrail_pml_request_free(req->pml);
         req->pml = NULL;
         unpack(req, ps.count);
     }
-    *err = st.MPI_ERROR;
+    out->err = st.MPI_ERROR;
+    out->comm = req->comm;
     if (status != MPI_STATUS_IGNORE) {
         *status = st;
     }
@@ -271,17 +280,18 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, int *err
     return true;
 }
 
-static int report(MPI_Request handle, int err, const char *fn)
+/* A failed request's error goes to its communicator's handler. */
+static int report(const mpi_outcome_t *o, const char *fn)
 {
-    if (err == MPI_SUCCESS) {
+    if (o->err == MPI_SUCCESS) {
         return MPI_SUCCESS;
     }
-    (void)handle;
-    return mpi_error(MPI_COMM_WORLD, err, fn,
-                     err == MPI_ERR_TRUNCATE
-                         ? "a message was longer than its receive buffer (the buffer holds its "
-                           "first part)"
-                         : "the operation failed");
+    if (o->err == MPI_ERR_TRUNCATE) {
+        return mpi_error(o->comm, o->err, fn,
+                         "a message was longer than its receive buffer (the buffer holds its "
+                         "first part)");
+    }
+    return mpi_error(o->comm, o->err, fn, "the operation failed: %s", mrail_strerror(o->cause));
 }
 
 void mpi_reap_background(void)
@@ -299,38 +309,41 @@ void mpi_reap_background(void)
 
 int MPI_Wait(MPI_Request *request, MPI_Status *status)
 {
-    int rc = mpi_check_init("MPI_Wait"), err;
+    int rc = mpi_check_init("MPI_Wait");
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    MPI_Request h = *request;
-    finish(request, status, true, &err);
-    return report(h, err, "MPI_Wait");
+    mpi_outcome_t o;
+    finish(request, status, true, &o);
+    return report(&o, "MPI_Wait");
 }
 
 int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
 {
-    int rc = mpi_check_init("MPI_Test"), err;
+    int rc = mpi_check_init("MPI_Test");
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    MPI_Request h = *request;
-    *flag = finish(request, status, false, &err);
-    return report(h, err, "MPI_Test");
+    mpi_outcome_t o;
+    *flag = finish(request, status, false, &o);
+    return report(&o, "MPI_Test");
 }
 
 int MPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
 {
-    int rc = mpi_check_init("MPI_Waitall"), any_err = 0;
+    int rc = mpi_check_init("MPI_Waitall");
+    mpi_outcome_t first = {MPI_SUCCESS, MPI_COMM_WORLD, MRAIL_SUCCESS};
     for (int i = 0; rc == MPI_SUCCESS && i < count; i++) {
-        int err;
+        mpi_outcome_t o;
         finish(&reqs[i], statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE : &statuses[i], true,
-               &err);
-        any_err = any_err || err != MPI_SUCCESS;
+               &o);
+        first = first.err == MPI_SUCCESS ? o : first;
     }
-    if (rc == MPI_SUCCESS && any_err) {
-        return mpi_error(MPI_COMM_WORLD, MPI_ERR_IN_STATUS, "MPI_Waitall",
-                         "at least one request failed; see each status's MPI_ERROR");
+    if (rc == MPI_SUCCESS && first.err != MPI_SUCCESS) {
+        return mpi_error(first.comm, MPI_ERR_IN_STATUS, "MPI_Waitall",
+                         "at least one request failed (the first: %s); see each status's "
+                         "MPI_ERROR",
+                         mrail_strerror(first.cause));
     }
     return rc;
 }
@@ -374,7 +387,7 @@ static int find_done(int count, MPI_Request reqs[], bool *all_null)
 
 int MPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status *status)
 {
-    int rc = mpi_check_init("MPI_Testany"), err;
+    int rc = mpi_check_init("MPI_Testany");
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -392,9 +405,9 @@ int MPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status
     if (i < 0) {
         return MPI_SUCCESS;
     }
-    MPI_Request h = reqs[i];
-    finish(&reqs[i], status, true, &err);
-    return report(h, err, "MPI_Testany");
+    mpi_outcome_t o;
+    finish(&reqs[i], status, true, &o);
+    return report(&o, "MPI_Testany");
 }
 
 int MPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
@@ -423,11 +436,11 @@ int MPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
         }
         active = true;
         if (req_done(req)) {
-            int err;
+            mpi_outcome_t o;
             MPI_Status *st =
                 statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE : &statuses[*outcount];
-            finish(&reqs[i], st, true, &err);
-            any_err = any_err || err != MPI_SUCCESS;
+            finish(&reqs[i], st, true, &o);
+            any_err = any_err || o.err != MPI_SUCCESS;
             indices[(*outcount)++] = i;
         }
     }

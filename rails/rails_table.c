@@ -93,6 +93,21 @@ size_t mrail_rail_table_fail(mrail_rail_table_t *t, uint32_t peer, const mrail_b
     return pr->usable;
 }
 
+void mrail_rail_table_restore(mrail_rail_table_t *t, uint32_t peer,
+                              const mrail_btl_module_t *module)
+{
+    if (peer >= t->npeers) {
+        return;
+    }
+    mrail_peer_rails_t *pr = &t->peers[peer];
+    for (size_t i = 0; i < pr->count; i++) {
+        if (pr->rails[i].module == module) {
+            pr->rails[i].state = MRAIL_RAIL_UP;
+        }
+    }
+    reweigh(pr);
+}
+
 void mrail_rail_table_fail_module(mrail_rail_table_t *t, const mrail_btl_module_t *module)
 {
     for (uint32_t p = 0; p < t->npeers; p++) {

@@ -42,6 +42,14 @@ static void tune(const btl_tcp_module_t *m, int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (ut > 0) {
         setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+        /* An idle connection has nothing unacknowledged: keepalive probes
+         * after a second of silence give user_timeout something to time, so
+         * a side that only waits learns of a dead rail too. */
+        int idle = 1, intvl = 1, cnt = (int)(ut / 1000) + 1;
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
     }
 }
 
@@ -86,6 +94,15 @@ void btl_tcp_ep_fail(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, const char *
     ep->out_tail = NULL;
     mrail_btl_report_error(&m->base, ep->rank, MRAIL_ERROR, "%s: connection to rank %u %s%s%s",
                            m->base.name, ep->rank, what, err ? ": " : "", err ? strerror(err) : "");
+}
+
+void btl_tcp_ep_reset(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
+{
+    (void)m;
+    if (ep->state == BTL_TCP_EP_FAILED) {
+        ep->state = BTL_TCP_EP_IDLE;
+        ep->frame_got = ep->body_got = 0; /* a frame cut short died with the old connection */
+    }
 }
 
 /* The connection on ep->fd is the pair's: queued frames may go. */
@@ -248,6 +265,7 @@ void btl_tcp_accept_all(btl_tcp_module_t *m)
 static void adopt(btl_tcp_module_t *m, btl_tcp_pending_t *p, mrail_btl_endpoint_t *ep)
 {
     char ack = 1;
+    btl_tcp_ep_reset(m, ep);
     if (ep->state == BTL_TCP_EP_CONNECTING || ep->state == BTL_TCP_EP_HELLO_SENT) {
         m->races++;
     }
@@ -270,7 +288,8 @@ static bool may_adopt(const btl_tcp_module_t *m, const mrail_btl_endpoint_t *ep)
 {
     switch (ep->state) {
     case BTL_TCP_EP_IDLE:
-    case BTL_TCP_EP_WAITING: return true;
+    case BTL_TCP_EP_WAITING:
+    case BTL_TCP_EP_FAILED: return true; /* the peer rebuilds a rail we saw fail */
     case BTL_TCP_EP_CONNECTING:
     case BTL_TCP_EP_HELLO_SENT: return ep->rank < m->my_rank; /* the lower rank's wins */
     default: return false;

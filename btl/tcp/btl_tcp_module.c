@@ -251,6 +251,11 @@ static void tcp_del_peers(mrail_btl_module_t *module, mrail_btl_endpoint_t **eps
     (void)module, (void)eps, (void)n; /* endpoints live until finalize */
 }
 
+static void tcp_reset(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep)
+{
+    btl_tcp_ep_reset(tcp_of(module), ep);
+}
+
 /* A send to an endpoint that is not connected yet waits in its queue; the
  * first one starts the connection. */
 static bool not_connected(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
@@ -432,6 +437,7 @@ void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev
     b->wire_up = tcp_wire_up;
     b->add_peers = tcp_add_peers;
     b->del_peers = tcp_del_peers;
+    b->reset = tcp_reset;
     b->send = tcp_send;
     b->sendi = tcp_sendi;
     b->progress = tcp_progress;

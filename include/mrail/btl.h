@@ -120,6 +120,10 @@ struct mrail_btl_module {
                      mrail_btl_endpoint_t **eps, mrail_reason_t *why);
     /* Drops endpoints; pending operations on them fail. */
     void (*del_peers)(mrail_btl_module_t *self, mrail_btl_endpoint_t **eps, size_t n);
+    /* Lets a failed endpoint be tried again: the next send to it rebuilds
+     * the path (and fails, reported as before, if it is still broken).
+     * NULL when the transport cannot. */
+    void (*reset)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep);
     /* Sends hdr + payload (hdr_len + payload bytes <= max_send_size) to the
      * peer's callback for tag. MRAIL_SUCCESS: done, the buffers may be
      * reused; MRAIL_BTL_INPROGRESS: done() runs once they may. */

@@ -20,6 +20,7 @@ enum {
     MRAIL_ERR_EXISTS = -6,          /* registered twice */
     MRAIL_ERR_NOT_SUPPORTED = -7,   /* valid request this build cannot serve */
     MRAIL_ERR_IO = -8,              /* a file or system call failed */
+    MRAIL_ERR_UNREACHABLE = -9,     /* a peer has no working rail left */
 };
 
 /* Human-readable name of a status code. */

@@ -80,14 +80,17 @@ int mrail_pml_failed(const mrail_pml_t *pml);
 
 /* What the PML did so far (statistics, tests, benchmarks). */
 typedef struct mrail_pml_stats {
-    uint64_t eager;        /* messages sent eagerly */
-    uint64_t rendezvous;   /* messages sent as fragments after RTS/CTS */
-    uint64_t rget;         /* messages the receiver pulled with rdma get */
-    uint64_t resent;       /* fragments sent again after their rail failed */
-    uint64_t dup_dropped;  /* fragment copies received and dropped */
-    uint64_t rails_failed; /* rails to peers marked failed */
-    uint64_t frags_waited; /* fragments that waited for room in their rail's send window */
-    uint64_t max_inflight; /* most fragments one rail to one peer had in its btl at once */
+    uint64_t eager;           /* messages sent eagerly */
+    uint64_t rendezvous;      /* messages sent as fragments after RTS/CTS */
+    uint64_t rget;            /* messages the receiver pulled with rdma get */
+    uint64_t resent;          /* fragments sent again after their rail failed */
+    uint64_t dup_dropped;     /* fragment copies received and dropped */
+    uint64_t rails_failed;    /* rails to peers marked failed */
+    uint64_t frags_waited;    /* fragments that waited for room in their rail's send window */
+    uint64_t max_inflight;    /* most fragments one rail to one peer had in its btl at once */
+    uint64_t ctl_resent;      /* control and eager messages sent again after their rail failed */
+    uint64_t ctl_dup_dropped; /* copies of those received and dropped */
+    uint64_t rails_restored;  /* failed rails that came back and carry traffic again */
 } mrail_pml_stats_t;
 void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
 

@@ -49,6 +49,9 @@ const mrail_peer_rails_t *mrail_rail_table_peer(const mrail_rail_table_t *t, uin
  * returns how many usable rails the peer has left. */
 size_t mrail_rail_table_fail(mrail_rail_table_t *t, uint32_t peer,
                              const mrail_btl_module_t *module);
+/* Marks the rail of module towards peer up again and re-weighs. */
+void mrail_rail_table_restore(mrail_rail_table_t *t, uint32_t peer,
+                              const mrail_btl_module_t *module);
 /* Marks every rail of module failed (a device failure). */
 void mrail_rail_table_fail_module(mrail_rail_table_t *t, const mrail_btl_module_t *module);
 
@@ -57,8 +60,8 @@ typedef struct mrail_rails {
     mrail_btl_module_t **modules; /* with a data path, from every selected btl */
     size_t nmodules;
     mrail_rail_table_t table;
-    bool *carries;         /* by module: a rail of some peer (else: progressed rarely) */
-    unsigned quiet_polls;  /* progress calls since the non-carrying modules' last turn */
+    bool *carries;        /* by module: a rail of some peer (else: progressed rarely) */
+    unsigned quiet_polls; /* progress calls since the non-carrying modules' last turn */
 } mrail_rails_t;
 
 /* Wires up every selected btl module that has a data path (wire_up, one

@@ -14,9 +14,9 @@ extern "C" {
 #endif
 
 typedef struct mrail_route {
-    uint32_t dst;      /* network order */
-    uint8_t plen;      /* prefix length, 0 = default route */
-    uint8_t gateway;   /* 1 when through a gateway */
+    uint32_t dst;    /* network order */
+    uint8_t plen;    /* prefix length, 0 = default route */
+    uint8_t gateway; /* 1 when through a gateway */
     uint16_t pad;
     uint32_t oif;      /* outgoing interface index */
     uint32_t priority; /* metric: lower wins among equal prefixes */

@@ -15,6 +15,7 @@ const char *mrail_strerror(int status)
     case MRAIL_ERR_EXISTS: return "already exists";
     case MRAIL_ERR_NOT_SUPPORTED: return "not supported";
     case MRAIL_ERR_IO: return "I/O error";
+    case MRAIL_ERR_UNREACHABLE: return "peer unreachable: every rail to it failed";
     default: return "unknown status";
     }
 }

@@ -29,10 +29,31 @@ typedef struct pml_frag_ctx pml_frag_ctx_t;
 
 #define PML_REG_MAX 64 /* bytes of a btl memory handle an RTS can carry */
 
-enum { PML_TAG_EAGER = 1, PML_TAG_RTS, PML_TAG_CTS, PML_TAG_FRAG, PML_TAG_FIN };
+enum {
+    PML_TAG_EAGER = 1,
+    PML_TAG_RTS,
+    PML_TAG_CTS,
+    PML_TAG_FRAG,
+    PML_TAG_FIN,
+    PML_TAG_ACK,
+    PML_TAG_PROBE, /* over a rail that failed: is it back? (pml_stripe_failover.c) */
+};
+
+/* First in every message but FRAG: the reliable control channel to peers
+ * with several rails (pml_stripe_ctl.c). */
+typedef struct pml_hdr_ctl {
+    uint32_t cseq; /* this message's number; 0: not tracked */
+    uint32_t cack; /* every message of ours below this arrived; 0: no news */
+} pml_hdr_ctl_t;
+
+/* ACK: only the acknowledgement, when no other message carries it. */
+typedef struct pml_hdr_ack {
+    pml_hdr_ctl_t c;
+} pml_hdr_ack_t;
 
 /* EAGER and RTS. */
 typedef struct pml_hdr_match {
+    pml_hdr_ctl_t c;
     uint32_t ctx;
     int32_t src;
     int32_t tag;
@@ -54,6 +75,7 @@ typedef struct pml_hdr_rts {
  * the scheduler's measured bandwidth comes from here (arrival rates are the
  * truth; a sender's completions only say a socket buffer took the bytes). */
 typedef struct pml_hdr_cts {
+    pml_hdr_ctl_t c;
     uint64_t sreq, rreq;
     uint64_t rid;      /* the receive's id: fragments for another are dropped */
     uint64_t accepted; /* bytes the receiver takes (less when truncating) */
@@ -79,6 +101,7 @@ typedef struct pml_hdr_frag {
 } pml_hdr_frag_t;
 
 typedef struct pml_hdr_fin {
+    pml_hdr_ctl_t c;
     uint64_t sreq;
 } pml_hdr_fin_t;
 
@@ -125,6 +148,8 @@ struct mrail_pml_request {
     bool registered; /* rget: rts.reg holds a handle to release */
     mrail_btl_module_t *rget_module;
     mrail_pml_request_t *prev_striping, *next_striping; /* pml->striping */
+    mrail_pml_request_t *prev_active, *next_active;     /* pml->active, until complete */
+    bool on_active;
     /* recv */
     pml_recv_state_t rstate;
     match_recv_t match;
@@ -166,12 +191,28 @@ typedef struct pml_comm {
     uint32_t *send_seq; /* next sequence number per destination */
 } pml_comm_t;
 
+/* The reliable control channel to one peer (pml_stripe_ctl.c). */
+typedef struct pml_ctl_msg pml_ctl_msg_t;
+typedef struct pml_ctl_peer {
+    uint32_t next_seq;          /* cseq of our next message */
+    uint32_t expect;            /* every cseq of the peer's below this arrived */
+    uint64_t ahead;             /* bit k: the peer's expect + 1 + k arrived */
+    unsigned unacked_rx;        /* arrivals since we last sent expect */
+    pml_ctl_msg_t *head, *tail; /* sent, not acknowledged */
+} pml_ctl_peer_t;
+
 /* The send window of one rail to one peer: fragments in its btl, and those
  * waiting for room (pml_stripe_send.c). */
 typedef struct pml_railq {
     pml_frag_ctx_t *head, *tail;
     unsigned inflight;
     bool pumping; /* a pump of this rail is on the stack */
+    /* While the rail is failed: when to probe it next, and the back-off. */
+    struct mrail_pml *pml;
+    uint32_t peer;
+    unsigned rail;
+    bool probing;
+    double next_probe_us, probe_gap_us;
 } pml_railq_t;
 
 struct mrail_pml {
@@ -183,11 +224,16 @@ struct mrail_pml {
     sched_rail_t **sched;    /* per peer, per rail: what the scheduler knows */
     sched_rail_t **rx_rates; /* per peer, per its rail index: arrival rates measured here */
     pml_railq_t **railq;     /* per peer, per rail: the send window */
+    pml_ctl_peer_t *ctl;     /* per peer: the reliable control channel */
     unsigned send_window;    /* fragments per rail in a btl at once; 0: no bound */
     uint64_t next_rid;
     unsigned spin_limit; /* see mrail_pml_spin_limit */
     mrail_pml_stats_t stats;
     mrail_pml_request_t *striping; /* confirmed sends not finished: failover's work list */
+    mrail_pml_request_t *active;   /* requests not complete: what a dead peer fails */
+    bool *unreachable;             /* per peer: every rail to it failed */
+    unsigned rails_down;           /* rails to peers failed now (probed for their return) */
+    unsigned health_polls;         /* progress calls since the last probe round */
     pml_comm_t *comms;
     uint32_t ncomms;
     int failed;             /* a btl reported a failure */
@@ -227,23 +273,49 @@ void pml_copy_in(mrail_pml_request_t *req, size_t at, const void *src, size_t n)
 int pml_iov_slice(const mrail_pml_request_t *req, size_t at, size_t len, struct iovec *out,
                   int max);
 
+/* pml_stripe_ctl.c: messages other than FRAG. Sends hdr (which starts with
+ * a pml_hdr_ctl_t, filled in here) and the payload to peer over its first
+ * rail that is up; to a tracked peer a copy is kept until acknowledged, so
+ * the caller's buffers are free at once either way. */
+int pml_ctl_send(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t hdr_len,
+                 const struct iovec *payload, int npayload);
+/* Every arrival but FRAG passes here first: takes the acknowledgement it
+ * carries; false for a copy that arrived before (drop it). */
+bool pml_ctl_arrived(mrail_pml_t *pml, uint32_t from, const void *hdr);
+/* The rail of module to peer failed: what went over it and is not
+ * acknowledged goes again over the first rail left. */
+void pml_ctl_resend(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *failed);
+int pml_ctl_init(mrail_pml_t *pml);
+/* The peer's first rail that is up, or NULL. */
+const mrail_rail_t *pml_first_up(const mrail_pml_t *pml, uint32_t peer);
+void pml_ctl_fini(mrail_pml_t *pml);
+
 /* pml_stripe_pml.c */
 double pml_now_us(void);
 pml_comm_t *pml_comm(mrail_pml_t *pml, uint32_t ctx);
-/* Sends a small control header on the peer's first rail without waiting. */
-int pml_send_control(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, const void *hdr,
-                     size_t len);
+/* Sends a control header (no payload) to peer: pml_ctl_send. */
+int pml_send_control(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t len);
 void pml_request_complete(mrail_pml_request_t *req);
+
+/* Every rail to peer failed: its pending sends and receives (not
+ * MRAIL_PML_ANY_SOURCE ones) complete with MRAIL_ERR_UNREACHABLE, and new
+ * ones are refused. */
+void pml_peer_unreachable(mrail_pml_t *pml, uint32_t peer);
 
 /* pml_stripe_send.c: the send side of the protocols. */
 int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req);
 void pml_send_on_cts(mrail_pml_t *pml, uint32_t from, const pml_hdr_cts_t *cts);
 void pml_send_on_fin(mrail_pml_t *pml, const pml_hdr_fin_t *fin);
+/* The destination is unreachable: finish req with the error once no btl
+ * callback is left to come. */
+void pml_send_abort(mrail_pml_t *pml, mrail_pml_request_t *req);
 /* (Re)sends fragment i of req on its rail, or on another when that one is
  * down: at once when the rail's window has room, else when it has. */
 void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i);
 /* The rail failed: its waiting fragments go to the rails left. */
 void pml_railq_drain(mrail_pml_t *pml, uint32_t peer, unsigned rail);
+/* No rail is left: fragments waiting for any rail to peer never go. */
+void pml_railq_abandon(mrail_pml_t *pml, uint32_t peer);
 
 /* pml_stripe_failover.c */
 void pml_striping_add(mrail_pml_t *pml, mrail_pml_request_t *req);
@@ -252,6 +324,10 @@ void pml_striping_remove(mrail_pml_t *pml, mrail_pml_request_t *req);
  * the rails left, every fragment it carried for confirmed messages not yet
  * confirmed. Returns the rails the peer has left. */
 size_t pml_failover(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
+/* Probes failed rails whose back-off has run out (from progress). */
+void pml_failback_poll(mrail_pml_t *pml);
+/* Something arrived from peer over module: a rail we saw fail is back. */
+static inline void pml_rail_seen(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
 /* The index of module among peer's rails, or -1. */
 int pml_rail_index(const mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
 
@@ -261,5 +337,19 @@ void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t t
                               const struct iovec *segs, int nsegs);
 void pml_recv_on_frag(mrail_pml_t *pml, uint32_t from, const struct iovec *segs, int nsegs);
 int pml_recv_start(mrail_pml_t *pml, mrail_pml_request_t *req);
+/* The source is unreachable: finish req with the error. */
+void pml_recv_abort(mrail_pml_t *pml, mrail_pml_request_t *req);
+
+void pml_rail_readmit(mrail_pml_t *pml, uint32_t peer, unsigned rail);
+
+static inline void pml_rail_seen(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module)
+{
+    if (pml->rails_down > 0) {
+        int rail = pml_rail_index(pml, peer, module);
+        if (rail >= 0) {
+            pml_rail_readmit(pml, peer, (unsigned)rail);
+        }
+    }
+}
 
 #endif

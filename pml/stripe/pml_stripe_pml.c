@@ -43,72 +43,108 @@ pml_comm_t *pml_comm(mrail_pml_t *pml, uint32_t ctx)
     return c;
 }
 
-static void control_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status, void *cbdata)
+int pml_send_control(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t len)
 {
-    (void)m, (void)ep, (void)status;
-    free(cbdata);
+    return pml_ctl_send(pml, peer, tag, hdr, len, NULL, 0);
 }
 
-int pml_send_control(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, const void *hdr,
-                     size_t len)
+static void active_remove(mrail_pml_t *pml, mrail_pml_request_t *req)
 {
-    const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, peer);
-    const mrail_rail_t *rail = &pr->rails[0];
-    for (size_t i = 0; i < pr->count && rail->state != MRAIL_RAIL_UP; i++) {
-        rail = &pr->rails[i];
+    if (!req->on_active) {
+        return;
     }
-    mrail_btl_module_t *m = rail->module;
-    if (m->sendi(m, rail->ep, tag, hdr, len, NULL, 0) == MRAIL_SUCCESS) {
-        return MRAIL_SUCCESS;
+    if (req->prev_active != NULL) {
+        req->prev_active->next_active = req->next_active;
+    } else {
+        pml->active = req->next_active;
     }
-    /* No room now: the btl keeps a reference, so the header must outlive us. */
-    void *copy = malloc(len);
-    if (copy == NULL) {
-        return MRAIL_ERR_OUT_OF_RESOURCE;
+    if (req->next_active != NULL) {
+        req->next_active->prev_active = req->prev_active;
     }
-    memcpy(copy, hdr, len);
-    int rc = m->send(m, rail->ep, tag, copy, len, NULL, 0, control_done, copy);
-    if (rc == MRAIL_SUCCESS || rc < 0) {
-        free(copy);
-    }
-    return rc < 0 ? rc : MRAIL_SUCCESS;
+    req->on_active = false;
 }
 
 void pml_request_complete(mrail_pml_request_t *req)
 {
     req->complete = true;
+    active_remove(req->pml, req);
+}
+
+void pml_peer_unreachable(mrail_pml_t *pml, uint32_t peer)
+{
+    if (pml->unreachable[peer]) {
+        return;
+    }
+    pml->unreachable[peer] = true;
+    pml->failed = MRAIL_ERR_UNREACHABLE;
+    pml_railq_abandon(pml, peer);
+    for (mrail_pml_request_t *req = pml->active, *next; req != NULL; req = next) {
+        next = req->next_active; /* aborting may take req off the list */
+        if (req->is_send && (uint32_t)req->peer == peer) {
+            pml_send_abort(pml, req);
+        } else if (!req->is_send &&
+                   ((req->rstate == PML_RECV_POSTED && req->peer == (int32_t)peer) ||
+                    (req->rstate == PML_RECV_RECEIVING && req->src == peer))) {
+            pml_recv_abort(pml, req);
+        }
+    }
 }
 
 static void am_match_header(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
                             mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
 {
-    (void)m, (void)ep;
-    pml_recv_on_match_header(ctx, peer, tag, segs, nsegs);
+    (void)ep;
+    pml_rail_seen(ctx, peer, m);
+    if (pml_ctl_arrived(ctx, peer, segs[0].iov_base)) {
+        pml_recv_on_match_header(ctx, peer, tag, segs, nsegs);
+    }
+}
+
+static void am_ack(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
+                   mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
+{
+    (void)ep, (void)tag, (void)nsegs;
+    pml_rail_seen(ctx, peer, m);
+    pml_ctl_arrived(ctx, peer, segs[0].iov_base);
+}
+
+static void am_probe(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
+                     mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
+{
+    (void)ep, (void)tag, (void)segs, (void)nsegs;
+    pml_rail_seen(ctx, peer, m); /* the peer rebuilt a rail we saw fail */
 }
 
 static void am_cts(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
                    mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
 {
-    (void)m, (void)ep, (void)tag, (void)nsegs;
+    (void)ep, (void)tag, (void)nsegs;
+    pml_rail_seen(ctx, peer, m);
     pml_hdr_cts_t cts;
     memcpy(&cts, segs[0].iov_base, sizeof(cts));
-    pml_send_on_cts(ctx, peer, &cts);
+    if (pml_ctl_arrived(ctx, peer, &cts)) {
+        pml_send_on_cts(ctx, peer, &cts);
+    }
 }
 
 static void am_frag(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
                     mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
 {
-    (void)m, (void)ep, (void)tag;
+    (void)ep, (void)tag;
+    pml_rail_seen(ctx, peer, m);
     pml_recv_on_frag(ctx, peer, segs, nsegs);
 }
 
 static void am_fin(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
                    mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
 {
-    (void)m, (void)ep, (void)peer, (void)tag, (void)nsegs;
+    (void)ep, (void)tag, (void)nsegs;
+    pml_rail_seen(ctx, peer, m);
     pml_hdr_fin_t fin;
     memcpy(&fin, segs[0].iov_base, sizeof(fin));
-    pml_send_on_fin(ctx, &fin);
+    if (pml_ctl_arrived(ctx, peer, &fin)) {
+        pml_send_on_fin(ctx, &fin);
+    }
 }
 
 static void on_btl_error(mrail_btl_module_t *m, uint32_t peer, int status, const char *what,
@@ -120,7 +156,7 @@ static void on_btl_error(mrail_btl_module_t *m, uint32_t peer, int status, const
      * left the job fails. */
     for (uint32_t p = peer == UINT32_MAX ? 0 : peer; p < pml->size; p++) {
         if (pml_rail_index(pml, p, m) >= 0 && pml_failover(pml, p, m) == 0) {
-            pml->failed = MRAIL_ERROR;
+            pml_peer_unreachable(pml, p);
         }
         if (peer != UINT32_MAX) {
             break;
@@ -135,6 +171,10 @@ static int sched_init(mrail_pml_t *pml)
     pml->rx_rates = calloc(pml->size, sizeof(*pml->rx_rates));
     pml->railq = calloc(pml->size, sizeof(*pml->railq));
     if (pml->sched == NULL || pml->rx_rates == NULL || pml->railq == NULL) {
+        return MRAIL_ERR_OUT_OF_RESOURCE;
+    }
+    pml->unreachable = calloc(pml->size, sizeof(bool));
+    if (pml->unreachable == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     for (uint32_t p = 0; p < pml->size; p++) {
@@ -181,10 +221,13 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
     mrail_btl_am_register(&pml->am, PML_TAG_CTS, am_cts, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_FRAG, am_frag, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_FIN, am_fin, pml);
+    mrail_btl_am_register(&pml->am, PML_TAG_ACK, am_ack, pml);
+    mrail_btl_am_register(&pml->am, PML_TAG_PROBE, am_probe, pml);
     pml->am.on_error = on_btl_error;
     pml->am.error_ctx = pml;
     int rc = mrail_rails_connect(fws, rte, &pml->am, &pml->rails, why);
-    if (rc == MRAIL_SUCCESS && (sched_init(pml) != MRAIL_SUCCESS || pml_comm(pml, 0) == NULL)) {
+    if (rc == MRAIL_SUCCESS && (sched_init(pml) != MRAIL_SUCCESS || pml_comm(pml, 0) == NULL ||
+                                pml_ctl_init(pml) != MRAIL_SUCCESS)) {
         rc = mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
     }
     if (rc != MRAIL_SUCCESS) {
@@ -244,6 +287,8 @@ void mrail_pml_close(mrail_pml_t *pml)
         free(pml->railq[p]);
     }
     free(pml->railq);
+    free(pml->unreachable);
+    pml_ctl_fini(pml);
     free(pml->sched);
     free(pml->rx_rates);
     mrail_rails_disconnect(&pml->rails);
@@ -252,7 +297,11 @@ void mrail_pml_close(mrail_pml_t *pml)
 
 int mrail_pml_progress(mrail_pml_t *pml)
 {
-    return mrail_rails_progress(&pml->rails);
+    int events = mrail_rails_progress(&pml->rails);
+    if (pml->rails_down > 0) {
+        pml_failback_poll(pml);
+    }
+    return events;
 }
 
 const struct mrail_rails *mrail_pml_rails(const mrail_pml_t *pml)
@@ -291,7 +340,13 @@ static mrail_pml_request_t *request_new(mrail_pml_t *pml, bool is_send, void *bu
                                  .len = len,
                                  .peer = peer,
                                  .tag = tag,
-                                 .ctx = ctx};
+                                 .ctx = ctx,
+                                 .on_active = true,
+                                 .next_active = pml->active};
+    if (pml->active != NULL) {
+        pml->active->prev_active = req;
+    }
+    pml->active = req;
     return req;
 }
 
@@ -326,6 +381,9 @@ int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst,
     if (dst >= pml->size || tag < 0) {
         return MRAIL_ERR_BAD_PARAM;
     }
+    if (pml->unreachable[dst]) {
+        return MRAIL_ERR_UNREACHABLE;
+    }
     mrail_pml_request_t *req =
         request_new(pml, true, (void *)(uintptr_t)buf, len, (int32_t)dst, tag, ctx);
     if (req == NULL) {
@@ -348,6 +406,9 @@ int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_
         (tag < 0 && tag != MRAIL_PML_ANY_TAG)) {
         return MRAIL_ERR_BAD_PARAM;
     }
+    if (src >= 0 && pml->unreachable[src]) {
+        return MRAIL_ERR_UNREACHABLE;
+    }
     mrail_pml_request_t *req = request_new(pml, false, buf, len, src, tag, ctx);
     if (req == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
@@ -366,6 +427,9 @@ int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32
 {
     if (dst >= pml->size || tag < 0 || niov < 0) {
         return MRAIL_ERR_BAD_PARAM;
+    }
+    if (pml->unreachable[dst]) {
+        return MRAIL_ERR_UNREACHABLE;
     }
     mrail_pml_request_t *req = request_new(pml, true, NULL, 0, (int32_t)dst, tag, ctx);
     if (req == NULL) {
@@ -388,6 +452,9 @@ int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_
     if ((src < 0 && src != MRAIL_PML_ANY_SOURCE) || (src >= 0 && (uint32_t)src >= pml->size) ||
         (tag < 0 && tag != MRAIL_PML_ANY_TAG) || niov < 0) {
         return MRAIL_ERR_BAD_PARAM;
+    }
+    if (src >= 0 && pml->unreachable[src]) {
+        return MRAIL_ERR_UNREACHABLE;
     }
     mrail_pml_request_t *req = request_new(pml, false, NULL, 0, src, tag, ctx);
     if (req == NULL) {
@@ -439,6 +506,7 @@ void mrail_pml_request_free(mrail_pml_request_t *req)
         return;
     }
     mrail_pml_t *pml = req->pml;
+    active_remove(pml, req);
     free(req->frag_hdrs);
     free(req->frag_ctx);
     free(req->confirm_rx);
@@ -468,7 +536,7 @@ bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req)
     }
     req->cancelled = true;
     req->status.cancelled = true;
-    req->complete = true;
+    pml_request_complete(req);
     return true;
 }
 

@@ -306,6 +306,19 @@ void pml_recv_on_frag(mrail_pml_t *pml, uint32_t from, const struct iovec *segs,
     }
 }
 
+void pml_recv_abort(mrail_pml_t *pml, mrail_pml_request_t *req)
+{
+    if (req->rstate == PML_RECV_POSTED) {
+        pml_comm_t *c = pml_comm(pml, req->ctx);
+        if (c == NULL || !match_cancel(&c->match, &req->match)) {
+            return;
+        }
+    }
+    req->status.error = MRAIL_ERR_UNREACHABLE;
+    req->rstate = PML_RECV_DONE;
+    pml_request_complete(req);
+}
+
 int pml_recv_start(mrail_pml_t *pml, mrail_pml_request_t *req)
 {
     pml_comm_t *c = pml_comm(pml, req->ctx);

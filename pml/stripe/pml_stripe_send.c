@@ -39,8 +39,19 @@ static void send_finish(mrail_pml_t *pml, mrail_pml_request_t *req)
 
 static void maybe_finish(mrail_pml_t *pml, mrail_pml_request_t *req)
 {
-    if (req->frags_pending == 0 && (!req->confirm || req->fin_received)) {
+    bool dead = pml->unreachable[req->peer]; /* no FIN will come */
+    if (req->frags_pending == 0 && (!req->confirm || req->fin_received || dead)) {
         send_finish(pml, req);
+    }
+}
+
+void pml_send_abort(mrail_pml_t *pml, mrail_pml_request_t *req)
+{
+    req->status.error = MRAIL_ERR_UNREACHABLE;
+    switch (req->sstate) {
+    case PML_SEND_RTS_SENT: send_finish(pml, req); break;
+    case PML_SEND_STRIPING: maybe_finish(pml, req); break;
+    default: break; /* eager: its btl callback reports the failure */
     }
 }
 
@@ -61,9 +72,11 @@ static void frag_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int statu
     }
     if (status != MRAIL_SUCCESS && m == f->module) {
         /* Unconfirmed messages survive while another rail is left. */
-        if (!req->confirm || pml_failover(pml, f->peer, m) == 0) {
+        if (!req->confirm) {
             req->status.error = status;
             pml->failed = status;
+        } else if (pml_failover(pml, f->peer, m) == 0) {
+            pml_peer_unreachable(pml, f->peer);
         }
     }
     if (rail >= 0 && status == MRAIL_SUCCESS) {
@@ -143,6 +156,21 @@ void pml_railq_drain(mrail_pml_t *pml, uint32_t peer, unsigned rail)
     }
 }
 
+void pml_railq_abandon(mrail_pml_t *pml, uint32_t peer)
+{
+    size_t n = mrail_rail_table_peer(&pml->rails.table, peer)->count;
+    for (size_t r = 0; r < n; r++) {
+        pml_railq_t *q = &pml->railq[peer][r];
+        for (pml_frag_ctx_t *f = q->head, *next; f != NULL; f = next) {
+            next = f->next_wait;
+            f->next_wait = NULL;
+            f->queued = false;
+            f->req->frags_pending--; /* its request finishes with the error */
+        }
+        q->head = q->tail = NULL;
+    }
+}
+
 void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i)
 {
     pml_frag_ctx_t *f = &req->frag_ctx[i];
@@ -204,7 +232,10 @@ int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     uint32_t dst = (uint32_t)req->peer;
-    const mrail_rail_t *r0 = &mrail_rail_table_peer(&pml->rails.table, dst)->rails[0];
+    const mrail_rail_t *r0 = pml_first_up(pml, dst);
+    if (r0 == NULL) {
+        return MRAIL_ERR_UNREACHABLE;
+    }
     mrail_btl_module_t *m = r0->module;
     req->rts.m = (pml_hdr_match_t){.ctx = req->ctx,
                                    .src = (int32_t)pml->rank,
@@ -219,6 +250,18 @@ int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
     if (!req->synchronous && sizeof(req->rts.m) + req->len <= eager_max &&
         r0->state == MRAIL_RAIL_UP && req->niov <= PML_MAX_PIECES) {
         pml->stats.eager++;
+        if (mrail_rail_table_peer(&pml->rails.table, dst)->count > 1) {
+            /* Kept until acknowledged, so the request is done at once. */
+            struct iovec whole = {req->buf, req->len};
+            int rc = pml_ctl_send(pml, dst, PML_TAG_EAGER, &req->rts.m, sizeof(req->rts.m),
+                                  req->iov != NULL ? req->iov : &whole,
+                                  req->iov != NULL ? req->niov : 1);
+            if (rc == MRAIL_SUCCESS) {
+                req->sstate = PML_SEND_DONE;
+                pml_request_complete(req);
+            }
+            return rc;
+        }
         if (req->iov != NULL) { /* the btl sends from the pieces */
             req->sstate = PML_SEND_EAGER_SENDING;
             int rc = m->send(m, r0->ep, PML_TAG_EAGER, &req->rts.m, sizeof(req->rts.m), req->iov,

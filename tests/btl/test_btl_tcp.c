@@ -146,11 +146,13 @@ Test(btl_tcp, strangers_are_refused_while_traffic_flows)
 }
 
 /* Two rails shaped to 400 Mbit/s; during the second of three 32 MiB
- * messages the receiver takes rail2 down. The sender's btl times it out
- * (btl_tcp_user_timeout) and the PML sends the fragments it carried over
- * rail1: every byte arrives (pml_probe checks them), nothing is reported
- * as an error, and the statistics show the failover happened. */
-Test(btl_tcp, a_rail_pulled_mid_message_loses_nothing, .timeout = 120)
+ * messages (each followed by 64 eager ones) rank fail_rank takes rail
+ * fail_if down. Both btls time it out (btl_tcp_user_timeout, or keepalive
+ * on the side that only waits) and the PML sends the fragments, and the
+ * eager and control messages, that the rail carried over the other one:
+ * every byte arrives (pml_probe checks them), nothing is reported as an
+ * error, and the statistics show the failover happened. */
+static void run_failover(const char *fail_if, const char *fail_rank, bool first_rail)
 {
     char cmd[256];
     for (int k = 1; k <= 2; k++) {
@@ -162,14 +164,32 @@ Test(btl_tcp, a_rail_pulled_mid_message_loses_nothing, .timeout = 120)
     }
     run_t r;
     run_init(&r);
-    char *argv[] = {MRUN,          "-n",        "2",
-                    "--netns",     nslist,      "--pmix-if",
-                    bridge,        "--mca",     "btl",
-                    "self,tcp",    "--mca",     "btl_tcp_if_include",
-                    "rail1,rail2", "--mca",     "btl_tcp_user_timeout",
-                    "1000",        PROBE,       "--checks",
-                    "failover",    "--fail-if", "rail2",
-                    "--stats",     "--tag",     r.tag,
+    char *argv[] = {MRUN,
+                    "-n",
+                    "2",
+                    "--netns",
+                    nslist,
+                    "--pmix-if",
+                    bridge,
+                    "--mca",
+                    "btl",
+                    "self,tcp",
+                    "--mca",
+                    "btl_tcp_if_include",
+                    "rail1,rail2",
+                    "--mca",
+                    "btl_tcp_user_timeout",
+                    "1000",
+                    PROBE,
+                    "--checks",
+                    "failover",
+                    "--fail-if",
+                    (char *)fail_if,
+                    "--fail-rank",
+                    (char *)fail_rank,
+                    "--stats",
+                    "--tag",
+                    r.tag,
                     NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
@@ -182,11 +202,38 @@ Test(btl_tcp, a_rail_pulled_mid_message_loses_nothing, .timeout = 120)
                         "dup_dropped=%llu rails_failed=%llu",
                         &eager, &rndv, &rget, &resent, &dup, &failed),
                  6);
-    cr_expect_eq(failed, 1, "rank 0 must have failed exactly rail2: %s", r.out);
-    cr_expect_gt(resent, 0, "rail2's fragments must have gone again: %s", r.out);
-    cr_expect_eq(rndv, 3, "%s", r.out);
+    cr_expect_eq(failed, 1, "rank 0 must have failed exactly %s: %s", fail_if, r.out);
+    cr_expect_gt(resent, 0, "%s's fragments must have gone again: %s", fail_if, r.out);
+    /* With the first rail down, eager messages go as rendezvous until the
+     * sender knows: every message is one or the other. */
+    cr_expect_eq(rndv + eager, 3 + 3 * 64, "%s", r.out);
+    cr_expect_geq(rndv, 3, "%s", r.out);
+    if (first_rail) { /* the control messages' rail: some of them went again */
+        unsigned long long ctl = 0;
+        for (const char *l = strstr(r.out, " ctl_resent="); l; l = strstr(l + 1, " ctl_resent=")) {
+            ctl += strtoull(l + strlen(" ctl_resent="), NULL, 10);
+        }
+        cr_expect_gt(ctl, 0, "control messages on %s must have gone again: %s", fail_if, r.out);
+    }
     run_expect_clean(&r);
     run_fini(&r);
+}
+
+Test(btl_tcp, a_rail_pulled_mid_message_loses_nothing, .timeout = 120)
+{
+    run_failover("rail2", "1", false);
+}
+
+/* The first rail carries the control and eager messages: a cut there, on
+ * either side, must not lose one or hang. */
+Test(btl_tcp, the_first_rail_pulled_by_the_receiver_loses_nothing, .timeout = 120)
+{
+    run_failover("rail1", "1", true);
+}
+
+Test(btl_tcp, the_first_rail_pulled_by_the_sender_loses_nothing, .timeout = 120)
+{
+    run_failover("rail1", "0", true);
 }
 
 /* Rank 1's rail3 moves to another subnet, routed both ways: pairing follows
@@ -399,5 +446,80 @@ Test(btl_tcp, the_send_window_bounds_fragments_in_flight_per_rail)
     window_stats(r.out, &waited, &inflight);
     cr_expect_gt(inflight, 2, "no window: a rail's whole share goes to its btl");
     cr_expect_eq(waited, 0);
+    run_fini(&r);
+}
+
+/* Rank 1 cuts both rails in the middle of a 32 MiB message (shaped to 400
+ * Mbit/s so that it is still going). Nothing hangs: on both ranks the
+ * message and a receive the peer never answers complete with
+ * MRAIL_ERR_UNREACHABLE, new operations to the peer are refused, and the
+ * job ends normally (pml_probe checks all of it; the control network that
+ * mrun uses is untouched). */
+Test(btl_tcp, every_rail_cut_fails_pending_requests_instead_of_hanging, .timeout = 120)
+{
+    char cmd[256];
+    for (int k = 1; k <= 2; k++) {
+        snprintf(cmd, sizeof(cmd),
+                 "ip netns exec %s-0 tc qdisc add dev rail%d root tbf rate 400mbit burst 256kb "
+                 "latency 100ms",
+                 prefix, k);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+    }
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN,          "-n",        "2",
+                    "--netns",     nslist,      "--pmix-if",
+                    bridge,        "--mca",     "btl",
+                    "self,tcp",    "--mca",     "btl_tcp_if_include",
+                    "rail1,rail2", "--mca",     "btl_tcp_user_timeout",
+                    "1000",        PROBE,       "--checks",
+                    "unreachable", "--fail-if", "rail1,rail2",
+                    "--tag",       r.tag,       NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_eq(count_lines(r.out, "check=unreachable ok\n"), 2, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "rank=0 unreachable after "), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "rank=1 unreachable after "), 1, "%s", r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+/* A rail cut during a message and put back afterwards carries traffic
+ * again: the PML probes it, re-admits it, and the next messages use it
+ * (every byte checked by pml_probe). */
+Test(btl_tcp, a_rail_that_comes_back_is_used_again, .timeout = 150)
+{
+    char cmd[256];
+    for (int k = 1; k <= 2; k++) {
+        snprintf(cmd, sizeof(cmd),
+                 "ip netns exec %s-0 tc qdisc add dev rail%d root tbf rate 400mbit burst 256kb "
+                 "latency 100ms",
+                 prefix, k);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+    }
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN,          "-n",        "2",
+                    "--netns",     nslist,      "--pmix-if",
+                    bridge,        "--mca",     "btl",
+                    "self,tcp",    "--mca",     "btl_tcp_if_include",
+                    "rail1,rail2", "--mca",     "btl_tcp_user_timeout",
+                    "1000",        PROBE,       "--checks",
+                    "failback",    "--fail-if", "rail2",
+                    "--stats",     "--tag",     r.tag,
+                    NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_eq(count_lines(r.out, "check=failback ok\n"), 2, "%s", r.out);
+    const char *l = strstr(r.out, "rank=0 failback ");
+    cr_assert_not_null(l, "%s", r.out);
+    int rounds;
+    unsigned long long restored, after;
+    cr_assert_eq(sscanf(l, "rank=0 failback rounds=%d restored=%llu rail_bytes_after=%llu", &rounds,
+                        &restored, &after),
+                 3, "%s", l);
+    cr_expect_geq(restored, 1, "rail2 was never re-admitted: %s", r.out);
+    cr_expect_gt(after, 1u << 20, "rail2 carried %llu bytes of 3 x 16 MiB after its return", after);
+    run_expect_clean(&r);
     run_fini(&r);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mrail/pml.h"
 #include "mrail/rails.h"
@@ -23,7 +24,8 @@ typedef struct probe {
     mrail_rte_t *rte;
     uint32_t rank, size;
     size_t max;
-    const char *fail_if; /* failover: the interface rank 1 takes down */
+    const char *fail_if; /* failover: the interfaces --fail-rank takes down */
+    uint32_t fail_rank;
 } probe_t;
 
 static void die(const probe_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -349,37 +351,67 @@ static void check_stripe(probe_t *p)
  * second, rank 1 takes its interface fail_if down (a cable pulled). Every
  * byte must still arrive: the sender's btl times the rail out and the PML
  * sends what it carried over the rails left. */
+/* Takes each interface of the comma-separated list down. */
+static void cut(probe_t *p, const char *list)
+{
+    char cmd[256], copy[128];
+    snprintf(copy, sizeof(copy), "%s", list);
+    for (char *save = NULL, *itf = strtok_r(copy, ",", &save); itf != NULL;
+         itf = strtok_r(NULL, ",", &save)) {
+        snprintf(cmd, sizeof(cmd), "ip link set %s down", itf);
+        if (system(cmd) != 0) {
+            die(p, "could not run: %s", cmd);
+        }
+    }
+}
+
+/* Rank 0 sends three 32 MiB messages to rank 1, each followed by 64 eager
+ * ones; during the second, rank --fail-rank takes the --fail-if rail down.
+ * Every byte of every message must arrive (fragments, eager messages and
+ * control messages that the cut rail swallowed go again). */
 static void check_failover(probe_t *p)
 {
-    enum { MSG = 32 << 20, COUNT = 3 };
+    enum { MSG = 32 << 20, COUNT = 3, SMALL = 64, SMALL_LEN = 1000 };
     if (p->size < 2 || p->rank > 1 || p->fail_if == NULL) {
         barrier(p);
         return;
     }
-    unsigned char *buf = malloc(MSG);
+    unsigned char *buf = malloc(MSG), small[SMALL][SMALL_LEN];
     for (int k = 0; k < COUNT; k++) {
-        mrail_pml_request_t *r;
+        mrail_pml_request_t *r, *rs[SMALL];
         if (p->rank == 0) {
             fill(buf, (uint32_t)k, 1, MSG);
             isend(p, buf, MSG, 1, 51, false, &r);
-            wait_free(p, r);
-            continue;
+            for (int i = 0; i < SMALL; i++) {
+                fill(small[i], (uint32_t)(k * SMALL + i), 1, SMALL_LEN);
+                isend(p, small[i], SMALL_LEN, 1, 52, false, &rs[i]);
+            }
+        } else {
+            memset(buf, 0, MSG);
+            memset(small, 0, sizeof(small));
+            irecv(p, buf, MSG, 0, 51, &r);
+            for (int i = 0; i < SMALL; i++) {
+                irecv(p, small[i], SMALL_LEN, 0, 52, &rs[i]);
+            }
         }
-        memset(buf, 0, MSG);
-        irecv(p, buf, MSG, 0, 51, &r);
-        if (k == 1) { /* let the message get going, then pull the cable */
+        if (k == 1 && p->rank == p->fail_rank) { /* let it get going, then pull the cable */
             mrail_pml_status_t st;
             for (int spin = 0; spin < 100 && !mrail_pml_test(p->pml, r, &st); spin++) {
                 usleep(1000);
             }
-            char cmd[128];
-            snprintf(cmd, sizeof(cmd), "ip link set %s down", p->fail_if);
-            if (system(cmd) != 0) {
-                die(p, "could not run: %s", cmd);
-            }
+            cut(p, p->fail_if);
         }
         mrail_pml_status_t st = wait_free(p, r);
-        size_t bad = first_bad(buf, (uint32_t)k, 1, MSG, MSG);
+        for (int i = 0; i < SMALL; i++) {
+            mrail_pml_status_t s2 = wait_free(p, rs[i]);
+            uint32_t src = (uint32_t)(k * SMALL + i);
+            if (p->rank == 1 && (s2.error != MRAIL_SUCCESS || s2.count != SMALL_LEN ||
+                                 first_bad(small[i], src, 1, SMALL_LEN, SMALL_LEN) != SMALL_LEN)) {
+                die(p, "eager message %d of round %d after the rail failed: error %d", i, k,
+                    s2.error);
+            }
+        }
+        size_t bad = p->rank == 1 ? first_bad(buf, (uint32_t)k, 1, MSG, MSG) : MSG;
         if (st.error != MRAIL_SUCCESS || st.count != MSG || bad != MSG) {
             die(p, "message %d after the rail failed: error %d, %zu bytes, first bad byte %zu", k,
                 st.error, (size_t)st.count, bad);
@@ -476,6 +508,152 @@ static void check_strangers(probe_t *p)
     }
 }
 
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Every rail between ranks 0 and 1 is cut (rank 1 takes each interface of
+ * --fail-if down) while rank 0 streams a message to rank 1 and each has a
+ * receive posted that the other never sends. Every pending request on both
+ * sides must complete with MRAIL_ERR_UNREACHABLE (the waiting side learns
+ * it from keepalive probes); new operations to the peer are refused at
+ * once. How long each side took is printed, not judged. */
+static void check_unreachable(probe_t *p)
+{
+    enum { MSG = 32 << 20 };
+    if (p->size < 2 || p->rank > 1 || p->fail_if == NULL) {
+        barrier(p);
+        return;
+    }
+    uint32_t peer = 1 - p->rank;
+    unsigned char *buf = malloc(MSG), extra[64];
+    mrail_pml_request_t *big, *never;
+    /* First a striped message, so that every rail is connected: a rail cut
+     * before its first connection is another matter (connect_timeout). */
+    mrail_pml_request_t *warm;
+    if (p->rank == 0) {
+        fill(buf, 9, 1, 4 << 20);
+        isend(p, buf, 4 << 20, 1, 60, false, &warm);
+    } else {
+        irecv(p, buf, 4 << 20, 0, 60, &warm);
+    }
+    if (wait_free(p, warm).error != MRAIL_SUCCESS) {
+        die(p, "the warm-up message failed");
+    }
+    fill(buf, 0, 1, MSG);
+    irecv(p, extra, sizeof(extra), (int)peer, 77, &never);
+    if (p->rank == 0) {
+        isend(p, buf, MSG, 1, 61, false, &big);
+    } else {
+        irecv(p, buf, MSG, 0, 61, &big);
+        mrail_pml_status_t st;
+        for (int spin = 0; spin < 100 && !mrail_pml_test(p->pml, big, &st); spin++) {
+            usleep(1000);
+        }
+        cut(p, p->fail_if);
+    }
+    double cut_at = seconds();
+    mrail_pml_status_t st = wait_free(p, big);
+    double t_big = seconds() - cut_at;
+    mrail_pml_status_t st2 = wait_free(p, never);
+    if (st.error != MRAIL_ERR_UNREACHABLE || st2.error != MRAIL_ERR_UNREACHABLE) {
+        die(p, "requests to a peer with every rail cut ended with %d and %d, expected %d (%s)",
+            st.error, st2.error, MRAIL_ERR_UNREACHABLE, mrail_strerror(MRAIL_ERR_UNREACHABLE));
+    }
+    mrail_pml_request_t *r = NULL;
+    int rc = mrail_pml_isend(p->pml, extra, 8, peer, 1, 0, false, &r);
+    int rc2 = mrail_pml_irecv(p->pml, extra, 8, (int)peer, 1, 0, &r);
+    if (rc != MRAIL_ERR_UNREACHABLE || rc2 != MRAIL_ERR_UNREACHABLE) {
+        die(p, "new operations to an unreachable peer: isend %d, irecv %d", rc, rc2);
+    }
+    printf("rank=%u unreachable after %.2f s (%s)\n", p->rank, t_big,
+           p->rank == 0 ? "sending" : "receiving");
+    free(buf);
+    barrier(p);
+}
+
+/* Bytes this rank's module on interface itf has sent so far. */
+static unsigned long long tx_of(const probe_t *p, const char *itf)
+{
+    const mrail_rails_t *rails = mrail_pml_rails(p->pml);
+    for (size_t i = 0; i < rails->nmodules; i++) {
+        if (!strcmp(rails->modules[i]->device, itf)) {
+            return (unsigned long long)rails->modules[i]->tx_bytes;
+        }
+    }
+    return 0;
+}
+
+/* Rank 1 cuts the --fail-if rail during the first 16 MiB message and puts
+ * it back once that message is through. Rank 0 goes on sending (every
+ * byte checked) until its PML has re-admitted the rail, then three more
+ * messages, and reports how many bytes the rail carried in those. */
+static void check_failback(probe_t *p)
+{
+    enum { MSG = 16 << 20, MAX_ROUNDS = 200, AFTER = 3 };
+    if (p->size < 2 || p->rank > 1 || p->fail_if == NULL) {
+        barrier(p);
+        return;
+    }
+    unsigned char *buf = malloc(MSG);
+    int more = 1, after = -1, round = 0;
+    unsigned long long tx_before = 0;
+    for (; more && round < MAX_ROUNDS; round++) {
+        mrail_pml_request_t *r, *f;
+        if (p->rank == 0) {
+            fill(buf, (uint32_t)round, 1, MSG);
+            isend(p, buf, MSG, 1, 71, false, &r);
+            wait_free(p, r);
+            mrail_pml_stats_t st;
+            mrail_pml_stats(p->pml, &st);
+            if (after < 0 && st.rails_restored > 0) {
+                after = 0;
+                tx_before = tx_of(p, p->fail_if);
+            } else if (after >= 0) {
+                after++;
+            }
+            more = after < AFTER;
+            isend(p, &more, sizeof(more), 1, 72, false, &f);
+            wait_free(p, f);
+            continue;
+        }
+        memset(buf, 0, MSG);
+        irecv(p, buf, MSG, 0, 71, &r);
+        if (round == 0) {
+            mrail_pml_status_t st;
+            for (int spin = 0; spin < 50 && !mrail_pml_test(p->pml, r, &st); spin++) {
+                usleep(1000);
+            }
+            cut(p, p->fail_if);
+        }
+        mrail_pml_status_t st = wait_free(p, r);
+        if (st.error != MRAIL_SUCCESS || first_bad(buf, (uint32_t)round, 1, MSG, MSG) != MSG) {
+            die(p, "message %d around the rail's cut and return is wrong (error %d)", round,
+                st.error);
+        }
+        if (round == 0) {
+            char cmd[128];
+            snprintf(cmd, sizeof(cmd), "ip link set %s up", p->fail_if);
+            if (system(cmd) != 0) {
+                die(p, "could not run: %s", cmd);
+            }
+        }
+        irecv(p, &more, sizeof(more), 0, 72, &f);
+        wait_free(p, f);
+    }
+    if (p->rank == 0) {
+        mrail_pml_stats_t st;
+        mrail_pml_stats(p->pml, &st);
+        printf("rank=0 failback rounds=%d restored=%llu rail_bytes_after=%llu\n", round,
+               (unsigned long long)st.rails_restored, tx_of(p, p->fail_if) - tx_before);
+    }
+    free(buf);
+    barrier(p);
+}
+
 /* Connections this rank's tcp modules have made or accepted. */
 static unsigned tcp_connections(const probe_t *p)
 {
@@ -543,7 +721,7 @@ static void check_lazy(probe_t *p)
 
 int main(int argc, char **argv)
 {
-    probe_t p = {.max = 64u << 20};
+    probe_t p = {.max = 64u << 20, .fail_rank = 1};
     const char *checks = "exchange,order,truncate,outstanding,probe,cancel,anysource";
     bool stats = false;
     for (int i = 1; i < argc; i++) {
@@ -553,6 +731,8 @@ int main(int argc, char **argv)
             checks = argv[++i];
         } else if (!strcmp(argv[i], "--fail-if") && i + 1 < argc) {
             p.fail_if = argv[++i];
+        } else if (!strcmp(argv[i], "--fail-rank") && i + 1 < argc) {
+            p.fail_rank = (uint32_t)strtoul(argv[++i], NULL, 0);
         } else if (!strcmp(argv[i], "--stats")) {
             stats = true;
         } else if (!strcmp(argv[i], "--tag") && i + 1 < argc) {
@@ -584,11 +764,12 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         void (*fn)(probe_t *);
-    } all[] = {{"exchange", check_exchange},      {"order", check_order},
-               {"truncate", check_truncate},      {"outstanding", check_outstanding},
-               {"probe", check_probe_and_cancel}, {"anysource", check_anysource},
-               {"stripe", check_stripe},          {"strangers", check_strangers},
-               {"failover", check_failover},      {"lazy", check_lazy}};
+    } all[] = {{"exchange", check_exchange},       {"order", check_order},
+               {"truncate", check_truncate},       {"outstanding", check_outstanding},
+               {"probe", check_probe_and_cancel},  {"anysource", check_anysource},
+               {"stripe", check_stripe},           {"strangers", check_strangers},
+               {"failover", check_failover},       {"lazy", check_lazy},
+               {"unreachable", check_unreachable}, {"failback", check_failback}};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
         if (strstr(checks, all[k].name) != NULL) {
             all[k].fn(&p);
@@ -600,11 +781,13 @@ int main(int argc, char **argv)
         mrail_pml_stats_t st;
         mrail_pml_stats(p.pml, &st);
         printf("rank=%u stats eager=%llu rendezvous=%llu rget=%llu resent=%llu dup_dropped=%llu "
-               "rails_failed=%llu frags_waited=%llu max_inflight=%llu\n",
+               "rails_failed=%llu frags_waited=%llu max_inflight=%llu ctl_resent=%llu "
+               "ctl_dup_dropped=%llu\n",
                p.rank, (unsigned long long)st.eager, (unsigned long long)st.rendezvous,
                (unsigned long long)st.rget, (unsigned long long)st.resent,
                (unsigned long long)st.dup_dropped, (unsigned long long)st.rails_failed,
-               (unsigned long long)st.frags_waited, (unsigned long long)st.max_inflight);
+               (unsigned long long)st.frags_waited, (unsigned long long)st.max_inflight,
+               (unsigned long long)st.ctl_resent, (unsigned long long)st.ctl_dup_dropped);
     }
     mrail_pml_close(p.pml);
     mrail_frameworks_close(fws);
