@@ -194,7 +194,8 @@ void btl_tcp_accept_all(btl_tcp_module_t *m);
 /* Reads a pending connection's hello; adopts it, waits, or refuses it. */
 void btl_tcp_pending_read(btl_tcp_module_t *m, btl_tcp_pending_t *p);
 void btl_tcp_pending_close(btl_tcp_module_t *m, btl_tcp_pending_t *p);
-/* FAILED -> IDLE: the next send connects again. */
+/* Drops the connection (pending sends fail), then IDLE: the next send
+ * connects again. */
 void btl_tcp_ep_reset(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep);
 /* Fails the endpoint: its queued sends complete with an error, and the
  * owner's error callback hears why. */

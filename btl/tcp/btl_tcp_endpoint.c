@@ -98,7 +98,9 @@ void btl_tcp_ep_fail(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, const char *
 
 void btl_tcp_ep_reset(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
 {
-    (void)m;
+    if (ep->state != BTL_TCP_EP_IDLE && ep->state != BTL_TCP_EP_FAILED) {
+        btl_tcp_ep_fail(m, ep, "was dropped by its owner", 0);
+    }
     if (ep->state == BTL_TCP_EP_FAILED) {
         ep->state = BTL_TCP_EP_IDLE;
         ep->frame_got = ep->body_got = 0; /* a frame cut short died with the old connection */
@@ -265,7 +267,9 @@ void btl_tcp_accept_all(btl_tcp_module_t *m)
 static void adopt(btl_tcp_module_t *m, btl_tcp_pending_t *p, mrail_btl_endpoint_t *ep)
 {
     char ack = 1;
-    btl_tcp_ep_reset(m, ep);
+    if (ep->state == BTL_TCP_EP_FAILED) {
+        btl_tcp_ep_reset(m, ep);
+    }
     if (ep->state == BTL_TCP_EP_CONNECTING || ep->state == BTL_TCP_EP_HELLO_SENT) {
         m->races++;
     }

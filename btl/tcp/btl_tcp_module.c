@@ -256,6 +256,25 @@ static void tcp_reset(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep)
     btl_tcp_ep_reset(tcp_of(module), ep);
 }
 
+/* The kernel knows: unacknowledged segments, and since when nothing came back. */
+static int tcp_health(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_btl_health_t *out)
+{
+    (void)module;
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    if (ep->state != BTL_TCP_EP_CONNECTED ||
+        getsockopt(ep->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) {
+        return MRAIL_ERR_NOT_SUPPORTED;
+    }
+    out->outstanding = ti.tcpi_unacked > 0 || ep->out_head != NULL;
+    /* Silent only once the kernel had to time out a retransmission since
+     * the last ACK: a connection idle for a while that just sent again has
+     * not heard back for long, but it has not been ignored yet. */
+    bool timed_out = ti.tcpi_retransmits > 0 || ti.tcpi_backoff > 0;
+    out->silent_ms = timed_out ? ti.tcpi_last_ack_recv : 0;
+    return MRAIL_SUCCESS;
+}
+
 /* A send to an endpoint that is not connected yet waits in its queue; the
  * first one starts the connection. */
 static bool not_connected(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
@@ -438,6 +457,7 @@ void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev
     b->add_peers = tcp_add_peers;
     b->del_peers = tcp_del_peers;
     b->reset = tcp_reset;
+    b->health = tcp_health;
     b->send = tcp_send;
     b->sendi = tcp_sendi;
     b->progress = tcp_progress;

@@ -10,6 +10,7 @@
 #ifndef MRAIL_BTL_H
 #define MRAIL_BTL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -67,6 +68,13 @@ typedef void (*mrail_btl_error_fn_t)(mrail_btl_module_t *module, uint32_t peer, 
 typedef void (*mrail_btl_done_fn_t)(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep,
                                     int status, void *cbdata);
 
+/* What a module knows of the path to a peer, for the owner's failure
+ * detection (the PML compares a peer's rails). */
+typedef struct mrail_btl_health {
+    bool outstanding;   /* bytes are waiting to be sent or acknowledged */
+    unsigned silent_ms; /* since the peer last acknowledged anything */
+} mrail_btl_health_t;
+
 /* The upper layer's receive callbacks, one per tag, shared by all modules. */
 typedef struct mrail_btl_am_table {
     struct {
@@ -120,10 +128,14 @@ struct mrail_btl_module {
                      mrail_btl_endpoint_t **eps, mrail_reason_t *why);
     /* Drops endpoints; pending operations on them fail. */
     void (*del_peers)(mrail_btl_module_t *self, mrail_btl_endpoint_t **eps, size_t n);
-    /* Lets a failed endpoint be tried again: the next send to it rebuilds
-     * the path (and fails, reported as before, if it is still broken).
-     * NULL when the transport cannot. */
+    /* Drops the endpoint's connection if it has one (its pending operations
+     * fail and the failure is reported) and lets the next send to it
+     * rebuild the path, which fails, reported as before, if it is still
+     * broken. NULL when the transport cannot. */
     void (*reset)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep);
+    /* Fills what the transport knows of ep's path now; MRAIL_ERR_NOT_SUPPORTED
+     * when it knows nothing (not connected). NULL when it never does. */
+    int (*health)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, mrail_btl_health_t *out);
     /* Sends hdr + payload (hdr_len + payload bytes <= max_send_size) to the
      * peer's callback for tag. MRAIL_SUCCESS: done, the buffers may be
      * reused; MRAIL_BTL_INPROGRESS: done() runs once they may. */

@@ -91,6 +91,7 @@ typedef struct mrail_pml_stats {
     uint64_t ctl_resent;      /* control and eager messages sent again after their rail failed */
     uint64_t ctl_dup_dropped; /* copies of those received and dropped */
     uint64_t rails_restored;  /* failed rails that came back and carry traffic again */
+    uint64_t rails_stalled;   /* rails the PML failed for finishing nothing while others did */
 } mrail_pml_stats_t;
 void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
 

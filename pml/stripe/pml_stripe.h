@@ -226,6 +226,9 @@ struct mrail_pml {
     pml_railq_t **railq;     /* per peer, per rail: the send window */
     pml_ctl_peer_t *ctl;     /* per peer: the reliable control channel */
     unsigned send_window;    /* fragments per rail in a btl at once; 0: no bound */
+    double stall_us;         /* see pml_stripe_stall_timeout; 0: off */
+    unsigned *stall_seen;    /* per peer: the stall check round that looked at it */
+    unsigned stall_gen;
     uint64_t next_rid;
     unsigned spin_limit; /* see mrail_pml_spin_limit */
     mrail_pml_stats_t stats;
@@ -251,6 +254,7 @@ void pml_unexpected_put(mrail_pml_t *pml, pml_unexpected_t *u);
 /* pml_stripe_component.c: the scheduler options the MCA parameters set. */
 sched_opts_t pml_stripe_sched_opts(void);
 unsigned pml_stripe_send_window(void);
+unsigned pml_stripe_stall_timeout(void); /* ms */
 
 /* One fragment of a striped message. */
 struct pml_frag_ctx {
@@ -324,10 +328,13 @@ void pml_striping_remove(mrail_pml_t *pml, mrail_pml_request_t *req);
  * the rails left, every fragment it carried for confirmed messages not yet
  * confirmed. Returns the rails the peer has left. */
 size_t pml_failover(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
-/* Probes failed rails whose back-off has run out (from progress). */
-void pml_failback_poll(mrail_pml_t *pml);
+/* From progress, every so often: fails rails that stalled while their
+ * peer's other rails went on, and probes failed rails whose back-off ran
+ * out. */
+void pml_health_poll(mrail_pml_t *pml);
 /* Something arrived from peer over module: a rail we saw fail is back. */
 static inline void pml_rail_seen(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
+static inline size_t pml_rail_table_usable(const mrail_pml_t *pml, uint32_t peer);
 /* The index of module among peer's rails, or -1. */
 int pml_rail_index(const mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
 
@@ -341,6 +348,11 @@ int pml_recv_start(mrail_pml_t *pml, mrail_pml_request_t *req);
 void pml_recv_abort(mrail_pml_t *pml, mrail_pml_request_t *req);
 
 void pml_rail_readmit(mrail_pml_t *pml, uint32_t peer, unsigned rail);
+
+static inline size_t pml_rail_table_usable(const mrail_pml_t *pml, uint32_t peer)
+{
+    return mrail_rail_table_peer(&pml->rails.table, peer)->usable;
+}
 
 static inline void pml_rail_seen(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module)
 {

@@ -11,6 +11,7 @@ typedef struct pml_stripe_config {
     size_t min_stripe_size;
     size_t align;
     unsigned send_window;
+    unsigned stall_timeout;
 } pml_stripe_config_t;
 
 static pml_stripe_config_t pml_stripe_config;
@@ -38,6 +39,11 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
          "rest wait in the PML), so that eager and control messages to that peer wait behind "
          "at most this many; 0: no bound",
          NULL, offsetof(pml_stripe_config_t, send_window)},
+        {"stall_timeout", MRAIL_MCA_UNSIGNED, "500", 5,
+         "Milliseconds a rail to a peer may leave sent bytes unacknowledged, while another "
+         "rail to that peer is acknowledged, before the PML declares it failed (ahead of "
+         "btl_tcp_user_timeout); 0: only the btl decides",
+         NULL, offsetof(pml_stripe_config_t, stall_timeout)},
     };
     return mrail_mca_register(mca, "pml", self->name, defs, sizeof(defs) / sizeof(defs[0]),
                               &pml_stripe_config);
@@ -59,6 +65,11 @@ static int pml_stripe_check(mrail_component_t *self, const mrail_mca_t *mca, mra
 unsigned pml_stripe_send_window(void)
 {
     return pml_stripe_config.send_window;
+}
+
+unsigned pml_stripe_stall_timeout(void)
+{
+    return pml_stripe_config.stall_timeout;
 }
 
 sched_opts_t pml_stripe_sched_opts(void)

@@ -148,13 +148,62 @@ static void probe(mrail_pml_t *pml, pml_railq_t *q)
     }
 }
 
-void pml_failback_poll(mrail_pml_t *pml)
+/* A rail whose btl has bytes out that the peer has not acknowledged for
+ * stall_us, while another rail of the same peer is acknowledged (or has
+ * nothing out): its path is gone although the btl has not given up yet
+ * (TCP waits for its user timeout; a socket buffer hides the stall from
+ * completions). A receiver that stops reading still acknowledges what
+ * arrives (zero window), so that is never taken for a failure. */
+static void stall_check_peer(mrail_pml_t *pml, uint32_t p)
+{
+    const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, p);
+    mrail_btl_health_t h[PML_MAX_RAILS];
+    bool known[PML_MAX_RAILS] = {false}, healthy = false;
+    unsigned limit_ms = (unsigned)(pml->stall_us / 1e3);
+    size_t n = pr->count < PML_MAX_RAILS ? pr->count : PML_MAX_RAILS;
+    for (size_t r = 0; r < n; r++) {
+        mrail_btl_module_t *m = pr->rails[r].module;
+        known[r] = pr->rails[r].state == MRAIL_RAIL_UP && m->health != NULL &&
+                   m->health(m, pr->rails[r].ep, &h[r]) == MRAIL_SUCCESS;
+        healthy = healthy || (known[r] && (!h[r].outstanding || h[r].silent_ms < limit_ms / 2));
+    }
+    for (size_t r = 0; healthy && r < n; r++) {
+        if (known[r] && h[r].outstanding && h[r].silent_ms > limit_ms &&
+            pml_rail_table_usable(pml, p) > 1) {
+            mrail_btl_module_t *m = pr->rails[r].module;
+            pml->stats.rails_stalled++;
+            pml_failover(pml, p, m);
+            if (m->reset != NULL) { /* drop its connection: the probe rebuilds it */
+                m->reset(m, pr->rails[r].ep);
+            }
+        }
+    }
+}
+
+/* Only peers with striped messages not confirmed yet can be waiting on a
+ * dead rail's socket. */
+static void stall_check(mrail_pml_t *pml)
+{
+    pml->stall_gen++;
+    for (mrail_pml_request_t *req = pml->striping; req != NULL; req = req->next_striping) {
+        uint32_t p = (uint32_t)req->peer;
+        if (pml->stall_seen[p] != pml->stall_gen) {
+            pml->stall_seen[p] = pml->stall_gen;
+            stall_check_peer(pml, p);
+        }
+    }
+}
+
+void pml_health_poll(mrail_pml_t *pml)
 {
     if (++pml->health_polls < PML_HEALTH_EVERY) {
         return;
     }
     pml->health_polls = 0;
     double now = pml_now_us();
+    if (pml->stall_us > 0 && pml->striping != NULL) {
+        stall_check(pml);
+    }
     for (uint32_t p = 0; p < pml->size && pml->rails_down > 0; p++) {
         const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, p);
         for (size_t i = 0; i < pr->count; i++) {

@@ -174,7 +174,8 @@ static int sched_init(mrail_pml_t *pml)
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     pml->unreachable = calloc(pml->size, sizeof(bool));
-    if (pml->unreachable == NULL) {
+    pml->stall_seen = calloc(pml->size, sizeof(unsigned));
+    if (pml->unreachable == NULL || pml->stall_seen == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     for (uint32_t p = 0; p < pml->size; p++) {
@@ -209,6 +210,7 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
     pml->size = mrail_rte_facts(rte)->size;
     pml->sched_opts = pml_stripe_sched_opts();
     pml->send_window = pml_stripe_send_window();
+    pml->stall_us = pml_stripe_stall_timeout() * 1e3;
     cpu_set_t cpus;
     int ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
     /* Bound ranks see one CPU each: only more ranks than the node's CPUs oversubscribe. */
@@ -288,6 +290,7 @@ void mrail_pml_close(mrail_pml_t *pml)
     }
     free(pml->railq);
     free(pml->unreachable);
+    free(pml->stall_seen);
     pml_ctl_fini(pml);
     free(pml->sched);
     free(pml->rx_rates);
@@ -298,9 +301,7 @@ void mrail_pml_close(mrail_pml_t *pml)
 int mrail_pml_progress(mrail_pml_t *pml)
 {
     int events = mrail_rails_progress(&pml->rails);
-    if (pml->rails_down > 0) {
-        pml_failback_poll(pml);
-    }
+    pml_health_poll(pml);
     return events;
 }
 

@@ -293,6 +293,31 @@ static void errors_return(void)
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
 }
 
+/* A request's error goes to its own communicator's handler: a truncated
+ * receive on a communicator that returns errors is returned by MPI_Wait,
+ * while MPI_COMM_WORLD keeps the fatal default. */
+static void request_errors_go_to_their_communicator(void)
+{
+    MPI_Comm dup;
+    MPI_Comm_dup(MPI_COMM_WORLD, &dup);
+    MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN);
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    int big[8] = {1, 2, 3, 4, 5, 6, 7, 8}, small[2] = {0};
+    MPI_Request rr, sr;
+    MPI_Status st;
+    MPI_Irecv(small, 2, MPI_INT, prev, 3, dup, &rr);
+    MPI_Isend(big, 8, MPI_INT, next, 3, dup, &sr);
+    int rc = MPI_Wait(&rr, &st);
+    CHECK(rc == MPI_ERR_TRUNCATE && st.MPI_ERROR == MPI_ERR_TRUNCATE, "MPI_Wait on dup returned %d",
+          rc);
+    CHECK(small[0] == 1 && small[1] == 2, "truncated data");
+    CHECK(MPI_Wait(&sr, MPI_STATUS_IGNORE) == MPI_SUCCESS, "send");
+    MPI_Errhandler eh;
+    MPI_Comm_get_errhandler(MPI_COMM_WORLD, &eh);
+    CHECK(eh == MPI_ERRORS_ARE_FATAL, "MPI_COMM_WORLD's handler changed");
+    MPI_Comm_free(&dup);
+}
+
 int main(int argc, char **argv)
 {
     int provided;
@@ -314,6 +339,7 @@ int main(int argc, char **argv)
     persistent_and_cancel();
     sendrecv_self_null_bsend();
     errors_return();
+    request_errors_go_to_their_communicator();
     printf("rank %d: %d checks passed\n", rank, checks);
     MPI_Finalize();
     int finalized;
