@@ -141,16 +141,42 @@ static void rank_exited(mrun_loop_t *L, mrun_rank_t *r, int status)
     }
 }
 
+static mrun_rank_t *rank_of(mrun_loop_t *L, pid_t pid)
+{
+    for (unsigned i = 0; i < L->job->opts->np; i++) {
+        if (L->job->ranks[i].pid == pid) {
+            return &L->job->ranks[i];
+        }
+    }
+    return NULL;
+}
+
+/* Ranks reaped together may have died in any order: a death by a signal is
+ * a cause, a peer that then exited with an error (its fence failed) a
+ * consequence, so the signalled ones name the job's fate first. */
 static void reap(mrun_loop_t *L)
 {
     int status;
     pid_t pid;
+    struct {
+        mrun_rank_t *rank;
+        int status;
+    } later[64];
+    unsigned nlater = 0;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (unsigned i = 0; i < L->job->opts->np; i++) {
-            if (L->job->ranks[i].pid == pid) {
-                rank_exited(L, &L->job->ranks[i], status);
-            }
+        mrun_rank_t *r = rank_of(L, pid);
+        if (r == NULL) {
+            continue;
         }
+        if (WIFSIGNALED(status) || nlater == sizeof(later) / sizeof(later[0])) {
+            rank_exited(L, r, status);
+        } else {
+            later[nlater].rank = r;
+            later[nlater++].status = status;
+        }
+    }
+    for (unsigned i = 0; i < nlater; i++) {
+        rank_exited(L, later[i].rank, later[i].status);
     }
 }
 
