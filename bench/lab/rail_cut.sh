@@ -67,14 +67,15 @@ echo "$summary"
 png=docs/lab_rail_cut.png
 ut=${user_timeout:-5000}
 gnuplot <<GP
-set terminal pngcairo size 1000,500 font ',10'; set output '$png'
+set terminal pngcairo noenhanced size 1000,500 font ',10'; set output '$png'
 set title 'mrail over 2 x ${rails%%,*} rails: rail2 cut at ${cut} s, back at ${back} s (btl_tcp_user_timeout ${ut} ms)'
 set xlabel 'seconds'; set ylabel 'MB/s received, per 100 ms'; set grid; set key top right
 set arrow from $(awk -v a="$tcut" -v b="$t0" 'BEGIN{print a-b}'), graph 0 to $(awk -v a="$tcut" -v b="$t0" 'BEGIN{print a-b}'), graph 1 nohead dt 2 lc rgb 'red'
 set arrow from $(awk -v a="$tback" -v b="$t0" 'BEGIN{print a-b}'), graph 0 to $(awk -v a="$tback" -v b="$t0" 'BEGIN{print a-b}'), graph 1 nohead dt 2 lc rgb 'dark-green'
 plot '$work/timeline' using (\$1 - $t0):2 with lines lw 2 title 'mrail'
 GP
-section=$(printf '<!-- railcut:begin -->\n## A rail cut and its return\n\nTwo emulated hosts, two %s rails; mrail streams 1 MiB messages (windows of 8) from host 0 to host 1 (`bench/lab/stream_timeline.c`); host 1 takes rail2 down at %s s and up again at %s s; `btl_tcp_user_timeout` %s ms. Measured on %s with:\n\n    sudo bench/lab/rail_cut.sh --user-timeout %s --write\n\n%s\n\n![bandwidth across a rail cut and its return](lab_rail_cut.png)\n<!-- railcut:end -->' \
-  "$rails" "$cut" "$back" "$ut" "$(date -u +%Y-%m-%d)" "$ut" "$summary")
+cmd="sudo bench/lab/rail_cut.sh${user_timeout:+ --user-timeout $user_timeout} --write"
+section=$(printf '<!-- railcut:begin -->\n## A rail cut and its return\n\nTwo emulated hosts, rails shaped to %s; mrail streams 1 MiB messages (windows of 8) from host 0 to host 1 (`bench/lab/stream_timeline.c`); host 1 takes rail2 down at %s s and up again at %s s; `btl_tcp_user_timeout` %s ms. Measured on %s with:\n\n    %s\n\n%s\n\n![bandwidth across a rail cut and its return](lab_rail_cut.png)\n<!-- railcut:end -->' \
+  "$rails" "$cut" "$back" "$ut" "$(date -u +%Y-%m-%d)" "$cmd" "$summary")
 write_doc_section railcut "$section"
 echo "rail_cut.sh: wrote docs/PERFORMANCE.md and $png"
