@@ -588,7 +588,7 @@ static unsigned long long tx_of(const probe_t *p, const char *itf)
 }
 
 /* Rank 1 cuts the --fail-if rail during the first 16 MiB message and puts
- * it back once that message is through. Rank 0 goes on sending (every
+ * it back once its own PML has failed the rail. Rank 0 goes on sending (every
  * byte checked) until its PML has re-admitted the rail, then three more
  * messages, and reports how many bytes the rail carried in those. */
 static void check_failback(probe_t *p)
@@ -600,6 +600,19 @@ static void check_failback(probe_t *p)
     }
     unsigned char *buf = malloc(MSG);
     int more = 1, after = -1, round = 0;
+    bool link_back = false;
+    /* A striped message first, so that both rails are connected before the
+     * cut (a rail whose first connection never comes up is another case). */
+    mrail_pml_request_t *warm;
+    if (p->rank == 0) {
+        fill(buf, 9, 1, 4 << 20);
+        isend(p, buf, 4 << 20, 1, 70, false, &warm);
+    } else {
+        irecv(p, buf, 4 << 20, 0, 70, &warm);
+    }
+    if (wait_free(p, warm).error != MRAIL_SUCCESS) {
+        die(p, "the warm-up message failed");
+    }
     unsigned long long tx_before = 0;
     for (; more && round < MAX_ROUNDS; round++) {
         mrail_pml_request_t *r, *f;
@@ -634,12 +647,18 @@ static void check_failback(probe_t *p)
             die(p, "message %d around the rail's cut and return is wrong (error %d)", round,
                 st.error);
         }
-        if (round == 0) {
+        /* Back up only once this side saw the rail fail: under load the
+         * first message may be through before the cut, and a cut undone
+         * at once is a blip TCP never notices. */
+        mrail_pml_stats_t mine;
+        mrail_pml_stats(p->pml, &mine);
+        if (!link_back && mine.rails_failed > 0) {
             char cmd[128];
             snprintf(cmd, sizeof(cmd), "ip link set %s up", p->fail_if);
             if (system(cmd) != 0) {
                 die(p, "could not run: %s", cmd);
             }
+            link_back = true;
         }
         irecv(p, &more, sizeof(more), 0, 72, &f);
         wait_free(p, f);
