@@ -515,6 +515,23 @@ static double seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* A 4 MiB message from rank 0 to rank 1, striped, so that every rail is
+ * connected before a check cuts one (a rail cut before its first
+ * connection fails only after btl_tcp_connect_timeout). buf holds 4 MiB. */
+static void connect_rails(probe_t *p, unsigned char *buf)
+{
+    mrail_pml_request_t *warm;
+    if (p->rank == 0) {
+        fill(buf, 9, 1, 4 << 20);
+        isend(p, buf, 4 << 20, 1, 60, false, &warm);
+    } else {
+        irecv(p, buf, 4 << 20, 0, 60, &warm);
+    }
+    if (wait_free(p, warm).error != MRAIL_SUCCESS) {
+        die(p, "the warm-up message failed");
+    }
+}
+
 /* Every rail between ranks 0 and 1 is cut (rank 1 takes each interface of
  * --fail-if down) while rank 0 streams a message to rank 1 and each has a
  * receive posted that the other never sends. Every pending request on both
@@ -531,18 +548,7 @@ static void check_unreachable(probe_t *p)
     uint32_t peer = 1 - p->rank;
     unsigned char *buf = malloc(MSG), extra[64];
     mrail_pml_request_t *big, *never;
-    /* First a striped message, so that every rail is connected: a rail cut
-     * before its first connection is another matter (connect_timeout). */
-    mrail_pml_request_t *warm;
-    if (p->rank == 0) {
-        fill(buf, 9, 1, 4 << 20);
-        isend(p, buf, 4 << 20, 1, 60, false, &warm);
-    } else {
-        irecv(p, buf, 4 << 20, 0, 60, &warm);
-    }
-    if (wait_free(p, warm).error != MRAIL_SUCCESS) {
-        die(p, "the warm-up message failed");
-    }
+    connect_rails(p, buf);
     fill(buf, 0, 1, MSG);
     irecv(p, extra, sizeof(extra), (int)peer, 77, &never);
     if (p->rank == 0) {
@@ -601,18 +607,7 @@ static void check_failback(probe_t *p)
     unsigned char *buf = malloc(MSG);
     int more = 1, after = -1, round = 0;
     bool link_back = false;
-    /* A striped message first, so that both rails are connected before the
-     * cut (a rail whose first connection never comes up is another case). */
-    mrail_pml_request_t *warm;
-    if (p->rank == 0) {
-        fill(buf, 9, 1, 4 << 20);
-        isend(p, buf, 4 << 20, 1, 70, false, &warm);
-    } else {
-        irecv(p, buf, 4 << 20, 0, 70, &warm);
-    }
-    if (wait_free(p, warm).error != MRAIL_SUCCESS) {
-        die(p, "the warm-up message failed");
-    }
+    connect_rails(p, buf);
     unsigned long long tx_before = 0;
     for (; more && round < MAX_ROUNDS; round++) {
         mrail_pml_request_t *r, *f;
