@@ -175,6 +175,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "rank %u: %s\n", f->rank, why.text);
         rc = 1;
     }
+    if (rc != 0) {
+        /* A fence or barrier fails because a peer died: that death is the
+         * job's fate, and mrun cannot tell the order of deaths it reaps in
+         * one go, so the consequence waits a moment before it follows. */
+        usleep(300 * 1000);
+    }
     printf("rank=%u modex=%s\n", f->rank, rc == 0 ? (a.skip_modex ? "skipped" : "ok") : "FAILED");
     fflush(stdout);
     mrail_rte_finalize(rte);
