@@ -15,6 +15,38 @@ int mrail_btl_am_register(mrail_btl_am_table_t *table, mrail_btl_tag_t tag, mrai
     return MRAIL_SUCCESS;
 }
 
+int mrail_btl_am_register_place(mrail_btl_am_table_t *table, mrail_btl_tag_t tag,
+                                mrail_btl_place_fn_t fn)
+{
+    if (tag > MRAIL_BTL_TAG_MAX) {
+        return MRAIL_ERR_BAD_PARAM;
+    }
+    table->tag[tag].place = fn;
+    return MRAIL_SUCCESS;
+}
+
+bool mrail_btl_am_place(mrail_btl_module_t *module, uint32_t peer, mrail_btl_tag_t tag,
+                        const void *hdr, size_t hdr_len, size_t payload_len,
+                        mrail_btl_place_t *out)
+{
+    mrail_btl_am_table_t *am = module->am;
+    out->niov = 0;
+    if (tag > MRAIL_BTL_TAG_MAX || am->tag[tag].place == NULL || am->tag[tag].fn == NULL) {
+        return false;
+    }
+    am->tag[tag].place(module, peer, tag, hdr, hdr_len, payload_len, out, am->tag[tag].ctx);
+    size_t len = 0;
+    for (int i = 0; i < out->niov && i < MRAIL_BTL_PLACE_IOV; i++) {
+        len += out->iov[i].iov_len;
+    }
+    /* A place that does not hold exactly the payload is not used. */
+    if (out->niov <= 0 || out->niov > MRAIL_BTL_PLACE_IOV || len != payload_len ||
+        out->live == NULL) {
+        out->niov = 0;
+    }
+    return out->niov > 0;
+}
+
 void mrail_btl_report_error(mrail_btl_module_t *module, uint32_t peer, int status, const char *fmt,
                             ...)
 {

@@ -136,15 +136,25 @@ struct mrail_btl_endpoint {
     btl_tcp_ep_state_t state;
     btl_tcp_modex_t peer;                  /* the peer module this one pairs with */
     double deadline;                       /* connecting: when to give up */
+    double connect_started;                /* connecting: when connect() was called */
     int conn_err;                          /* connecting: an errno for progress to report */
     mrail_btl_endpoint_t *next_connecting; /* module->connecting list */
     btl_tcp_out_t *out_head, *out_tail;
-    /* receive: the frame header, then its body */
+    /* receive: the frame header, then its body (header and payload); a
+     * payload the owner placed goes straight there (place.niov > 0) */
     btl_tcp_frame_t frame;
     size_t frame_got;
     char *body;
     size_t body_cap, body_got;
+    bool placing;       /* the header is in; the payload's place is decided */
+    bool place_revoked; /* the place stopped being live: read on, deliver nothing */
+    mrail_btl_place_t place;
 };
+
+/* Payloads from this size on are offered to the owner's place callback:
+ * below it, reading the header first costs a system call more than the
+ * copy it saves. */
+#define BTL_TCP_PLACE_MIN 8192
 
 /* A connection that has not proven itself yet. */
 typedef struct btl_tcp_pending {
@@ -168,6 +178,7 @@ struct btl_tcp_module {
     unsigned strangers;   /* connections refused so far */
     unsigned connections; /* connections established so far */
     unsigned races;       /* simultaneous connects resolved */
+    uint64_t placed;      /* payloads received straight into the owner's place */
     unsigned timeout;
     btl_tcp_config_t cfg; /* socket options */
 };
@@ -214,6 +225,8 @@ void btl_tcp_ep_want_write(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, bool o
 int btl_tcp_ep_flush(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep);
 /* Reads and delivers whole frames until the socket is empty. */
 int btl_tcp_ep_receive(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep);
+/* Forgets a frame cut short (its connection died). */
+void btl_tcp_ep_rx_reset(mrail_btl_endpoint_t *ep);
 
 /* How many tcp modules this rank has (btl_tcp_component.c). */
 unsigned btl_tcp_module_count(void);

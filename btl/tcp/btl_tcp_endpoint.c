@@ -103,7 +103,7 @@ void btl_tcp_ep_reset(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
     }
     if (ep->state == BTL_TCP_EP_FAILED) {
         ep->state = BTL_TCP_EP_IDLE;
-        ep->frame_got = ep->body_got = 0; /* a frame cut short died with the old connection */
+        btl_tcp_ep_rx_reset(ep); /* a frame cut short died with the old connection */
     }
 }
 
@@ -133,7 +133,8 @@ static void connecting_add(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
 void btl_tcp_ep_connect(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
 {
     ep->state = BTL_TCP_EP_CONNECTING;
-    ep->deadline = btl_tcp_now() + m->timeout;
+    ep->connect_started = btl_tcp_now();
+    ep->deadline = ep->connect_started + m->timeout;
     ep->conn_err = 0;
     connecting_add(m, ep);
     ep->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

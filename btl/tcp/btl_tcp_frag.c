@@ -105,6 +105,85 @@ int btl_tcp_ep_flush(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
     return done;
 }
 
+void btl_tcp_ep_rx_reset(mrail_btl_endpoint_t *ep)
+{
+    ep->frame_got = ep->body_got = 0;
+    ep->placing = ep->place_revoked = false;
+    ep->place.niov = 0;
+}
+
+static bool body_room(mrail_btl_endpoint_t *ep, size_t len)
+{
+    if (ep->body_cap >= len) {
+        return true;
+    }
+    char *grown = realloc(ep->body, len);
+    if (grown == NULL) {
+        return false;
+    }
+    ep->body = grown;
+    ep->body_cap = len;
+    return true;
+}
+
+/* How many bytes of the frame's body to read into ep->body next: the whole
+ * body, or only the header when the payload may be placed. */
+static size_t body_target(const mrail_btl_endpoint_t *ep)
+{
+    size_t payload = ep->frame.len - ep->frame.hdr_len;
+    if (payload >= BTL_TCP_PLACE_MIN && !ep->placing) {
+        return ep->frame.hdr_len;
+    }
+    return ep->place.niov > 0 && !ep->place_revoked ? ep->frame.hdr_len : ep->frame.len;
+}
+
+/* Reads payload bytes into the place, from where the last read stopped. */
+static ssize_t read_placed(mrail_btl_endpoint_t *ep)
+{
+    struct iovec iov[MRAIL_BTL_PLACE_IOV];
+    size_t skip = ep->body_got - ep->frame.hdr_len;
+    int n = 0;
+    for (int i = 0; i < ep->place.niov; i++) {
+        size_t len = ep->place.iov[i].iov_len;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        iov[n++] = (struct iovec){(char *)ep->place.iov[i].iov_base + skip, len - skip};
+        skip = 0;
+    }
+    return readv(ep->fd, iov, n);
+}
+
+/* The header is in: asks the owner where the payload goes. */
+static void decide_place(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
+{
+    ep->placing = true;
+    mrail_btl_am_place(&m->base, ep->rank, ep->frame.tag, ep->body, ep->frame.hdr_len,
+                       ep->frame.len - ep->frame.hdr_len, &ep->place);
+}
+
+/* A whole frame is in: hands it to the owner, unless its place was revoked
+ * (the owner no longer wants it). */
+static void deliver(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
+{
+    struct iovec segs[1 + MRAIL_BTL_PLACE_IOV] = {{ep->body, ep->frame.hdr_len}};
+    int nsegs = 2;
+    bool drop = ep->place_revoked;
+    if (ep->place.niov > 0 && !drop) {
+        memcpy(&segs[1], ep->place.iov, (size_t)ep->place.niov * sizeof(struct iovec));
+        nsegs = 1 + ep->place.niov;
+        m->placed++;
+    } else {
+        segs[1] = (struct iovec){ep->body + ep->frame.hdr_len, ep->frame.len - ep->frame.hdr_len};
+    }
+    btl_tcp_frame_t frame = ep->frame;
+    btl_tcp_ep_rx_reset(ep);
+    if (!drop) {
+        mrail_btl_am_deliver(&m->base, ep, ep->rank, frame.tag, segs, nsegs);
+    }
+}
+
 int btl_tcp_ep_receive(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
 {
     int events = 0;
@@ -113,33 +192,41 @@ int btl_tcp_ep_receive(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
         if (ep->frame_got < sizeof(ep->frame)) {
             n = recv(ep->fd, (char *)&ep->frame + ep->frame_got, sizeof(ep->frame) - ep->frame_got,
                      MSG_DONTWAIT);
-            if (n > 0) {
-                ep->frame_got += (size_t)n;
-                continue;
+            if (n > 0 && (ep->frame_got += (size_t)n) == sizeof(ep->frame) &&
+                ep->frame.hdr_len > ep->frame.len) {
+                btl_tcp_ep_fail(m, ep, "sent a frame whose header is longer than the frame", 0);
+                break;
             }
-        } else if (ep->body_got < ep->frame.len) {
-            if (ep->body_cap < ep->frame.len) {
-                char *grown = realloc(ep->body, ep->frame.len);
-                if (grown == NULL) {
-                    btl_tcp_ep_fail(m, ep, "has a frame too large to hold", ENOMEM);
-                    break;
-                }
-                ep->body = grown;
-                ep->body_cap = ep->frame.len;
+        } else if (ep->body_got < body_target(ep)) {
+            size_t want = body_target(ep);
+            if (!body_room(ep, want)) {
+                btl_tcp_ep_fail(m, ep, "has a frame too large to hold", ENOMEM);
+                break;
             }
-            n = recv(ep->fd, ep->body + ep->body_got, ep->frame.len - ep->body_got, MSG_DONTWAIT);
+            n = recv(ep->fd, ep->body + ep->body_got, want - ep->body_got, MSG_DONTWAIT);
             if (n > 0) {
                 ep->body_got += (size_t)n;
+            }
+        } else if (!ep->placing && ep->frame.len - ep->frame.hdr_len >= BTL_TCP_PLACE_MIN) {
+            decide_place(m, ep);
+            continue;
+        } else if (ep->body_got < ep->frame.len) {
+            if (*ep->place.live != ep->place.live_value) {
+                /* The rest goes to our buffer and nowhere: the place may
+                 * already be someone else's memory. */
+                ep->place_revoked = true;
                 continue;
             }
+            n = read_placed(ep);
+            if (n > 0) {
+                ep->body_got += (size_t)n;
+            }
         } else {
-            struct iovec segs[2] = {
-                {ep->body, ep->frame.hdr_len},
-                {ep->body + ep->frame.hdr_len, ep->frame.len - ep->frame.hdr_len}};
-            btl_tcp_frame_t frame = ep->frame;
-            ep->frame_got = ep->body_got = 0;
-            mrail_btl_am_deliver(&m->base, ep, ep->rank, frame.tag, segs, 2);
+            deliver(m, ep);
             events++;
+            continue;
+        }
+        if (n > 0) {
             continue;
         }
         if (n == 0) {

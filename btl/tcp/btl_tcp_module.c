@@ -260,9 +260,16 @@ static void tcp_reset(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep)
 static int tcp_health(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_btl_health_t *out)
 {
     (void)module;
+    if (ep->state == BTL_TCP_EP_CONNECTING) {
+        /* The kernel answers a SYN whatever the peer process is doing: a
+         * connect that has not finished is a path that does not answer. */
+        out->outstanding = ep->out_head != NULL;
+        out->silent_ms = (unsigned)((btl_tcp_now() - ep->connect_started) * 1e3);
+        return MRAIL_SUCCESS;
+    }
     struct tcp_info ti;
     socklen_t len = sizeof(ti);
-    if (ep->state != BTL_TCP_EP_CONNECTED ||
+    if ((ep->state != BTL_TCP_EP_CONNECTED && ep->state != BTL_TCP_EP_HELLO_SENT) ||
         getsockopt(ep->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) {
         return MRAIL_ERR_NOT_SUPPORTED;
     }

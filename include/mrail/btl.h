@@ -60,6 +60,24 @@ enum {
 typedef void (*mrail_btl_recv_fn_t)(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep,
                                     uint32_t peer, mrail_btl_tag_t tag, const struct iovec *segs,
                                     int nsegs, void *ctx);
+/* Where an arriving message's payload goes, chosen from its header before
+ * the payload is read, so that a transport which reads payloads itself
+ * (tcp) puts the bytes in place instead of into a buffer of its own. */
+#define MRAIL_BTL_PLACE_IOV 8
+typedef struct mrail_btl_place {
+    struct iovec iov[MRAIL_BTL_PLACE_IOV]; /* exactly the payload's length in all */
+    int niov;                              /* 0: no place, the transport buffers it */
+    /* The place stays valid while *live == live_value; once it changes the
+     * transport stops writing there and drops the message unseen. */
+    const uint64_t *live;
+    uint64_t live_value;
+} mrail_btl_place_t;
+/* Fills out (niov > 0) to place the payload of a message with this header,
+ * or leaves niov 0. Called in the module's progress; the recv callback for
+ * the same message follows with the payload segments as placed. */
+typedef void (*mrail_btl_place_fn_t)(mrail_btl_module_t *module, uint32_t peer,
+                                     mrail_btl_tag_t tag, const void *hdr, size_t hdr_len,
+                                     size_t payload_len, mrail_btl_place_t *out, void *ctx);
 /* A peer (peer set) or the whole device (peer == UINT32_MAX) failed;
  * status and what say why. Operations on it will not complete. */
 typedef void (*mrail_btl_error_fn_t)(mrail_btl_module_t *module, uint32_t peer, int status,
@@ -79,6 +97,7 @@ typedef struct mrail_btl_health {
 typedef struct mrail_btl_am_table {
     struct {
         mrail_btl_recv_fn_t fn;
+        mrail_btl_place_fn_t place; /* optional */
         void *ctx;
     } tag[MRAIL_BTL_TAG_MAX + 1];
     mrail_btl_error_fn_t on_error;
@@ -88,6 +107,15 @@ typedef struct mrail_btl_am_table {
 /* Registers fn for tag; MRAIL_ERR_BAD_PARAM for a tag above MRAIL_BTL_TAG_MAX. */
 int mrail_btl_am_register(mrail_btl_am_table_t *table, mrail_btl_tag_t tag, mrail_btl_recv_fn_t fn,
                           void *ctx);
+/* Lets fn choose where payloads for tag go (see mrail_btl_place_fn_t);
+ * the tag's ctx is passed to it. */
+int mrail_btl_am_register_place(mrail_btl_am_table_t *table, mrail_btl_tag_t tag,
+                                mrail_btl_place_fn_t fn);
+/* Asks the place callback of tag, if any, where a payload goes; false
+ * (out->niov 0) when it stays with the transport. */
+bool mrail_btl_am_place(mrail_btl_module_t *module, uint32_t peer, mrail_btl_tag_t tag,
+                        const void *hdr, size_t hdr_len, size_t payload_len,
+                        mrail_btl_place_t *out);
 /* Runs the callback for tag (modules call this); a message for a tag nobody
  * registered is reported through on_error, never dropped silently. */
 void mrail_btl_am_deliver(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, uint32_t peer,

@@ -159,6 +159,7 @@ struct mrail_pml_request {
     uint64_t sreq; /* its request, for FIN */
     size_t gets_pending;
     struct pml_confirm *confirm_rx; /* striped over rails: allocated by the first fragment */
+    uint64_t place_epoch; /* bumped at completion: btl places into buf are void after it */
 };
 
 /* A receive striped over several rails: which fragments arrived (copies
@@ -343,6 +344,10 @@ void pml_recv_matched(match_recv_t *recv, match_msg_t *msg, void *ctx);
 void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t tag,
                               const struct iovec *segs, int nsegs);
 void pml_recv_on_frag(mrail_pml_t *pml, uint32_t from, const struct iovec *segs, int nsegs);
+/* Where a FRAG's payload goes: straight into its receive's buffer when the
+ * fragment is one the receive still waits for. */
+void pml_recv_place_frag(mrail_pml_t *pml, uint32_t from, const void *hdr, size_t hdr_len,
+                         size_t payload_len, mrail_btl_place_t *out);
 int pml_recv_start(mrail_pml_t *pml, mrail_pml_request_t *req);
 /* The source is unreachable: finish req with the error. */
 void pml_recv_abort(mrail_pml_t *pml, mrail_pml_request_t *req);

@@ -45,14 +45,16 @@ void pml_copy_in(mrail_pml_request_t *req, size_t at, const void *src, size_t n)
         return;
     }
     if (req->iov == NULL) {
-        memcpy((char *)req->buf + at, src, n);
+        if ((char *)req->buf + at != src) { /* a btl may have put it in place */
+            memcpy((char *)req->buf + at, src, n);
+        }
         return;
     }
     const char *from = src;
     for (int i = piece_of(req, at); n > 0 && i < req->niov; i++) {
         size_t skip = at - req->iov_at[i], room = req->iov[i].iov_len - skip;
         size_t k = n < room ? n : room;
-        if (k > 0) {
+        if (k > 0 && (char *)req->iov[i].iov_base + skip != from) {
             memcpy((char *)req->iov[i].iov_base + skip, from, k);
         }
         from += k, at += k, n -= k;

@@ -67,6 +67,7 @@ static void active_remove(mrail_pml_t *pml, mrail_pml_request_t *req)
 void pml_request_complete(mrail_pml_request_t *req)
 {
     req->complete = true;
+    req->place_epoch++;
     active_remove(req->pml, req);
 }
 
@@ -133,6 +134,14 @@ static void am_frag(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t pe
     (void)ep, (void)tag;
     pml_rail_seen(ctx, peer, m);
     pml_recv_on_frag(ctx, peer, segs, nsegs);
+}
+
+static void am_place_frag(mrail_btl_module_t *m, uint32_t peer, mrail_btl_tag_t tag,
+                          const void *hdr, size_t hdr_len, size_t payload_len,
+                          mrail_btl_place_t *out, void *ctx)
+{
+    (void)m, (void)tag;
+    pml_recv_place_frag(ctx, peer, hdr, hdr_len, payload_len, out);
 }
 
 static void am_fin(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
@@ -222,6 +231,7 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
     mrail_btl_am_register(&pml->am, PML_TAG_RTS, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_CTS, am_cts, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_FRAG, am_frag, pml);
+    mrail_btl_am_register_place(&pml->am, PML_TAG_FRAG, am_place_frag);
     mrail_btl_am_register(&pml->am, PML_TAG_FIN, am_fin, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_ACK, am_ack, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_PROBE, am_probe, pml);

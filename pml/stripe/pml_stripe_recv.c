@@ -306,6 +306,38 @@ void pml_recv_on_frag(mrail_pml_t *pml, uint32_t from, const struct iovec *segs,
     }
 }
 
+void pml_recv_place_frag(mrail_pml_t *pml, uint32_t from, const void *hdr, size_t hdr_len,
+                         size_t payload_len, mrail_btl_place_t *out)
+{
+    pml_hdr_frag_t h;
+    if (hdr_len < sizeof(h)) {
+        return;
+    }
+    memcpy(&h, hdr, sizeof(h));
+    mrail_pml_request_t *req = (mrail_pml_request_t *)(uintptr_t)h.rreq;
+    if (req->rid != h.rid || req->rstate != PML_RECV_RECEIVING || req->src != from ||
+        h.offset > req->expected || payload_len > req->expected - h.offset) {
+        return; /* a late copy, or more than we accepted: the btl buffers it */
+    }
+    const pml_confirm_t *c = req->confirm_rx;
+    if ((h.flags & PML_FRAG_CONFIRM) && c != NULL &&
+        (h.index >= c->nfrags || (c->seen[h.index / 64] & (1ull << (h.index % 64))))) {
+        return;
+    }
+    if (req->iov == NULL) {
+        out->iov[0] = (struct iovec){(char *)req->buf + h.offset, payload_len};
+        out->niov = 1;
+    } else {
+        int n = pml_iov_slice(req, h.offset, payload_len, out->iov, MRAIL_BTL_PLACE_IOV);
+        out->niov = n > 0 ? n : 0;
+    }
+    /* Two copies of one fragment (a failover) may both be placed: they
+     * write the same bytes, and the receive completes on the first. */
+    out->live = &req->place_epoch;
+    out->live_value = req->place_epoch;
+    pml->stats.frags_placed += out->niov > 0;
+}
+
 void pml_recv_abort(mrail_pml_t *pml, mrail_pml_request_t *req)
 {
     if (req->rstate == PML_RECV_POSTED) {

@@ -114,6 +114,27 @@ Test(btl_tcp, three_rails_share_by_weight)
     run_fini(&r);
 }
 
+/* Striped fragments are read from the socket straight into the receive
+ * buffer (contiguous, or a few pieces per fragment); a buffer in pieces
+ * too small for that still gets every byte, through the btl's buffer. */
+Test(btl_tcp, fragments_are_received_straight_into_the_buffer)
+{
+    run_t r;
+    run_rails(&r, 2, "placed", "true");
+    cr_expect_eq(count_lines(r.out, "check=placed ok\n"), 2, "%s", r.out);
+    const char *line = strstr(r.out, "rank=1 placed ");
+    cr_assert_not_null(line, "%s", r.out);
+    unsigned long long contiguous, coarse, fine;
+    cr_assert_eq(sscanf(line, "rank=1 placed contiguous=%llu coarse=%llu fine=%llu", &contiguous,
+                        &coarse, &fine),
+                 3, "%s", line);
+    /* 8 MiB in fragments of at most the btl's 128 KiB: at least 64 each */
+    cr_expect_geq(contiguous, 64, "%s", line);
+    cr_expect_geq(coarse, 64, "%s", line);
+    cr_expect_eq(fine, 0, "%s", line);
+    run_fini(&r);
+}
+
 Test(btl_tcp, excluded_rails_carry_nothing)
 {
     /* Three rails exist; btl_tcp_if_include names the second only. */
@@ -167,7 +188,7 @@ static void shape_two_rails(void)
  * every byte arrives (pml_probe checks them), nothing is reported as an
  * error, and the statistics show the failover happened. */
 static void run_failover(const char *fail_if, const char *fail_rank, bool first_rail,
-                         const char *user_timeout, bool expect_stall)
+                         const char *user_timeout, bool expect_stall, bool at_start)
 {
     shape_two_rails();
     run_t r;
@@ -188,6 +209,9 @@ static void run_failover(const char *fail_if, const char *fail_rank, bool first_
                     "--mca",
                     "btl_tcp_user_timeout",
                     (char *)user_timeout,
+                    "--mca",
+                    "btl_tcp_connect_timeout",
+                    at_start ? "600" : "30",
                     PROBE,
                     "--checks",
                     "failover",
@@ -198,6 +222,7 @@ static void run_failover(const char *fail_if, const char *fail_rank, bool first_
                     "--stats",
                     "--tag",
                     r.tag,
+                    at_start ? "--fail-at-start" : NULL,
                     NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
@@ -237,7 +262,7 @@ static void run_failover(const char *fail_if, const char *fail_rank, bool first_
 
 Test(btl_tcp, a_rail_pulled_mid_message_loses_nothing, .timeout = 120)
 {
-    run_failover("rail2", "1", false, "1000", false);
+    run_failover("rail2", "1", false, "1000", false, false);
 }
 
 /* With the btl's own timeout out of the way (30 s), the sender's PML sees
@@ -245,19 +270,28 @@ Test(btl_tcp, a_rail_pulled_mid_message_loses_nothing, .timeout = 120)
  * (pml_stripe_stall_timeout) and moves its fragments. */
 Test(btl_tcp, a_stalled_rail_is_failed_by_the_pml_before_the_btl_notices, .timeout = 120)
 {
-    run_failover("rail2", "1", false, "30000", true);
+    run_failover("rail2", "1", false, "30000", true, false);
 }
 
 /* The first rail carries the control and eager messages: a cut there, on
  * either side, must not lose one or hang. */
 Test(btl_tcp, the_first_rail_pulled_by_the_receiver_loses_nothing, .timeout = 120)
 {
-    run_failover("rail1", "1", true, "1000", false);
+    run_failover("rail1", "1", true, "1000", false, false);
 }
 
 Test(btl_tcp, the_first_rail_pulled_by_the_sender_loses_nothing, .timeout = 120)
 {
-    run_failover("rail1", "0", true, "1000", false);
+    run_failover("rail1", "0", true, "1000", false, false);
+}
+
+/* rail2 is cut before anything was sent: its first connection never comes
+ * up. With the btl's connect timeout far away (600 s), the sender's PML
+ * sees the connect make no progress while rail1 carries data, fails rail2
+ * itself and sends its fragments over rail1. */
+Test(btl_tcp, a_rail_that_never_connects_is_failed_by_the_pml, .timeout = 120)
+{
+    run_failover("rail2", "1", false, "30000", true, true);
 }
 
 /* Rank 1's rail3 moves to another subnet, routed both ways: pairing follows

@@ -1,7 +1,8 @@
 /* Rank program for the PML tests (launched through mrun). Runs the named
  * checks in order and prints "rank=R check=NAME ok" for each passed; any
  * failure prints why and exits 1.
- *   pml_probe [--max BYTES] [--checks exchange,order,...] [--fail-if IFNAME] [--stats]
+ *   pml_probe [--max BYTES] [--checks exchange,order,...] [--fail-if IFNAME] [--fail-rank R]
+ *             [--fail-at-start] [--stats]
  * --stats prints each rank's PML statistics at the end ("rank=R stats ..."). */
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ typedef struct probe {
     size_t max;
     const char *fail_if; /* failover: the interfaces --fail-rank takes down */
     uint32_t fail_rank;
+    bool fail_at_start;  /* failover: cut before the first message (no connection yet) */
 } probe_t;
 
 static void die(const probe_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -366,7 +368,8 @@ static void cut(probe_t *p, const char *list)
 }
 
 /* Rank 0 sends three 32 MiB messages to rank 1, each followed by 64 eager
- * ones; during the second, rank --fail-rank takes the --fail-if rail down.
+ * ones; during the second (before the first with --fail-at-start, when no
+ * rail is connected yet), rank --fail-rank takes the --fail-if rail down.
  * Every byte of every message must arrive (fragments, eager messages and
  * control messages that the cut rail swallowed go again). */
 static void check_failover(probe_t *p)
@@ -377,6 +380,12 @@ static void check_failover(probe_t *p)
         return;
     }
     unsigned char *buf = malloc(MSG), small[SMALL][SMALL_LEN];
+    if (p->fail_at_start) {
+        if (p->rank == p->fail_rank) {
+            cut(p, p->fail_if);
+        }
+        barrier(p);
+    }
     for (int k = 0; k < COUNT; k++) {
         mrail_pml_request_t *r, *rs[SMALL];
         if (p->rank == 0) {
@@ -394,7 +403,8 @@ static void check_failover(probe_t *p)
                 irecv(p, small[i], SMALL_LEN, 0, 52, &rs[i]);
             }
         }
-        if (k == 1 && p->rank == p->fail_rank) { /* let it get going, then pull the cable */
+        if (k == 1 && p->rank == p->fail_rank && !p->fail_at_start) {
+            /* let it get going, then pull the cable */
             mrail_pml_status_t st;
             for (int spin = 0; spin < 100 && !mrail_pml_test(p->pml, r, &st); spin++) {
                 usleep(1000);
@@ -668,6 +678,72 @@ static void check_failback(probe_t *p)
     barrier(p);
 }
 
+/* Rank 1 receives three striped messages from rank 0: into one buffer,
+ * into pieces of 64 KiB, and into 8000-byte pieces with gaps between them
+ * (more pieces per fragment than a btl can place). Every byte is checked,
+ * the gaps must stay untouched, and rank 1 prints how many fragments a btl
+ * read straight into the buffer for each, for the test to judge. */
+static void check_placed(probe_t *p)
+{
+    enum { MSG = 8 << 20, COARSE = 64 << 10, FINE = 8000, GAP = 100 };
+    if (p->size < 2 || p->rank > 1) {
+        barrier(p);
+        return;
+    }
+    size_t fine_pieces = (MSG + FINE - 1) / FINE;
+    unsigned char *buf = malloc(MSG), *spread = malloc(fine_pieces * (FINE + GAP));
+    struct iovec *iov = malloc(fine_pieces * sizeof(*iov));
+    const char *names[] = {"contiguous", "coarse", "fine"};
+    uint64_t placed[3] = {0};
+    for (int k = 0; k < 3; k++) {
+        mrail_pml_request_t *r;
+        if (p->rank == 0) {
+            fill(buf, 0, 1, MSG);
+            isend(p, buf, MSG, 1, 41, false, &r);
+            wait_free(p, r);
+            continue;
+        }
+        mrail_pml_stats_t before, after;
+        mrail_pml_stats(p->pml, &before);
+        size_t piece = k == 1 ? COARSE : FINE, gap = k == 2 ? GAP : 0;
+        int niov = 0;
+        memset(spread, 0xA5, fine_pieces * (FINE + GAP));
+        for (size_t at = 0; at < MSG; at += piece) {
+            size_t n = MSG - at < piece ? MSG - at : piece;
+            iov[niov++] = (struct iovec){spread + (at / piece) * (piece + gap), n};
+        }
+        int rc = k == 0 ? mrail_pml_irecv(p->pml, buf, MSG, 0, 41, 0, &r)
+                        : mrail_pml_irecvv(p->pml, iov, niov, 0, 41, 0, &r);
+        if (rc != MRAIL_SUCCESS) {
+            die(p, "receive %s failed: %d", names[k], rc);
+        }
+        wait_free(p, r);
+        mrail_pml_stats(p->pml, &after);
+        placed[k] = after.frags_placed - before.frags_placed;
+        for (int i = 0; k > 0 && i < niov; i++) {
+            memcpy(buf + (size_t)i * piece, iov[i].iov_base, iov[i].iov_len);
+            for (size_t g = 0; g < gap && i + 1 < niov; g++) {
+                if (((unsigned char *)iov[i].iov_base)[iov[i].iov_len + g] != 0xA5) {
+                    die(p, "receive %s wrote into the gap after piece %d", names[k], i);
+                }
+            }
+        }
+        size_t bad = first_bad(buf, 0, 1, MSG, MSG);
+        if (bad != MSG) {
+            die(p, "receive %s: byte %zu is wrong", names[k], bad);
+        }
+    }
+    if (p->rank == 1) {
+        printf("rank=1 placed contiguous=%llu coarse=%llu fine=%llu\n",
+               (unsigned long long)placed[0], (unsigned long long)placed[1],
+               (unsigned long long)placed[2]);
+    }
+    free(iov);
+    free(spread);
+    free(buf);
+    barrier(p);
+}
+
 /* Connections this rank's tcp modules have made or accepted. */
 static unsigned tcp_connections(const probe_t *p)
 {
@@ -747,6 +823,8 @@ int main(int argc, char **argv)
             p.fail_if = argv[++i];
         } else if (!strcmp(argv[i], "--fail-rank") && i + 1 < argc) {
             p.fail_rank = (uint32_t)strtoul(argv[++i], NULL, 0);
+        } else if (!strcmp(argv[i], "--fail-at-start")) {
+            p.fail_at_start = true;
         } else if (!strcmp(argv[i], "--stats")) {
             stats = true;
         } else if (!strcmp(argv[i], "--tag") && i + 1 < argc) {
@@ -783,7 +861,8 @@ int main(int argc, char **argv)
                {"probe", check_probe_and_cancel},  {"anysource", check_anysource},
                {"stripe", check_stripe},           {"strangers", check_strangers},
                {"failover", check_failover},       {"lazy", check_lazy},
-               {"unreachable", check_unreachable}, {"failback", check_failback}};
+               {"unreachable", check_unreachable}, {"failback", check_failback},
+               {"placed", check_placed}};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
         if (strstr(checks, all[k].name) != NULL) {
             all[k].fn(&p);
@@ -796,13 +875,13 @@ int main(int argc, char **argv)
         mrail_pml_stats(p.pml, &st);
         printf("rank=%u stats eager=%llu rendezvous=%llu rget=%llu resent=%llu dup_dropped=%llu "
                "rails_failed=%llu frags_waited=%llu max_inflight=%llu ctl_resent=%llu "
-               "ctl_dup_dropped=%llu rails_stalled=%llu\n",
+               "ctl_dup_dropped=%llu rails_stalled=%llu frags_placed=%llu\n",
                p.rank, (unsigned long long)st.eager, (unsigned long long)st.rendezvous,
                (unsigned long long)st.rget, (unsigned long long)st.resent,
                (unsigned long long)st.dup_dropped, (unsigned long long)st.rails_failed,
                (unsigned long long)st.frags_waited, (unsigned long long)st.max_inflight,
                (unsigned long long)st.ctl_resent, (unsigned long long)st.ctl_dup_dropped,
-               (unsigned long long)st.rails_stalled);
+               (unsigned long long)st.rails_stalled, (unsigned long long)st.frags_placed);
     }
     mrail_pml_close(p.pml);
     mrail_frameworks_close(fws);
