@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -257,15 +259,32 @@ static void tcp_reset(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep)
 }
 
 /* The kernel knows: unacknowledged segments, and since when nothing came back. */
+/* Bytes of frames the socket has not taken yet. */
+static size_t queued_bytes(const mrail_btl_endpoint_t *ep)
+{
+    size_t n = 0;
+    for (const btl_tcp_out_t *o = ep->out_head; o != NULL; o = o->next) {
+        for (int i = o->cur; i < o->niov; i++) {
+            n += o->iov[i].iov_len;
+        }
+    }
+    return n;
+}
+
 static int tcp_health(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_btl_health_t *out)
 {
     (void)module;
+    out->backlog = queued_bytes(ep);
     if (ep->state == BTL_TCP_EP_CONNECTING) {
         /* The kernel answers a SYN whatever the peer process is doing: a
          * connect that has not finished is a path that does not answer. */
         out->outstanding = ep->out_head != NULL;
         out->silent_ms = (unsigned)((btl_tcp_now() - ep->connect_started) * 1e3);
         return MRAIL_SUCCESS;
+    }
+    int in_socket = 0; /* unsent and unacknowledged bytes in the kernel */
+    if (ep->fd >= 0 && ioctl(ep->fd, SIOCOUTQ, &in_socket) == 0 && in_socket > 0) {
+        out->backlog += (size_t)in_socket;
     }
     struct tcp_info ti;
     socklen_t len = sizeof(ti);

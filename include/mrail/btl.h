@@ -91,6 +91,7 @@ typedef void (*mrail_btl_done_fn_t)(mrail_btl_module_t *module, mrail_btl_endpoi
 typedef struct mrail_btl_health {
     bool outstanding;   /* bytes are waiting to be sent or acknowledged */
     unsigned silent_ms; /* since the peer last acknowledged anything */
+    size_t backlog;     /* bytes accepted and not yet acknowledged (queued, buffered, on the wire) */
 } mrail_btl_health_t;
 
 /* The upper layer's receive callbacks, one per tag, shared by all modules. */

@@ -88,6 +88,9 @@ typedef struct pml_hdr_cts {
 enum {
     PML_FRAG_CONFIRM = 1u << 0, /* striped over rails: dedupe by index, answer FIN */
     PML_FRAG_RESENT = 1u << 1,  /* sent again after a rail failed: not a rate sample */
+    /* taken by a rail with room from another's queue, late: counted as a
+     * sample it would stretch the rail's span and understate its rate */
+    PML_FRAG_STOLEN = 1u << 2,
 };
 
 typedef struct pml_hdr_frag {
@@ -206,6 +209,7 @@ typedef struct pml_ctl_peer {
  * waiting for room (pml_stripe_send.c). */
 typedef struct pml_railq {
     pml_frag_ctx_t *head, *tail;
+    size_t queued_bytes; /* of the fragments waiting */
     unsigned inflight;
     bool pumping; /* a pump of this rail is on the stack */
     /* While the rail is failed: when to probe it next, and the back-off. */
@@ -227,6 +231,7 @@ struct mrail_pml {
     pml_railq_t **railq;     /* per peer, per rail: the send window */
     pml_ctl_peer_t *ctl;     /* per peer: the reliable control channel */
     unsigned send_window;    /* fragments per rail in a btl at once; 0: no bound */
+    bool steal;              /* a rail with room takes waiting fragments from slower ones */
     double stall_us;         /* see pml_stripe_stall_timeout; 0: off */
     unsigned *stall_seen;    /* per peer: the stall check round that looked at it */
     unsigned stall_gen;
@@ -255,6 +260,7 @@ void pml_unexpected_put(mrail_pml_t *pml, pml_unexpected_t *u);
 /* pml_stripe_component.c: the scheduler options the MCA parameters set. */
 sched_opts_t pml_stripe_sched_opts(void);
 unsigned pml_stripe_send_window(void);
+bool pml_stripe_steal(void);
 unsigned pml_stripe_stall_timeout(void); /* ms */
 
 /* One fragment of a striped message. */
@@ -267,6 +273,7 @@ struct pml_frag_ctx {
     bool issued;                    /* handed to a btl at least once */
     bool queued;                    /* waiting in its rail's queue */
     struct pml_frag_ctx *next_wait; /* in its rail's wait queue */
+    struct pml_frag_ctx *prev_wait;
 };
 
 /* pml_stripe_iov.c: messages in pieces. */

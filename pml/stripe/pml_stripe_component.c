@@ -12,6 +12,7 @@ typedef struct pml_stripe_config {
     size_t align;
     unsigned send_window;
     unsigned stall_timeout;
+    bool steal;
 } pml_stripe_config_t;
 
 static pml_stripe_config_t pml_stripe_config;
@@ -44,6 +45,12 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
          "rail to that peer is acknowledged, before the PML declares it failed (ahead of "
          "btl_tcp_user_timeout); 0: only the btl decides",
          NULL, offsetof(pml_stripe_config_t, stall_timeout)},
+        {"steal", MRAIL_MCA_BOOL, "true", 5,
+         "A rail to a peer whose queue ran dry takes the last waiting fragments of the rail "
+         "that would finish last, when it finishes them sooner: rails end a burst together "
+         "even when their weights are off (loss, noise, a rail shared with other traffic); "
+         "false: every fragment goes where the scheduler planned it",
+         NULL, offsetof(pml_stripe_config_t, steal)},
     };
     return mrail_mca_register(mca, "pml", self->name, defs, sizeof(defs) / sizeof(defs[0]),
                               &pml_stripe_config);
@@ -65,6 +72,11 @@ static int pml_stripe_check(mrail_component_t *self, const mrail_mca_t *mca, mra
 unsigned pml_stripe_send_window(void)
 {
     return pml_stripe_config.send_window;
+}
+
+bool pml_stripe_steal(void)
+{
+    return pml_stripe_config.steal;
 }
 
 unsigned pml_stripe_stall_timeout(void)

@@ -219,6 +219,7 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
     pml->size = mrail_rte_facts(rte)->size;
     pml->sched_opts = pml_stripe_sched_opts();
     pml->send_window = pml_stripe_send_window();
+    pml->steal = pml_stripe_steal();
     pml->stall_us = pml_stripe_stall_timeout() * 1e3;
     cpu_set_t cpus;
     int ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;

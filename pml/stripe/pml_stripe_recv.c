@@ -235,7 +235,7 @@ static bool confirm_frag(mrail_pml_t *pml, mrail_pml_request_t *req, const pml_h
         return false;
     }
     c->seen[h->index / 64] |= bit;
-    if (!(h->flags & PML_FRAG_RESENT) && h->rail < PML_MAX_RAILS) {
+    if (!(h->flags & (PML_FRAG_RESENT | PML_FRAG_STOLEN)) && h->rail < PML_MAX_RAILS) {
         double now = pml_now_us();
         if (c->bytes[h->rail] == 0) {
             c->first[h->rail] = now;

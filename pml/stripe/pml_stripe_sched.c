@@ -121,6 +121,20 @@ static void shares(const sched_rail_t *rails, const unsigned *idx, const double 
     }
 }
 
+void sched_plan_rates(const sched_rail_t *rails, unsigned nrails, const sched_opts_t *opts,
+                      double *bw)
+{
+    double eff[MAX_RAILS];
+    unsigned idx[MAX_RAILS];
+    unsigned n = effective(rails, nrails, opts, eff, idx);
+    for (unsigned i = 0; i < nrails; i++) {
+        bw[i] = 0;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        bw[idx[k]] = eff[k];
+    }
+}
+
 int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, size_t len,
                      const sched_opts_t *opts, sched_plan_t *plan)
 {

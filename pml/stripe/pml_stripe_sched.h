@@ -52,6 +52,11 @@ sched_opts_t sched_default_opts(void);
  * usable rail of the peer has them. */
 double sched_rail_bw(const sched_rail_t *rail, const sched_opts_t *opts);
 
+/* The bandwidth planning weighs each rail by: bw[i] for rails[i], 0 for
+ * one that is down. */
+void sched_plan_rates(const sched_rail_t *rails, unsigned nrails, const sched_opts_t *opts,
+                      double *bw);
+
 /* Records that the rail moved bytes in usec (one rate sample). */
 void sched_rail_observe(sched_rail_t *rail, size_t bytes, double usec);
 

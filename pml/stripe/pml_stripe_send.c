@@ -115,6 +115,93 @@ static void frag_send(mrail_pml_t *pml, pml_frag_ctx_t *f)
     }
 }
 
+static void railq_push(pml_railq_t *q, pml_frag_ctx_t *f)
+{
+    f->queued = true;
+    f->next_wait = NULL;
+    f->prev_wait = q->tail;
+    if (q->tail != NULL) {
+        q->tail->next_wait = f;
+    } else {
+        q->head = f;
+    }
+    q->tail = f;
+    q->queued_bytes += f->len;
+}
+
+static void railq_unlink(pml_railq_t *q, pml_frag_ctx_t *f)
+{
+    if (f->prev_wait != NULL) {
+        f->prev_wait->next_wait = f->next_wait;
+    } else {
+        q->head = f->next_wait;
+    }
+    if (f->next_wait != NULL) {
+        f->next_wait->prev_wait = f->prev_wait;
+    } else {
+        q->tail = f->prev_wait;
+    }
+    f->next_wait = f->prev_wait = NULL;
+    f->queued = false;
+    q->queued_bytes -= f->len;
+}
+
+/* Bytes a rail's btl holds for the peer and the peer has not acknowledged
+ * (0 when the btl cannot tell). */
+static size_t rail_backlog(mrail_pml_t *pml, uint32_t peer, unsigned rail)
+{
+    const mrail_rail_t *r = &mrail_rail_table_peer(&pml->rails.table, peer)->rails[rail];
+    mrail_btl_health_t h = {0};
+    mrail_btl_module_t *m = r->module;
+    return m->health != NULL && m->health(m, r->ep, &h) == MRAIL_SUCCESS ? h.backlog : 0;
+}
+
+/* The rail's queue ran dry while its window has room: it takes the last
+ * waiting fragment of the rail that would send it last, if it gets it to
+ * the peer sooner, counting what each btl still holds (socket buffers
+ * hide seconds of a slow rail's work). Weights set from yesterday's
+ * measurements (or a rail that loses packets today) then cost only the
+ * last fragments' worth at the end of a burst. */
+static bool rail_steal(mrail_pml_t *pml, uint32_t peer, unsigned rail)
+{
+    const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, peer);
+    const sched_rail_t *s = pml->sched[peer];
+    unsigned n = pr->count < PML_MAX_RAILS ? (unsigned)pr->count : PML_MAX_RAILS;
+    double bw[PML_MAX_RAILS];
+    sched_plan_rates(s, n, &pml->sched_opts, bw);
+    double my_bw = rail < n ? bw[rail] : 0, my_backlog = -1;
+    unsigned victim = UINT32_MAX;
+    double latest = 0;
+    for (unsigned r = 0; r < n && my_bw > 0; r++) {
+        const pml_railq_t *v = &pml->railq[peer][r];
+        if (r == rail || v->tail == NULL || bw[r] <= 0 || v->tail->len > s[rail].max_frag) {
+            continue;
+        }
+        if (my_backlog < 0) {
+            my_backlog = (double)rail_backlog(pml, peer, rail);
+        }
+        double theirs = (double)(rail_backlog(pml, peer, r) + v->queued_bytes) / bw[r];
+        double mine = (my_backlog + (double)v->tail->len) / my_bw;
+        if (theirs > latest && mine < theirs) {
+            latest = theirs;
+            victim = r;
+        }
+    }
+    if (victim == UINT32_MAX) {
+        return false;
+    }
+    pml_frag_ctx_t *f = pml->railq[peer][victim].tail;
+    railq_unlink(&pml->railq[peer][victim], f);
+    mrail_pml_request_t *req = f->req;
+    f->rail = rail;
+    f->module = pr->rails[rail].module;
+    req->frag_hdrs[f - req->frag_ctx].rail = (uint8_t)rail;
+    req->frag_hdrs[f - req->frag_ctx].flags |= PML_FRAG_STOLEN;
+    railq_push(&pml->railq[peer][rail], f);
+    pml->stats.frags_stolen++;
+    return true;
+}
+
 /* Sends waiting fragments while the rail's window has room. A btl that
  * finishes a send at once calls back into here: the inner call returns and
  * this loop goes on, so the stack stays flat. */
@@ -125,14 +212,13 @@ static void rail_pump(mrail_pml_t *pml, uint32_t peer, unsigned rail)
         return;
     }
     q->pumping = true;
-    while (q->head != NULL && (pml->send_window == 0 || q->inflight < pml->send_window)) {
-        pml_frag_ctx_t *f = q->head;
-        q->head = f->next_wait;
-        if (q->head == NULL) {
-            q->tail = NULL;
+    while (pml->send_window == 0 || q->inflight < pml->send_window) {
+        if (q->head == NULL && !(pml->steal && pml->sched[peer][rail].up &&
+                                 rail_steal(pml, peer, rail))) {
+            break;
         }
-        f->next_wait = NULL;
-        f->queued = false;
+        pml_frag_ctx_t *f = q->head;
+        railq_unlink(q, f);
         q->inflight++;
         pml->stats.max_inflight =
             q->inflight > pml->stats.max_inflight ? q->inflight : pml->stats.max_inflight;
@@ -146,9 +232,10 @@ void pml_railq_drain(mrail_pml_t *pml, uint32_t peer, unsigned rail)
     pml_railq_t *q = &pml->railq[peer][rail];
     pml_frag_ctx_t *f = q->head;
     q->head = q->tail = NULL;
+    q->queued_bytes = 0;
     while (f != NULL) {
         pml_frag_ctx_t *next = f->next_wait;
-        f->next_wait = NULL;
+        f->next_wait = f->prev_wait = NULL;
         f->queued = false;
         f->req->frags_pending--; /* pml_frag_issue counts it again */
         pml_frag_issue(pml, f->req, (size_t)(f - f->req->frag_ctx));
@@ -163,11 +250,12 @@ void pml_railq_abandon(mrail_pml_t *pml, uint32_t peer)
         pml_railq_t *q = &pml->railq[peer][r];
         for (pml_frag_ctx_t *f = q->head, *next; f != NULL; f = next) {
             next = f->next_wait;
-            f->next_wait = NULL;
+            f->next_wait = f->prev_wait = NULL;
             f->queued = false;
             f->req->frags_pending--; /* its request finishes with the error */
         }
         q->head = q->tail = NULL;
+        q->queued_bytes = 0;
     }
 }
 
@@ -198,14 +286,7 @@ void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i)
     pml_railq_t *q = &pml->railq[f->peer][f->rail];
     /* Its rail from now on: a failover looks for fragments by module. */
     f->module = pr->rails[f->rail].module;
-    f->queued = true;
-    f->next_wait = NULL;
-    if (q->tail != NULL) {
-        q->tail->next_wait = f;
-    } else {
-        q->head = f;
-    }
-    q->tail = f;
+    railq_push(q, f);
     rail_pump(pml, f->peer, f->rail);
     pml->stats.frags_waited += f->queued; /* no room: it waits for a completion */
 }

@@ -34,7 +34,10 @@ static void hosts_down(void)
 
 TestSuite(btl_tcp, .init = hosts_up, .fini = hosts_down, .timeout = 180);
 
-/* Runs pml_probe over the first nrails rails; returns its stdout. */
+/* Runs pml_probe over the first nrails rails; returns its stdout. The
+ * planner's weights are what the share checks judge: stealing (on by
+ * default) would move the tail of each burst to whichever rail the CPU
+ * happened to serve first, as these rails are not shaped. */
 static void run_rails(run_t *r, int nrails, const char *checks, const char *measured)
 {
     char include[128] = "";
@@ -59,6 +62,9 @@ static void run_rails(run_t *r, int nrails, const char *checks, const char *meas
                     "--mca",
                     "pml_stripe_use_measured_bandwidth",
                     (char *)measured,
+                    "--mca",
+                    "pml_stripe_steal",
+                    "false",
                     PROBE,
                     "--checks",
                     (char *)checks,
@@ -294,6 +300,67 @@ Test(btl_tcp, a_rail_that_never_connects_is_failed_by_the_pml, .timeout = 120)
     run_failover("rail2", "1", false, "30000", true, true);
 }
 
+/* rail1 and rail2 are shaped alike (400 Mbit/s), but the admin claims
+ * 100 and 900 MB/s and measurements are off: the planner gives rail1 10 %
+ * of each message. rail1 runs dry first and takes the last waiting
+ * fragments of rail2's queue whenever, by the claimed speeds and what each
+ * btl still holds, it gets them there sooner: rail1 ends up carrying more
+ * than its weight (at most the half it really delivers), and every byte
+ * arrives. (With measurements on, as by default, the weights themselves
+ * follow the rails; stealing then evens out what noise leaves at the end
+ * of each burst.) */
+Test(btl_tcp, a_rail_with_room_takes_fragments_from_a_slower_one, .timeout = 120)
+{
+    shape_two_rails();
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN,
+                    "-n",
+                    "2",
+                    "--netns",
+                    nslist,
+                    "--pmix-if",
+                    bridge,
+                    "--mca",
+                    "btl",
+                    "self,tcp",
+                    "--mca",
+                    "btl_tcp_if_include",
+                    "rail1,rail2",
+                    "--mca",
+                    "btl_tcp_bandwidth_rail1",
+                    "100",
+                    "--mca",
+                    "btl_tcp_bandwidth_rail2",
+                    "900",
+                    "--mca",
+                    "pml_stripe_use_measured_bandwidth",
+                    "false",
+                    PROBE,
+                    "--checks",
+                    "exchange,stripe",
+                    "--max",
+                    "4194304",
+                    "--stats",
+                    NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, " ok\n"), 4, "%s", r.out);
+    const char *line = strstr(r.out, "rank=0 rail=tcp:rail1 ");
+    cr_assert_not_null(line, "%s", r.out);
+    double weight, share;
+    cr_assert_eq(sscanf(line, "rank=0 rail=tcp:rail1 weight=%lf share=%lf", &weight, &share), 2);
+    cr_expect(fabs(weight - 0.1) < 0.01, "rail1's weight from the claims: %.3f", weight);
+    cr_expect(share >= weight + 0.05 && share <= 0.55,
+              "rail1 (weight %.3f) carried %.3f of the bytes: %s", weight, share, r.out);
+    const char *st = strstr(r.out, "rank=0 stats");
+    cr_assert_not_null(st, "%s", r.out);
+    cr_expect_gt(strtoull(strstr(st, "frags_stolen=") + strlen("frags_stolen="), NULL, 10), 0,
+                 "%s", st);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
 /* Rank 1's rail3 moves to another subnet, routed both ways: pairing follows
  * the routes, so it still carries its share. Its rail2 moves to a subnet
  * nobody routes: skipped on both sides, explained (btl_tcp_verbose), never
@@ -327,6 +394,9 @@ Test(btl_tcp, pairs_follow_routes_and_unroutable_rails_are_skipped)
                     "--mca",
                     "btl_tcp_verbose",
                     "1",
+                    "--mca", /* shares by the planner's weights (see run_rails) */
+                    "pml_stripe_steal",
+                    "false",
                     PROBE,
                     "--checks",
                     "exchange,stripe",
@@ -368,6 +438,9 @@ Test(btl_tcp, two_links_per_interface_share_it)
                     "--mca",
                     "btl_tcp_links",
                     "2",
+                    "--mca", /* shares by the planner's weights (see run_rails) */
+                    "pml_stripe_steal",
+                    "false",
                     PROBE,
                     "--checks",
                     "exchange,order,stripe",

@@ -875,13 +875,14 @@ int main(int argc, char **argv)
         mrail_pml_stats(p.pml, &st);
         printf("rank=%u stats eager=%llu rendezvous=%llu rget=%llu resent=%llu dup_dropped=%llu "
                "rails_failed=%llu frags_waited=%llu max_inflight=%llu ctl_resent=%llu "
-               "ctl_dup_dropped=%llu rails_stalled=%llu frags_placed=%llu\n",
+               "ctl_dup_dropped=%llu rails_stalled=%llu frags_placed=%llu frags_stolen=%llu\n",
                p.rank, (unsigned long long)st.eager, (unsigned long long)st.rendezvous,
                (unsigned long long)st.rget, (unsigned long long)st.resent,
                (unsigned long long)st.dup_dropped, (unsigned long long)st.rails_failed,
                (unsigned long long)st.frags_waited, (unsigned long long)st.max_inflight,
                (unsigned long long)st.ctl_resent, (unsigned long long)st.ctl_dup_dropped,
-               (unsigned long long)st.rails_stalled, (unsigned long long)st.frags_placed);
+               (unsigned long long)st.rails_stalled, (unsigned long long)st.frags_placed,
+               (unsigned long long)st.frags_stolen);
     }
     mrail_pml_close(p.pml);
     mrail_frameworks_close(fws);

@@ -286,3 +286,30 @@ Test(sched, no_rail_up_is_an_error)
     cr_expect_eq(p.count, 0u);
     sched_plan_free(&p);
 }
+
+/* What stealing weighs rails by is what planning weighs them by: measured
+ * figures only once every rail that is up has them, 0 for a rail down. */
+Test(sched, plan_rates_are_the_planners_figures)
+{
+    sched_opts_t o = sched_default_opts();
+    sched_rail_t r[3] = {rail(1000, 0, 128 << 10), rail(500, 0, 128 << 10),
+                         rail(250, 0, 128 << 10)};
+    r[2].up = false;
+    double bw[3];
+    sched_plan_rates(r, 3, &o, bw);
+    cr_expect_eq(bw[0], 1000);
+    cr_expect_eq(bw[1], 500);
+    cr_expect_eq(bw[2], 0);
+    for (int k = 0; k < 4; k++) {
+        sched_rail_observe(&r[0], 300000, 1000); /* 300 MB/s */
+    }
+    sched_plan_rates(r, 3, &o, bw);
+    cr_expect_eq(bw[0], 1000, "rail 1 has no samples yet: nominal for both");
+    for (int k = 0; k < 4; k++) {
+        sched_rail_observe(&r[1], 200000, 1000); /* 200 MB/s */
+    }
+    sched_plan_rates(r, 3, &o, bw);
+    cr_expect_float_eq(bw[0], 300, 1e-9);
+    cr_expect_float_eq(bw[1], 200, 1e-9);
+    cr_expect_eq(bw[2], 0);
+}
