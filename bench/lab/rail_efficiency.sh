@@ -13,12 +13,14 @@
 # TCP connections per rail for both MPIs (btl_tcp_links).
 #   bench/lab/rail_efficiency.sh [--build DIR] [--stacks mrail,openmpi,ucx] [--reps N]
 #                                [--mode bw|bibw] [--links N] [--write] [SCENARIO...]
-# A scenario is a comma-separated list of tc rates; default:
+# A scenario is a comma-separated list of tc rates, each optionally with
+# random loss as RATE/LOSS% (see lab.sh); default:
 #   500mbit 500mbit,500mbit 500mbit,500mbit,500mbit 500mbit,250mbit
 # --write updates docs/PERFORMANCE.md and docs/lab_bandwidth.png (gnuplot).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
+cmdline="$*"
 build=build write=0 scenarios=() stacks=mrail,openmpi,ucx reps=3 mode=bw links=1
 while [ $# -gt 0 ]; do
   case $1 in
@@ -107,7 +109,7 @@ for sc in "${scenarios[@]}"; do
   done
   include=$(seq -s, -f "10.$subnet.%g.0/24" 1 "$n")
   devices=$(seq -s, -f "rail%g" 1 "$n")
-  tag=$(tr , + <<<"$sc")
+  tag=$(tr ',/%' '+_p' <<<"$sc")
   for r in $(seq "$reps"); do
     for s in "${stack_list[@]}"; do
       case $s in
@@ -141,9 +143,13 @@ for s in "${stack_list[@]}"; do header="$header $s, Mbit/s (efficiency) |"; rule
 table=$(printf '%s\n%s\n%s' "$header" "$rule" "$rows")
 echo "$table"
 [ "$write" = 1 ] || exit 0
-if [ "$mode" = bibw ]; then # a table of its own, no plot
-  section=$(printf '<!-- lab_%s_links%s:begin -->\n## Multi-rail lab, both directions at once (%s link(s) per rail)\n\nAs the one-direction table, but both ranks stream to each other at once (`osu_p2p.c bibw`, both directions summed), against twice the sum of the per-rail iperf3 figures; `btl_tcp_links %s` for both MPIs; medians of %s runs per stack. Measured on %s with:\n\n    sudo bench/lab/rail_efficiency.sh --mode bibw --links %s --stacks %s --reps %s --write\n\n%s\n<!-- lab_%s_links%s:end -->' \
-    "$mode" "$links" "$links" "$links" "$reps" "$(date -u +%Y-%m-%d)" "$links" "$stacks" "$reps" "$table" "$mode" "$links")
+if [ "$mode" = bibw ] || [ "$links" != 1 ]; then # a table of its own, no plot
+  what="one direction"
+  [ "$mode" = bibw ] && what="both directions at once"
+  how="As the one-direction table below, with"
+  [ "$mode" = bibw ] && how="As the one-direction table, but both ranks stream to each other at once (\`osu_p2p.c bibw\`, both directions summed), against twice the sum of the per-rail iperf3 figures;"
+  section=$(printf '<!-- lab_%s_links%s:begin -->\n## Multi-rail lab, %s (%s link(s) per rail)\n\n%s `btl_tcp_links %s` for both MPIs; medians of %s runs per stack. Measured on %s with:\n\n    sudo bench/lab/rail_efficiency.sh %s\n\n%s\n<!-- lab_%s_links%s:end -->' \
+    "$mode" "$links" "$what" "$links" "$how" "$links" "$reps" "$(date -u +%Y-%m-%d)" "$cmdline" "$table" "$mode" "$links")
   write_doc_section "lab_${mode}_links$links" "$section"
   echo "rail_efficiency.sh: wrote docs/PERFORMANCE.md"
   exit 0
@@ -153,10 +159,11 @@ fi
 png=docs/lab_bandwidth.png
 {
   echo "set terminal pngcairo size 1400,900 font ',10'; set output '$png'"
-  echo "set multiplot layout 2,2 title 'Multi-rail lab: streaming bandwidth between two emulated hosts (tc-shaped rails)'"
+  cols=$(( ${#scenarios[@]} > 4 ? 3 : 2 ))
+  echo "set multiplot layout $(( (${#scenarios[@]} + cols - 1) / cols )),$cols title 'Multi-rail lab: streaming bandwidth between two emulated hosts (tc-shaped rails)'"
   echo "set logscale x 2; set xlabel 'message size (bytes)'; set ylabel 'Mbit/s'; set key bottom right; set grid"
   for sc in "${scenarios[@]}"; do
-    tag=$(tr , + <<<"$sc")
+    tag=$(tr ',/%' '+_p' <<<"$sc")
     ref=$(cat "$work/$tag.ref")
     echo "set title 'rails: $sc'; set yrange [0:$(awk -v r="$ref" 'BEGIN { print r * 1.15 }')]"
     line="plot $ref with lines dashtype 2 lc rgb 'gray' title 'iperf3, sum of rails alone'"
@@ -169,7 +176,7 @@ png=docs/lab_bandwidth.png
 } | gnuplot
 ucx_note=""
 case ",$stacks," in *,ucx,*) ucx_note=" UCX: \`ucx_perftest -t tag_bw\` with \`UCX_TLS=tcp,self UCX_NET_DEVICES=rail1,..\` (its defaults otherwise; UCX's own MB/s converted)." ;; esac
-section=$(printf '<!-- lab:begin -->\n## Multi-rail lab: rail efficiency over emulated NICs\n\nTwo emulated hosts (network namespaces) joined by rails shaped with tc tbf; each stack streams over every rail of the scenario (`bench/osu/osu_p2p.c bw`, windows of 64 messages, the same program built with each MPI), against one iperf3 TCP stream per rail alone, all in one run, medians of %s runs per stack. No rail speed is set by hand for any stack (veths all claim 10 Gbit/s): mrail finds unequal rails by the rates its receivers measure. Open MPI 4.1: `--mca btl self,tcp --mca btl_tcp_if_include <the rails>`, launched by mpirun through `bench/lab/netns_agent.sh`.%s Measured on %s with:\n\n    sudo bench/lab/rail_efficiency.sh --reps %s --write\n\n%s\n\n![bandwidth per stack and rail set](lab_bandwidth.png)\n<!-- lab:end -->' \
-  "$reps" "$ucx_note" "$(date -u +%Y-%m-%d)" "$reps" "$table")
+section=$(printf '<!-- lab:begin -->\n## Multi-rail lab: rail efficiency over emulated NICs\n\nTwo emulated hosts (network namespaces) joined by rails shaped with tc tbf; each stack streams over every rail of the scenario (`bench/osu/osu_p2p.c bw`, windows of 64 messages, the same program built with each MPI), against one iperf3 TCP stream per rail alone, all in one run, medians of %s runs per stack. No rail speed is set by hand for any stack (veths all claim 10 Gbit/s): mrail finds unequal rails by the rates its receivers measure. Open MPI 4.1: `--mca btl self,tcp --mca btl_tcp_if_include <the rails>`, launched by mpirun through `bench/lab/netns_agent.sh`.%s Measured on %s with:\n\n    sudo bench/lab/rail_efficiency.sh %s\n\n%s\n\n![bandwidth per stack and rail set](lab_bandwidth.png)\n<!-- lab:end -->' \
+  "$reps" "$ucx_note" "$(date -u +%Y-%m-%d)" "$cmdline" "$table")
 write_doc_section lab "$section"
 echo "rail_efficiency.sh: wrote docs/PERFORMANCE.md and $png"
