@@ -52,7 +52,7 @@ case $cmd in
         permille=$(awk -v l="$loss" 'BEGIN { printf "%d", l * 10 + 0.5 }')
         obj=$bpf_dir/drop_$permille.o
         [ -f "$obj" ] || clang -O2 -target bpf -DPERMILLE="$permille" \
-          -c bench/lab/drop_random.bpf.c -o "$obj" ||
+          -c tests/runtime/drop_random.bpf.c -o "$obj" ||
           { echo "lab.sh: cannot build the loss program (needs clang: tools/setup-debian.sh --bench)" >&2; exit 1; }
         ip netns exec "$prefix-$h" tc qdisc add dev "rail$r" clsact
         ip netns exec "$prefix-$h" tc filter add dev "rail$r" egress bpf da obj "$obj" sec classifier

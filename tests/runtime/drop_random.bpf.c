@@ -1,6 +1,7 @@
 /* A tc egress program (cls_bpf, direct action) that drops each packet with
- * probability PERMILLE/1000: random loss on a lab rail where the kernel
- * has no netem. Built by lab.sh with clang -target bpf -DPERMILLE=N. */
+ * probability PERMILLE/1000: random loss on an emulated rail where the
+ * kernel has no netem. Built by bench/lab/lab.sh and the tcp tests with
+ * clang -target bpf -DPERMILLE=N. */
 #define SEC(name) __attribute__((section(name), used))
 
 /* A kernel helper, called by its number (BPF_FUNC_get_prandom_u32). */
