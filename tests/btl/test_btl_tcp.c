@@ -400,6 +400,9 @@ Test(btl_tcp, pairs_follow_routes_and_unroutable_rails_are_skipped)
                     "--mca", /* shares by the planner's weights (see run_rails) */
                     "pml_stripe_steal",
                     "false",
+                    "--mca", /* by the claimed weights: measured ones drift under load */
+                    "pml_stripe_use_measured_bandwidth",
+                    "false",
                     PROBE,
                     "--checks",
                     "exchange,stripe",
