@@ -7,10 +7,11 @@ packages=(
   libnuma-dev libpmix-dev libcriterion-dev          # required
   libfabric-dev libucx-dev libibverbs-dev librdmacm-dev  # optional components
   openmpi-bin                                        # the cross-launcher test
+  iproute2 clang                                     # emulated hosts; the lossy rail's tc bpf program
 )
 # --bench: what the side-by-side benchmarks and the multi-rail lab run.
 if [ "${1:-}" = --bench ]; then
-  packages+=(libopenmpi-dev libmpich-dev mpich iperf3 ucx-utils gnuplot-nox iproute2 python3 clang)
+  packages+=(libopenmpi-dev libmpich-dev mpich iperf3 ucx-utils gnuplot-nox python3)
 fi
 missing=()
 for p in "${packages[@]}"; do

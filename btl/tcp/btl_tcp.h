@@ -19,6 +19,7 @@
 #define BTL_TCP_MAX_IFS 64     /* interfaces that get a bandwidth_<ifname> parameter */
 #define BTL_TCP_GUESS_MBS 1250 /* MB/s assumed when nothing says better (10 Gbit/s) */
 #define BTL_TCP_MAX_LINKS 16
+#define BTL_TCP_SYN_RETRIES_SILENT 2 /* SYN retries before a connecting path counts as silent */
 
 typedef struct btl_tcp_config {
     mrail_mca_list_t if_include; /* names, globs or CIDRs; empty = all not excluded */

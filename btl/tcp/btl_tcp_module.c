@@ -277,9 +277,16 @@ static int tcp_health(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrai
     out->backlog = queued_bytes(ep);
     if (ep->state == BTL_TCP_EP_CONNECTING) {
         /* The kernel answers a SYN whatever the peer process is doing: a
-         * connect that has not finished is a path that does not answer. */
+         * connect that has not finished is a path that does not answer.
+         * But a SYN or its answer lost by chance costs a retry 1 s later,
+         * so on a lossy rail the path counts as silent only once the
+         * kernel has retried twice (about 3 s in). */
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+        bool retried = ep->fd >= 0 && getsockopt(ep->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+                       ti.tcpi_retransmits >= BTL_TCP_SYN_RETRIES_SILENT;
         out->outstanding = ep->out_head != NULL;
-        out->silent_ms = (unsigned)((btl_tcp_now() - ep->connect_started) * 1e3);
+        out->silent_ms = retried ? (unsigned)((btl_tcp_now() - ep->connect_started) * 1e3) : 0;
         return MRAIL_SUCCESS;
     }
     int in_socket = 0; /* unsent and unacknowledged bytes in the kernel */
