@@ -25,6 +25,13 @@ int mrail_btl_am_register_place(mrail_btl_am_table_t *table, mrail_btl_tag_t tag
     return MRAIL_SUCCESS;
 }
 
+bool mrail_btl_am_may_place(const mrail_btl_module_t *module, mrail_btl_tag_t tag)
+{
+    const mrail_btl_am_table_t *am = module->am;
+    return am != NULL && tag <= MRAIL_BTL_TAG_MAX && am->tag[tag].place != NULL &&
+           am->tag[tag].fn != NULL;
+}
+
 bool mrail_btl_am_place(mrail_btl_module_t *module, uint32_t peer, mrail_btl_tag_t tag,
                         const void *hdr, size_t hdr_len, size_t payload_len,
                         mrail_btl_place_t *out)

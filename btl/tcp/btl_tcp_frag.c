@@ -192,10 +192,13 @@ int btl_tcp_ep_receive(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
         if (ep->frame_got < sizeof(ep->frame)) {
             n = recv(ep->fd, (char *)&ep->frame + ep->frame_got, sizeof(ep->frame) - ep->frame_got,
                      MSG_DONTWAIT);
-            if (n > 0 && (ep->frame_got += (size_t)n) == sizeof(ep->frame) &&
-                ep->frame.hdr_len > ep->frame.len) {
-                btl_tcp_ep_fail(m, ep, "sent a frame whose header is longer than the frame", 0);
-                break;
+            if (n > 0 && (ep->frame_got += (size_t)n) == sizeof(ep->frame)) {
+                if (ep->frame.hdr_len > ep->frame.len) {
+                    btl_tcp_ep_fail(m, ep, "sent a frame whose header is longer than the frame", 0);
+                    break;
+                }
+                /* Nobody to ask: header and payload in one read. */
+                ep->placing = !mrail_btl_am_may_place(&m->base, ep->frame.tag);
             }
         } else if (ep->body_got < body_target(ep)) {
             size_t want = body_target(ep);

@@ -112,6 +112,9 @@ int mrail_btl_am_register(mrail_btl_am_table_t *table, mrail_btl_tag_t tag, mrai
  * the tag's ctx is passed to it. */
 int mrail_btl_am_register_place(mrail_btl_am_table_t *table, mrail_btl_tag_t tag,
                                 mrail_btl_place_fn_t fn);
+/* Whether tag has a place callback: a transport that reads a header apart
+ * from its payload only to ask pays for it on every other message. */
+bool mrail_btl_am_may_place(const mrail_btl_module_t *module, mrail_btl_tag_t tag);
 /* Asks the place callback of tag, if any, where a payload goes; false
  * (out->niov 0) when it stays with the transport. */
 bool mrail_btl_am_place(mrail_btl_module_t *module, uint32_t peer, mrail_btl_tag_t tag,
