@@ -28,6 +28,7 @@ struct mrail_frameworks {
     char *default_path;
     mrail_framework_t fw[FRAMEWORK_COUNT];
     char *selection_help[FRAMEWORK_COUNT];
+    mca_signals_t signals; /* the fatal signals before any plugin loaded */
 };
 
 const char *mrail_component_state_name(mrail_component_state_t state)
@@ -74,8 +75,8 @@ static void entry_reason(mrail_component_entry_t *e, const char *fmt, ...)
 }
 
 /* Built-in components first, then plugins: every file mrail_<fw>_*.so in
- * the component path (first directory wins), and the plugins this build made
- * that were not found at all. */
+ * the component path (first directory wins; found, not loaded yet), and the
+ * plugins this build made that were not found at all. */
 static int collect_components(mrail_frameworks_t *fws, mrail_framework_t *fw)
 {
     const char *fwname = fw->ops->name;
@@ -99,10 +100,11 @@ static int collect_components(mrail_frameworks_t *fws, mrail_framework_t *fw)
             mrail_component_entry_t *e = rc == MRAIL_SUCCESS ? entry_add(fw, names[i]) : NULL;
             if (e == NULL) {
                 rc = MRAIL_ERR_OUT_OF_RESOURCE;
-            } else if (e->component == NULL && e->plugin_path == NULL) {
-                char file[4096];
-                snprintf(file, sizeof(file), "%s/mrail_%s_%s.so", path->items[d], fwname, names[i]);
-                mca_plugin_load(e, fwname, file);
+            } else if (e->component == NULL && e->plugin_path == NULL &&
+                       asprintf(&e->plugin_path, "%s/mrail_%s_%s.so", path->items[d], fwname,
+                                names[i]) < 0) {
+                e->plugin_path = NULL;
+                rc = MRAIL_ERR_OUT_OF_RESOURCE;
             }
             free(names[i]);
         }
@@ -129,6 +131,37 @@ static int collect_components(mrail_frameworks_t *fws, mrail_framework_t *fw)
         }
     }
     return MRAIL_SUCCESS;
+}
+
+/* Loads the plugins found that the framework's selection can pick: one it
+ * leaves out is never mapped, nor the libraries it would pull in. An
+ * invalid selection loads them all (selection reports the error). */
+static void load_plugins(mrail_framework_t *fw)
+{
+    mca_selection_t sel;
+    mrail_reason_t why;
+    bool parsed = mca_selection_parse(fw->selection ? fw->selection : "", &sel, &why) ==
+                  MRAIL_SUCCESS;
+    for (size_t k = 0; k < fw->entry_count; k++) {
+        mrail_component_entry_t *e = &fw->entries[k];
+        if (e->component != NULL || e->plugin_path == NULL || e->reason != NULL) {
+            continue;
+        }
+        if (parsed && sel.count > 0 && mca_selection_names(&sel, e->name) == sel.exclude) {
+            e->state = MRAIL_COMPONENT_EXCLUDED;
+            entry_reason(e, "%s by %s=%s, so not loaded", sel.exclude ? "excluded" : "not listed",
+                         fw->ops->name, fw->selection);
+            continue;
+        }
+        char *file = mca_strdup(e->plugin_path);
+        if (file != NULL) {
+            mca_plugin_load(e, fw->ops->name, file);
+            free(file);
+        }
+    }
+    if (parsed) {
+        mca_selection_free(&sel);
+    }
 }
 
 static void register_entry(mrail_framework_t *fw, mrail_component_entry_t *e)
@@ -202,6 +235,7 @@ int mrail_frameworks_open(mrail_mca_t *mca, mrail_frameworks_t **out)
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     fws->mca = mca;
+    mca_signals_save(&fws->signals);
     int rc = register_base(fws);
     for (size_t i = 0; i < FRAMEWORK_COUNT && rc != MRAIL_ERR_OUT_OF_RESOURCE; i++) {
         fws->fw[i].ops = framework_ops[i];
@@ -209,6 +243,9 @@ int mrail_frameworks_open(mrail_mca_t *mca, mrail_frameworks_t **out)
         rc = collect_components(fws, &fws->fw[i]);
         if (rc == MRAIL_SUCCESS) {
             rc = register_selection(fws, i);
+        }
+        if (rc == MRAIL_SUCCESS) {
+            load_plugins(&fws->fw[i]);
         }
         for (size_t k = 0; k < fws->fw[i].entry_count; k++) {
             if (fws->fw[i].entries[k].component != NULL) {
@@ -239,6 +276,7 @@ int mrail_frameworks_open(mrail_mca_t *mca, mrail_frameworks_t **out)
             }
         }
     }
+    mca_signals_restore(&fws->signals);
     mrail_mca_check_unknown(mca, (const char *const *)dormant);
     for (size_t i = 0; dormant && i < nd; i += 2) {
         free(dormant[i]);
@@ -390,6 +428,7 @@ int mrail_frameworks_select(mrail_frameworks_t *fws)
             result = rc;
         }
     }
+    mca_signals_restore(&fws->signals); /* queries started the transports' libraries */
     return result;
 }
 

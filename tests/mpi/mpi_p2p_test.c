@@ -1,10 +1,13 @@
 /* An ordinary MPI program exercising mrail's point-to-point surface. Every
  * check prints nothing when it passes; a failure prints what and exits 1.
  * At the end each rank prints "rank R: N checks passed". Needs >= 2 ranks. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <mpi.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static int rank, size, checks;
 
@@ -318,6 +321,33 @@ static void request_errors_go_to_their_communicator(void)
     MPI_Comm_free(&dup);
 }
 
+/* Which transport libraries MPI_Init mapped into this process. */
+static void print_transport_libraries(void)
+{
+    static const char *const libs[] = {"libucs", "libuct", "libfabric", "libibverbs", "librdmacm"};
+    bool seen[sizeof(libs) / sizeof(libs[0])] = {false};
+    FILE *maps = fopen("/proc/self/maps", "r");
+    CHECK(maps != NULL, "cannot read /proc/self/maps");
+    char line[4096];
+    while (maps != NULL && fgets(line, sizeof(line), maps) != NULL) {
+        for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+            seen[i] = seen[i] || strstr(line, libs[i]) != NULL;
+        }
+    }
+    if (maps != NULL) {
+        fclose(maps);
+    }
+    printf("rank=%d mapped=", rank);
+    bool any = false;
+    for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+        if (seen[i]) {
+            printf("%s%s", any ? "," : "", libs[i]);
+            any = true;
+        }
+    }
+    printf("%s\n", any ? "" : "none");
+}
+
 int main(int argc, char **argv)
 {
     int provided;
@@ -329,6 +359,20 @@ int main(int argc, char **argv)
         int v = 0; /* the default handler must abort the job, naming the call */
         MPI_Send(&v, 1, MPI_INT, size + 3, 0, MPI_COMM_WORLD);
         fprintf(stderr, "rank %d: MPI_Send to a bad rank returned\n", rank);
+        return 0;
+    }
+    if (argc > 1 && !strcmp(argv[1], "--segv")) {
+        if (rank == 1) { /* a bug in the program: the launcher must name the signal */
+            volatile int *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            *bad = 1;
+        }
+        MPI_Barrier(MPI_COMM_WORLD);
+        MPI_Finalize();
+        return 0;
+    }
+    if (argc > 1 && !strcmp(argv[1], "--maps")) {
+        print_transport_libraries();
+        MPI_Finalize();
         return 0;
     }
     environment();

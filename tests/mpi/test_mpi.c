@@ -42,6 +42,62 @@ Test(mpi, errors_are_fatal_by_default_and_name_the_call, .timeout = 60)
     run_fini(&r);
 }
 
+/* The transports' libraries install SIGSEGV handlers that print a
+ * backtrace and exit(1) (libucs; PSM2 under libfabric): a rank that
+ * crashes must still be reported with its signal and the job's status be
+ * 128 + 11, with the plugins loaded, started (software providers asked
+ * for) or left out. The sanitizers' own handler is turned off here, as it
+ * would report the crash its own way. */
+static void expect_segv(const char *btl, const char *ofi_providers, const char *uct_transports)
+{
+    char ofi[96], uct[96];
+    snprintf(ofi, sizeof(ofi), "MRAIL_MCA_btl_ofi_provider_include=%s", ofi_providers);
+    snprintf(uct, sizeof(uct), "MRAIL_MCA_btl_uct_transports=%s", uct_transports);
+    char *env[] = {"ASAN_OPTIONS=handle_segv=0:handle_sigbus=0:detect_leaks=0", ofi, uct, NULL};
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN, "-n", "2", "--mca", "btl", (char *)btl, PROG, "--segv", NULL};
+    run_cmd(&r, argv, env, NULL);
+    cr_expect_eq(r.status, 128 + 11, "btl=%s: the job's status is %d: %s", btl, r.status, r.err);
+    cr_expect(strstr(r.err, "rank 1 (pid ") && strstr(r.err, "killed by signal 11"), "%s",
+              r.err);
+    cr_expect(strstr(r.err, "exited with status") == NULL, "%s", r.err);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+Test(mpi, a_crashing_rank_keeps_its_signal_whatever_plugins_loaded, .timeout = 120)
+{
+    expect_segv("", "", "");             /* every plugin loaded and asked */
+    expect_segv("", "tcp", "tcp");       /* libfabric's and UCX's software transports started */
+    expect_segv("self,sm,tcp", "", "");  /* no plugin loaded */
+}
+
+/* A plugin the btl selection cannot pick is never loaded, nor the
+ * libraries it would map (and whose handlers, threads and start-up cost
+ * come with them). With the default selection and software transports
+ * asked for, the same program shows them mapped. */
+Test(mpi, plugins_the_btl_selection_leaves_out_are_never_loaded, .timeout = 120)
+{
+    char *env[] = {"MRAIL_MCA_btl_ofi_provider_include=tcp", "MRAIL_MCA_btl_uct_transports=tcp",
+                   NULL};
+    run_t r;
+    run_init(&r);
+    char *sel[] = {MRUN, "-n", "2", "--mca", "btl", "self,sm,tcp", PROG, "--maps", NULL};
+    run_cmd(&r, sel, env, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, " mapped=none\n"), 2, "%s", r.out);
+    run_fini(&r);
+
+    run_init(&r);
+    char *all[] = {MRUN, "-n", "2", PROG, "--maps", NULL};
+    run_cmd(&r, all, env, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, "libucs"), 2, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "libfabric"), 2, "%s", r.out);
+    run_fini(&r);
+}
+
 Test(mpi, mpicc_builds_a_program_that_runs, .timeout = 120)
 {
     run_t r;
