@@ -11,7 +11,7 @@ packages=(
 )
 # --bench: what the side-by-side benchmarks and the multi-rail lab run.
 if [ "${1:-}" = --bench ]; then
-  packages+=(libopenmpi-dev libmpich-dev mpich iperf3 ucx-utils gnuplot-nox python3)
+  packages+=(libopenmpi-dev libmpich-dev mpich iperf3 ucx-utils libfabric-bin gnuplot-nox python3)
 fi
 missing=()
 for p in "${packages[@]}"; do

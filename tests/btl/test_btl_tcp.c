@@ -7,30 +7,7 @@
 
 #define MRUN MRAIL_TEST_BIN_DIR "/mrun"
 #define PROBE MRAIL_TEST_BIN_DIR "/pml_probe"
-#define HOSTS MRAIL_TEST_SRC_DIR "/../runtime/netns_hosts.sh"
-
-static char prefix[16], bridge[24], nslist[64];
-static int subnet;
-
-static void hosts_up(void)
-{
-    int id = (int)(getpid() % 10000);
-    subnet = 100 + id % 150;
-    snprintf(prefix, sizeof(prefix), "mrc%d", id);
-    snprintf(bridge, sizeof(bridge), "%sbr", prefix);
-    snprintf(nslist, sizeof(nslist), "%s-0,%s-1", prefix, prefix);
-    cr_assert_eq(getuid(), 0, "network namespaces need root");
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "%s up %s %d 2 3", HOSTS, prefix, subnet);
-    cr_assert_eq(system(cmd), 0, "could not build the emulated hosts");
-}
-
-static void hosts_down(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "%s down %s 2 3", HOSTS, prefix);
-    cr_expect_eq(system(cmd), 0);
-}
+#include "lab_hosts.h"
 
 TestSuite(btl_tcp, .init = hosts_up, .fini = hosts_down, .timeout = 180);
 

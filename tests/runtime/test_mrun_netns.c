@@ -13,7 +13,7 @@ static void hosts_up(void)
     snprintf(prefix, sizeof(prefix), "mrt%d", id);
     snprintf(bridge, sizeof(bridge), "%sbr", prefix);
     snprintf(nslist, sizeof(nslist), "%s-0,%s-1", prefix, prefix);
-    snprintf(subnet, sizeof(subnet), "%d", 100 + id % 150);
+    snprintf(subnet, sizeof(subnet), "%d", 220 + id % 30); /* lab_hosts.h's ranges */
     cr_assert_eq(getuid(), 0, "network namespaces need root");
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "%s up %s %s 2", HOSTS, prefix, subnet);

@@ -1,0 +1,136 @@
+/* btl/ofi internals: one module per libfabric domain of the chosen
+ * providers, reliable datagrams (FI_EP_RDM), active messages over FI_MSG
+ * into a pool of posted receive buffers, put/get over FI_RMA. */
+#ifndef BTL_OFI_H
+#define BTL_OFI_H
+
+#include <rdma/fabric.h>
+#include <rdma/fi_cm.h>
+#include <rdma/fi_domain.h>
+#include <rdma/fi_endpoint.h>
+#include <rdma/fi_errno.h>
+#include <rdma/fi_rma.h>
+
+#include "mrail/btl.h"
+
+#define BTL_OFI_MAX_IOV 8         /* pieces of one send: wire header, owner's header, payload */
+#define BTL_OFI_MAX_ADDR 256      /* bytes of an endpoint name we publish */
+#define BTL_OFI_MAX_MODULES 64    /* modules one rank publishes */
+#define BTL_OFI_MODEX_KEY "btl.ofi"
+#define BTL_OFI_MAGIC 0x4f46u     /* "OF" */
+
+typedef struct btl_ofi_config {
+    mrail_mca_list_t provider_include;
+    mrail_mca_list_t provider_exclude;
+    mrail_mca_list_t domain_include;
+    mrail_mca_list_t domain_exclude;
+    unsigned recv_buffers;
+} btl_ofi_config_t;
+
+extern btl_ofi_config_t btl_ofi_config;
+
+typedef struct btl_ofi_module btl_ofi_module_t;
+
+/* What precedes the owner's header in every message. */
+typedef struct btl_ofi_wire {
+    uint32_t src; /* the sender's rank: no FI_SOURCE needed */
+    uint16_t magic;
+    uint8_t tag;
+    uint8_t pad;
+    uint32_t hdr_len;
+    uint32_t pad2;
+} btl_ofi_wire_t;
+
+/* One published module: receivers pair by provider and fabric. */
+typedef struct btl_ofi_modex_entry {
+    char prov[32];
+    char fabric[64];
+    uint32_t node_id;
+    uint32_t addr_len;
+    uint8_t addr[BTL_OFI_MAX_ADDR];
+} btl_ofi_modex_entry_t;
+
+typedef struct btl_ofi_modex {
+    uint32_t magic;
+    uint32_t count;
+    btl_ofi_modex_entry_t entry[BTL_OFI_MAX_MODULES];
+} btl_ofi_modex_t;
+
+typedef enum { BTL_OFI_SEND, BTL_OFI_RECV, BTL_OFI_RMA } btl_ofi_kind_t;
+
+/* The context libfabric hands back in a completion; first in every
+ * operation, which the provider owns while it runs. */
+typedef struct btl_ofi_ctx {
+    struct fi_context2 fi;
+    btl_ofi_kind_t kind;
+} btl_ofi_ctx_t;
+
+/* A send or a put/get accepted and not completed yet. */
+typedef struct btl_ofi_op {
+    btl_ofi_ctx_t ctx;
+    mrail_btl_endpoint_t *ep;
+    mrail_btl_done_fn_t done;
+    void *cbdata;
+    struct btl_ofi_op *next; /* waiting for the provider to take it (FI_EAGAIN) */
+    struct iovec iov[BTL_OFI_MAX_IOV];
+    size_t niov;
+    /* put/get */
+    bool is_get;
+    uint64_t remote_addr, key;
+    char *bounce; /* the whole message, when its pieces exceed the provider's iov limit */
+    btl_ofi_wire_t wire;
+    char hdr[]; /* copy of the owner's header */
+} btl_ofi_op_t;
+
+/* A posted receive buffer. */
+typedef struct btl_ofi_recv {
+    btl_ofi_ctx_t ctx;
+    struct btl_ofi_recv *next; /* waiting to be posted again */
+    char *buf;
+} btl_ofi_recv_t;
+
+struct mrail_btl_endpoint {
+    btl_ofi_module_t *module;
+    uint32_t rank;
+    fi_addr_t addr;
+    bool failed;
+};
+
+/* A registration: what the peer needs (key, base) and what we keep. */
+typedef struct btl_ofi_reg {
+    uint64_t key;
+    uint64_t base;      /* the address offsets are taken from (0: virtual addresses) */
+    struct fid_mr *mr;  /* ours only; meaningless at the peer */
+} btl_ofi_reg_t;
+
+struct btl_ofi_module {
+    mrail_btl_module_t base;
+    struct fi_info *info; /* the provider's answer this module was opened with */
+    struct fid_fabric *fabric;
+    struct fid_domain *domain;
+    struct fid_av *av;
+    struct fid_cq *cq;
+    struct fid_ep *ep;
+    uint8_t addr[BTL_OFI_MAX_ADDR];
+    size_t addr_len;
+    size_t iov_limit, inject_size, buf_size;
+    bool node_local_only; /* shm: peers on this node only */
+    btl_ofi_recv_t *recvs;
+    char *recv_mem;
+    unsigned nrecv;
+    btl_ofi_recv_t *repost; /* buffers the provider did not take back yet */
+    btl_ofi_op_t *pending_head, *pending_tail;
+    mrail_btl_endpoint_t *eps; /* by rank; module NULL: unreachable */
+    uint32_t my_rank, size;
+    unsigned long long sent, received;
+    uint64_t next_key; /* requested keys must be unique per domain (no FI_MR_PROV_KEY) */
+};
+
+/* Opens fabric, domain, completion queue, address vector and endpoint for
+ * info, and fills module's methods; why says what failed. */
+int btl_ofi_module_open(btl_ofi_module_t *m, struct fi_info *info, mrail_reason_t *why);
+/* put/get and registration (btl_ofi_rma.c). */
+int btl_ofi_rma_issue(btl_ofi_module_t *m, btl_ofi_op_t *op);
+void btl_ofi_rma_init(btl_ofi_module_t *m);
+
+#endif

@@ -1,0 +1,136 @@
+/* btl/ofi put/get: memory registration honouring the provider's mr_mode
+ * (virtual or offset addresses, provider or requested keys, registrations
+ * bound to the endpoint) and fi_write/fi_read. Providers that want local
+ * descriptors (FI_MR_LOCAL) are not asked for: see btl/README.md. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "btl_ofi.h"
+
+static btl_ofi_module_t *ofi_of(mrail_btl_module_t *m)
+{
+    return (btl_ofi_module_t *)m;
+}
+
+static int ofi_mem_register(mrail_btl_module_t *module, void *base, size_t len, void *handle)
+{
+    btl_ofi_module_t *m = ofi_of(module);
+    int mode = m->info->domain_attr->mr_mode;
+    struct fid_mr *mr = NULL;
+    int ret = fi_mr_reg(m->domain, base, len, FI_REMOTE_READ | FI_REMOTE_WRITE | FI_READ | FI_WRITE,
+                        0, (mode & FI_MR_PROV_KEY) ? 0 : ++m->next_key, 0, &mr, NULL);
+    if (ret == 0 && (mode & FI_MR_ENDPOINT)) {
+        ret = fi_mr_bind(mr, &m->ep->fid, 0);
+        if (ret == 0) {
+            ret = fi_mr_enable(mr);
+        }
+    }
+    if (ret != 0) {
+        if (mr != NULL) {
+            fi_close(&mr->fid);
+        }
+        return MRAIL_ERR_IO;
+    }
+    btl_ofi_reg_t reg = {.key = fi_mr_key(mr),
+                         .base = (mode & FI_MR_VIRT_ADDR) ? 0 : (uint64_t)(uintptr_t)base,
+                         .mr = mr};
+    memcpy(handle, &reg, sizeof(reg));
+    return MRAIL_SUCCESS;
+}
+
+static void ofi_mem_deregister(mrail_btl_module_t *module, void *handle)
+{
+    (void)module;
+    btl_ofi_reg_t reg;
+    memcpy(&reg, handle, sizeof(reg));
+    if (reg.mr != NULL) {
+        fi_close(&reg.mr->fid);
+    }
+}
+
+int btl_ofi_rma_issue(btl_ofi_module_t *m, btl_ofi_op_t *op)
+{
+    if (op->is_get) {
+        return (int)fi_read(m->ep, op->iov[0].iov_base, op->iov[0].iov_len, NULL, op->ep->addr,
+                            op->remote_addr, op->key, &op->ctx.fi);
+    }
+    return (int)fi_write(m->ep, op->iov[0].iov_base, op->iov[0].iov_len, NULL, op->ep->addr,
+                         op->remote_addr, op->key, &op->ctx.fi);
+}
+
+static int rma(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *local, uint64_t remote,
+               const void *remote_handle, size_t len, bool is_get, mrail_btl_done_fn_t done,
+               void *cbdata)
+{
+    btl_ofi_module_t *m = ofi_of(module);
+    if (ep->failed) {
+        return MRAIL_ERROR;
+    }
+    if (len > module->put_limit) {
+        return MRAIL_ERR_BAD_PARAM;
+    }
+    btl_ofi_reg_t reg;
+    memcpy(&reg, remote_handle, sizeof(reg));
+    btl_ofi_op_t *op = calloc(1, sizeof(*op));
+    if (op == NULL) {
+        return MRAIL_ERR_OUT_OF_RESOURCE;
+    }
+    op->ctx.kind = BTL_OFI_RMA;
+    op->ep = ep;
+    op->done = done;
+    op->cbdata = cbdata;
+    op->is_get = is_get;
+    op->remote_addr = remote - reg.base;
+    op->key = reg.key;
+    op->iov[0] = (struct iovec){local, len};
+    op->niov = 1;
+    if (!is_get) {
+        module->tx_bytes += len;
+    }
+    int ret = m->pending_head != NULL ? -FI_EAGAIN : btl_ofi_rma_issue(m, op);
+    if (ret == -FI_EAGAIN) {
+        op->next = NULL;
+        if (m->pending_tail != NULL) {
+            m->pending_tail->next = op;
+        } else {
+            m->pending_head = op;
+        }
+        m->pending_tail = op;
+        return MRAIL_BTL_INPROGRESS;
+    }
+    if (ret != 0) {
+        free(op);
+        return MRAIL_ERR_IO;
+    }
+    return MRAIL_BTL_INPROGRESS;
+}
+
+static int ofi_put(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, const void *local,
+                   uint64_t remote_addr, const void *remote_handle, size_t len,
+                   mrail_btl_done_fn_t done, void *cbdata)
+{
+    return rma(module, ep, (void *)local, remote_addr, remote_handle, len, false, done, cbdata);
+}
+
+static int ofi_get(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *local,
+                   uint64_t remote_addr, const void *remote_handle, size_t len,
+                   mrail_btl_done_fn_t done, void *cbdata)
+{
+    return rma(module, ep, local, remote_addr, remote_handle, len, true, done, cbdata);
+}
+
+void btl_ofi_rma_init(btl_ofi_module_t *m)
+{
+    const struct fi_info *info = m->info;
+    if (!(info->caps & FI_RMA) || (info->domain_attr->mr_mode & FI_MR_LOCAL)) {
+        return;
+    }
+    mrail_btl_module_t *b = &m->base;
+    b->flags |= MRAIL_BTL_FLAG_PUT | MRAIL_BTL_FLAG_GET;
+    b->put_limit = info->ep_attr->max_msg_size > 0 ? info->ep_attr->max_msg_size : (1u << 30);
+    b->reg_size = sizeof(btl_ofi_reg_t);
+    b->mem_register = ofi_mem_register;
+    b->mem_deregister = ofi_mem_deregister;
+    b->put = ofi_put;
+    b->get = ofi_get;
+}

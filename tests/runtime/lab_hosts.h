@@ -1,0 +1,42 @@
+/* Two emulated hosts (network namespaces <prefix>-0 and -1) joined by a
+ * control bridge and three data rails, built by netns_hosts.sh for a test
+ * suite's init and removed by its fini. Subnet and names come from the
+ * test process's pid, so suites running at once do not meet. */
+#ifndef MRAIL_TEST_LAB_HOSTS_H
+#define MRAIL_TEST_LAB_HOSTS_H
+
+#include "run_util.h"
+
+#define HOSTS MRAIL_TEST_SRC_DIR "/../runtime/netns_hosts.sh"
+/* Each suite that builds hosts takes subnets from its own range (10.S.x.0/24
+ * in the root namespace), so that suites run side by side never collide:
+ * btl_tcp 100-159, btl_ofi 160-219, mrun_netns 220-249. */
+#ifndef LAB_SUBNET_FIRST
+#define LAB_SUBNET_FIRST 100
+#endif
+#define LAB_SUBNETS 60
+
+static char prefix[16], bridge[24], nslist[64];
+static int subnet;
+
+static void hosts_up(void)
+{
+    int id = (int)(getpid() % 10000);
+    subnet = LAB_SUBNET_FIRST + id % LAB_SUBNETS;
+    snprintf(prefix, sizeof(prefix), "mrc%d", id);
+    snprintf(bridge, sizeof(bridge), "%sbr", prefix);
+    snprintf(nslist, sizeof(nslist), "%s-0,%s-1", prefix, prefix);
+    cr_assert_eq(getuid(), 0, "network namespaces need root");
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "%s up %s %d 2 3", HOSTS, prefix, subnet);
+    cr_assert_eq(system(cmd), 0, "could not build the emulated hosts");
+}
+
+static void hosts_down(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "%s down %s 2 3", HOSTS, prefix);
+    cr_expect_eq(system(cmd), 0);
+}
+
+#endif
