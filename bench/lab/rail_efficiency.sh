@@ -8,10 +8,14 @@
 # Efficiency = bandwidth / the sum of the per-rail iperf3 figures. No rail
 # speed is set by hand for anyone: veths all claim 10 Gbit/s. Root only.
 # Each stack runs --reps times (default 3), interleaved; the median per size counts.
+# Stacks mrail_ofi and mrail_uct run mrail over btl/ofi (libfabric's tcp
+# provider) and btl/uct (UCX's tcp transport) on the same rails; mrail_mixed
+# puts btl/tcp on rail1 and btl/ofi on the others (equal exclusivity); fi
+# is libfabric's own fi_pingpong on rail1 (one-rail scenarios only).
 # --mode bibw: both ranks stream at once (osu bibw, both directions summed)
 # against twice the iperf3 sum (mrail and Open MPI only); --links N: that many
 # TCP connections per rail for both MPIs (btl_tcp_links).
-#   bench/lab/rail_efficiency.sh [--build DIR] [--stacks mrail,openmpi,ucx] [--reps N]
+#   bench/lab/rail_efficiency.sh [--build DIR] [--stacks mrail,openmpi,ucx,mrail_ofi,...] [--reps N]
 #                                [--mode bw|bibw] [--links N] [--write] [SCENARIO...]
 # A scenario is a comma-separated list of tc rates, each optionally with
 # random loss as RATE/LOSS% (see lab.sh); default:
@@ -30,7 +34,7 @@ while [ $# -gt 0 ]; do
     --mode) mode=$2; shift 2 ;;
     --links) links=$2; shift 2 ;;
     --write) write=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     -*) echo "rail_efficiency.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     *) scenarios+=("$1"); shift ;;
   esac
@@ -46,15 +50,16 @@ IFS=, read -r -a stack_list <<<"$stacks"
 need=(iperf3)
 for s in "${stack_list[@]}"; do
   case $s in
-    mrail) ;;
+    mrail|mrail_ofi|mrail_uct|mrail_mixed) ;;
     openmpi) need+=(mpicc.openmpi mpirun.openmpi) ;;
     ucx) need+=(ucx_perftest) ;;
-    *) echo "rail_efficiency.sh: unknown stack $s (valid: mrail, openmpi, ucx)" >&2; exit 2 ;;
+    fi) need+=(fi_pingpong) ;;
+    *) echo "rail_efficiency.sh: unknown stack $s (valid: mrail, openmpi, ucx, mrail_ofi, mrail_uct, mrail_mixed, fi)" >&2; exit 2 ;;
   esac
 done
 [ "$write" = 0 ] || need+=(gnuplot)
 for tool in "${need[@]}"; do
-  command -v "$tool" >/dev/null || { echo "rail_efficiency.sh: $tool missing (apt-get install iperf3 libopenmpi-dev ucx-utils gnuplot-nox)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "rail_efficiency.sh: $tool missing (tools/setup-debian.sh --bench)" >&2; exit 1; }
 done
 [ -x "$build/bin/mpicc" ] || { echo "rail_efficiency.sh: build mrail first (cmake --build $build)" >&2; exit 1; }
 work=$(mktemp -d)
@@ -65,10 +70,38 @@ case ",$stacks," in *,openmpi,*) mpicc.openmpi -O2 -o "$work/osu.openmpi" bench/
 
 # Each prints "size MB/s" lines (MB = 10^6 bytes) for min..max.
 # A run that hangs or fails (seen once with Open MPI) counts as missing, not as the script's end.
-run_mrail() { # include
+run_mrail() { # include [--mca pairs instead of btl/tcp's]
+  local include=$1
+  shift
+  [ $# -gt 0 ] || set -- --mca btl self,tcp --mca btl_tcp_if_include "$include" --mca btl_tcp_links "$links"
   timeout 600 "$build/bin/mrun" -n 2 --netns "$prefix-0,$prefix-1" --pmix-if "${prefix}br" \
-    --mca btl self,tcp --mca btl_tcp_if_include "$1" --mca btl_tcp_links "$links" \
-    "$work/osu.mrail" "$mode" --min $min --max $max --iters 4 | grep -v '^#' || true
+    "$@" "$work/osu.mrail" "$mode" --min $min --max $max --iters 4 | grep -v '^#' || true
+}
+run_mrail_ofi() { # devices
+  run_mrail "" --mca btl self,ofi --mca btl_ofi_provider_include tcp --mca btl_ofi_domain_include "$1"
+}
+run_mrail_uct() { # devices
+  run_mrail "" --mca btl self,uct --mca btl_uct_transports tcp --mca btl_uct_device_include "$1"
+}
+run_mrail_mixed() { # devices: tcp on the first, ofi on the rest
+  [[ $1 == *,* ]] || return 0
+  run_mrail "" --mca btl self,tcp,ofi --mca btl_tcp_if_include "${1%%,*}" \
+    --mca btl_ofi_provider_include tcp --mca btl_ofi_domain_include "${1#*,}" --mca btl_ofi_exclusivity 100
+}
+run_fi() { # devices: fi_pingpong over the first rail, one size at a time
+  [[ $1 != *,* ]] || return 0
+  local size=$min
+  while [ $size -le $max ]; do
+    ip netns exec "$prefix-1" timeout 120 fi_pingpong -p tcp -e rdm -d rail1 \
+      -S $size -I 200 >/dev/null 2>&1 &
+    sleep 0.5
+    # The result line: bytes iters total time MB/sec usec/xfer Mxfers/sec; MB/sec is 10^6/s.
+    ip netns exec "$prefix-0" timeout 120 fi_pingpong -p tcp -e rdm -d rail1 \
+      -S $size -I 200 "10.$subnet.1.3" 2>/dev/null |
+      awk -v s=$size '$1 ~ /^[0-9]/ && NF >= 7 { printf "%d %.2f\n", s, $(NF-2) }'
+    wait
+    size=$((size * 2))
+  done
 }
 run_openmpi() { # include
   timeout 600 mpirun.openmpi --allow-run-as-root -n 2 -host "$prefix-0,$prefix-1" \
@@ -116,6 +149,7 @@ for sc in "${scenarios[@]}"; do
         mrail) run_mrail "$include" > "$work/$tag.$s.$r" ;;
         openmpi) run_openmpi "$include" > "$work/$tag.$s.$r" ;;
         ucx) run_ucx "$devices" > "$work/$tag.$s.$r" ;;
+        mrail_ofi|mrail_uct|mrail_mixed|fi) "run_$s" "$devices" > "$work/$tag.$s.$r" ;;
       esac
     done
   done
@@ -130,6 +164,10 @@ for sc in "${scenarios[@]}"; do
     row=$(printf '| %s | %d MiB | %s = %.0f |' "$sc" $((size >> 20)) "$per" "$ref")
     for s in "${stack_list[@]}"; do
       mbs=$(awk -v s=$size '$1 == s { print $2 }' "$work/$tag.$s")
+      if [ -z "$mbs" ]; then # a stack that does not run this scenario, or failed
+        row="$row n/a |"
+        continue
+      fi
       row="$row$(awk -v m="${mbs:-0}" -v r="$ref" -v bold=$([ "$s" = mrail ] && echo '**') \
         'BEGIN { printf " %.0f (%s%.1f %%%s) |", m * 8, bold, 100 * m * 8 / r, bold }')"
     done
@@ -143,6 +181,13 @@ for s in "${stack_list[@]}"; do header="$header $s, Mbit/s (efficiency) |"; rule
 table=$(printf '%s\n%s\n%s' "$header" "$rule" "$rows")
 echo "$table"
 [ "$write" = 1 ] || exit 0
+if [[ ,$stacks, == *,mrail_ofi,* || ,$stacks, == *,mrail_uct,* || ,$stacks, == *,mrail_mixed,* ]]; then
+  section=$(printf '<!-- lab_fabrics:begin -->\n## Multi-rail lab: btl/ofi and btl/uct on the same rails\n\nAs the one-direction table below (`osu_p2p.c bw`, medians of %s runs per stack, against one iperf3 stream per rail alone), with mrail over btl/tcp (`mrail`), over btl/ofi with libfabric'"'"'s tcp provider (`mrail_ofi`: `--mca btl self,ofi --mca btl_ofi_provider_include tcp --mca btl_ofi_domain_include rail1,..`), over btl/uct with UCX'"'"'s tcp transport (`mrail_uct`: `--mca btl self,uct --mca btl_uct_transports tcp --mca btl_uct_device_include rail1,..`), and btl/tcp on rail1 striped with btl/ofi on the other rails (`mrail_mixed`, `btl_ofi_exclusivity 100`); UCX'"'"'s own `ucx_perftest -t tag_bw` over the same rails (`ucx`), and libfabric'"'"'s own `fi_pingpong -p tcp -e rdm -d rail1` on one-rail scenarios (`fi`: a ping-pong, so both directions in turn, not a stream). Measured on %s with:\n\n    sudo bench/lab/rail_efficiency.sh %s\n\n%s\n<!-- lab_fabrics:end -->' \
+    "$reps" "$(date -u +%Y-%m-%d)" "$cmdline" "$table")
+  write_doc_section lab_fabrics "$section"
+  echo "rail_efficiency.sh: wrote docs/PERFORMANCE.md"
+  exit 0
+fi
 if [ "$mode" = bibw ] || [ "$links" != 1 ]; then # a table of its own, no plot
   what="one direction"
   [ "$mode" = bibw ] && what="both directions at once"

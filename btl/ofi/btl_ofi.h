@@ -113,7 +113,7 @@ struct btl_ofi_module {
     struct fid_ep *ep;
     uint8_t addr[BTL_OFI_MAX_ADDR];
     size_t addr_len;
-    size_t iov_limit, inject_size, buf_size;
+    size_t iov_limit, buf_size;
     bool node_local_only; /* shm: peers on this node only */
     btl_ofi_recv_t *recvs;
     char *recv_mem;

@@ -141,7 +141,9 @@ static btl_ofi_op_t *op_new(mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag, const
                                 .magic = BTL_OFI_MAGIC,
                                 .tag = tag,
                                 .hdr_len = (uint32_t)hdr_len};
-    memcpy(op->hdr, hdr, hdr_len);
+    if (hdr_len > 0) {
+        memcpy(op->hdr, hdr, hdr_len);
+    }
     return op;
 }
 
@@ -177,10 +179,14 @@ static int op_layout(btl_ofi_module_t *m, btl_ofi_op_t *op, const struct iovec *
     char *p = op->bounce;
     memcpy(p, &op->wire, sizeof(op->wire));
     p += sizeof(op->wire);
-    memcpy(p, op->hdr, op->wire.hdr_len);
+    if (op->wire.hdr_len > 0) {
+        memcpy(p, op->hdr, op->wire.hdr_len);
+    }
     p += op->wire.hdr_len;
     for (int i = 0; i < npayload; i++) {
-        memcpy(p, payload[i].iov_base, payload[i].iov_len);
+        if (payload[i].iov_len > 0) { /* an empty piece may have no address */
+            memcpy(p, payload[i].iov_base, payload[i].iov_len);
+        }
         p += payload[i].iov_len;
     }
     op->iov[0] = (struct iovec){op->bounce, total};
@@ -199,7 +205,11 @@ static ssize_t op_post(btl_ofi_module_t *m, btl_ofi_op_t *op)
                          .iov_count = op->niov,
                          .addr = op->ep->addr,
                          .context = &op->ctx.fi};
-    return fi_sendmsg(m->ep, &msg, FI_COMPLETION);
+    /* Done only once the bytes have left this process: with manual
+     * progress (tcp;ofi_rxm) a message the provider merely buffered moves
+     * only while we call it, and a sender whose send is done may stop
+     * calling (a barrier, a compute phase) while its peer waits. */
+    return fi_sendmsg(m->ep, &msg, FI_COMPLETION | FI_TRANSMIT_COMPLETE);
 }
 
 static void pending_push(btl_ofi_module_t *m, btl_ofi_op_t *op)
@@ -287,40 +297,6 @@ static int ofi_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_
         return MRAIL_ERR_IO;
     }
     return MRAIL_BTL_INPROGRESS;
-}
-
-static int ofi_sendi(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag,
-                     const void *hdr, size_t hdr_len, const void *payload, size_t len)
-{
-    btl_ofi_module_t *m = ofi_of(module);
-    size_t total = sizeof(btl_ofi_wire_t) + hdr_len + len;
-    if (ep->failed) {
-        return MRAIL_ERROR;
-    }
-    if (m->pending_head != NULL || total > m->inject_size || total > 512 ||
-        tag > MRAIL_BTL_TAG_MAX) {
-        return MRAIL_ERR_AGAIN;
-    }
-    char buf[512];
-    btl_ofi_wire_t wire = {.src = m->my_rank,
-                           .magic = BTL_OFI_MAGIC,
-                           .tag = tag,
-                           .hdr_len = (uint32_t)hdr_len};
-    memcpy(buf, &wire, sizeof(wire));
-    memcpy(buf + sizeof(wire), hdr, hdr_len);
-    if (len > 0) {
-        memcpy(buf + sizeof(wire) + hdr_len, payload, len);
-    }
-    ssize_t ret = fi_inject(m->ep, buf, total, ep->addr);
-    if (ret == -FI_EAGAIN) {
-        return MRAIL_ERR_AGAIN;
-    }
-    if (ret != 0) {
-        return MRAIL_ERR_IO;
-    }
-    m->base.tx_bytes += hdr_len + len;
-    m->sent++;
-    return MRAIL_SUCCESS;
 }
 
 /* ---- receives and progress ---------------------------------------------- */
@@ -523,7 +499,6 @@ int btl_ofi_module_open(btl_ofi_module_t *m, struct fi_info *info, mrail_reason_
         return fi_failed(why, ret, "fi_getname", m);
     }
     m->iov_limit = m->info->tx_attr->iov_limit > 0 ? m->info->tx_attr->iov_limit : 1;
-    m->inject_size = m->info->tx_attr->inject_size;
     m->buf_size = sizeof(btl_ofi_wire_t) + m->base.config.max_send_size;
     if (m->info->ep_attr->max_msg_size > 0 && m->buf_size > m->info->ep_attr->max_msg_size) {
         return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
@@ -538,12 +513,13 @@ int btl_ofi_module_open(btl_ofi_module_t *m, struct fi_info *info, mrail_reason_
         return rc;
     }
     mrail_btl_module_t *b = &m->base;
-    b->flags = MRAIL_BTL_FLAG_SEND | MRAIL_BTL_FLAG_SENDI;
+    /* No sendi: fi_inject leaves the bytes with the provider, which sends
+     * them only while it is progressed (see op_post). */
+    b->flags = MRAIL_BTL_FLAG_SEND;
     b->wire_up = ofi_wire_up;
     b->add_peers = ofi_add_peers;
     b->del_peers = ofi_del_peers;
     b->send = ofi_send;
-    b->sendi = ofi_sendi;
     b->progress = ofi_progress;
     btl_ofi_rma_init(m);
     snprintf(b->note, sizeof(b->note),

@@ -50,12 +50,19 @@ static void ofi_mem_deregister(mrail_btl_module_t *module, void *handle)
 
 int btl_ofi_rma_issue(btl_ofi_module_t *m, btl_ofi_op_t *op)
 {
+    struct fi_rma_iov remote = {.addr = op->remote_addr, .len = op->iov[0].iov_len, .key = op->key};
+    struct fi_msg_rma msg = {.msg_iov = op->iov,
+                             .iov_count = 1,
+                             .addr = op->ep->addr,
+                             .rma_iov = &remote,
+                             .rma_iov_count = 1,
+                             .context = &op->ctx.fi};
     if (op->is_get) {
-        return (int)fi_read(m->ep, op->iov[0].iov_base, op->iov[0].iov_len, NULL, op->ep->addr,
-                            op->remote_addr, op->key, &op->ctx.fi);
+        return (int)fi_readmsg(m->ep, &msg, FI_COMPLETION);
     }
-    return (int)fi_write(m->ep, op->iov[0].iov_base, op->iov[0].iov_len, NULL, op->ep->addr,
-                         op->remote_addr, op->key, &op->ctx.fi);
+    /* The owner tells the peer its data is there once the put is done:
+     * done must mean delivered. */
+    return (int)fi_writemsg(m->ep, &msg, FI_COMPLETION | FI_DELIVERY_COMPLETE);
 }
 
 static int rma(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *local, uint64_t remote,

@@ -7,16 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uct/api/uct.h>
 
-#include "mrail/btl.h"
+#include "btl_uct.h"
 #include "mrail/rails_devices.h"
 
-typedef struct btl_uct_config {
-    mrail_mca_list_t transports;
-} btl_uct_config_t;
-
-static btl_uct_config_t btl_uct_config;
+btl_uct_config_t btl_uct_config;
 
 static int btl_uct_register(mrail_component_t *self, mrail_mca_t *mca)
 {
@@ -25,18 +20,41 @@ static int btl_uct_register(mrail_component_t *self, mrail_mca_t *mca)
          "UCT transports to drive, comma-separated (names as ucx_info -d prints them, e.g. "
          "rc_mlx5, tcp, posix)",
          NULL, offsetof(btl_uct_config_t, transports)},
+        {"device_include", MRAIL_MCA_LIST, "", 2,
+         "UCT devices to use (e.g. mlx5_0:1, eth0, memory), comma-separated; empty uses every "
+         "device not excluded. Cannot be combined with btl_uct_device_exclude",
+         NULL, offsetof(btl_uct_config_t, device_include)},
+        {"device_exclude", MRAIL_MCA_LIST, "lo", 2,
+         "UCT devices never used (the default leaves out the loopback interface, which "
+         "reaches no other host). Ignored when btl_uct_device_include is set",
+         NULL, offsetof(btl_uct_config_t, device_exclude)},
     };
-    return mrail_mca_register(mca, "btl", self->name, defs, 1, &btl_uct_config);
+    return mrail_mca_register(mca, "btl", self->name, defs, sizeof(defs) / sizeof(defs[0]),
+                              &btl_uct_config);
 }
 
-static bool transport_listed(const char *tl)
+static int btl_uct_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_reason_t *why)
 {
-    for (size_t i = 0; i < btl_uct_config.transports.count; i++) {
-        if (strcmp(btl_uct_config.transports.items[i], tl) == 0) {
+    (void)self;
+    return mrail_mca_check_not_both(mca, "btl_uct_device_include", "btl_uct_device_exclude", why);
+}
+
+static bool listed(const mrail_mca_list_t *list, const char *name)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        if (strcmp(list->items[i], name) == 0) {
             return true;
         }
     }
     return false;
+}
+
+static bool transport_listed(const char *tl, const char *dev)
+{
+    bool dev_ok = btl_uct_config.device_include.count > 0
+                      ? listed(&btl_uct_config.device_include, dev)
+                      : !listed(&btl_uct_config.device_exclude, dev);
+    return listed(&btl_uct_config.transports, tl) && dev_ok;
 }
 
 typedef struct uct_scan {
@@ -45,7 +63,43 @@ typedef struct uct_scan {
     size_t count;
     char seen[400]; /* transports found but not listed, for the decline reason */
     size_t seen_len;
+    char failed[512]; /* why the last listed interface could not be driven */
 } uct_scan_t;
+
+/* Opens a module for one interface (its own memory domain, worker and
+ * interface); one that cannot open, or that btl/uct cannot drive, is left
+ * out with its reason kept for the decline message. */
+static int add_module(uct_scan_t *scan, uct_component_h comp, const char *md_name,
+                      const uct_tl_resource_desc_t *res, mrail_reason_t *why)
+{
+    char device[64];
+    snprintf(device, sizeof(device), "%s/%s", res->tl_name, res->dev_name);
+    uct_md_config_t *config;
+    uct_md_h md;
+    if (uct_md_config_read(comp, NULL, NULL, &config) != UCS_OK) {
+        return MRAIL_SUCCESS;
+    }
+    ucs_status_t st = uct_md_open(comp, md_name, config, &md);
+    uct_config_release(config);
+    if (st != UCS_OK) {
+        return MRAIL_SUCCESS;
+    }
+    btl_uct_module_t *m =
+        (btl_uct_module_t *)mrail_btl_module_alloc(scan->self, device, sizeof(btl_uct_module_t));
+    if (m == NULL) {
+        uct_md_close(md);
+        return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+    }
+    mrail_reason_t failed;
+    int rc = btl_uct_module_open(m, comp, md, res->tl_name, res->dev_name, &failed);
+    if (rc != MRAIL_SUCCESS) {
+        m->base.finalize(&m->base);
+        snprintf(scan->failed, sizeof(scan->failed), "%s", failed.text);
+        return rc == MRAIL_ERR_OUT_OF_RESOURCE ? mrail_reason_set(why, rc, "%s", failed.text)
+                                               : MRAIL_SUCCESS;
+    }
+    return mrail_btl_modules_push(&m->base, &scan->list, &scan->count, why);
+}
 
 static int scan_md(uct_scan_t *scan, uct_component_h comp, const char *md_name, mrail_reason_t *why)
 {
@@ -66,8 +120,8 @@ static int scan_md(uct_scan_t *scan, uct_component_h comp, const char *md_name, 
         for (unsigned r = 0; r < nres && rc == MRAIL_SUCCESS; r++) {
             char device[64];
             snprintf(device, sizeof(device), "%s/%s", res[r].tl_name, res[r].dev_name);
-            if (transport_listed(res[r].tl_name)) {
-                rc = mrail_btl_modules_append(scan->self, device, &scan->list, &scan->count, why);
+            if (transport_listed(res[r].tl_name, res[r].dev_name)) {
+                rc = add_module(scan, comp, md_name, &res[r], why);
             } else if (scan->seen_len < sizeof(scan->seen)) {
                 scan->seen_len += (size_t)snprintf(scan->seen + scan->seen_len,
                                                    sizeof(scan->seen) - scan->seen_len, "%s%s",
@@ -131,10 +185,13 @@ static int btl_uct_query(mrail_btl_component_t *self, mrail_btl_module_t ***modu
         free(mds);
     }
     uct_release_component_list(comps);
-    if (rc == MRAIL_SUCCESS && scan.count == 0) {
+    if (rc == MRAIL_SUCCESS && scan.count == 0 && scan.failed[0] != '\0') {
+        rc = mrail_reason_set(why, MRAIL_ERR_DECLINED, "%s", scan.failed);
+    } else if (rc == MRAIL_SUCCESS && scan.count == 0) {
         rc = mrail_reason_set(why, MRAIL_ERR_DECLINED,
-                              "no UCT transport listed in btl_uct_transports is present; "
-                              "UCT offers here: %s",
+                              "no UCT transport and device that btl_uct_transports and "
+                              "btl_uct_device_%s leave is present; UCT offers here: %s",
+                              btl_uct_config.device_include.count ? "include" : "exclude",
                               scan.seen[0] ? scan.seen : "nothing");
     }
     if (rc != MRAIL_SUCCESS) {
@@ -155,6 +212,7 @@ mrail_btl_component_t mrail_btl_uct_component = {
             .version = MRAIL_VERSION_STRING,
             .description = "UCX transports through UCT",
             .register_params = btl_uct_register,
+            .check_params = btl_uct_check,
         },
     .defaults = {.exclusivity = 200,
                  .eager_limit = 8 * 1024,

@@ -174,7 +174,9 @@ struct mrail_btl_module {
     int (*send)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag,
                 const void *hdr, size_t hdr_len, const struct iovec *payload, int npayload,
                 mrail_btl_done_fn_t done, void *cbdata);
-    /* Sends a small message now or not at all (MRAIL_ERR_AGAIN). */
+    /* Sends a small message now or not at all (MRAIL_ERR_AGAIN). NULL when
+     * the transport cannot say a message is on its way at once (ofi: a
+     * provider with manual progress may only have buffered it). */
     int (*sendi)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag,
                  const void *hdr, size_t hdr_len, const void *payload, size_t len);
     /* Registers memory for put/get; fills reg_size bytes at handle. NULL

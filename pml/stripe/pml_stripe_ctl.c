@@ -95,7 +95,7 @@ static int send_untracked(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, 
         return MRAIL_ERR_UNREACHABLE;
     }
     mrail_btl_module_t *m = rail->module;
-    if (m->sendi(m, rail->ep, tag, hdr, len, NULL, 0) == MRAIL_SUCCESS) {
+    if (m->sendi != NULL && m->sendi(m, rail->ep, tag, hdr, len, NULL, 0) == MRAIL_SUCCESS) {
         return MRAIL_SUCCESS;
     }
     void *copy = malloc(len);

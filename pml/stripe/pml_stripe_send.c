@@ -352,8 +352,9 @@ int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
             }
             return rc < 0 ? rc : MRAIL_SUCCESS;
         }
-        if (m->sendi(m, r0->ep, PML_TAG_EAGER, &req->rts.m, sizeof(req->rts.m), req->buf,
-                     req->len) == MRAIL_SUCCESS) {
+        if (m->sendi != NULL && m->sendi(m, r0->ep, PML_TAG_EAGER, &req->rts.m,
+                                         sizeof(req->rts.m), req->buf,
+                                         req->len) == MRAIL_SUCCESS) {
             req->sstate = PML_SEND_DONE;
             pml_request_complete(req);
             return MRAIL_SUCCESS;

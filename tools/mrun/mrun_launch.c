@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -92,6 +93,20 @@ static char **rank_env(mrun_job_t *job, unsigned rank)
 }
 
 /* Only async-signal-safe calls from here to execve. */
+/* Enters the network namespace as ip netns exec does: with a mount
+ * namespace of the rank's own where /sys is mounted again, so that what
+ * libraries read in /sys/class/net (UCX's tcp transport lists its devices
+ * there) is the namespace's interfaces, not those of the host. */
+static int enter_netns(int netns_fd)
+{
+    if (setns(netns_fd, CLONE_NEWNET) != 0 || unshare(CLONE_NEWNS) != 0 ||
+        mount("", "/", "none", MS_SLAVE | MS_REC, NULL) != 0) {
+        return errno;
+    }
+    umount2("/sys", MNT_DETACH);
+    return mount("sysfs", "/sys", "sysfs", 0, NULL) == 0 ? 0 : errno;
+}
+
 static void child_exec(const mrun_job_t *job, const mrun_rank_t *r, const char *path, char **env,
                        int out, int err, int in, int netns_fd, int status_fd, pid_t parent)
 {
@@ -110,8 +125,8 @@ static void child_exec(const mrun_job_t *job, const mrun_rank_t *r, const char *
         signal(reset[i], SIG_DFL);
     }
     int fail = 0;
-    if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) {
-        fail = errno;
+    if (netns_fd >= 0) {
+        fail = enter_netns(netns_fd);
     }
     if (!fail && CPU_COUNT(&r->cpus) > 0 && sched_setaffinity(0, sizeof(r->cpus), &r->cpus) != 0) {
         fail = errno;
