@@ -15,7 +15,6 @@
 
 #define BTL_OFI_MAX_IOV 8         /* pieces of one send: wire header, owner's header, payload */
 #define BTL_OFI_MAX_ADDR 256      /* bytes of an endpoint name we publish */
-#define BTL_OFI_MAX_MODULES 64    /* modules one rank publishes */
 #define BTL_OFI_MODEX_KEY "btl.ofi"
 #define BTL_OFI_MAGIC 0x4f46u     /* "OF" */
 
@@ -49,12 +48,6 @@ typedef struct btl_ofi_modex_entry {
     uint32_t addr_len;
     uint8_t addr[BTL_OFI_MAX_ADDR];
 } btl_ofi_modex_entry_t;
-
-typedef struct btl_ofi_modex {
-    uint32_t magic;
-    uint32_t count;
-    btl_ofi_modex_entry_t entry[BTL_OFI_MAX_MODULES];
-} btl_ofi_modex_t;
 
 typedef enum { BTL_OFI_SEND, BTL_OFI_RECV, BTL_OFI_RMA } btl_ofi_kind_t;
 

@@ -21,59 +21,54 @@ static int fi_failed(mrail_reason_t *why, int ret, const char *what, const btl_o
 
 /* ---- wire-up ---------------------------------------------------------- */
 
-/* Every module of this process, published as one blob: a peer without a
- * module on some fabric simply has no entry for it. */
-static btl_ofi_modex_t btl_ofi_published = {.magic = BTL_OFI_MAGIC};
-
 static int ofi_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
 {
     btl_ofi_module_t *m = ofi_of(module);
-    const mrail_rte_facts_t *f = mrail_rte_facts(module->rte);
-    btl_ofi_modex_t *pub = &btl_ofi_published;
-    if (pub->count >= BTL_OFI_MAX_MODULES) {
-        return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE,
-                                "more than %d ofi modules to publish", BTL_OFI_MAX_MODULES);
-    }
-    btl_ofi_modex_entry_t *e = &pub->entry[pub->count++];
-    memset(e, 0, sizeof(*e));
-    snprintf(e->prov, sizeof(e->prov), "%s", m->info->fabric_attr->prov_name);
-    snprintf(e->fabric, sizeof(e->fabric), "%s", m->info->fabric_attr->name);
-    e->node_id = f->node_id;
-    e->addr_len = (uint32_t)m->addr_len;
-    memcpy(e->addr, m->addr, m->addr_len);
-    /* The later put of the same key replaces this one before the fence. */
-    size_t len = offsetof(btl_ofi_modex_t, entry) + pub->count * sizeof(pub->entry[0]);
-    return mrail_rte_modex_put(module->rte, BTL_OFI_MODEX_KEY, pub, len, why);
+    btl_ofi_modex_entry_t e;
+    memset(&e, 0, sizeof(e));
+    snprintf(e.prov, sizeof(e.prov), "%s", m->info->fabric_attr->prov_name);
+    snprintf(e.fabric, sizeof(e.fabric), "%s", m->info->fabric_attr->name);
+    e.node_id = mrail_rte_facts(module->rte)->node_id;
+    e.addr_len = (uint32_t)m->addr_len;
+    memcpy(e.addr, m->addr, m->addr_len);
+    return mrail_btl_modex_add(module, BTL_OFI_MODEX_KEY, &e, sizeof(e), why);
 }
 
-/* The peer's entry for our provider and fabric, if it has one. */
-static bool find_peer_entry(const btl_ofi_module_t *m, const void *blob, size_t len,
-                            btl_ofi_modex_entry_t *out)
+/* The peer's module of our provider and fabric (shm: on our node) gets an
+ * endpoint: its address into the address vector. */
+static int ofi_pair(mrail_btl_module_t *module, uint32_t rank, const void *entry,
+                    mrail_btl_endpoint_t **out, mrail_reason_t *why)
 {
-    const btl_ofi_modex_t *pm = blob;
-    if (len < offsetof(btl_ofi_modex_t, entry) || pm->magic != BTL_OFI_MAGIC ||
-        pm->count > BTL_OFI_MAX_MODULES ||
-        len < offsetof(btl_ofi_modex_t, entry) + pm->count * sizeof(pm->entry[0])) {
-        return false;
+    btl_ofi_module_t *m = ofi_of(module);
+    btl_ofi_modex_entry_t e;
+    memcpy(&e, entry, sizeof(e));
+    if (strncmp(e.prov, m->info->fabric_attr->prov_name, sizeof(e.prov)) != 0 ||
+        strncmp(e.fabric, m->info->fabric_attr->name, sizeof(e.fabric)) != 0 ||
+        e.addr_len == 0 || e.addr_len > BTL_OFI_MAX_ADDR || rank >= m->size ||
+        (m->node_local_only && e.node_id != mrail_rte_facts(module->rte)->node_id)) {
+        return MRAIL_SUCCESS;
     }
-    for (uint32_t i = 0; i < pm->count; i++) {
-        const btl_ofi_modex_entry_t *e = &pm->entry[i];
-        if (strncmp(e->prov, m->info->fabric_attr->prov_name, sizeof(e->prov)) == 0 &&
-            strncmp(e->fabric, m->info->fabric_attr->name, sizeof(e->fabric)) == 0 &&
-            e->addr_len > 0 && e->addr_len <= BTL_OFI_MAX_ADDR) {
-            *out = *e;
-            return true;
+    mrail_btl_endpoint_t *ep = &m->eps[rank];
+    if (ep->module == NULL) {
+        int ret = fi_av_insert(m->av, e.addr, 1, &ep->addr, 0, NULL);
+        if (ret != 1) {
+            return mrail_reason_set(why, MRAIL_ERR_IO,
+                                    "%s: fi_av_insert of rank %u's address failed: %s",
+                                    module->name, rank, fi_strerror(ret < 0 ? -ret : FI_EOTHER));
         }
+        ep->module = m;
+        ep->rank = rank;
     }
-    return false;
+    *out = ep;
+    return MRAIL_SUCCESS;
 }
 
 static int ofi_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size_t n,
                          mrail_btl_endpoint_t **eps, mrail_reason_t *why)
 {
     btl_ofi_module_t *m = ofi_of(module);
-    const mrail_rte_facts_t *f = mrail_rte_facts(module->rte);
     if (m->eps == NULL) {
+        const mrail_rte_facts_t *f = mrail_rte_facts(module->rte);
         m->my_rank = f->rank;
         m->size = f->size;
         m->eps = calloc(f->size, sizeof(*m->eps));
@@ -81,38 +76,8 @@ static int ofi_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size
             return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
         }
     }
-    for (size_t k = 0; k < n; k++) {
-        eps[k] = NULL;
-        if (ranks[k] >= m->size) {
-            continue;
-        }
-        void *blob = NULL;
-        size_t len = 0;
-        mrail_reason_t ignored;
-        btl_ofi_modex_entry_t e;
-        if (mrail_rte_modex_get(module->rte, ranks[k], BTL_OFI_MODEX_KEY, &blob, &len, &ignored) !=
-            MRAIL_SUCCESS) {
-            continue; /* the peer has no ofi module at all */
-        }
-        bool found = find_peer_entry(m, blob, len, &e);
-        free(blob);
-        if (!found || (m->node_local_only && e.node_id != f->node_id)) {
-            continue;
-        }
-        mrail_btl_endpoint_t *ep = &m->eps[ranks[k]];
-        if (ep->module == NULL) {
-            int ret = fi_av_insert(m->av, e.addr, 1, &ep->addr, 0, NULL);
-            if (ret != 1) {
-                return mrail_reason_set(why, MRAIL_ERR_IO,
-                                        "%s: fi_av_insert of rank %u's address failed: %s",
-                                        module->name, ranks[k], fi_strerror(ret < 0 ? -ret : FI_EOTHER));
-            }
-            ep->module = m;
-            ep->rank = ranks[k];
-        }
-        eps[k] = ep;
-    }
-    return MRAIL_SUCCESS;
+    return mrail_btl_modex_pair(module, BTL_OFI_MODEX_KEY, sizeof(btl_ofi_modex_entry_t), ranks, n,
+                                eps, ofi_pair, why);
 }
 
 static void ofi_del_peers(mrail_btl_module_t *module, mrail_btl_endpoint_t **eps, size_t n)

@@ -9,7 +9,6 @@
 
 #define BTL_UCT_AM_ID 7         /* the one UCT active-message id mrail uses */
 #define BTL_UCT_MAX_ADDR 128    /* bytes of a device or interface address we publish */
-#define BTL_UCT_MAX_MODULES 32  /* modules one rank publishes */
 #define BTL_UCT_MAX_IOV 8
 #define BTL_UCT_MODEX_KEY "btl.uct"
 #define BTL_UCT_MAGIC 0x5543u   /* "UC" */
@@ -43,12 +42,6 @@ typedef struct btl_uct_modex_entry {
     uint8_t dev_addr[BTL_UCT_MAX_ADDR];
     uint8_t iface_addr[BTL_UCT_MAX_ADDR];
 } btl_uct_modex_entry_t;
-
-typedef struct btl_uct_modex {
-    uint32_t magic;
-    uint32_t count;
-    btl_uct_modex_entry_t entry[BTL_UCT_MAX_MODULES];
-} btl_uct_modex_t;
 
 /* A send that waits for room or for its zero-copy completion. */
 typedef struct btl_uct_op {

@@ -22,60 +22,61 @@ static int ucs_failed(mrail_reason_t *why, ucs_status_t st, const char *what,
 
 /* ---- wire-up ---------------------------------------------------------- */
 
-/* Every module of this process, published as one blob. */
-static btl_uct_modex_t btl_uct_published = {.magic = BTL_UCT_MAGIC};
-
 static int uct_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
 {
     btl_uct_module_t *m = uct_of(module);
-    btl_uct_modex_t *pub = &btl_uct_published;
-    if (pub->count >= BTL_UCT_MAX_MODULES) {
-        return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE,
-                                "more than %d uct modules to publish", BTL_UCT_MAX_MODULES);
-    }
-    btl_uct_modex_entry_t *e = &pub->entry[pub->count++];
-    memset(e, 0, sizeof(*e));
-    snprintf(e->tl, sizeof(e->tl), "%s", m->tl);
-    snprintf(e->dev, sizeof(e->dev), "%s", m->dev);
-    e->dev_addr_len = (uint32_t)m->attr.device_addr_len;
-    e->iface_addr_len = (uint32_t)m->attr.iface_addr_len;
-    memcpy(e->dev_addr, m->dev_addr, e->dev_addr_len);
-    memcpy(e->iface_addr, m->iface_addr, e->iface_addr_len);
-    size_t len = offsetof(btl_uct_modex_t, entry) + pub->count * sizeof(pub->entry[0]);
-    return mrail_rte_modex_put(module->rte, BTL_UCT_MODEX_KEY, pub, len, why);
+    btl_uct_modex_entry_t e;
+    memset(&e, 0, sizeof(e));
+    snprintf(e.tl, sizeof(e.tl), "%s", m->tl);
+    snprintf(e.dev, sizeof(e.dev), "%s", m->dev);
+    e.dev_addr_len = (uint32_t)m->attr.device_addr_len;
+    e.iface_addr_len = (uint32_t)m->attr.iface_addr_len;
+    memcpy(e.dev_addr, m->dev_addr, e.dev_addr_len);
+    memcpy(e.iface_addr, m->iface_addr, e.iface_addr_len);
+    return mrail_btl_modex_add(module, BTL_UCT_MODEX_KEY, &e, sizeof(e), why);
 }
 
-/* The peer's entry for our transport and device name that UCT can reach. */
-static bool find_peer_entry(const btl_uct_module_t *m, const void *blob, size_t len,
-                            btl_uct_modex_entry_t *out)
+/* The peer's interface of our transport and device name that UCT can
+ * reach gets an endpoint connected to it. */
+static int uct_pair(mrail_btl_module_t *module, uint32_t rank, const void *entry,
+                    mrail_btl_endpoint_t **out, mrail_reason_t *why)
 {
-    const btl_uct_modex_t *pm = blob;
-    if (len < offsetof(btl_uct_modex_t, entry) || pm->magic != BTL_UCT_MAGIC ||
-        pm->count > BTL_UCT_MAX_MODULES ||
-        len < offsetof(btl_uct_modex_t, entry) + pm->count * sizeof(pm->entry[0])) {
-        return false;
+    btl_uct_module_t *m = uct_of(module);
+    btl_uct_modex_entry_t e;
+    memcpy(&e, entry, sizeof(e));
+    if (strncmp(e.tl, m->tl, sizeof(e.tl)) != 0 || strncmp(e.dev, m->dev, sizeof(e.dev)) != 0 ||
+        e.dev_addr_len != m->attr.device_addr_len || e.iface_addr_len != m->attr.iface_addr_len ||
+        rank >= m->size ||
+        !uct_iface_is_reachable(m->iface, (const uct_device_addr_t *)e.dev_addr,
+                                (const uct_iface_addr_t *)e.iface_addr)) {
+        return MRAIL_SUCCESS;
     }
-    for (uint32_t i = 0; i < pm->count; i++) {
-        const btl_uct_modex_entry_t *e = &pm->entry[i];
-        if (strncmp(e->tl, m->tl, sizeof(e->tl)) == 0 &&
-            strncmp(e->dev, m->dev, sizeof(e->dev)) == 0 &&
-            e->dev_addr_len == m->attr.device_addr_len &&
-            e->iface_addr_len == m->attr.iface_addr_len &&
-            uct_iface_is_reachable(m->iface, (const uct_device_addr_t *)e->dev_addr,
-                                   (const uct_iface_addr_t *)e->iface_addr)) {
-            *out = *e;
-            return true;
+    mrail_btl_endpoint_t *ep = &m->eps[rank];
+    if (ep->module == NULL) {
+        uct_ep_params_t params = {
+            .field_mask = UCT_EP_PARAM_FIELD_IFACE | UCT_EP_PARAM_FIELD_DEV_ADDR |
+                          UCT_EP_PARAM_FIELD_IFACE_ADDR,
+            .iface = m->iface,
+            .dev_addr = (const uct_device_addr_t *)e.dev_addr,
+            .iface_addr = (const uct_iface_addr_t *)e.iface_addr};
+        ucs_status_t st = uct_ep_create(&params, &ep->ep);
+        if (st != UCS_OK) {
+            return mrail_reason_set(why, MRAIL_ERR_IO, "%s: uct_ep_create to rank %u: %s",
+                                    module->name, rank, ucs_status_string(st));
         }
+        ep->module = m;
+        ep->rank = rank;
     }
-    return false;
+    *out = ep;
+    return MRAIL_SUCCESS;
 }
 
 static int uct_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size_t n,
                          mrail_btl_endpoint_t **eps, mrail_reason_t *why)
 {
     btl_uct_module_t *m = uct_of(module);
-    const mrail_rte_facts_t *f = mrail_rte_facts(module->rte);
     if (m->eps == NULL) {
+        const mrail_rte_facts_t *f = mrail_rte_facts(module->rte);
         m->my_rank = f->rank;
         m->size = f->size;
         m->eps = calloc(f->size, sizeof(*m->eps));
@@ -83,43 +84,8 @@ static int uct_add_peers(mrail_btl_module_t *module, const uint32_t *ranks, size
             return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
         }
     }
-    for (size_t k = 0; k < n; k++) {
-        eps[k] = NULL;
-        if (ranks[k] >= m->size) {
-            continue;
-        }
-        void *blob = NULL;
-        size_t len = 0;
-        mrail_reason_t ignored;
-        btl_uct_modex_entry_t e;
-        if (mrail_rte_modex_get(module->rte, ranks[k], BTL_UCT_MODEX_KEY, &blob, &len, &ignored) !=
-            MRAIL_SUCCESS) {
-            continue; /* the peer has no uct module at all */
-        }
-        bool found = find_peer_entry(m, blob, len, &e);
-        free(blob);
-        if (!found) {
-            continue;
-        }
-        mrail_btl_endpoint_t *ep = &m->eps[ranks[k]];
-        if (ep->module == NULL) {
-            uct_ep_params_t params = {
-                .field_mask = UCT_EP_PARAM_FIELD_IFACE | UCT_EP_PARAM_FIELD_DEV_ADDR |
-                              UCT_EP_PARAM_FIELD_IFACE_ADDR,
-                .iface = m->iface,
-                .dev_addr = (const uct_device_addr_t *)e.dev_addr,
-                .iface_addr = (const uct_iface_addr_t *)e.iface_addr};
-            ucs_status_t st = uct_ep_create(&params, &ep->ep);
-            if (st != UCS_OK) {
-                return mrail_reason_set(why, MRAIL_ERR_IO, "%s: uct_ep_create to rank %u: %s",
-                                        module->name, ranks[k], ucs_status_string(st));
-            }
-            ep->module = m;
-            ep->rank = ranks[k];
-        }
-        eps[k] = ep;
-    }
-    return MRAIL_SUCCESS;
+    return mrail_btl_modex_pair(module, BTL_UCT_MODEX_KEY, sizeof(btl_uct_modex_entry_t), ranks, n,
+                                eps, uct_pair, why);
 }
 
 static void uct_del_peers(mrail_btl_module_t *module, mrail_btl_endpoint_t **eps, size_t n)

@@ -198,6 +198,23 @@ struct mrail_btl_module {
     void (*finalize)(mrail_btl_module_t *self);
 };
 
+/* Wire-up for components whose modules publish together (ofi, uct):
+ * every module of a process adds a fixed-size entry to one modex blob
+ * under key, so that a peer without a module on some network simply has no
+ * entry for it. Call from wire_up. */
+int mrail_btl_modex_add(mrail_btl_module_t *module, const char *key, const void *entry,
+                        size_t entry_size, mrail_reason_t *why);
+/* Offers rank's entries (unaligned: copy before reading) one by one until
+ * the component sets *ep; an error stops the pairing. */
+typedef int (*mrail_btl_modex_pair_fn_t)(mrail_btl_module_t *module, uint32_t rank,
+                                         const void *entry, mrail_btl_endpoint_t **ep,
+                                         mrail_reason_t *why);
+/* For add_peers: eps[i] is what pair made of ranks[i]'s entries under key,
+ * NULL when it accepted none or the rank published none. */
+int mrail_btl_modex_pair(mrail_btl_module_t *module, const char *key, size_t entry_size,
+                         const uint32_t *ranks, size_t n, mrail_btl_endpoint_t **eps,
+                         mrail_btl_modex_pair_fn_t pair, mrail_reason_t *why);
+
 /* Framework descriptor used by mca/base. */
 extern const mrail_framework_ops_t mrail_btl_framework_ops;
 
