@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -355,6 +356,24 @@ static int tcp_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_
     return MRAIL_BTL_INPROGRESS;
 }
 
+/* Whether the socket takes len more bytes at once, by the kernel's own
+ * measure (queued memory against the send buffer, with room for its
+ * per-packet overhead). A sendi the socket takes only in part would leave
+ * the rest with us, sent only while we are progressed, after the caller
+ * was told the message is gone: a peer could then wait for it forever
+ * while this rank sits in a barrier that does not progress. */
+static bool socket_takes(const mrail_btl_endpoint_t *ep, size_t len)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t size = sizeof(mem);
+    if (getsockopt(ep->fd, SOL_SOCKET, SO_MEMINFO, mem, &size) != 0 ||
+        size < sizeof(uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1)) {
+        return true; /* the kernel does not say: try, as before */
+    }
+    uint32_t queued = mem[SK_MEMINFO_WMEM_QUEUED], limit = mem[SK_MEMINFO_SNDBUF];
+    return queued < limit && len + len / 2 + 4096 <= limit - queued;
+}
+
 static int tcp_sendi(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag,
                      const void *hdr, size_t hdr_len, const void *payload, size_t len)
 {
@@ -362,7 +381,8 @@ static int tcp_sendi(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail
     if (ep->state == BTL_TCP_EP_FAILED) {
         return MRAIL_ERROR;
     }
-    if (not_connected(m, ep) || ep->out_head != NULL) {
+    if (not_connected(m, ep) || ep->out_head != NULL ||
+        !socket_takes(ep, sizeof(btl_tcp_frame_t) + hdr_len + len)) {
         return MRAIL_ERR_AGAIN;
     }
     struct iovec iov = {(void *)(uintptr_t)payload, len};
@@ -384,7 +404,8 @@ static int tcp_sendi(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail
         btl_tcp_frag_free(o); /* nothing went: the caller may try later */
         return MRAIL_ERR_AGAIN;
     }
-    /* Part went: keep the rest (the caller reuses its buffers at once). */
+    /* Part went although the kernel said it had room (not seen): keep the
+     * rest, as the caller reuses its buffers at once. */
     o->owned = malloc(left);
     size_t at = 0;
     for (int i = o->cur; o->owned && i < o->niov; i++) {
