@@ -15,7 +15,13 @@ btl_uct_config_t btl_uct_config;
 
 static int btl_uct_register(mrail_component_t *self, mrail_mca_t *mca)
 {
+    static const char *const connect_names[] = {"auto", "iface", "ep", NULL};
     static const mrail_mca_param_def_t defs[] = {
+        {"connect", MRAIL_MCA_ENUM, "auto", 4,
+         "How endpoints connect: iface (to the peer's interface, addresses from the modex), ep "
+         "(endpoint to endpoint, addresses exchanged in a first message on the first send) or "
+         "auto (iface where the transport offers it, else ep)",
+         connect_names, offsetof(btl_uct_config_t, connect)},
         {"transports", MRAIL_MCA_LIST, "rc_mlx5,dc_mlx5,ud_mlx5,rc_verbs,ud_verbs", 2,
          "UCT transports to drive, comma-separated (names as ucx_info -d prints them, e.g. "
          "rc_mlx5, tcp, posix)",
@@ -57,10 +63,14 @@ static bool transport_listed(const char *tl, const char *dev)
     return listed(&btl_uct_config.transports, tl) && dev_ok;
 }
 
+#define BTL_UCT_MAX_COMPANIONS 8
+
 typedef struct uct_scan {
     mrail_btl_component_t *self;
     mrail_btl_module_t **list;
     size_t count;
+    btl_uct_companion_t companions[BTL_UCT_MAX_COMPANIONS];
+    size_t ncompanions;
     char seen[400]; /* transports found but not listed, for the decline reason */
     size_t seen_len;
     char failed[512]; /* why the last listed interface could not be driven */
@@ -91,7 +101,22 @@ static int add_module(uct_scan_t *scan, uct_component_h comp, const char *md_nam
         return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
     }
     mrail_reason_t failed;
-    int rc = btl_uct_module_open(m, comp, md, res->tl_name, res->dev_name, &failed);
+    int rc = btl_uct_module_open(m, comp, md, res->tl_name, res->dev_name, res->dev_type, &failed);
+    if (rc == MRAIL_ERR_DECLINED && m->iface != NULL && btl_uct_rma_capable(&m->attr) &&
+        !(m->attr.cap.flags & UCT_IFACE_FLAG_AM_BCOPY) &&
+        scan->ncompanions < BTL_UCT_MAX_COMPANIONS) {
+        /* get/put without messages: it serves the modules of its kind */
+        btl_uct_companion_t *c = &scan->companions[scan->ncompanions++];
+        c->comp = comp;
+        snprintf(c->md_name, sizeof(c->md_name), "%s", md_name);
+        snprintf(c->tl, sizeof(c->tl), "%s", res->tl_name);
+        snprintf(c->dev, sizeof(c->dev), "%s", res->dev_name);
+        c->dev_type = res->dev_type;
+        snprintf(failed.text, sizeof(failed.text),
+                 "%s moves get/put only (no active messages): list it with a transport of the "
+                 "same kind that carries messages (cma with posix or sysv)",
+                 device);
+    }
     if (rc != MRAIL_SUCCESS) {
         m->base.finalize(&m->base);
         snprintf(scan->failed, sizeof(scan->failed), "%s", failed.text);
@@ -183,6 +208,18 @@ static int btl_uct_query(mrail_btl_component_t *self, mrail_btl_module_t ***modu
             }
         }
         free(mds);
+    }
+    /* Modules without get/put of their own take a companion of their
+     * device type (component handles are UCT's own, valid after the list). */
+    for (size_t i = 0; i < scan.count && rc == MRAIL_SUCCESS; i++) {
+        btl_uct_module_t *m = (btl_uct_module_t *)scan.list[i];
+        for (size_t c = 0; c < scan.ncompanions && !m->has_rma; c++) {
+            if (scan.companions[c].dev_type == m->dev_type) {
+                mrail_reason_t no_rma;
+                (void)btl_uct_rma_open(m, &scan.companions[c], &no_rma); /* else messages only */
+                btl_uct_module_note(m);
+            }
+        }
     }
     uct_release_component_list(comps);
     if (rc == MRAIL_SUCCESS && scan.count == 0 && scan.failed[0] != '\0') {

@@ -1,6 +1,6 @@
 /* btl/uct data path: interface set-up, wire-up through the modex
- * (connect-to-interface transports), active messages short / bcopy /
- * zcopy by size, progress. */
+ * (connect-to-interface transports), active messages bcopy / zcopy by
+ * size, progress. Get and put are in btl_uct_rma.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +33,7 @@ static int uct_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
     e.iface_addr_len = (uint32_t)m->attr.iface_addr_len;
     memcpy(e.dev_addr, m->dev_addr, e.dev_addr_len);
     memcpy(e.iface_addr, m->iface_addr, e.iface_addr_len);
+    btl_uct_rma_publish(m, &e);
     return mrail_btl_modex_add(module, BTL_UCT_MODEX_KEY, &e, sizeof(e), why);
 }
 
@@ -52,7 +53,11 @@ static int uct_pair(mrail_btl_module_t *module, uint32_t rank, const void *entry
         return MRAIL_SUCCESS;
     }
     mrail_btl_endpoint_t *ep = &m->eps[rank];
-    if (ep->module == NULL) {
+    if (ep->module == NULL && m->ep_mode) {
+        btl_uct_conn_remember(ep, &e); /* its endpoint comes with the first message */
+        ep->module = m;
+        ep->rank = rank;
+    } else if (ep->module == NULL) {
         uct_ep_params_t params = {
             .field_mask = UCT_EP_PARAM_FIELD_IFACE | UCT_EP_PARAM_FIELD_DEV_ADDR |
                           UCT_EP_PARAM_FIELD_IFACE_ADDR,
@@ -66,6 +71,10 @@ static int uct_pair(mrail_btl_module_t *module, uint32_t rank, const void *entry
         }
         ep->module = m;
         ep->rank = rank;
+    }
+    int rc = btl_uct_rma_connect(m, ep, &e, why);
+    if (rc != MRAIL_SUCCESS) {
+        return rc;
     }
     *out = ep;
     return MRAIL_SUCCESS;
@@ -169,6 +178,9 @@ static ucs_status_t settle(btl_uct_op_t *op)
  * follows), UCS_ERR_NO_RESOURCE (try again later) or an error. */
 static ucs_status_t op_try(btl_uct_module_t *m, btl_uct_op_t *op)
 {
+    if (!btl_uct_conn_ready(m, op->ep)) {
+        return op->ep->failed ? UCS_ERR_ENDPOINT_TIMEOUT : UCS_ERR_NO_RESOURCE;
+    }
     uct_ep_h ep = op->ep->ep;
     if (op->sent) {
         return settle(op);
@@ -344,6 +356,9 @@ static int uct_progress(mrail_btl_module_t *module)
     }
     m->progressing = true;
     int events = (int)uct_worker_progress(m->worker);
+    if (m->ep_mode) {
+        events += btl_uct_conn_progress(m);
+    }
     /* Connections and other events of the interface's own sockets are
      * handled by polling the async context (no UCX thread); now and then,
      * as it costs a system call. */
@@ -352,6 +367,7 @@ static int uct_progress(mrail_btl_module_t *module)
         ucs_async_poll(m->async);
     }
     events += pending_flush(m);
+    events += btl_uct_rma_flush(m);
     m->progressing = false;
     return events;
 }
@@ -367,6 +383,8 @@ static void uct_finalize(mrail_btl_module_t *module)
         m->pending_head = op->next;
         op_free(op);
     }
+    btl_uct_rma_close(m);
+    btl_uct_conn_close(m);
     for (uint32_t r = 0; m->eps != NULL && r < m->size; r++) {
         if (m->eps[r].ep != NULL) {
             uct_ep_destroy(m->eps[r].ep);
@@ -388,36 +406,42 @@ static void uct_finalize(mrail_btl_module_t *module)
     free(m);
 }
 
-static int open_iface(btl_uct_module_t *m, mrail_reason_t *why)
+int btl_uct_iface_open(uct_md_h md, uct_worker_h worker, const char *tl, const char *dev,
+                       uct_iface_h *iface, uct_iface_attr_t *attr, mrail_reason_t *why)
 {
     uct_iface_config_t *config;
-    ucs_status_t st = uct_md_iface_config_read(m->md, m->tl, NULL, NULL, &config);
+    ucs_status_t st = uct_md_iface_config_read(md, tl, NULL, NULL, &config);
     if (st != UCS_OK) {
-        return ucs_failed(why, st, "uct_md_iface_config_read", m);
+        return mrail_reason_set(why, MRAIL_ERR_IO, "uct_md_iface_config_read on %s/%s failed: %s",
+                                tl, dev, ucs_status_string(st));
     }
     uct_iface_params_t params = {
         .field_mask = UCT_IFACE_PARAM_FIELD_OPEN_MODE | UCT_IFACE_PARAM_FIELD_DEVICE |
                       UCT_IFACE_PARAM_FIELD_STATS_ROOT | UCT_IFACE_PARAM_FIELD_RX_HEADROOM,
         .open_mode = UCT_IFACE_OPEN_MODE_DEVICE,
-        .mode.device = {.tl_name = m->tl, .dev_name = m->dev},
+        .mode.device = {.tl_name = tl, .dev_name = dev},
         .stats_root = NULL,
         .rx_headroom = 0};
-    st = uct_iface_open(m->md, m->worker, &params, config, &m->iface);
+    st = uct_iface_open(md, worker, &params, config, iface);
     uct_config_release(config);
     if (st != UCS_OK) {
-        return ucs_failed(why, st, "uct_iface_open", m);
+        *iface = NULL;
+        return mrail_reason_set(why, MRAIL_ERR_IO, "uct_iface_open on %s/%s failed: %s", tl, dev,
+                                ucs_status_string(st));
     }
-    if ((st = uct_iface_query(m->iface, &m->attr)) != UCS_OK) {
-        return ucs_failed(why, st, "uct_iface_query", m);
+    if ((st = uct_iface_query(*iface, attr)) != UCS_OK) {
+        return mrail_reason_set(why, MRAIL_ERR_IO, "uct_iface_query on %s/%s failed: %s", tl, dev,
+                                ucs_status_string(st));
     }
     return MRAIL_SUCCESS;
 }
 
 int btl_uct_module_open(btl_uct_module_t *m, uct_component_h comp, uct_md_h md, const char *tl,
-                        const char *dev, mrail_reason_t *why)
+                        const char *dev, uct_device_type_t dev_type, mrail_reason_t *why)
 {
-    (void)comp;
     m->base.finalize = uct_finalize; /* from here on it closes whatever is open */
+    m->comp = comp;
+    m->dev_type = dev_type;
     m->md = md;
     snprintf(m->tl, sizeof(m->tl), "%s", tl);
     snprintf(m->dev, sizeof(m->dev), "%s", dev);
@@ -432,15 +456,33 @@ int btl_uct_module_open(btl_uct_module_t *m, uct_component_h comp, uct_md_h md, 
     if ((st = uct_worker_create(m->async, UCS_THREAD_MODE_SINGLE, &m->worker)) != UCS_OK) {
         return ucs_failed(why, st, "uct_worker_create", m);
     }
-    int rc = open_iface(m, why);
+    int rc = btl_uct_iface_open(m->md, m->worker, m->tl, m->dev, &m->iface, &m->attr, why);
     if (rc != MRAIL_SUCCESS) {
         return rc;
     }
     uint64_t caps = m->attr.cap.flags;
-    if (!(caps & UCT_IFACE_FLAG_CONNECT_TO_IFACE)) {
+    bool to_iface = (caps & UCT_IFACE_FLAG_CONNECT_TO_IFACE) != 0;
+    bool to_ep = (caps & UCT_IFACE_FLAG_CONNECT_TO_EP) != 0;
+    int mode = btl_uct_config.connect;
+    if (mode == BTL_UCT_CONNECT_AUTO) {
+        mode = to_iface ? BTL_UCT_CONNECT_IFACE : BTL_UCT_CONNECT_EP;
+    }
+    if (mode == BTL_UCT_CONNECT_IFACE && !to_iface) {
         return mrail_reason_set(why, MRAIL_ERR_DECLINED,
-                                "%s/%s connects endpoint to endpoint only, which btl/uct does not "
-                                "wire up yet",
+                                "%s/%s connects endpoint to endpoint only (btl_uct_connect=iface)",
+                                tl, dev);
+    }
+    if (mode == BTL_UCT_CONNECT_EP && !to_ep) {
+        return mrail_reason_set(why, MRAIL_ERR_DECLINED,
+                                "%s/%s cannot connect endpoint to endpoint (btl_uct_connect=ep); "
+                                "it connects to interfaces (btl_uct_connect=auto or iface)",
+                                tl, dev);
+    }
+    if (mode == BTL_UCT_CONNECT_EP && !to_iface) {
+        return mrail_reason_set(why, MRAIL_ERR_DECLINED,
+                                "%s/%s connects endpoint to endpoint only, and btl/uct sends "
+                                "endpoint addresses over the same interface's connect-to-interface "
+                                "path, which it has not (a UD companion for RC is not done)",
                                 tl, dev);
     }
     if (!(caps & UCT_IFACE_FLAG_AM_BCOPY)) {
@@ -458,6 +500,9 @@ int btl_uct_module_open(btl_uct_module_t *m, uct_component_h comp, uct_md_h md, 
     }
     if ((st = uct_iface_set_am_handler(m->iface, BTL_UCT_AM_ID, am_arrived, m, 0)) != UCS_OK) {
         return ucs_failed(why, st, "uct_iface_set_am_handler", m);
+    }
+    if (mode == BTL_UCT_CONNECT_EP && (rc = btl_uct_conn_open(m, why)) != MRAIL_SUCCESS) {
+        return rc;
     }
     uct_iface_progress_enable(m->iface, UCT_PROGRESS_SEND | UCT_PROGRESS_RECV);
     m->max_bcopy = m->attr.cap.am.max_bcopy;
@@ -485,8 +530,22 @@ int btl_uct_module_open(btl_uct_module_t *m, uct_component_h comp, uct_md_h md, 
     b->del_peers = uct_del_peers;
     b->send = uct_send;
     b->progress = uct_progress;
-    snprintf(b->note, sizeof(b->note),
-             "UCT %s on %s: active messages bcopy <= %zu bytes%s, sends up to %zu bytes", tl, dev,
-             m->max_bcopy, m->zcopy ? ", zcopy above" : "", b->config.max_send_size);
+    if (btl_uct_rma_capable(&m->attr)) {
+        mrail_reason_t no_rma;
+        (void)btl_uct_rma_open(m, NULL, &no_rma); /* without it: messages only */
+    }
+    btl_uct_module_note(m);
     return MRAIL_SUCCESS;
+}
+
+void btl_uct_module_note(btl_uct_module_t *m)
+{
+    mrail_btl_module_t *b = &m->base;
+    snprintf(b->note, sizeof(b->note),
+             "UCT %s on %s, connected %s: active messages bcopy <= %zu bytes%s, sends up to %zu "
+             "bytes; %s%s",
+             m->tl, m->dev, m->ep_mode ? "endpoint to endpoint" : "to interfaces", m->max_bcopy,
+             m->zcopy ? ", zcopy above" : "",
+             b->config.max_send_size, m->has_rma ? "get/put zero-copy by " : "no get/put",
+             m->has_rma ? m->rma.tl : "");
 }

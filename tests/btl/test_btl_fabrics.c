@@ -24,18 +24,25 @@ typedef struct fabric {
     const char *transport; /* its value: a provider or UCT transport */
     const char *devices;   /* the parameter that names domains or devices */
     const char *rail;      /* module name of rail N without the N: "uct:tcp/rail" */
+    const char *connect;   /* btl_uct_connect, when not the default */
 } fabric_t;
 
 static const fabric_t ofi_tcp = {"ofi", "btl_ofi_provider_include", "tcp",
-                                 "btl_ofi_domain_include", "ofi:tcp;ofi_rxm/rail"};
+                                 "btl_ofi_domain_include", "ofi:tcp;ofi_rxm/rail", NULL};
 static const fabric_t ofi_shm = {"ofi", "btl_ofi_provider_include", "shm",
-                                 "btl_ofi_domain_include", NULL};
+                                 "btl_ofi_domain_include", NULL, NULL};
 static const fabric_t uct_tcp = {"uct", "btl_uct_transports", "tcp", "btl_uct_device_include",
-                                 "uct:tcp/rail"};
+                                 "uct:tcp/rail", NULL};
 static const fabric_t uct_posix = {"uct", "btl_uct_transports", "posix", "btl_uct_device_include",
-                                   NULL};
-static const fabric_t uct_sysv = {"uct", "btl_uct_transports", "sysv", "btl_uct_device_include",
-                                  NULL};
+                                   NULL, NULL};
+static const fabric_t uct_tcp_ep = {"uct", "btl_uct_transports", "tcp", "btl_uct_device_include",
+                                    "uct:tcp/rail", "ep"};
+static const fabric_t uct_posix_cma = {"uct", "btl_uct_transports", "posix,cma",
+                                       "btl_uct_device_include", NULL, NULL};
+static const fabric_t uct_sysv_cma = {"uct", "btl_uct_transports", "sysv,cma",
+                                      "btl_uct_device_include", NULL, NULL};
+static const fabric_t uct_cma = {"uct", "btl_uct_transports", "cma", "btl_uct_device_include",
+                                 NULL, NULL};
 
 /* mrun -n np [--netns both hosts] --mca <btl's transport>, the extra --mca
  * pairs, then prog with its arguments. */
@@ -57,6 +64,11 @@ static void run_fabric(run_t *r, const char *np, bool two_hosts, const fabric_t 
     argv[a++] = "--mca";
     argv[a++] = (char *)f->pick;
     argv[a++] = (char *)f->transport;
+    if (f->connect != NULL) {
+        argv[a++] = "--mca";
+        argv[a++] = "btl_uct_connect";
+        argv[a++] = (char *)f->connect;
+    }
     for (const char *const *m = mca; m != NULL && *m != NULL && a < 40; m++) {
         argv[a++] = (char *)*m;
     }
@@ -92,10 +104,10 @@ static unsigned long long probe_stat(const char *out, const char *rank_stats, co
 }
 
 /* On one host, the transport reaches every rank: p2p, collectives and
- * communicators, and, where the btl offers get, the PML's get protocol
- * (rget > 0, as the peer has this one rail). A network transport is given
- * one device, the lab's control bridge: an interface every machine running
- * this suite has. */
+ * communicators, and the PML's get protocol exactly where the btl offers
+ * get (rget > 0, as the peer has this one rail; rget = 0 without). A
+ * network transport is given one device, the lab's control bridge: an
+ * interface every machine running this suite has. */
 static void one_host(const fabric_t *f, const char *device, bool expect_get)
 {
     char btl[32];
@@ -114,6 +126,9 @@ static void one_host(const fabric_t *f, const char *device, bool expect_get)
     if (expect_get) {
         cr_expect_gt(probe_stat(r.out, "rank=1 stats", "rget="), 0,
                      "large messages must have been pulled with get: %s", r.out);
+    } else {
+        cr_expect_eq(probe_stat(r.out, "rank=1 stats", "rget="), 0,
+                     "%s %s offers no get, yet rget counted: %s", f->btl, f->transport, r.out);
     }
     run_expect_clean(&r);
     run_fini(&r);
@@ -134,9 +149,16 @@ Test(btl_uct, the_posix_transport_runs_the_mpi_suites_on_one_host)
     one_host(&uct_posix, "memory", false);
 }
 
-Test(btl_uct, the_sysv_transport_runs_the_mpi_suites_on_one_host)
+/* posix and sysv carry messages; cma beside them moves the PML's gets
+ * (process_vm_readv straight from the sender's buffer). */
+Test(btl_uct, posix_with_cma_runs_the_mpi_suites_on_one_host_with_gets)
 {
-    one_host(&uct_sysv, "memory", false);
+    one_host(&uct_posix_cma, "memory", true);
+}
+
+Test(btl_uct, sysv_with_cma_runs_the_mpi_suites_on_one_host_with_gets)
+{
+    one_host(&uct_sysv_cma, "memory", true);
 }
 
 Test(btl_uct, the_tcp_transport_runs_the_mpi_suites_on_one_host)
@@ -195,6 +217,26 @@ Test(btl_ofi, two_rails_between_hosts_stripe_and_run_the_mpi_suites)
 Test(btl_uct, two_rails_between_hosts_stripe_and_run_the_mpi_suites)
 {
     two_rails(&uct_tcp);
+}
+
+/* UCT's tcp also connects endpoint to endpoint, as RC transports do: the
+ * addresses go in a first message, from both sides at once in the
+ * collectives. mrail_info shows the mode really changed. */
+Test(btl_uct, endpoint_to_endpoint_wire_up_runs_the_mpi_suites_between_hosts)
+{
+    two_rails(&uct_tcp_ep);
+
+    run_t r;
+    char *const info[] = {MRAIL_TEST_BIN_DIR "/mrail_info", "--parsable", "--mca",
+                          "btl_uct_transports", "tcp", "--mca", "btl_uct_connect", "ep", "--mca",
+                          "btl_uct_device_include", (char *)bridge, NULL};
+    run_init(&r);
+    run_cmd(&r, info, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "module_note:uct:tcp/") != NULL &&
+                  strstr(r.out, "connected endpoint to endpoint") != NULL,
+              "%s", r.out);
+    run_fini(&r);
 }
 
 /* One peer, one btl/tcp rail and one rail of the component (equal
@@ -274,5 +316,33 @@ Test(btl_uct, bad_settings_are_clear_errors)
     run_fabric(&r, "2", false, &uct_tcp, none, prog);
     cr_expect_neq(r.status, 0);
     cr_expect(strstr(r.err, "btl_uct_device_include") != NULL, "%s", r.err);
+    run_fini(&r);
+
+    /* posix has no endpoint-to-endpoint mode to force */
+    const char *const ep[] = {"--mca", "btl", "self,uct", "--mca", "btl_uct_connect", "ep", "--mca",
+                              "btl_uct_device_include", "memory", NULL};
+    run_fabric(&r, "2", false, &uct_posix, ep, prog);
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "posix/memory cannot connect endpoint to endpoint "
+                            "(btl_uct_connect=ep)") != NULL,
+              "%s", r.err);
+    run_fini(&r);
+
+    const char *const bad_mode[] = {"--mca", "btl", "self,uct", "--mca", "btl_uct_connect", "rc",
+                                    NULL};
+    run_fabric(&r, "2", false, &uct_posix, bad_mode, prog);
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "btl_uct_connect") != NULL && strstr(r.err, "rc") != NULL &&
+                  strstr(r.err, "auto") != NULL && strstr(r.err, "iface") != NULL,
+              "%s", r.err);
+    run_fini(&r);
+
+    /* cma has no active messages: alone it is no transport */
+    const char *const alone[] = {"--mca", "btl", "self,uct", NULL};
+    run_fabric(&r, "2", false, &uct_cma, alone, prog);
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "cma/memory moves get/put only") != NULL &&
+                  strstr(r.err, "posix or sysv") != NULL,
+              "%s", r.err);
     run_fini(&r);
 }

@@ -53,7 +53,7 @@ static void print_entry(FILE *out, const mrail_framework_t *fw, const mrail_comp
 {
     const char *fwn = fw->ops->name;
     const char *origin = e->plugin_path ? "plugin" : e->component ? "built-in" : "plugin";
-    const char *version = e->component ? e->component->version : "";
+    const char *version = e->version ? e->version : e->component ? e->component->version : "";
     const char *state = mrail_component_state_name(e->state);
     if (parsable) {
         fprintf(out, "component:%s:%s:origin:%s\n", fwn, e->name, origin);
@@ -73,6 +73,10 @@ static void print_entry(FILE *out, const mrail_framework_t *fw, const mrail_comp
         for (size_t m = 0; m < e->module_count; m++) {
             const mrail_btl_module_t *mod = e->modules[m];
             fprintf(out, "component:%s:%s:module:%s\n", fwn, e->name, mod->name);
+            if (mod->note[0] != '\0') {
+                fprintf(out, "component:%s:%s:module_note:%s:", fwn, e->name, mod->name);
+                print_escaped(out, mod->note);
+            }
         }
         return;
     }
