@@ -60,6 +60,7 @@ typedef struct mrail_component_entry {
     char *name;
     mrail_component_t *component; /* NULL unless loaded */
     char *plugin_path;            /* NULL for built-in components */
+    char *version;                /* plugins: copied at load, kept after unloading */
     void *dl_handle;
     mrail_component_state_t state;
     char *reason; /* why not loaded / declined / excluded */

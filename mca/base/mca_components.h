@@ -26,6 +26,10 @@ int mca_plugin_default_dir(char *buf, size_t len);
 /* Loads <dir>/mrail_<fw>_<name>.so and checks its component symbol.
  * On failure entry->state is NOT_LOADED and entry->reason says why. */
 void mca_plugin_load(mrail_component_entry_t *entry, const char *framework, const char *path);
+/* Closes a plugin that declined and unmaps it, and with it the libraries
+ * only it pulled in (UCX, libfabric), with their handlers and threads;
+ * entry keeps its name, version, state and reason. Built-ins stay. */
+void mca_plugin_unload(mrail_component_entry_t *entry);
 
 /* Lists plugin names (the <name> in mrail_<fw>_<name>.so) found in dir;
  * the caller frees the array and the strings. */

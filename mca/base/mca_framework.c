@@ -20,6 +20,7 @@ static const mrail_framework_ops_t *const framework_ops[] = {
 
 typedef struct mca_base_config {
     mrail_mca_list_t component_path;
+    bool unload_declined;
 } mca_base_config_t;
 
 struct mrail_frameworks {
@@ -224,8 +225,14 @@ static int register_base(mrail_frameworks_t *fws)
          "Comma-separated directories searched for component plugins (mrail_<framework>_"
          "<component>.so); the first directory holding a given plugin wins",
          NULL, offsetof(mca_base_config_t, component_path)},
+        {"unload_declined", MRAIL_MCA_BOOL, "true", 6,
+         "Unload a plugin that declined, with the libraries only it needed (libfabric, UCX, "
+         "rdma-core) and their handlers; false keeps it mapped (a leak checker can then name "
+         "the library of what it reports)",
+         NULL, offsetof(mca_base_config_t, unload_declined)},
     };
-    return mrail_mca_register(fws->mca, "mca", "base", defs, 1, &fws->base);
+    return mrail_mca_register(fws->mca, "mca", "base", defs, sizeof(defs) / sizeof(defs[0]),
+                              &fws->base);
 }
 
 int mrail_frameworks_open(mrail_mca_t *mca, mrail_frameworks_t **out)
@@ -427,6 +434,11 @@ int mrail_frameworks_select(mrail_frameworks_t *fws)
         if (rc != MRAIL_SUCCESS && result == MRAIL_SUCCESS) {
             result = rc;
         }
+        for (size_t k = 0; fws->base.unload_declined && k < fws->fw[i].entry_count; k++) {
+            if (fws->fw[i].entries[k].state == MRAIL_COMPONENT_DECLINED) {
+                mca_plugin_unload(&fws->fw[i].entries[k]);
+            }
+        }
     }
     mca_signals_restore(&fws->signals); /* queries started the transports' libraries */
     return result;
@@ -447,10 +459,11 @@ void mrail_frameworks_close(mrail_frameworks_t *fws)
             if (e->opened && e->component->close) {
                 e->component->close(e->component);
             }
-            /* Plugins stay mapped: libraries they pull in (UCX, libfabric)
+            /* Plugins in use stay mapped: libraries they pull in (UCX, libfabric)
              * register exit handlers that must not outlive their code. */
             free(e->name);
             free(e->plugin_path);
+            free(e->version);
             free(e->reason);
         }
         free(fw->entries);

@@ -68,6 +68,8 @@ void mca_plugin_load(mrail_component_entry_t *entry, const char *framework, cons
     }
     entry->dl_handle = handle;
     entry->component = c;
+    free(entry->version);
+    entry->version = mca_strdup(c->version ? c->version : "");
     entry->state = MRAIL_COMPONENT_LOADED;
     free(entry->reason);
     entry->reason = NULL;
@@ -107,4 +109,18 @@ int mca_plugin_scan(const char *dir, const char *framework, char ***names, size_
     }
     closedir(d);
     return rc;
+}
+
+void mca_plugin_unload(mrail_component_entry_t *entry)
+{
+    if (entry->dl_handle == NULL) {
+        return;
+    }
+    if (entry->opened && entry->component->close != NULL) {
+        entry->component->close(entry->component);
+    }
+    entry->opened = false;
+    entry->component = NULL;
+    dlclose(entry->dl_handle);
+    entry->dl_handle = NULL;
 }
