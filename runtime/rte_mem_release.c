@@ -3,8 +3,8 @@
  * library it loads, calls these, which tell the subscribers and then call
  * the next definition (libc's, or a sanitizer's). glibc's own malloc calls
  * the system directly; while anyone is subscribed it is told to keep what
- * it has (M_MMAP_MAX 0, M_TRIM_THRESHOLD -1), as MVAPICH and Open MPI's
- * leave-pinned mode do. */
+ * it has (M_MMAP_MAX 0, M_TRIM_THRESHOLD -1): freed heap memory keeps its
+ * pages, so a registration of it stays true. */
 #include <dlfcn.h>
 #include <malloc.h>
 #include <stdarg.h>

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mrail/btl.h"
+
 #define BTL_VERBS_MAGIC 0x5642u     /* "VB" */
 #define BTL_VERBS_WIRE_VERSION 1
 #define BTL_VERBS_MODEX_KEY "btl.verbs"
@@ -38,6 +40,11 @@ int btl_verbs_roce_v2_ipv4_gid(const char *port_dir, uint8_t gid[16], char *why,
 
 /* <dev_dir>/device/numa_node, or -1 when unknown. */
 int btl_verbs_numa_node(const char *dev_dir);
+
+/* The IPv4 address of the IPoIB interface of dev's port (a netdev whose
+ * sysfs device links to dev and whose dev_port is port - 1); false when
+ * it has none. */
+bool btl_verbs_ipoib_ipv4(const char *dev, unsigned port, uint8_t ip[4]);
 
 /* ---- wire formats (btl_verbs_wire.c) ------------------------------------ */
 
@@ -129,5 +136,30 @@ void btl_verbs_rcache_put(btl_verbs_rcache_t *rc, btl_verbs_reg_t *r);
 void btl_verbs_rcache_invalidate(btl_verbs_rcache_t *rc, const void *addr, size_t len);
 /* Deregisters everything (in use or not: the module is closing). */
 void btl_verbs_rcache_fini(btl_verbs_rcache_t *rc);
+
+/* ---- the module (btl_verbs_module.c) ------------------------------------ */
+
+typedef struct btl_verbs_config {
+    mrail_mca_list_t if_include;
+    mrail_mca_list_t if_exclude;
+    unsigned recv_buffers; /* shared receive queue depth */
+    unsigned send_buffers; /* registered send buffers per module */
+    unsigned qp_depth;     /* send work requests per QP */
+    unsigned rcache_size;  /* registrations kept; 0: register per operation */
+    uint64_t secret;       /* rank 0's draw, for the hello (set at wire-up) */
+} btl_verbs_config_t;
+
+extern btl_verbs_config_t btl_verbs_config;
+
+struct ibv_context;
+struct ibv_port_attr;
+
+/* Sets up one active port as a module: protection domain, completion and
+ * shared receive queues with their buffers, the connection manager's
+ * listener on ip, the registration cache; fills the methods. */
+int btl_verbs_module_open(mrail_btl_module_t *module, struct ibv_context *ctx, unsigned port,
+                          const struct ibv_port_attr *attr, const uint8_t ip[4],
+                          const uint8_t gid[16], mrail_reason_t *why);
+size_t btl_verbs_module_size(void);
 
 #endif

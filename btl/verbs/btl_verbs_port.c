@@ -2,6 +2,9 @@
  * ibv_query_port gives and the files the kernel keeps in sysfs. No verbs
  * calls: tested without an HCA (tests/btl/test_btl_verbs.c). */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,4 +123,33 @@ int btl_verbs_numa_node(const char *dev_dir)
         return -1;
     }
     return node >= 0 ? node : -1;
+}
+
+bool btl_verbs_ipoib_ipv4(const char *dev, unsigned port, uint8_t ip[4])
+{
+    struct ifaddrs *list;
+    if (getifaddrs(&list) != 0) {
+        return false;
+    }
+    bool found = false;
+    for (struct ifaddrs *i = list; i != NULL && !found; i = i->ifa_next) {
+        if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET) {
+            continue;
+        }
+        char path[512], text[32];
+        struct stat st;
+        snprintf(path, sizeof(path), "/sys/class/net/%s/device/infiniband/%s", i->ifa_name, dev);
+        if (stat(path, &st) != 0) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/sys/class/net/%s/dev_port", i->ifa_name);
+        unsigned dev_port = 0;
+        if (read_line(path, text, sizeof(text)) && sscanf(text, "%u", &dev_port) == 1 &&
+            dev_port + 1 == port) {
+            memcpy(ip, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
+            found = true;
+        }
+    }
+    freeifaddrs(list);
+    return found;
 }

@@ -12,6 +12,10 @@
 #include "btl_verbs.h"
 #include "mrail/mem_release.h"
 #include "mrail/mrail.h"
+#include "mrail/rails_devices.h"
+#include "run_util.h"
+
+#define MRAIL_INFO MRAIL_TEST_BIN_DIR "/mrail_info"
 
 /* ---- ports ---------------------------------------------------------- */
 
@@ -394,4 +398,55 @@ Test(mem_release, subscribers_are_bounded)
     }
     cr_expect_eq(mrail_mem_release_subscribe(on_release, &r[0]), MRAIL_SUCCESS);
     mrail_mem_release_unsubscribe(on_release, &r[0]);
+}
+
+/* ---- the plugin, as an admin meets it -------------------------------- */
+
+static void info(run_t *r, const char *name, const char *value, const char *name2,
+                 const char *value2)
+{
+    char *argv[] = {MRAIL_INFO, "--parsable", "--mca", (char *)name, (char *)value,
+                    name2 ? "--mca" : NULL, (char *)name2, (char *)value2, NULL};
+    run_init(r);
+    run_cmd(r, argv, NULL, NULL);
+}
+
+Test(verbs_plugin, bad_settings_name_the_value_and_the_valid_ones)
+{
+    if (!MRAIL_TEST_PLUGIN_VERBS) {
+        cr_skip_test("this build made no btl/verbs plugin (no libibverbs/librdmacm)");
+    }
+    run_t r;
+    info(&r, "btl_verbs_recv_buffers", "3", NULL, NULL);
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "btl_verbs_recv_buffers is 3; valid values are 16 to 65536") != NULL,
+              "%s", r.err);
+    run_fini(&r);
+    info(&r, "btl_verbs_qp_depth", "0", NULL, NULL);
+    cr_expect(strstr(r.err, "btl_verbs_qp_depth is 0; valid values are 1 to 16384") != NULL, "%s",
+              r.err);
+    run_fini(&r);
+    info(&r, "btl_verbs_if_include", "mlx5_0", "btl_verbs_if_exclude", "mlx5_1:1");
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "btl_verbs_if_include and btl_verbs_if_exclude are both set") != NULL,
+              "%s", r.err);
+    run_fini(&r);
+}
+
+/* Without an HCA the plugin declines, saying so, and the job goes on. */
+Test(verbs_plugin, no_device_declines_with_the_reason)
+{
+    if (!MRAIL_TEST_PLUGIN_VERBS) {
+        cr_skip_test("this build made no btl/verbs plugin (no libibverbs/librdmacm)");
+    }
+    if (mrail_rdma_devices_present()) {
+        cr_skip_test("this machine has an RDMA device: the plugin runs for real");
+    }
+    run_t r;
+    info(&r, "btl_verbs_rcache_size", "0", NULL, NULL);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "component:btl:verbs:state:declined\n") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "component:btl:verbs:reason:no RDMA device found") != NULL, "%s",
+              r.out);
+    run_fini(&r);
 }
