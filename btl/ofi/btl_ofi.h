@@ -1,6 +1,8 @@
 /* btl/ofi internals: one module per libfabric domain of the chosen
  * providers, reliable datagrams (FI_EP_RDM), active messages over FI_MSG
- * into a pool of posted receive buffers, put/get over FI_RMA. */
+ * into posted receive buffers (a few multi-receive slabs where the
+ * provider offers FI_MULTI_RECV), put/get over FI_RMA, local descriptors
+ * for providers that want them (FI_MR_LOCAL). */
 #ifndef BTL_OFI_H
 #define BTL_OFI_H
 
@@ -24,7 +26,11 @@ typedef struct btl_ofi_config {
     mrail_mca_list_t domain_include;
     mrail_mca_list_t domain_exclude;
     unsigned recv_buffers;
+    bool multi_recv;     /* slabs of FI_MULTI_RECV where offered */
+    bool register_local; /* descriptors even where FI_MR_LOCAL is not asked for */
 } btl_ofi_config_t;
+
+#define BTL_OFI_SLABS 4 /* multi-receive buffers, each recv_buffers / 4 messages large */
 
 extern btl_ofi_config_t btl_ofi_config;
 
@@ -71,15 +77,19 @@ typedef struct btl_ofi_op {
     bool is_get;
     uint64_t remote_addr, key;
     char *bounce; /* the whole message, when its pieces exceed the provider's iov limit */
+    int staged;   /* FI_MR_LOCAL: the registered send buffer it was copied into, or -1 */
+    struct fid_mr *local_mr; /* FI_MR_LOCAL: put/get's local buffer, registered for it */
+    void *desc;              /* the descriptor of iov[0] (FI_MR_LOCAL), else NULL */
     btl_ofi_wire_t wire;
     char hdr[]; /* copy of the owner's header */
 } btl_ofi_op_t;
 
-/* A posted receive buffer. */
+/* A posted receive buffer: one message, or a multi-receive slab. */
 typedef struct btl_ofi_recv {
     btl_ofi_ctx_t ctx;
     struct btl_ofi_recv *next; /* waiting to be posted again */
     char *buf;
+    size_t size;
 } btl_ofi_recv_t;
 
 struct mrail_btl_endpoint {
@@ -112,6 +122,13 @@ struct btl_ofi_module {
     char *recv_mem;
     unsigned nrecv;
     btl_ofi_recv_t *repost; /* buffers the provider did not take back yet */
+    bool multi_recv;        /* recvs are BTL_OFI_SLABS slabs posted with FI_MULTI_RECV */
+    char *hdr_scratch;      /* an owner's header from a slab, copied to be aligned */
+    bool mr_local;          /* every buffer handed over goes with its descriptor */
+    struct fid_mr *recv_mr, *send_mr;
+    char *send_mem;  /* FI_MR_LOCAL: registered send buffers, buf_size each */
+    int *send_free;  /* their free indices */
+    unsigned nsend, nsend_free;
     btl_ofi_op_t *pending_head, *pending_tail;
     mrail_btl_endpoint_t *eps; /* by rank; module NULL: unreachable */
     uint32_t my_rank, size;
@@ -122,6 +139,17 @@ struct btl_ofi_module {
 /* Opens fabric, domain, completion queue, address vector and endpoint for
  * info, and fills module's methods; why says what failed. */
 int btl_ofi_module_open(btl_ofi_module_t *m, struct fi_info *info, mrail_reason_t *why);
+/* FI_MR_LOCAL (btl_ofi_local.c): registers the receive memory and a pool
+ * of send buffers; copies a send into one (-FI_EAGAIN while none is free);
+ * registers put/get's local buffer; gives back what an operation held. */
+int btl_ofi_local_open(btl_ofi_module_t *m, mrail_reason_t *why);
+ssize_t btl_ofi_local_stage(btl_ofi_module_t *m, btl_ofi_op_t *op);
+int btl_ofi_local_rma(btl_ofi_module_t *m, btl_ofi_op_t *op);
+void btl_ofi_local_release(btl_ofi_module_t *m, btl_ofi_op_t *op);
+void btl_ofi_local_close(btl_ofi_module_t *m);
+/* Registration honouring the domain's mr_mode (key, endpoint binding). */
+int btl_ofi_mr_reg(btl_ofi_module_t *m, void *base, size_t len, uint64_t access,
+                   struct fid_mr **mr);
 /* put/get and registration (btl_ofi_rma.c). */
 int btl_ofi_rma_issue(btl_ofi_module_t *m, btl_ofi_op_t *op);
 void btl_ofi_rma_init(btl_ofi_module_t *m);

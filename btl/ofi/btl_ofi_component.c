@@ -38,6 +38,16 @@ static int btl_ofi_register(mrail_component_t *self, mrail_mca_t *mca)
          "Receive buffers each module keeps posted (each btl_ofi_max_send_size bytes); "
          "1 to 4096",
          NULL, offsetof(btl_ofi_config_t, recv_buffers)},
+        {"multi_recv", MRAIL_MCA_BOOL, "true", 4,
+         "Receive into 4 large buffers that take many messages each (FI_MULTI_RECV) where the "
+         "provider offers it and btl_ofi_recv_buffers is at least 16; false posts one buffer "
+         "per message",
+         NULL, offsetof(btl_ofi_config_t, multi_recv)},
+        {"register_local", MRAIL_MCA_BOOL, "false", 9,
+         "Register message buffers and hand their descriptors to providers that do not ask for "
+         "them (FI_MR_LOCAL, which efa and verbs;ofi_rxm ask for, is always honoured): tests "
+         "that path on any provider",
+         NULL, offsetof(btl_ofi_config_t, register_local)},
     };
     return mrail_mca_register(mca, "btl", self->name, defs, sizeof(defs) / sizeof(defs[0]),
                               &btl_ofi_config);
@@ -79,8 +89,8 @@ static bool domain_wanted(const char *domain)
 }
 
 /* The providers' answer for reliable-datagram endpoints with messages,
- * and put/get when rma is set. Local descriptors (FI_MR_LOCAL) are not
- * offered: providers that need them do not answer (btl/README.md). */
+ * and put/get when rma is set. We can give local descriptors
+ * (FI_MR_LOCAL); a provider that needs none clears the bit. */
 static struct fi_info *ask_providers(bool rma, int *ret)
 {
     struct fi_info *hints = fi_allocinfo(), *info = NULL;
@@ -92,7 +102,8 @@ static struct fi_info *ask_providers(bool rma, int *ret)
     hints->caps = FI_MSG | (rma ? FI_RMA : 0);
     hints->mode = FI_CONTEXT | FI_CONTEXT2;
     hints->domain_attr->threading = FI_THREAD_DOMAIN;
-    hints->domain_attr->mr_mode = FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY | FI_MR_ENDPOINT;
+    hints->domain_attr->mr_mode =
+        FI_MR_LOCAL | FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY | FI_MR_ENDPOINT;
     hints->tx_attr->msg_order = FI_ORDER_SAS;
     hints->rx_attr->msg_order = FI_ORDER_SAS;
     *ret = fi_getinfo(FI_VERSION(1, 9), NULL, NULL, 0, hints, &info);

@@ -100,6 +100,7 @@ static btl_ofi_op_t *op_new(mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag, const
         return NULL;
     }
     memset(op, 0, sizeof(*op));
+    op->staged = -1;
     op->ctx.kind = BTL_OFI_SEND;
     op->ep = ep;
     op->wire = (btl_ofi_wire_t){.src = ep->module->my_rank,
@@ -112,8 +113,9 @@ static btl_ofi_op_t *op_new(mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag, const
     return op;
 }
 
-static void op_free(btl_ofi_op_t *op)
+static void op_free(btl_ofi_module_t *m, btl_ofi_op_t *op)
 {
+    btl_ofi_local_release(m, op);
     free(op->bounce);
     free(op);
 }
@@ -166,7 +168,14 @@ static ssize_t op_post(btl_ofi_module_t *m, btl_ofi_op_t *op)
     if (op->ctx.kind == BTL_OFI_RMA) {
         return btl_ofi_rma_issue(m, op);
     }
+    if (m->mr_local) {
+        ssize_t ret = btl_ofi_local_stage(m, op);
+        if (ret != 0) {
+            return ret;
+        }
+    }
     struct fi_msg msg = {.msg_iov = op->iov,
+                         .desc = m->mr_local ? &op->desc : NULL,
                          .iov_count = op->niov,
                          .addr = op->ep->addr,
                          .context = &op->ctx.fi};
@@ -199,7 +208,7 @@ static void op_fail(btl_ofi_module_t *m, btl_ofi_op_t *op, const char *what, int
     if (op->done != NULL) {
         op->done(&m->base, ep, MRAIL_ERR_IO, op->cbdata);
     }
-    op_free(op);
+    op_free(m, op);
 }
 
 /* Posts what waits, in order; stops at the first the provider refuses. */
@@ -242,7 +251,7 @@ static int ofi_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_
     btl_ofi_op_t *op = op_new(ep, tag, hdr, hdr_len);
     if (op == NULL || op_layout(m, op, payload, npayload) != MRAIL_SUCCESS) {
         if (op != NULL) {
-            op_free(op);
+            op_free(m, op);
         }
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
@@ -266,16 +275,31 @@ static int ofi_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_
 
 /* ---- receives and progress ---------------------------------------------- */
 
+/* Hands a buffer (or a multi-receive slab) to the provider. */
+static ssize_t recv_submit(btl_ofi_module_t *m, btl_ofi_recv_t *r)
+{
+    void *desc = m->recv_mr != NULL ? fi_mr_desc(m->recv_mr) : NULL;
+    if (!m->multi_recv) {
+        return fi_recv(m->ep, r->buf, r->size, desc, FI_ADDR_UNSPEC, &r->ctx.fi);
+    }
+    struct iovec iov = {r->buf, r->size};
+    struct fi_msg msg = {.msg_iov = &iov,
+                         .desc = &desc,
+                         .iov_count = 1,
+                         .addr = FI_ADDR_UNSPEC,
+                         .context = &r->ctx.fi};
+    return fi_recvmsg(m->ep, &msg, FI_MULTI_RECV);
+}
+
 static void recv_post(btl_ofi_module_t *m, btl_ofi_recv_t *r)
 {
-    ssize_t ret = fi_recv(m->ep, r->buf, m->buf_size, NULL, FI_ADDR_UNSPEC, &r->ctx.fi);
-    if (ret != 0) { /* the provider's queue is full: again from progress */
+    if (recv_submit(m, r) != 0) { /* the provider's queue is full: again from progress */
         r->next = m->repost;
         m->repost = r;
     }
 }
 
-static void deliver(btl_ofi_module_t *m, btl_ofi_recv_t *r, size_t len)
+static void deliver(btl_ofi_module_t *m, const char *buf, size_t len)
 {
     btl_ofi_wire_t wire;
     if (len < sizeof(wire)) {
@@ -284,7 +308,7 @@ static void deliver(btl_ofi_module_t *m, btl_ofi_recv_t *r, size_t len)
                                m->base.name, len);
         return;
     }
-    memcpy(&wire, r->buf, sizeof(wire));
+    memcpy(&wire, buf, sizeof(wire));
     if (wire.magic != BTL_OFI_MAGIC || wire.src >= m->size || m->eps[wire.src].module == NULL ||
         wire.hdr_len > len - sizeof(wire)) {
         mrail_btl_report_error(&m->base, UINT32_MAX, MRAIL_ERR_IO,
@@ -292,9 +316,16 @@ static void deliver(btl_ofi_module_t *m, btl_ofi_recv_t *r, size_t len)
                                m->base.name, wire.src, len);
         return;
     }
-    char *hdr = r->buf + sizeof(wire);
+    char *hdr = (char *)buf + sizeof(wire);
     struct iovec segs[2] = {{hdr, wire.hdr_len},
                             {hdr + wire.hdr_len, len - sizeof(wire) - wire.hdr_len}};
+    /* In a multi-receive slab a message lands wherever the last one
+     * ended; the owner reads its header as a struct, so it gets an
+     * aligned copy (the payload is bytes, read where it is). */
+    if (((uintptr_t)hdr & 7u) != 0 && wire.hdr_len > 0) {
+        memcpy(m->hdr_scratch, hdr, wire.hdr_len);
+        segs[0].iov_base = m->hdr_scratch;
+    }
     m->received++;
     mrail_btl_am_deliver(&m->base, &m->eps[wire.src], wire.src, wire.tag, segs, 2);
 }
@@ -304,15 +335,26 @@ static void completed(btl_ofi_module_t *m, const struct fi_cq_data_entry *c)
     btl_ofi_ctx_t *ctx = c->op_context;
     if (ctx->kind == BTL_OFI_RECV) {
         btl_ofi_recv_t *r = (btl_ofi_recv_t *)ctx;
-        deliver(m, r, c->len);
-        recv_post(m, r);
+        if (!m->multi_recv) {
+            deliver(m, r->buf, c->len);
+            recv_post(m, r);
+            return;
+        }
+        /* A slab takes messages until less than one fits; its last
+         * completion says so, and it goes back to the provider. */
+        if (c->len > 0) {
+            deliver(m, c->buf, c->len);
+        }
+        if (c->flags & FI_MULTI_RECV) {
+            recv_post(m, r);
+        }
         return;
     }
     btl_ofi_op_t *op = (btl_ofi_op_t *)ctx;
     if (op->done != NULL) {
         op->done(&m->base, op->ep, MRAIL_SUCCESS, op->cbdata);
     }
-    op_free(op);
+    op_free(m, op);
 }
 
 /* A failed operation: the sender's goes to its owner and the peer is
@@ -331,7 +373,8 @@ static void completed_with_error(btl_ofi_module_t *m)
     }
     if (ctx->kind == BTL_OFI_RECV) {
         btl_ofi_recv_t *r = (btl_ofi_recv_t *)ctx;
-        if (err.err != FI_ECANCELED) {
+        /* A slab is the provider's until it says it let go of it. */
+        if (err.err != FI_ECANCELED && (!m->multi_recv || (err.flags & FI_MULTI_RECV))) {
             recv_post(m, r);
         }
         return;
@@ -366,7 +409,7 @@ static int ofi_progress(mrail_btl_module_t *module)
     while (m->repost != NULL) {
         btl_ofi_recv_t *r = m->repost;
         m->repost = r->next;
-        if (fi_recv(m->ep, r->buf, m->buf_size, NULL, FI_ADDR_UNSPEC, &r->ctx.fi) != 0) {
+        if (recv_submit(m, r) != 0) {
             r->next = m->repost;
             m->repost = r;
             break;
@@ -390,9 +433,10 @@ static void ofi_finalize(mrail_btl_module_t *module)
     while (m->pending_head != NULL) {
         btl_ofi_op_t *op = m->pending_head;
         m->pending_head = op->next;
-        op_free(op);
+        op_free(m, op);
     }
     close_fid(m->ep ? &m->ep->fid : NULL);
+    btl_ofi_local_close(m);
     close_fid(m->av ? &m->av->fid : NULL);
     close_fid(m->cq ? &m->cq->fid : NULL);
     close_fid(m->domain ? &m->domain->fid : NULL);
@@ -402,26 +446,40 @@ static void ofi_finalize(mrail_btl_module_t *module)
     }
     free(m->recvs);
     free(m->recv_mem);
+    free(m->hdr_scratch);
     free(m->eps);
     free(m);
 }
 
+/* One buffer per message, or BTL_OFI_SLABS multi-receive slabs sharing
+ * the same memory; registered first when the provider wants descriptors. */
 static int post_receives(btl_ofi_module_t *m, mrail_reason_t *why)
 {
-    m->nrecv = btl_ofi_config.recv_buffers;
+    size_t bytes = (size_t)btl_ofi_config.recv_buffers * m->buf_size;
+    m->nrecv = m->multi_recv ? BTL_OFI_SLABS : btl_ofi_config.recv_buffers;
     m->recvs = calloc(m->nrecv, sizeof(*m->recvs));
-    m->recv_mem = malloc((size_t)m->nrecv * m->buf_size);
-    if (m->recvs == NULL || m->recv_mem == NULL) {
+    m->recv_mem = malloc(bytes);
+    m->hdr_scratch = malloc(m->buf_size);
+    if (m->recvs == NULL || m->recv_mem == NULL || m->hdr_scratch == NULL) {
         return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory for %u buffers",
-                                m->nrecv);
+                                btl_ofi_config.recv_buffers);
     }
+    if (m->mr_local) {
+        int rc = btl_ofi_local_open(m, why);
+        if (rc != MRAIL_SUCCESS) {
+            return rc;
+        }
+    }
+    size_t each = bytes / m->nrecv;
     for (unsigned i = 0; i < m->nrecv; i++) {
         btl_ofi_recv_t *r = &m->recvs[i];
         r->ctx.kind = BTL_OFI_RECV;
-        r->buf = m->recv_mem + (size_t)i * m->buf_size;
-        ssize_t ret = fi_recv(m->ep, r->buf, m->buf_size, NULL, FI_ADDR_UNSPEC, &r->ctx.fi);
+        r->buf = m->recv_mem + (size_t)i * each;
+        r->size = each;
+        ssize_t ret = recv_submit(m, r);
         if (ret != 0) {
-            return fi_failed(why, (int)ret, "fi_recv", m);
+            return fi_failed(why, (int)ret, m->multi_recv ? "fi_recvmsg (FI_MULTI_RECV)" : "fi_recv",
+                             m);
         }
     }
     return MRAIL_SUCCESS;
@@ -456,15 +514,27 @@ int btl_ofi_module_open(btl_ofi_module_t *m, struct fi_info *info, mrail_reason_
         (ret = fi_ep_bind(m->ep, &m->cq->fid, FI_TRANSMIT | FI_RECV)) != 0) {
         return fi_failed(why, ret, "fi_ep_bind", m);
     }
+    /* Slabs of at least 4 messages (recv_buffers >= 16), released when
+     * less than the largest one fits. */
+    m->buf_size = sizeof(btl_ofi_wire_t) + m->base.config.max_send_size;
+    m->multi_recv = btl_ofi_config.multi_recv && (m->info->caps & FI_MULTI_RECV) &&
+                    btl_ofi_config.recv_buffers >= 4 * BTL_OFI_SLABS;
+    m->mr_local = (m->info->domain_attr->mr_mode & FI_MR_LOCAL) || btl_ofi_config.register_local;
     if ((ret = fi_enable(m->ep)) != 0) {
         return fi_failed(why, ret, "fi_enable", m);
+    }
+    /* After fi_enable: shm's receive context exists only from then on. */
+    if (m->multi_recv) {
+        size_t min = m->buf_size;
+        if (fi_setopt(&m->ep->fid, FI_OPT_ENDPOINT, FI_OPT_MIN_MULTI_RECV, &min, sizeof(min)) != 0) {
+            m->multi_recv = false;
+        }
     }
     m->addr_len = sizeof(m->addr);
     if ((ret = fi_getname(&m->ep->fid, m->addr, &m->addr_len)) != 0) {
         return fi_failed(why, ret, "fi_getname", m);
     }
     m->iov_limit = m->info->tx_attr->iov_limit > 0 ? m->info->tx_attr->iov_limit : 1;
-    m->buf_size = sizeof(btl_ofi_wire_t) + m->base.config.max_send_size;
     if (m->info->ep_attr->max_msg_size > 0 && m->buf_size > m->info->ep_attr->max_msg_size) {
         return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
                                 "btl_ofi_max_send_size %zu is more than %s takes in one message "
@@ -488,9 +558,11 @@ int btl_ofi_module_open(btl_ofi_module_t *m, struct fi_info *info, mrail_reason_
     b->progress = ofi_progress;
     btl_ofi_rma_init(m);
     snprintf(b->note, sizeof(b->note),
-             "libfabric %s, fabric %s: messages of up to %zu bytes into %u posted buffers%s",
+             "libfabric %s, fabric %s: messages of up to %zu bytes into %s%s%s",
              m->info->fabric_attr->prov_name, m->info->fabric_attr->name,
-             b->config.max_send_size, m->nrecv,
+             b->config.max_send_size,
+             m->multi_recv ? "4 multi-receive slabs" : "one posted buffer each",
+             m->mr_local ? ", local descriptors (registered buffers)" : "",
              (b->flags & MRAIL_BTL_FLAG_PUT) ? ", put/get with fi_write/fi_read" : "");
     return MRAIL_SUCCESS;
 }

@@ -1,7 +1,7 @@
 /* btl/ofi put/get: memory registration honouring the provider's mr_mode
  * (virtual or offset addresses, provider or requested keys, registrations
- * bound to the endpoint) and fi_write/fi_read. Providers that want local
- * descriptors (FI_MR_LOCAL) are not asked for: see btl/README.md. */
+ * bound to the endpoint) and fi_write/fi_read; with FI_MR_LOCAL the local
+ * buffer is registered for the operation (btl_ofi_local.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,22 +15,12 @@ static btl_ofi_module_t *ofi_of(mrail_btl_module_t *m)
 static int ofi_mem_register(mrail_btl_module_t *module, void *base, size_t len, void *handle)
 {
     btl_ofi_module_t *m = ofi_of(module);
-    int mode = m->info->domain_attr->mr_mode;
-    struct fid_mr *mr = NULL;
-    int ret = fi_mr_reg(m->domain, base, len, FI_REMOTE_READ | FI_REMOTE_WRITE | FI_READ | FI_WRITE,
-                        0, (mode & FI_MR_PROV_KEY) ? 0 : ++m->next_key, 0, &mr, NULL);
-    if (ret == 0 && (mode & FI_MR_ENDPOINT)) {
-        ret = fi_mr_bind(mr, &m->ep->fid, 0);
-        if (ret == 0) {
-            ret = fi_mr_enable(mr);
-        }
-    }
-    if (ret != 0) {
-        if (mr != NULL) {
-            fi_close(&mr->fid);
-        }
+    struct fid_mr *mr;
+    if (btl_ofi_mr_reg(m, base, len, FI_REMOTE_READ | FI_REMOTE_WRITE | FI_READ | FI_WRITE, &mr) !=
+        0) {
         return MRAIL_ERR_IO;
     }
+    int mode = m->info->domain_attr->mr_mode;
     btl_ofi_reg_t reg = {.key = fi_mr_key(mr),
                          .base = (mode & FI_MR_VIRT_ADDR) ? 0 : (uint64_t)(uintptr_t)base,
                          .mr = mr};
@@ -50,8 +40,15 @@ static void ofi_mem_deregister(mrail_btl_module_t *module, void *handle)
 
 int btl_ofi_rma_issue(btl_ofi_module_t *m, btl_ofi_op_t *op)
 {
+    if (m->mr_local) {
+        int ret = btl_ofi_local_rma(m, op);
+        if (ret != 0) {
+            return ret;
+        }
+    }
     struct fi_rma_iov remote = {.addr = op->remote_addr, .len = op->iov[0].iov_len, .key = op->key};
     struct fi_msg_rma msg = {.msg_iov = op->iov,
+                             .desc = m->mr_local ? &op->desc : NULL,
                              .iov_count = 1,
                              .addr = op->ep->addr,
                              .rma_iov = &remote,
@@ -83,6 +80,7 @@ static int rma(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *local
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     op->ctx.kind = BTL_OFI_RMA;
+    op->staged = -1;
     op->ep = ep;
     op->done = done;
     op->cbdata = cbdata;
@@ -106,6 +104,7 @@ static int rma(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *local
         return MRAIL_BTL_INPROGRESS;
     }
     if (ret != 0) {
+        btl_ofi_local_release(m, op);
         free(op);
         return MRAIL_ERR_IO;
     }
@@ -129,7 +128,7 @@ static int ofi_get(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *l
 void btl_ofi_rma_init(btl_ofi_module_t *m)
 {
     const struct fi_info *info = m->info;
-    if (!(info->caps & FI_RMA) || (info->domain_attr->mr_mode & FI_MR_LOCAL)) {
+    if (!(info->caps & FI_RMA)) {
         return;
     }
     mrail_btl_module_t *b = &m->base;

@@ -24,25 +24,31 @@ typedef struct fabric {
     const char *transport; /* its value: a provider or UCT transport */
     const char *devices;   /* the parameter that names domains or devices */
     const char *rail;      /* module name of rail N without the N: "uct:tcp/rail" */
-    const char *connect;   /* btl_uct_connect, when not the default */
+    const char *extra[5];  /* further parameters: name, value, ..., NULL */
 } fabric_t;
 
 static const fabric_t ofi_tcp = {"ofi", "btl_ofi_provider_include", "tcp",
-                                 "btl_ofi_domain_include", "ofi:tcp;ofi_rxm/rail", NULL};
+                                 "btl_ofi_domain_include", "ofi:tcp;ofi_rxm/rail", {NULL}};
 static const fabric_t ofi_shm = {"ofi", "btl_ofi_provider_include", "shm",
-                                 "btl_ofi_domain_include", NULL, NULL};
+                                 "btl_ofi_domain_include", NULL, {NULL}};
 static const fabric_t uct_tcp = {"uct", "btl_uct_transports", "tcp", "btl_uct_device_include",
-                                 "uct:tcp/rail", NULL};
+                                 "uct:tcp/rail", {NULL}};
 static const fabric_t uct_posix = {"uct", "btl_uct_transports", "posix", "btl_uct_device_include",
-                                   NULL, NULL};
+                                   NULL, {NULL}};
 static const fabric_t uct_tcp_ep = {"uct", "btl_uct_transports", "tcp", "btl_uct_device_include",
-                                    "uct:tcp/rail", "ep"};
+                                    "uct:tcp/rail", {"btl_uct_connect", "ep", NULL}};
+/* The path of providers that want local descriptors (efa, verbs;ofi_rxm),
+ * and one posted buffer per message instead of multi-receive slabs. */
+static const fabric_t ofi_tcp_local = {"ofi", "btl_ofi_provider_include", "tcp",
+                                       "btl_ofi_domain_include", "ofi:tcp;ofi_rxm/rail",
+                                       {"btl_ofi_register_local", "true", "btl_ofi_multi_recv",
+                                        "false", NULL}};
 static const fabric_t uct_posix_cma = {"uct", "btl_uct_transports", "posix,cma",
-                                       "btl_uct_device_include", NULL, NULL};
+                                       "btl_uct_device_include", NULL, {NULL}};
 static const fabric_t uct_sysv_cma = {"uct", "btl_uct_transports", "sysv,cma",
-                                      "btl_uct_device_include", NULL, NULL};
+                                      "btl_uct_device_include", NULL, {NULL}};
 static const fabric_t uct_cma = {"uct", "btl_uct_transports", "cma", "btl_uct_device_include",
-                                 NULL, NULL};
+                                 NULL, {NULL}};
 
 /* mrun -n np [--netns both hosts] --mca <btl's transport>, the extra --mca
  * pairs, then prog with its arguments. */
@@ -64,10 +70,10 @@ static void run_fabric(run_t *r, const char *np, bool two_hosts, const fabric_t 
     argv[a++] = "--mca";
     argv[a++] = (char *)f->pick;
     argv[a++] = (char *)f->transport;
-    if (f->connect != NULL) {
+    for (const char *const *x = f->extra; *x != NULL; x += 2) {
         argv[a++] = "--mca";
-        argv[a++] = "btl_uct_connect";
-        argv[a++] = (char *)f->connect;
+        argv[a++] = (char *)x[0];
+        argv[a++] = (char *)x[1];
     }
     for (const char *const *m = mca; m != NULL && *m != NULL && a < 40; m++) {
         argv[a++] = (char *)*m;
@@ -142,6 +148,47 @@ Test(btl_ofi, the_shm_provider_runs_the_mpi_suites_on_one_host)
 Test(btl_ofi, the_tcp_provider_runs_the_mpi_suites_on_one_host)
 {
     one_host(&ofi_tcp, bridge, true);
+}
+
+/* mrail_info's note for the module of f on device. */
+static void expect_note(const fabric_t *f, const char *device, const char *want)
+{
+    char *argv[24];
+    int a = 0;
+    argv[a++] = MRAIL_TEST_BIN_DIR "/mrail_info";
+    argv[a++] = "--parsable";
+    argv[a++] = "--mca";
+    argv[a++] = (char *)f->pick;
+    argv[a++] = (char *)f->transport;
+    argv[a++] = "--mca";
+    argv[a++] = (char *)f->devices;
+    argv[a++] = (char *)device;
+    for (const char *const *x = f->extra; *x != NULL; x += 2) {
+        argv[a++] = "--mca";
+        argv[a++] = (char *)x[0];
+        argv[a++] = (char *)x[1];
+    }
+    argv[a] = NULL;
+    run_t r;
+    run_init(&r);
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "module_note:") != NULL && strstr(r.out, want) != NULL,
+              "expected \"%s\" in: %s", want, r.out);
+    run_fini(&r);
+}
+
+/* Both providers offer FI_MULTI_RECV: the suites above ran with slabs. */
+Test(btl_ofi, multi_receive_slabs_where_the_provider_offers_them)
+{
+    expect_note(&ofi_shm, "shm", "4 multi-receive slabs");
+    expect_note(&ofi_tcp, bridge, "4 multi-receive slabs");
+}
+
+Test(btl_ofi, local_descriptors_and_single_buffers_run_the_mpi_suites_on_one_host)
+{
+    expect_note(&ofi_tcp_local, bridge, "one posted buffer each, local descriptors");
+    one_host(&ofi_tcp_local, bridge, true);
 }
 
 Test(btl_uct, the_posix_transport_runs_the_mpi_suites_on_one_host)
@@ -225,18 +272,7 @@ Test(btl_uct, two_rails_between_hosts_stripe_and_run_the_mpi_suites)
 Test(btl_uct, endpoint_to_endpoint_wire_up_runs_the_mpi_suites_between_hosts)
 {
     two_rails(&uct_tcp_ep);
-
-    run_t r;
-    char *const info[] = {MRAIL_TEST_BIN_DIR "/mrail_info", "--parsable", "--mca",
-                          "btl_uct_transports", "tcp", "--mca", "btl_uct_connect", "ep", "--mca",
-                          "btl_uct_device_include", (char *)bridge, NULL};
-    run_init(&r);
-    run_cmd(&r, info, NULL, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_expect(strstr(r.out, "module_note:uct:tcp/") != NULL &&
-                  strstr(r.out, "connected endpoint to endpoint") != NULL,
-              "%s", r.out);
-    run_fini(&r);
+    expect_note(&uct_tcp_ep, bridge, "connected endpoint to endpoint");
 }
 
 /* One peer, one btl/tcp rail and one rail of the component (equal
