@@ -17,7 +17,7 @@
 #define BTL_UCT_MAGIC 0x5543u   /* "UC" */
 #define BTL_UCT_ASYNC_EVERY 32  /* progress calls between polls of the async context */
 
-enum { BTL_UCT_CONNECT_AUTO, BTL_UCT_CONNECT_IFACE, BTL_UCT_CONNECT_EP };
+enum { BTL_UCT_CONNECT_AUTO, BTL_UCT_CONNECT_IFACE, BTL_UCT_CONNECT_EP, BTL_UCT_CONNECT_MODEX };
 
 typedef struct btl_uct_config {
     int connect; /* BTL_UCT_CONNECT_* */
@@ -153,7 +153,8 @@ struct btl_uct_module {
     bool zcopy; /* payloads above the bcopy limit go by am_zcopy */
     size_t max_bcopy;
     btl_uct_op_t *pending_head, *pending_tail;
-    bool ep_mode; /* endpoints connect to endpoints (btl_uct_conn.c) */
+    bool ep_mode;  /* endpoints connect to endpoints (btl_uct_conn.c) */
+    bool ep_modex; /* ... with every peer's endpoint address in the modex */
     mrail_btl_endpoint_t *conn_due; /* peers our address is to be sent to */
     struct conn_inbox *conn_inbox;  /* addresses received, handled from progress */
     bool has_rma;
@@ -181,6 +182,11 @@ int btl_uct_iface_open(uct_md_h md, uct_worker_h worker, const char *tl, const c
 
 /* Connect-to-ep wire-up on the module's interface: its address handler. */
 int btl_uct_conn_open(btl_uct_module_t *m, mrail_reason_t *why);
+/* btl_uct_connect=modex: creates an endpoint for every rank and publishes
+ * their addresses; connects ep to the address the peer made for us. */
+int btl_uct_conn_publish(btl_uct_module_t *m, mrail_reason_t *why);
+int btl_uct_conn_modex_connect(btl_uct_module_t *m, mrail_btl_endpoint_t *ep,
+                               const btl_uct_modex_entry_t *e, mrail_reason_t *why);
 /* Keeps the peer's addresses from its modex entry for the handshake. */
 void btl_uct_conn_remember(mrail_btl_endpoint_t *ep, const btl_uct_modex_entry_t *e);
 /* Whether ep may carry data now; starts the handshake if it has not. */

@@ -15,12 +15,14 @@ btl_uct_config_t btl_uct_config;
 
 static int btl_uct_register(mrail_component_t *self, mrail_mca_t *mca)
 {
-    static const char *const connect_names[] = {"auto", "iface", "ep", NULL};
+    static const char *const connect_names[] = {"auto", "iface", "ep", "modex", NULL};
     static const mrail_mca_param_def_t defs[] = {
         {"connect", MRAIL_MCA_ENUM, "auto", 4,
          "How endpoints connect: iface (to the peer's interface, addresses from the modex), ep "
-         "(endpoint to endpoint, addresses exchanged in a first message on the first send) or "
-         "auto (iface where the transport offers it, else ep)",
+         "(endpoint to endpoint, addresses exchanged in a first message on the first send, over "
+         "the interface's connect-to-interface path), modex (endpoint to endpoint, an endpoint "
+         "per rank made at start-up and its address published in the modex) or auto (iface "
+         "where the transport offers it, else modex: RC transports)",
          connect_names, offsetof(btl_uct_config_t, connect)},
         {"transports", MRAIL_MCA_LIST, "rc_mlx5,dc_mlx5,ud_mlx5,rc_verbs,ud_verbs", 2,
          "UCT transports to drive, comma-separated (names as ucx_info -d prints them, e.g. "

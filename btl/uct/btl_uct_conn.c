@@ -1,8 +1,16 @@
-/* btl/uct endpoint-to-endpoint wire-up (btl_uct_connect=ep, or auto on
- * a transport that connects no other way): the first send to a peer
- * creates an unconnected endpoint and sends its address in a first active
- * message over the interface's connect-to-interface path; the peer
- * connects its own endpoint to it and answers with its address.
+/* btl/uct endpoint-to-endpoint wire-up, two ways.
+ *
+ * btl_uct_connect=modex (auto's choice for a transport that connects no
+ * other way, e.g. RC): at wire-up a rank creates an endpoint for every
+ * other rank and publishes their addresses in the modex; each side
+ * connects its endpoint for a peer to the one the peer made for it. O(job
+ * size) endpoints and modex bytes per rank, as the price of needing no
+ * second transport.
+ *
+ * btl_uct_connect=ep: the first send to a peer creates an unconnected
+ * endpoint and sends its address in a first active message over the
+ * interface's connect-to-interface path; the peer connects its own
+ * endpoint to it and answers with its address.
  *
  * Each side sends its address with "I have connected to yours" once that
  * is true, and sends data only after it has connected and heard the peer
@@ -241,4 +249,71 @@ void btl_uct_conn_close(btl_uct_module_t *m)
             m->eps[r].conn.to_iface = NULL;
         }
     }
+}
+
+static void modex_key(const btl_uct_module_t *m, char *key, size_t len)
+{
+    snprintf(key, len, "btl.uct.eps.%s.%s", m->tl, m->dev);
+}
+
+int btl_uct_conn_publish(btl_uct_module_t *m, mrail_reason_t *why)
+{
+    size_t alen = m->attr.ep_addr_len;
+    uint8_t *blob = calloc(m->size, alen ? alen : 1);
+    if (blob == NULL) {
+        return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+    }
+    uct_ep_params_t params = {.field_mask = UCT_EP_PARAM_FIELD_IFACE, .iface = m->iface};
+    for (uint32_t r = 0; r < m->size; r++) {
+        if (r == m->my_rank) {
+            continue;
+        }
+        ucs_status_t st = uct_ep_create(&params, &m->eps[r].ep);
+        if (st == UCS_OK) {
+            st = uct_ep_get_address(m->eps[r].ep, (uct_ep_addr_t *)(blob + (size_t)r * alen));
+        }
+        if (st != UCS_OK) {
+            free(blob);
+            return mrail_reason_set(why, MRAIL_ERR_IO, "%s: an endpoint for rank %u: %s",
+                                    m->base.name, r, ucs_status_string(st));
+        }
+    }
+    char key[96];
+    modex_key(m, key, sizeof(key));
+    int rc = mrail_rte_modex_put(m->base.rte, key, blob, (size_t)m->size * alen, why);
+    free(blob);
+    return rc;
+}
+
+int btl_uct_conn_modex_connect(btl_uct_module_t *m, mrail_btl_endpoint_t *ep,
+                               const btl_uct_modex_entry_t *e, mrail_reason_t *why)
+{
+    char key[96];
+    modex_key(m, key, sizeof(key));
+    void *blob;
+    size_t len;
+    int rc = mrail_rte_modex_get(m->base.rte, ep->rank, key, &blob, &len, why);
+    if (rc != MRAIL_SUCCESS) {
+        return rc;
+    }
+    size_t alen = m->attr.ep_addr_len;
+    if (len != (size_t)m->size * alen || ep->ep == NULL) {
+        free(blob);
+        return mrail_reason_set(why, MRAIL_ERR_IO,
+                                "%s: rank %u published %zu bytes of endpoint addresses, not %zu",
+                                m->base.name, ep->rank, len, (size_t)m->size * alen);
+    }
+    ucs_status_t st =
+        uct_ep_connect_to_ep(ep->ep, (const uct_device_addr_t *)e->dev_addr,
+                             (const uct_ep_addr_t *)((uint8_t *)blob + (size_t)m->my_rank * alen));
+    free(blob);
+    if (st != UCS_OK) {
+        return mrail_reason_set(why, MRAIL_ERR_IO, "%s: uct_ep_connect_to_ep for rank %u: %s",
+                                m->base.name, ep->rank, ucs_status_string(st));
+    }
+    ep->conn.started = ep->conn.connected = ep->conn.peer_connected = ep->conn.told = true;
+    if (m->has_rma && m->rma.own) {
+        ep->rma_ep = ep->ep;
+    }
+    return MRAIL_SUCCESS;
 }

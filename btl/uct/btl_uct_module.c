@@ -25,6 +25,19 @@ static int ucs_failed(mrail_reason_t *why, ucs_status_t st, const char *what,
 static int uct_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
 {
     btl_uct_module_t *m = uct_of(module);
+    if (m->ep_modex) {
+        const mrail_rte_facts_t *f = mrail_rte_facts(module->rte);
+        m->my_rank = f->rank;
+        m->size = f->size;
+        m->eps = calloc(f->size, sizeof(*m->eps));
+        if (m->eps == NULL) {
+            return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+        }
+        int rc = btl_uct_conn_publish(m, why);
+        if (rc != MRAIL_SUCCESS) {
+            return rc;
+        }
+    }
     btl_uct_modex_entry_t e;
     memset(&e, 0, sizeof(e));
     snprintf(e.tl, sizeof(e.tl), "%s", m->tl);
@@ -53,7 +66,15 @@ static int uct_pair(mrail_btl_module_t *module, uint32_t rank, const void *entry
         return MRAIL_SUCCESS;
     }
     mrail_btl_endpoint_t *ep = &m->eps[rank];
-    if (ep->module == NULL && m->ep_mode) {
+    if (ep->module == NULL && m->ep_modex) {
+        ep->module = m;
+        ep->rank = rank;
+        int rc = btl_uct_conn_modex_connect(m, ep, &e, why);
+        if (rc != MRAIL_SUCCESS) {
+            ep->module = NULL;
+            return rc;
+        }
+    } else if (ep->module == NULL && m->ep_mode) {
         btl_uct_conn_remember(ep, &e); /* its endpoint comes with the first message */
         ep->module = m;
         ep->rank = rank;
@@ -465,26 +486,34 @@ int btl_uct_module_open(btl_uct_module_t *m, uct_component_h comp, uct_md_h md, 
     bool to_ep = (caps & UCT_IFACE_FLAG_CONNECT_TO_EP) != 0;
     int mode = btl_uct_config.connect;
     if (mode == BTL_UCT_CONNECT_AUTO) {
-        mode = to_iface ? BTL_UCT_CONNECT_IFACE : BTL_UCT_CONNECT_EP;
+        mode = to_iface ? BTL_UCT_CONNECT_IFACE : BTL_UCT_CONNECT_MODEX;
     }
     if (mode == BTL_UCT_CONNECT_IFACE && !to_iface) {
         return mrail_reason_set(why, MRAIL_ERR_DECLINED,
                                 "%s/%s connects endpoint to endpoint only (btl_uct_connect=iface)",
                                 tl, dev);
     }
-    if (mode == BTL_UCT_CONNECT_EP && !to_ep) {
+    if ((mode == BTL_UCT_CONNECT_EP || mode == BTL_UCT_CONNECT_MODEX) && !to_ep) {
         return mrail_reason_set(why, MRAIL_ERR_DECLINED,
-                                "%s/%s cannot connect endpoint to endpoint (btl_uct_connect=ep); "
+                                "%s/%s cannot connect endpoint to endpoint (btl_uct_connect=%s); "
                                 "it connects to interfaces (btl_uct_connect=auto or iface)",
-                                tl, dev);
+                                tl, dev, mode == BTL_UCT_CONNECT_EP ? "ep" : "modex");
     }
     if (mode == BTL_UCT_CONNECT_EP && !to_iface) {
         return mrail_reason_set(why, MRAIL_ERR_DECLINED,
-                                "%s/%s connects endpoint to endpoint only, and btl/uct sends "
-                                "endpoint addresses over the same interface's connect-to-interface "
-                                "path, which it has not (a UD companion for RC is not done)",
+                                "%s/%s connects endpoint to endpoint only, and btl_uct_connect=ep "
+                                "sends endpoint addresses over the same interface's "
+                                "connect-to-interface path, which it has not (btl_uct_connect="
+                                "modex or auto publishes them in the modex)",
                                 tl, dev);
     }
+    if (mode == BTL_UCT_CONNECT_MODEX && m->attr.ep_addr_len > BTL_UCT_MAX_ADDR) {
+        return mrail_reason_set(why, MRAIL_ERR_DECLINED,
+                                "%s/%s has endpoint addresses longer than %d bytes", tl, dev,
+                                BTL_UCT_MAX_ADDR);
+    }
+    m->ep_mode = mode == BTL_UCT_CONNECT_EP || mode == BTL_UCT_CONNECT_MODEX;
+    m->ep_modex = mode == BTL_UCT_CONNECT_MODEX;
     if (!(caps & UCT_IFACE_FLAG_AM_BCOPY)) {
         return mrail_reason_set(why, MRAIL_ERR_DECLINED, "%s/%s has no bcopy active messages", tl,
                                 dev);
@@ -544,7 +573,11 @@ void btl_uct_module_note(btl_uct_module_t *m)
     snprintf(b->note, sizeof(b->note),
              "UCT %s on %s, connected %s: active messages bcopy <= %zu bytes%s, sends up to %zu "
              "bytes; %s%s",
-             m->tl, m->dev, m->ep_mode ? "endpoint to endpoint" : "to interfaces", m->max_bcopy,
+             m->tl, m->dev,
+             m->ep_modex  ? "endpoint to endpoint (addresses in the modex)"
+             : m->ep_mode ? "endpoint to endpoint (addresses in a first message)"
+                          : "to interfaces",
+             m->max_bcopy,
              m->zcopy ? ", zcopy above" : "",
              b->config.max_send_size, m->has_rma ? "get/put zero-copy by " : "no get/put",
              m->has_rma ? m->rma.tl : "");

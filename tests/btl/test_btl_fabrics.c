@@ -37,6 +37,9 @@ static const fabric_t uct_posix = {"uct", "btl_uct_transports", "posix", "btl_uc
                                    NULL, {NULL}};
 static const fabric_t uct_tcp_ep = {"uct", "btl_uct_transports", "tcp", "btl_uct_device_include",
                                     "uct:tcp/rail", {"btl_uct_connect", "ep", NULL}};
+static const fabric_t uct_tcp_modex = {"uct", "btl_uct_transports", "tcp",
+                                       "btl_uct_device_include", "uct:tcp/rail",
+                                       {"btl_uct_connect", "modex", NULL}};
 /* The path of providers that want local descriptors (efa, verbs;ofi_rxm),
  * and one posted buffer per message instead of multi-receive slabs. */
 static const fabric_t ofi_tcp_local = {"ofi", "btl_ofi_provider_include", "tcp",
@@ -272,7 +275,17 @@ Test(btl_uct, two_rails_between_hosts_stripe_and_run_the_mpi_suites)
 Test(btl_uct, endpoint_to_endpoint_wire_up_runs_the_mpi_suites_between_hosts)
 {
     two_rails(&uct_tcp_ep);
-    expect_note(&uct_tcp_ep, bridge, "connected endpoint to endpoint");
+    expect_note(&uct_tcp_ep, bridge,
+                "connected endpoint to endpoint (addresses in a first message)");
+}
+
+/* What RC transports get (auto, as they connect no other way): an
+ * endpoint per rank made at start-up, addresses in the modex. */
+Test(btl_uct, endpoint_addresses_in_the_modex_run_the_mpi_suites_between_hosts)
+{
+    two_rails(&uct_tcp_modex);
+    expect_note(&uct_tcp_modex, bridge,
+                "connected endpoint to endpoint (addresses in the modex)");
 }
 
 /* One peer, one btl/tcp rail and one rail of the component (equal
@@ -369,7 +382,8 @@ Test(btl_uct, bad_settings_are_clear_errors)
     run_fabric(&r, "2", false, &uct_posix, bad_mode, prog);
     cr_expect_neq(r.status, 0);
     cr_expect(strstr(r.err, "btl_uct_connect") != NULL && strstr(r.err, "rc") != NULL &&
-                  strstr(r.err, "auto") != NULL && strstr(r.err, "iface") != NULL,
+                  strstr(r.err, "auto") != NULL && strstr(r.err, "iface") != NULL &&
+                  strstr(r.err, "modex") != NULL,
               "%s", r.err);
     run_fini(&r);
 
