@@ -16,6 +16,7 @@
 #define BTL_UCT_MODEX_KEY "btl.uct"
 #define BTL_UCT_MAGIC 0x5543u   /* "UC" */
 #define BTL_UCT_ASYNC_EVERY 32  /* progress calls between polls of the async context */
+#define BTL_UCT_SHORT_MAX 256   /* largest message sent with am_short (gathered on the stack) */
 
 enum { BTL_UCT_CONNECT_AUTO, BTL_UCT_CONNECT_IFACE, BTL_UCT_CONNECT_EP, BTL_UCT_CONNECT_MODEX };
 
@@ -151,6 +152,7 @@ struct btl_uct_module {
     uct_iface_attr_t attr;
     uint8_t dev_addr[BTL_UCT_MAX_ADDR], iface_addr[BTL_UCT_MAX_ADDR];
     bool zcopy; /* payloads above the bcopy limit go by am_zcopy */
+    size_t max_short; /* messages up to this go by am_short; 0: never */
     size_t max_bcopy;
     btl_uct_op_t *pending_head, *pending_tail;
     bool ep_mode;  /* endpoints connect to endpoints (btl_uct_conn.c) */

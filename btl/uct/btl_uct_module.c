@@ -206,6 +206,22 @@ static ucs_status_t op_try(btl_uct_module_t *m, btl_uct_op_t *op)
     if (op->sent) {
         return settle(op);
     }
+    if (op->len <= m->max_short) {
+        /* The wire header is UCT's 64-bit short header; the rest is gathered. */
+        _Static_assert(sizeof(btl_uct_wire_t) == sizeof(uint64_t), "wire header = short header");
+        pack_args_t a = {&op->wire, op->hdr + sizeof(op->wire), op->payload, op->npayload};
+        char all[sizeof(btl_uct_wire_t) + BTL_UCT_SHORT_MAX];
+        size_t n = pack_message(all, &a) - sizeof(op->wire);
+        uint64_t header;
+        memcpy(&header, &op->wire, sizeof(header));
+        ucs_status_t st =
+            uct_ep_am_short(ep, BTL_UCT_AM_ID, header, all + sizeof(op->wire), (unsigned)n);
+        if (st != UCS_OK) {
+            return st;
+        }
+        op->sent = true;
+        return settle(op);
+    }
     if (op->len <= m->max_bcopy) {
         pack_args_t a = {&op->wire, op->hdr + sizeof(op->wire), op->payload, op->npayload};
         ssize_t n = uct_ep_am_bcopy(ep, BTL_UCT_AM_ID, pack_message, &a, 0);
@@ -535,6 +551,9 @@ int btl_uct_module_open(btl_uct_module_t *m, uct_component_h comp, uct_md_h md, 
     }
     uct_iface_progress_enable(m->iface, UCT_PROGRESS_SEND | UCT_PROGRESS_RECV);
     m->max_bcopy = m->attr.cap.am.max_bcopy;
+    /* UCT's short limit counts its 8-byte header, which carries our wire header. */
+    m->max_short = (caps & UCT_IFACE_FLAG_AM_SHORT) ? m->attr.cap.am.max_short : 0;
+    m->max_short = m->max_short < BTL_UCT_SHORT_MAX ? m->max_short : BTL_UCT_SHORT_MAX;
     /* zcopy only where no registration is needed for the payload. */
     m->zcopy = (caps & UCT_IFACE_FLAG_AM_ZCOPY) && !(m->md_attr.cap.flags & UCT_MD_FLAG_NEED_MEMH) &&
                m->attr.cap.am.max_zcopy > m->max_bcopy && m->attr.cap.am.max_iov >= 1;
@@ -570,15 +589,20 @@ int btl_uct_module_open(btl_uct_module_t *m, uct_component_h comp, uct_md_h md, 
 void btl_uct_module_note(btl_uct_module_t *m)
 {
     mrail_btl_module_t *b = &m->base;
-    snprintf(b->note, sizeof(b->note),
-             "UCT %s on %s, connected %s: active messages bcopy <= %zu bytes%s, sends up to %zu "
-             "bytes; %s%s",
+    /* Very long transport and device names would cut it short: it is
+     * for people, and still says what it can. */
+    int n = snprintf(b->note, sizeof(b->note),
+             "UCT %s on %s, connected %s: active messages short <= %zu, bcopy <= %zu bytes%s, "
+             "sends up to %zu bytes; %s%s",
              m->tl, m->dev,
              m->ep_modex  ? "endpoint to endpoint (addresses in the modex)"
              : m->ep_mode ? "endpoint to endpoint (addresses in a first message)"
                           : "to interfaces",
-             m->max_bcopy,
+             m->max_short, m->max_bcopy,
              m->zcopy ? ", zcopy above" : "",
              b->config.max_send_size, m->has_rma ? "get/put zero-copy by " : "no get/put",
              m->has_rma ? m->rma.tl : "");
+    if (n < 0) {
+        b->note[0] = '\0';
+    }
 }

@@ -156,6 +156,13 @@ static int add_port(verbs_scan_t *scan, struct ibv_context *ctx, const char *dev
         return rc == MRAIL_ERR_OUT_OF_RESOURCE ? mrail_reason_set(why, rc, "%s", failed.text)
                                                : MRAIL_SUCCESS;
     }
+    char dev_dir[256];
+    snprintf(dev_dir, sizeof(dev_dir), "/sys/class/infiniband/%s", dev);
+    int numa = btl_verbs_numa_node(dev_dir);
+    size_t used = strlen(m->note);
+    if (numa >= 0 && used < sizeof(m->note)) {
+        snprintf(m->note + used, sizeof(m->note) - used, "; HCA on NUMA node %d", numa);
+    }
     return mrail_btl_modules_push(m, &scan->list, &scan->count, why);
 }
 
