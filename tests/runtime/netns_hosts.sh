@@ -17,7 +17,20 @@ if [ "$cmd" = down ]; then
 fi
 subnet=$3 n=$4 rails=${5:-0}
 [ "$(id -u)" -eq 0 ] || { echo "netns_hosts.sh: needs root (network namespaces)" >&2; exit 1; }
-ip link add "${prefix}br" type bridge
+# The control bridge gets a kernel index below 32768 of its own choosing:
+# libpmix 4.2 keeps interface indexes in 16 signed bits, so on a machine that
+# has created 32768+ interfaces since boot (every test run makes some) its
+# server cannot listen on a fresh bridge (mrun says so). Try from a base
+# derived from the subnet; an index in use fails with "File exists".
+if ip link show "${prefix}br" >/dev/null 2>&1; then
+  echo "netns_hosts.sh: ${prefix}br exists already (netns_hosts.sh down $prefix N removes it)" >&2
+  exit 1
+fi
+idx=$((4096 + subnet * 64))
+until ip link add name "${prefix}br" index "$idx" type bridge 2>/dev/null; do
+  idx=$((idx + 1))
+  [ "$idx" -lt 32768 ] || { echo "netns_hosts.sh: no free interface index below 32768" >&2; exit 1; }
+done
 ip addr add "10.$subnet.0.1/24" dev "${prefix}br"
 ip link set "${prefix}br" up
 for i in $(seq 0 $((n - 1))); do

@@ -278,6 +278,9 @@ Test(mrun, usage_errors, .timeout = 30)
         {{"-n", "1", "--netns", "mrail-no-such-ns", "--pmix-if", "lo", PROBE},
          2,
          "mrail-no-such-ns"},
+        {{"-n", "1", "--pmix-if", "mrailnoif0", PROBE},
+         1,
+         "--pmix-if mrailnoif0: no such network interface"},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char *argv[10] = {MRUN};

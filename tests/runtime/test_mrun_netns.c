@@ -78,3 +78,37 @@ Test(mrun_netns, netns_needs_an_interface_for_pmix)
     cr_expect(strstr(r.err, "--netns needs --pmix-if") != NULL, "%s", r.err);
     run_fini(&r);
 }
+
+/* libpmix 4 cannot listen on an interface whose kernel index has bit 15 set;
+ * mrun must say so instead of passing on PMIx's bare "listener thread failed
+ * to start". The index is picked free in 32768-65535. */
+Test(mrun_netns, an_interface_pmix_cannot_listen_on_is_named)
+{
+    char name[24], cmd[128];
+    snprintf(name, sizeof(name), "%shi", prefix);
+    int idx = 40000 + (int)(getpid() % 1000);
+    for (;; idx++) {
+        cr_assert_lt(idx, 65536, "no free interface index in 32768-65535");
+        snprintf(cmd, sizeof(cmd), "ip link add name %s index %d type bridge 2>/dev/null", name,
+                 idx);
+        if (system(cmd) == 0) {
+            break;
+        }
+    }
+    snprintf(cmd, sizeof(cmd), "ip addr add 10.%s.9.1/24 dev %s && ip link set %s up", subnet,
+             name, name);
+    cr_expect_eq(system(cmd), 0);
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN, "-n", "1", "--pmix-if", name, PROBE, NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    snprintf(cmd, sizeof(cmd), "ip link del %s", name);
+    cr_expect_eq(system(cmd), 0);
+    char want[64];
+    snprintf(want, sizeof(want), "its kernel index is %d", idx);
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, want) != NULL, "%s", r.err);
+    cr_expect(strstr(r.err, "32768-65535") != NULL, "%s", r.err);
+    run_expect_clean(&r);
+    run_fini(&r);
+}

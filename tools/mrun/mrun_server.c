@@ -1,6 +1,7 @@
 /* mrun as a PMIx server host: one namespace per job, all ranks local to
  * this server. libpmix 4.2.2 traps this file works around are marked (n),
  * numbered as in docs/mrun.md. */
+#include <net/if.h>
 #include <pmix.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,8 +140,37 @@ static pmix_server_module_t server_module = {
     .fence_nb = srv_fence_nb,
 };
 
+/* (7) libpmix 4 keeps an interface's kernel index in 16 signed bits: on an
+ * interface whose index is 32768-65535 (modulo 65536) PMIx_server_init fails
+ * with a bare "listener thread failed to start". Hosts that churn veths for
+ * containers or namespaces get there; say what is wrong and what to do. */
+static int check_pmix_if(const mrun_job_t *job)
+{
+    const char *name = job->opts->pmix_if;
+    unsigned idx = if_nametoindex(name);
+    if (idx == 0) {
+        fprintf(stderr, "%s: --pmix-if %s: no such network interface here (see `ip link`)\n",
+                job->opts->prog_name, name);
+        return 1;
+    }
+#if PMIX_VERSION_MAJOR < 5
+    if (idx & 0x8000u) {
+        fprintf(stderr,
+                "%s: --pmix-if %s: its kernel index is %u, and libpmix %ld cannot listen on an "
+                "interface whose index is 32768-65535 (modulo 65536); use another interface, or "
+                "recreate this one with a lower index (`ip link add name %s index N ...`)\n",
+                job->opts->prog_name, name, idx, (long)PMIX_VERSION_MAJOR, name);
+        return 1;
+    }
+#endif
+    return 0;
+}
+
 int mrun_server_start(mrun_job_t *job)
 {
+    if (job->opts->pmix_if != NULL && check_pmix_if(job) != 0) {
+        return 1;
+    }
     server_job = job;
     void *list = PMIx_Info_list_start();
     /* (5) A private directory for the rendezvous files, removed at exit. */
