@@ -94,6 +94,7 @@ typedef struct mrail_pml_stats {
     uint64_t rails_stalled;   /* rails the PML failed for finishing nothing while others did */
     uint64_t frags_placed;    /* fragments a btl read straight into the receive buffer */
     uint64_t frags_stolen;    /* fragments a rail with room took from a slower rail's queue */
+    uint64_t rates_forgotten; /* measured rates dropped after their rail was starved (receiver) */
 } mrail_pml_stats_t;
 void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
 

@@ -17,6 +17,8 @@
 #ifndef PML_STRIPE_H
 #define PML_STRIPE_H
 
+#include <stdio.h>
+
 #include "mrail/pml.h"
 #include "mrail/rails.h"
 #include "pml_stripe_match.h"
@@ -218,6 +220,8 @@ typedef struct pml_railq {
     unsigned rail;
     bool probing;
     double next_probe_us, probe_gap_us;
+    uint64_t sent_bytes, sent_frags; /* striped fragments handed to the btl */
+    unsigned failed, restored;
 } pml_railq_t;
 
 struct mrail_pml {
@@ -233,6 +237,7 @@ struct mrail_pml {
     unsigned send_window;    /* fragments per rail in a btl at once; 0: no bound */
     bool steal;              /* a rail with room takes waiting fragments from slower ones */
     double stall_us;         /* see pml_stripe_stall_timeout; 0: off */
+    bool report;             /* per-rail figures to stderr at close */
     unsigned *stall_seen;    /* per peer: the stall check round that looked at it */
     unsigned stall_gen;
     uint64_t next_rid;
@@ -262,6 +267,9 @@ sched_opts_t pml_stripe_sched_opts(void);
 unsigned pml_stripe_send_window(void);
 bool pml_stripe_steal(void);
 unsigned pml_stripe_stall_timeout(void); /* ms */
+bool pml_stripe_report(void);
+/* One line per peer and rail that carried striped fragments or failed. */
+void pml_report_rails(const mrail_pml_t *pml, FILE *out);
 
 /* One fragment of a striped message. */
 struct pml_frag_ctx {

@@ -13,6 +13,7 @@ typedef struct pml_stripe_config {
     unsigned send_window;
     unsigned stall_timeout;
     bool steal;
+    bool report;
 } pml_stripe_config_t;
 
 static pml_stripe_config_t pml_stripe_config;
@@ -51,6 +52,11 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
          "even when their weights are off (loss, noise, a rail shared with other traffic); "
          "false: every fragment goes where the scheduler planned it",
          NULL, offsetof(pml_stripe_config_t, steal)},
+        {"report", MRAIL_MCA_BOOL, "false", 4,
+         "At finalize, each rank writes to stderr, per peer and rail that carried striped "
+         "fragments: the bytes and fragments sent, the rate the scheduler last weighed the "
+         "rail by, and how often it failed and came back",
+         NULL, offsetof(pml_stripe_config_t, report)},
     };
     return mrail_mca_register(mca, "pml", self->name, defs, sizeof(defs) / sizeof(defs[0]),
                               &pml_stripe_config);
@@ -77,6 +83,11 @@ unsigned pml_stripe_send_window(void)
 bool pml_stripe_steal(void)
 {
     return pml_stripe_config.steal;
+}
+
+bool pml_stripe_report(void)
+{
+    return pml_stripe_config.report;
 }
 
 unsigned pml_stripe_stall_timeout(void)

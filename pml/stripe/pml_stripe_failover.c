@@ -68,6 +68,7 @@ size_t pml_failover(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *m
         pml_railq_t *q = &pml->railq[peer][rail];
         pml->stats.rails_failed++;
         pml->rails_down++;
+        q->failed++;
         q->peer = peer;
         q->rail = (unsigned)rail;
         q->probe_gap_us = PML_PROBE_FIRST_US;
@@ -113,6 +114,7 @@ void pml_rail_readmit(mrail_pml_t *pml, uint32_t peer, unsigned rail)
     pml->rails_down--;
     pml->unreachable[peer] = false;
     pml->stats.rails_restored++;
+    pml->railq[peer][rail].restored++;
 }
 
 static void probe_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status, void *cbdata)

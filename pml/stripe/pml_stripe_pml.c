@@ -221,6 +221,7 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
     pml->send_window = pml_stripe_send_window();
     pml->steal = pml_stripe_steal();
     pml->stall_us = pml_stripe_stall_timeout() * 1e3;
+    pml->report = pml_stripe_report();
     cpu_set_t cpus;
     int ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
     /* Bound ranks see one CPU each: only more ranks than the node's CPUs oversubscribe. */
@@ -255,6 +256,9 @@ void mrail_pml_close(mrail_pml_t *pml)
 {
     if (pml == NULL) {
         return;
+    }
+    if (pml->report) {
+        pml_report_rails(pml, stderr);
     }
     for (uint32_t c = 0; c < pml->ncomms; c++) {
         pml_comm_t *comm = &pml->comms[c];

@@ -23,6 +23,9 @@
 /* A rail's delivery of one message is a rate sample only if it lasted this
  * long: shorter spans are dominated by when progress happened to run. */
 #define PML_MIN_SAMPLE_US 200.0
+/* Striped messages in a row a measured rail may carry nothing of, while
+ * another rail gives a sample, before its rate is forgotten. */
+#define PML_STARVED_RESET 16
 
 static void gather(void *dst, size_t max, const struct iovec *segs, int nsegs)
 {
@@ -62,10 +65,12 @@ static void send_cts(mrail_pml_t *pml, mrail_pml_request_t *req)
     pml_hdr_cts_t cts = {
         .sreq = req->sreq, .rreq = (uintptr_t)req, .rid = req->rid, .accepted = req->expected};
     const sched_rail_t *rates = pml->rx_rates[req->src];
+    /* Every entry is valid once the sender's rails were measured at all: a
+     * zero count tells the sender a rate was forgotten. */
     for (unsigned i = 0; rates != NULL && i < PML_MAX_RAILS; i++) {
         cts.bw[i] = (float)rates[i].measured_bw;
         cts.samples[i] = rates[i].samples < UINT16_MAX ? (uint16_t)rates[i].samples : UINT16_MAX;
-        cts.nrails = rates[i].samples > 0 ? i + 1 : cts.nrails;
+        cts.nrails = PML_MAX_RAILS;
     }
     if (pml_send_control(pml, req->src, PML_TAG_CTS, &cts, sizeof(cts)) != MRAIL_SUCCESS) {
         pml->failed = MRAIL_ERROR;
@@ -247,8 +252,10 @@ static bool confirm_frag(mrail_pml_t *pml, mrail_pml_request_t *req, const pml_h
     return true;
 }
 
-/* Each sender rail that delivered more than one fragment of the message
- * gives a rate: the bytes after its first over the time they took. */
+/* Each sender rail that delivered enough of the message gives a rate
+ * (sched_rail_delivery); one starved while others are measured may have
+ * its rate forgotten (sched_rail_starve), so the sender plans it by its
+ * nominal rate again. */
 static void record_rates(mrail_pml_t *pml, mrail_pml_request_t *req)
 {
     pml_confirm_t *c = req->confirm_rx;
@@ -259,10 +266,16 @@ static void record_rates(mrail_pml_t *pml, mrail_pml_request_t *req)
         (pml->rx_rates[req->src] = calloc(PML_MAX_RAILS, sizeof(sched_rail_t))) == NULL) {
         return;
     }
+    sched_rail_t *rates = pml->rx_rates[req->src];
+    bool sampled = false;
     for (unsigned r = 0; r < PML_MAX_RAILS; r++) {
         double span = c->last[r] - c->first[r];
-        if (c->bytes[r] > c->first_len[r] && span >= PML_MIN_SAMPLE_US) {
-            sched_rail_observe(&pml->rx_rates[req->src][r], c->bytes[r] - c->first_len[r], span);
+        sampled |= sched_rail_delivery(&rates[r], c->first_len[r], c->bytes[r], span,
+                                       PML_MIN_SAMPLE_US);
+    }
+    for (unsigned r = 0; sampled && r < PML_MAX_RAILS; r++) {
+        if (c->bytes[r] == 0 && sched_rail_starve(&rates[r], PML_STARVED_RESET)) {
+            pml->stats.rates_forgotten++;
         }
     }
 }

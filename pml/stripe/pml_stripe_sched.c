@@ -38,6 +38,27 @@ void sched_rail_observe(sched_rail_t *rail, size_t bytes, double usec)
     rail->samples++;
 }
 
+bool sched_rail_delivery(sched_rail_t *rail, size_t first_len, size_t bytes, double span_us,
+                         double min_span_us)
+{
+    size_t after = bytes > first_len ? bytes - first_len : 0;
+    if (after == 0 || 2 * after < first_len || span_us < min_span_us) {
+        return false;
+    }
+    sched_rail_observe(rail, after, span_us);
+    rail->starved = 0;
+    return true;
+}
+
+bool sched_rail_starve(sched_rail_t *rail, unsigned limit)
+{
+    if (rail->samples == 0 || ++rail->starved < limit) {
+        return false;
+    }
+    *rail = (sched_rail_t){0};
+    return true;
+}
+
 static int push(sched_plan_t *plan, unsigned rail, size_t offset, size_t len)
 {
     if (plan->count == plan->cap) {
@@ -165,13 +186,17 @@ int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, 
         }
         bytes[best] += len - given; /* the tail */
     }
-    /* Round-robin over rails, each in pieces of at most its max fragment;
-     * each rail's share is one contiguous range of the message. */
-    size_t start[MAX_RAILS], done[MAX_RAILS] = {0};
+    /* Round-robin over rails, each share cut into as few pieces as its max
+     * fragment allows, all of one size (the last may be smaller by less
+     * than the count): no runt piece, whose arrival would say nothing of
+     * the rail's rate. Each share is one contiguous range of the message. */
+    size_t start[MAX_RAILS], done[MAX_RAILS] = {0}, piece_len[MAX_RAILS];
     size_t at = offset;
     for (unsigned k = 0; k < n; k++) {
         start[k] = at;
         at += bytes[k];
+        size_t max = rails[idx[k]].max_frag, pieces = (bytes[k] + max - 1) / max;
+        piece_len[k] = pieces > 0 ? (bytes[k] + pieces - 1) / pieces : 0;
     }
     size_t before = plan->count;
     bool more = true;
@@ -184,8 +209,8 @@ int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, 
             if (done[k] == bytes[k]) {
                 continue;
             }
-            size_t max = rails[idx[k]].max_frag, piece = bytes[k] - done[k];
-            piece = piece < max ? piece : max;
+            size_t piece = bytes[k] - done[k];
+            piece = piece < piece_len[k] ? piece : piece_len[k];
             if (push(plan, idx[k], start[k] + done[k], piece) != 0) {
                 plan->count = before;
                 return -1;

@@ -8,8 +8,9 @@
  * a rail too slow to start before T gets nothing. Shares are rounded down
  * to the alignment; what rounding leaves (the tail) goes to the fastest
  * rail. Messages below the stripe threshold go whole to the rail that
- * finishes them first. Each share is cut into fragments of at most the
- * rail's max fragment, issued round-robin so that rails run in parallel. */
+ * finishes them first. Each share is cut into equal fragments, as few as
+ * the rail's max fragment allows, issued round-robin so that rails run in
+ * parallel. */
 #ifndef PML_STRIPE_SCHED_H
 #define PML_STRIPE_SCHED_H
 
@@ -24,6 +25,7 @@ typedef struct sched_rail {
     double measured_bw; /* MB/s: recent samples' bytes over their time */
     unsigned samples;
     double bytes_sum, usec_sum; /* the recent samples (older ones decay) */
+    unsigned starved; /* striped messages in a row it carried nothing of (receiver side) */
 } sched_rail_t;
 
 typedef struct sched_opts {
@@ -59,6 +61,23 @@ void sched_plan_rates(const sched_rail_t *rails, unsigned nrails, const sched_op
 
 /* Records that the rail moved bytes in usec (one rate sample). */
 void sched_rail_observe(sched_rail_t *rail, size_t bytes, double usec);
+
+/* Receiver side: the rail delivered `bytes` of one message, `first_len` in
+ * its first fragment and the rest over span_us after it. That is a sample
+ * (recorded, true) if the rest is at least half the first fragment and the
+ * span at least min_span_us: a few bytes after a full fragment arrive when
+ * that fragment's time is over and would read as a rail of almost no
+ * speed; a short span measures when progress ran, not the rail. */
+bool sched_rail_delivery(sched_rail_t *rail, size_t first_len, size_t bytes, double span_us,
+                         double min_span_us);
+
+/* Receiver side: the rail carried nothing of a striped message that gave
+ * another rail a sample. After `limit` such messages in a row a measured
+ * rail's rate is forgotten (true): its sender plans it by its nominal rate
+ * until it is measured anew. A rate measured too low (a stall, a burst of
+ * loss) would otherwise starve the rail of the fragments that could
+ * correct it. */
+bool sched_rail_starve(sched_rail_t *rail, unsigned limit);
 
 /* Appends to plan the fragments covering [offset, offset + len) over the
  * rails that are up. Returns 0, or -1 when no rail is up or memory runs

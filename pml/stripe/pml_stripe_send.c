@@ -220,6 +220,8 @@ static void rail_pump(mrail_pml_t *pml, uint32_t peer, unsigned rail)
         pml_frag_ctx_t *f = q->head;
         railq_unlink(q, f);
         q->inflight++;
+        q->sent_bytes += f->len;
+        q->sent_frags++;
         pml->stats.max_inflight =
             q->inflight > pml->stats.max_inflight ? q->inflight : pml->stats.max_inflight;
         frag_send(pml, f);
@@ -386,13 +388,18 @@ int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
     return pml_send_control(pml, dst, PML_TAG_RTS, &req->rts, rts_len);
 }
 
-/* The figures the receiver measured of our rails towards it. */
+/* The figures the receiver measured of our rails towards it; a rail it
+ * has no figure for (never measured, or forgotten) is planned by its
+ * nominal rate. */
 static void take_rates(sched_rail_t *rails, size_t count, const pml_hdr_cts_t *cts)
 {
     for (size_t i = 0; i < count && i < cts->nrails && i < PML_MAX_RAILS; i++) {
         if (cts->samples[i] > 0 && cts->bw[i] > 0) {
             rails[i].measured_bw = cts->bw[i];
             rails[i].samples = cts->samples[i];
+        } else {
+            rails[i].measured_bw = 0;
+            rails[i].samples = 0;
         }
     }
 }

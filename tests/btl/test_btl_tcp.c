@@ -97,6 +97,59 @@ Test(btl_tcp, three_rails_share_by_weight)
     run_fini(&r);
 }
 
+/* pml_stripe_report: at finalize the sender names each rail and what it
+ * carried; the bytes add up to the 96 MiB the stripe check sends, and each
+ * rail's part matches what its btl counted (pml_probe's share). */
+Test(btl_tcp, the_pml_reports_what_each_rail_carried)
+{
+    run_t r;
+    run_init(&r);
+    char include[64];
+    snprintf(include, sizeof(include), "10.%d.1.0/24,10.%d.2.0/24", subnet, subnet);
+    char *argv[] = {MRUN,      "-n",      "2",        "--netns",       nslist,
+                    "--pmix-if", bridge,  "--mca",    "btl",           "self,sm,tcp",
+                    "--mca",   "btl_tcp_if_include", include, "--mca", "pml_stripe_report",
+                    "true",    PROBE,     "--checks", "stripe",        "--tag",
+                    r.tag,     NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    double total = 0, mb[2] = {0};
+    int lines = 0;
+    for (const char *l = strstr(r.err, "mrail pml: rank 0 to 1 rail "); l != NULL;
+         l = strstr(l + 1, "mrail pml: rank 0 to 1 rail ")) {
+        unsigned rail, failed, restored;
+        char name[32];
+        unsigned long long frags;
+        cr_assert_eq(sscanf(l,
+                            "mrail pml: rank 0 to 1 rail %u (%31[^)]): %lf MB in %llu fragments; "
+                            "weighed by %*f MB/s %*s failed %u, restored %u;",
+                            &rail, name, &mb[lines < 2 ? lines : 1], &frags, &failed, &restored),
+                     6, "%s", l);
+        cr_expect_eq(rail, (unsigned)lines);
+        char want[32];
+        snprintf(want, sizeof(want), "tcp:rail%u", rail + 1);
+        cr_expect_str_eq(name, want);
+        cr_expect_gt(frags, 0);
+        cr_expect_eq(failed, 0);
+        cr_expect_eq(restored, 0);
+        total += mb[lines < 2 ? lines : 1];
+        lines++;
+    }
+    cr_assert_eq(lines, 2, "rank 0's report: %s", r.err);
+    cr_expect(fabs(total - 3 * 32 * 1048576 / 1e6) <= 0.15, "the rails carried %.1f MB", total);
+    int seen = 0;
+    for (const char *l = strstr(r.out, "rank=0 rail="); l != NULL; l = strstr(l + 1, "rank=0 rail=")) {
+        double weight, share;
+        cr_assert_eq(sscanf(l, "rank=0 rail=tcp:rail%*u weight=%lf share=%lf", &weight, &share), 2);
+        cr_expect(fabs(share - mb[seen] / total) <= 0.02, "rail %d: btl share %.3f, report %.3f",
+                  seen, share, mb[seen] / total);
+        seen++;
+    }
+    cr_expect_eq(seen, 2, "%s", r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
 /* Striped fragments are read from the socket straight into the receive
  * buffer (contiguous, or a few pieces per fragment); a buffer in pieces
  * too small for that still gets every byte, through the btl's buffer. */

@@ -313,3 +313,90 @@ Test(sched, plan_rates_are_the_planners_figures)
     cr_expect_float_eq(bw[1], 200, 1e-9);
     cr_expect_eq(bw[2], 0);
 }
+
+/* A share is cut into as few pieces as the rail's max fragment allows, all
+ * of one size but the last, which is smaller by less than the count: a
+ * 64 KiB share on a rail taking 65488 bytes is 2 x 32 KiB, not 65488 + 48. */
+Test(sched, a_share_is_cut_into_equal_pieces)
+{
+    sched_opts_t o = sched_default_opts();
+    const size_t maxes[] = {65488, 65536, 4096, 12345, 1 << 20};
+    const size_t lens[] = {131072, 1 << 20, 3 * 65536 + 4096, (4 << 20) + 12288, 777 * 1024};
+    for (size_t a = 0; a < sizeof(maxes) / sizeof(maxes[0]); a++) {
+        for (size_t b = 0; b < sizeof(lens) / sizeof(lens[0]); b++) {
+            sched_rail_t rails[2] = {rail(100, 0, maxes[a]), rail(100, 0, 256 * 1024)};
+            sched_plan_t plan = {0};
+            cr_assert_eq(sched_plan_range(rails, 2, 0, lens[b], &o, &plan), 0);
+            size_t per_rail[2] = {0}, count[2] = {0}, biggest[2] = {0}, smallest[2] = {0};
+            check_cover(rails, plan.frags, plan.count, 0, lens[b], per_rail);
+            for (size_t i = 0; i < plan.count; i++) {
+                unsigned r = plan.frags[i].rail;
+                size_t len = plan.frags[i].len;
+                count[r]++;
+                biggest[r] = len > biggest[r] ? len : biggest[r];
+                smallest[r] = count[r] == 1 || len < smallest[r] ? len : smallest[r];
+            }
+            for (unsigned r = 0; r < 2; r++) {
+                size_t max = rails[r].max_frag, want = (per_rail[r] + max - 1) / max;
+                cr_expect_eq(count[r], want, "max %zu len %zu rail %u: %zu pieces for %zu bytes",
+                             maxes[a], lens[b], r, count[r], per_rail[r]);
+                cr_expect_lt(biggest[r] - smallest[r], count[r] > 0 ? count[r] : 1,
+                             "max %zu len %zu rail %u: pieces from %zu to %zu bytes", maxes[a],
+                             lens[b], r, smallest[r], biggest[r]);
+            }
+            sched_plan_free(&plan);
+        }
+    }
+    sched_rail_t rails[2] = {rail(100, 0, 65488), rail(100, 0, 65488)};
+    sched_plan_t plan = {0};
+    cr_assert_eq(sched_plan_range(rails, 2, 0, 131072, &o, &plan), 0);
+    cr_assert_eq(plan.count, 4);
+    for (size_t i = 0; i < plan.count; i++) {
+        cr_expect_eq(plan.frags[i].len, 32768);
+    }
+    sched_plan_free(&plan);
+}
+
+/* The receiver's samples: the bytes after a rail's first fragment over the
+ * time they took, only when they are at least half that fragment. */
+Test(sched, a_few_bytes_after_a_full_fragment_are_no_sample)
+{
+    sched_rail_t r = {0};
+    cr_expect_not(sched_rail_delivery(&r, 65488, 65536, 600, 200), "48 bytes read as a rate");
+    cr_expect_eq(r.samples, 0);
+    cr_expect_not(sched_rail_delivery(&r, 65536, 65536, 5000, 200), "one fragment is no rate");
+    cr_expect_not(sched_rail_delivery(&r, 32768, 65536, 150, 200), "span below the minimum");
+    cr_expect(sched_rail_delivery(&r, 32768, 65536, 500, 200));
+    cr_expect_eq(r.samples, 1);
+    cr_expect_float_eq(r.measured_bw, 32768.0 / 500, 1e-9);
+    cr_expect(sched_rail_delivery(&r, 65536, 65536 + 32768, 300, 200), "half a fragment counts");
+    cr_expect_float_eq(r.measured_bw, (32768.0 + 32768) / 800, 1e-9);
+}
+
+/* A measured rail that carries nothing while another gives samples has its
+ * rate forgotten after `limit` messages; a sample in between starts the
+ * count again, and a rail never measured has nothing to forget. */
+Test(sched, a_starved_rail_has_its_rate_forgotten)
+{
+    sched_rail_t never = {0};
+    for (int i = 0; i < 100; i++) {
+        cr_assert_not(sched_rail_starve(&never, 16));
+    }
+    sched_rail_t r = {0};
+    for (int i = 0; i < 4; i++) {
+        cr_assert(sched_rail_delivery(&r, 4096, 65536, 1e6, 200)); /* a rate far too low */
+    }
+    for (int i = 0; i < 15; i++) {
+        cr_assert_not(sched_rail_starve(&r, 16), "forgotten after %d", i + 1);
+    }
+    cr_assert(sched_rail_delivery(&r, 4096, 65536, 1e6, 200));
+    for (int i = 0; i < 15; i++) {
+        cr_assert_not(sched_rail_starve(&r, 16), "a sample did not restart the count");
+    }
+    cr_assert(sched_rail_starve(&r, 16));
+    cr_expect_eq(r.samples, 0);
+    cr_expect_float_eq(r.measured_bw, 0, 1e-12);
+    sched_opts_t o = sched_default_opts();
+    r.nominal_bw = 500;
+    cr_expect_float_eq(sched_rail_bw(&r, &o), 500, 1e-9, "a forgotten rail goes by its nominal rate");
+}
