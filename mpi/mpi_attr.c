@@ -4,6 +4,13 @@
 
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Comm_create_keyval = PMPI_Comm_create_keyval
+#pragma weak MPI_Comm_free_keyval = PMPI_Comm_free_keyval
+#pragma weak MPI_Comm_set_attr = PMPI_Comm_set_attr
+#pragma weak MPI_Comm_delete_attr = PMPI_Comm_delete_attr
+
 typedef struct keyval {
     bool valid;
     MPI_Comm_copy_attr_function *copy;
@@ -27,7 +34,7 @@ static keyval_t *keyval(int k)
     return k >= FIRST_USER_KEYVAL && k < nkeyvals && keyvals[k].valid ? &keyvals[k] : NULL;
 }
 
-int MPI_Comm_create_keyval(MPI_Comm_copy_attr_function *copy_fn,
+int PMPI_Comm_create_keyval(MPI_Comm_copy_attr_function *copy_fn,
                            MPI_Comm_delete_attr_function *delete_fn, int *comm_keyval,
                            void *extra_state)
 {
@@ -57,7 +64,7 @@ int MPI_Comm_create_keyval(MPI_Comm_copy_attr_function *copy_fn,
     return MPI_SUCCESS;
 }
 
-int MPI_Comm_free_keyval(int *comm_keyval)
+int PMPI_Comm_free_keyval(int *comm_keyval)
 {
     if (keyval(*comm_keyval) == NULL) {
         return mpi_error(MPI_COMM_WORLD, MPI_ERR_KEYVAL, "MPI_Comm_free_keyval",
@@ -93,7 +100,7 @@ static int delete_one(MPI_Comm comm, mpi_attr_t **slot)
     return rc;
 }
 
-int MPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val)
+int PMPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_set_attr");
     if (rc != MPI_SUCCESS) {
@@ -129,7 +136,7 @@ int mpi_attr_get(MPI_Comm comm, int k, void *value, int *flag)
     return MPI_SUCCESS;
 }
 
-int MPI_Comm_delete_attr(MPI_Comm comm, int comm_keyval)
+int PMPI_Comm_delete_attr(MPI_Comm comm, int comm_keyval)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_delete_attr");
     if (rc != MPI_SUCCESS) {

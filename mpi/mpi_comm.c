@@ -7,6 +7,12 @@
 #include "coll_base.h"
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Comm_rank = PMPI_Comm_rank
+#pragma weak MPI_Comm_size = PMPI_Comm_size
+#pragma weak MPI_Comm_get_attr = PMPI_Comm_get_attr
+
 int mpi_comms_init(void)
 {
     mrail_mpi.ncomms = 16;
@@ -206,7 +212,7 @@ int mpi_check_recv_tag(MPI_Comm comm, int tag, const char *fn)
                      MPI_TAG_MAX);
 }
 
-int MPI_Comm_rank(MPI_Comm comm, int *rank)
+int PMPI_Comm_rank(MPI_Comm comm, int *rank)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_rank");
     if (rc == MPI_SUCCESS) {
@@ -215,7 +221,7 @@ int MPI_Comm_rank(MPI_Comm comm, int *rank)
     return rc;
 }
 
-int MPI_Comm_size(MPI_Comm comm, int *size)
+int PMPI_Comm_size(MPI_Comm comm, int *size)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_size");
     if (rc == MPI_SUCCESS) {
@@ -224,7 +230,7 @@ int MPI_Comm_size(MPI_Comm comm, int *size)
     return rc;
 }
 
-int MPI_Comm_get_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
+int PMPI_Comm_get_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
 {
     /* Values live as long as the program: MPI hands out pointers to them. */
     static int tag_ub = MPI_TAG_MAX, universe, appnum = 0, wtime_global = 0, host = MPI_PROC_NULL;

@@ -8,6 +8,22 @@
 #include "coll_base.h"
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Comm_dup = PMPI_Comm_dup
+#pragma weak MPI_Comm_split = PMPI_Comm_split
+#pragma weak MPI_Comm_split_type = PMPI_Comm_split_type
+#pragma weak MPI_Comm_create = PMPI_Comm_create
+#pragma weak MPI_Comm_create_group = PMPI_Comm_create_group
+#pragma weak MPI_Comm_free = PMPI_Comm_free
+#pragma weak MPI_Comm_compare = PMPI_Comm_compare
+#pragma weak MPI_Comm_get_name = PMPI_Comm_get_name
+#pragma weak MPI_Comm_set_name = PMPI_Comm_set_name
+#pragma weak MPI_Comm_test_inter = PMPI_Comm_test_inter
+#pragma weak MPI_Comm_remote_size = PMPI_Comm_remote_size
+#pragma weak MPI_Intercomm_create = PMPI_Intercomm_create
+#pragma weak MPI_Intercomm_merge = PMPI_Intercomm_merge
+
 static uint32_t my_world_rank(void)
 {
     return mrail_rte_facts(mrail_mpi.rte)->rank;
@@ -111,7 +127,7 @@ static int copy_topology(MPI_Comm from, MPI_Comm to)
 
 static int dup_inter(MPI_Comm comm, MPI_Comm *newcomm);
 
-int MPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
+int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
 {
     const char *fn = "MPI_Comm_dup";
     int rc = mpi_check_comm(comm, fn);
@@ -191,12 +207,12 @@ static int split(MPI_Comm comm, int color, int key, const char *fn, MPI_Comm *ne
     return rc == MPI_SUCCESS ? rc : mpi_error(comm, rc, fn, "could not split the communicator");
 }
 
-int MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newcomm)
+int PMPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newcomm)
 {
     return split(comm, color, key, "MPI_Comm_split", newcomm);
 }
 
-int MPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info, MPI_Comm *newcomm)
+int PMPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info, MPI_Comm *newcomm)
 {
     (void)info;
     const char *fn = "MPI_Comm_split_type";
@@ -215,7 +231,7 @@ int MPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info, M
     return split(comm, color, key, fn, newcomm);
 }
 
-int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
+int PMPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
 {
     const char *fn = "MPI_Comm_create";
     int rc = mpi_check_comm(comm, fn);
@@ -231,7 +247,7 @@ int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
     return rc == MPI_SUCCESS ? rc : mpi_error(comm, rc, fn, "could not create the communicator");
 }
 
-int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *newcomm)
+int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *newcomm)
 {
     const char *fn = "MPI_Comm_create_group";
     int rc = mpi_check_comm(comm, fn);
@@ -260,7 +276,7 @@ int MPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *new
     return MPI_SUCCESS;
 }
 
-int MPI_Comm_free(MPI_Comm *comm)
+int PMPI_Comm_free(MPI_Comm *comm)
 {
     const char *fn = "MPI_Comm_free";
     int rc = mpi_check_comm(*comm, fn);
@@ -277,7 +293,7 @@ int MPI_Comm_free(MPI_Comm *comm)
     return MPI_SUCCESS;
 }
 
-int MPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result)
+int PMPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result)
 {
     int rc = mpi_check_comm(comm1, "MPI_Comm_compare");
     rc = rc ? rc : mpi_check_comm(comm2, "MPI_Comm_compare");
@@ -300,7 +316,7 @@ int MPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result)
     return MPI_SUCCESS;
 }
 
-int MPI_Comm_get_name(MPI_Comm comm, char *name, int *resultlen)
+int PMPI_Comm_get_name(MPI_Comm comm, char *name, int *resultlen)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_get_name");
     if (rc == MPI_SUCCESS) {
@@ -314,7 +330,7 @@ int MPI_Comm_get_name(MPI_Comm comm, char *name, int *resultlen)
     return rc;
 }
 
-int MPI_Comm_set_name(MPI_Comm comm, const char *name)
+int PMPI_Comm_set_name(MPI_Comm comm, const char *name)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_set_name");
     if (rc == MPI_SUCCESS) {
@@ -323,7 +339,7 @@ int MPI_Comm_set_name(MPI_Comm comm, const char *name)
     return rc;
 }
 
-int MPI_Comm_test_inter(MPI_Comm comm, int *flag)
+int PMPI_Comm_test_inter(MPI_Comm comm, int *flag)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_test_inter");
     if (rc == MPI_SUCCESS) {
@@ -332,7 +348,7 @@ int MPI_Comm_test_inter(MPI_Comm comm, int *flag)
     return rc;
 }
 
-int MPI_Comm_remote_size(MPI_Comm comm, int *size)
+int PMPI_Comm_remote_size(MPI_Comm comm, int *size)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_remote_size");
     if (rc != MPI_SUCCESS) {
@@ -383,7 +399,7 @@ static int leaders_exchange(MPI_Comm inter, int tag, const int *mine, int *their
     return rc;
 }
 
-int MPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_comm,
+int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_comm,
                          int remote_leader, int tag, MPI_Comm *newintercomm)
 {
     const char *fn = "MPI_Intercomm_create";
@@ -410,7 +426,7 @@ int MPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_co
     int lsize = mrail_mpi.comms[local_comm].size;
     int info[2] = {(int)agreed, lsize}, rinfo[2] = {0, 0};
     if (rc == MPI_SUCCESS && leader) {
-        rc = MPI_Sendrecv(info, 2, MPI_INT, remote_leader, tag, rinfo, 2, MPI_INT, remote_leader,
+        rc = PMPI_Sendrecv(info, 2, MPI_INT, remote_leader, tag, rinfo, 2, MPI_INT, remote_leader,
                           tag, peer_comm, MPI_STATUS_IGNORE);
     }
     /* Broadcast the remote info, then the remote group, from the leader. */
@@ -423,7 +439,7 @@ int MPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_co
                 break;
             }
             if (leader) {
-                rc = MPI_Sendrecv(mrail_mpi.comms[local_comm].world, lsize, MPI_UINT32_T,
+                rc = PMPI_Sendrecv(mrail_mpi.comms[local_comm].world, lsize, MPI_UINT32_T,
                                   remote_leader, tag, remote, rinfo[1], MPI_UINT32_T,
                                   remote_leader, tag, peer_comm, MPI_STATUS_IGNORE);
             }
@@ -523,7 +539,7 @@ static int dup_inter(MPI_Comm comm, MPI_Comm *newcomm)
     return mpi_attrs_copy(comm, ic);
 }
 
-int MPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
+int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
 {
     const char *fn = "MPI_Intercomm_merge";
     int rc = mpi_check_comm(intercomm, fn);

@@ -12,6 +12,35 @@
 
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Type_contiguous = PMPI_Type_contiguous
+#pragma weak MPI_Type_vector = PMPI_Type_vector
+#pragma weak MPI_Type_create_hvector = PMPI_Type_create_hvector
+#pragma weak MPI_Type_indexed = PMPI_Type_indexed
+#pragma weak MPI_Type_create_hindexed = PMPI_Type_create_hindexed
+#pragma weak MPI_Type_create_indexed_block = PMPI_Type_create_indexed_block
+#pragma weak MPI_Type_create_hindexed_block = PMPI_Type_create_hindexed_block
+#pragma weak MPI_Type_create_struct = PMPI_Type_create_struct
+#pragma weak MPI_Type_create_resized = PMPI_Type_create_resized
+#pragma weak MPI_Type_dup = PMPI_Type_dup
+#pragma weak MPI_Type_commit = PMPI_Type_commit
+#pragma weak MPI_Type_free = PMPI_Type_free
+#pragma weak MPI_Type_size = PMPI_Type_size
+#pragma weak MPI_Type_size_x = PMPI_Type_size_x
+#pragma weak MPI_Type_get_extent = PMPI_Type_get_extent
+#pragma weak MPI_Type_get_true_extent = PMPI_Type_get_true_extent
+#pragma weak MPI_Type_get_name = PMPI_Type_get_name
+#pragma weak MPI_Type_set_name = PMPI_Type_set_name
+#pragma weak MPI_Type_get_envelope = PMPI_Type_get_envelope
+#pragma weak MPI_Type_get_contents = PMPI_Type_get_contents
+#pragma weak MPI_Get_address = PMPI_Get_address
+#pragma weak MPI_Aint_add = PMPI_Aint_add
+#pragma weak MPI_Aint_diff = PMPI_Aint_diff
+#pragma weak MPI_Pack_size = PMPI_Pack_size
+#pragma weak MPI_Pack = PMPI_Pack
+#pragma weak MPI_Unpack = PMPI_Unpack
+
 /* Pair types as C lays them out (value, then int). */
 struct float_int {
     float v;
@@ -422,7 +451,7 @@ static int check_count(int count, const char *what, const char *fn)
     return MPI_SUCCESS;
 }
 
-int MPI_Type_contiguous(int count, MPI_Datatype old, MPI_Datatype *newtype)
+int PMPI_Type_contiguous(int count, MPI_Datatype old, MPI_Datatype *newtype)
 {
     const char *fn = "MPI_Type_contiguous";
     int rc = mpi_check_init(fn);
@@ -458,7 +487,7 @@ static int vector(int count, int blocklen, MPI_Aint stride_bytes, MPI_Datatype o
     return builder_finish(&b, false, fn, newtype);
 }
 
-int MPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype old,
+int PMPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype old,
                     MPI_Datatype *newtype)
 {
     const mpi_type_t *o = mpi_type(old);
@@ -467,7 +496,7 @@ int MPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype old,
                   MPI_COMBINER_VECTOR, ints, 3, NULL, 0, "MPI_Type_vector", newtype);
 }
 
-int MPI_Type_create_hvector(int count, int blocklength, MPI_Aint stride, MPI_Datatype old,
+int PMPI_Type_create_hvector(int count, int blocklength, MPI_Aint stride, MPI_Datatype old,
                             MPI_Datatype *newtype)
 {
     int ints[2] = {count, blocklength};
@@ -519,35 +548,35 @@ static int indexed(int count, const int *blocklens, int blocklen, const void *di
     return builder_finish(&b, false, fn, newtype);
 }
 
-int MPI_Type_indexed(int count, const int blocklens[], const int displs[], MPI_Datatype old,
+int PMPI_Type_indexed(int count, const int blocklens[], const int displs[], MPI_Datatype old,
                      MPI_Datatype *newtype)
 {
     return indexed(count, blocklens, 0, displs, false, old, MPI_COMBINER_INDEXED,
                    "MPI_Type_indexed", newtype);
 }
 
-int MPI_Type_create_hindexed(int count, const int blocklens[], const MPI_Aint displs[],
+int PMPI_Type_create_hindexed(int count, const int blocklens[], const MPI_Aint displs[],
                              MPI_Datatype old, MPI_Datatype *newtype)
 {
     return indexed(count, blocklens, 0, displs, true, old, MPI_COMBINER_HINDEXED,
                    "MPI_Type_create_hindexed", newtype);
 }
 
-int MPI_Type_create_indexed_block(int count, int blocklen, const int displs[], MPI_Datatype old,
+int PMPI_Type_create_indexed_block(int count, int blocklen, const int displs[], MPI_Datatype old,
                                   MPI_Datatype *newtype)
 {
     return indexed(count, NULL, blocklen, displs, false, old, MPI_COMBINER_INDEXED_BLOCK,
                    "MPI_Type_create_indexed_block", newtype);
 }
 
-int MPI_Type_create_hindexed_block(int count, int blocklen, const MPI_Aint displs[],
+int PMPI_Type_create_hindexed_block(int count, int blocklen, const MPI_Aint displs[],
                                    MPI_Datatype old, MPI_Datatype *newtype)
 {
     return indexed(count, NULL, blocklen, displs, true, old, MPI_COMBINER_HINDEXED_BLOCK,
                    "MPI_Type_create_hindexed_block", newtype);
 }
 
-int MPI_Type_create_struct(int count, const int blocklens[], const MPI_Aint displs[],
+int PMPI_Type_create_struct(int count, const int blocklens[], const MPI_Aint displs[],
                            const MPI_Datatype types[], MPI_Datatype *newtype)
 {
     const char *fn = "MPI_Type_create_struct";
@@ -575,7 +604,7 @@ int MPI_Type_create_struct(int count, const int blocklens[], const MPI_Aint disp
     return builder_finish(&b, true, fn, newtype);
 }
 
-int MPI_Type_create_resized(MPI_Datatype old, MPI_Aint lb, MPI_Aint extent, MPI_Datatype *newtype)
+int PMPI_Type_create_resized(MPI_Datatype old, MPI_Aint lb, MPI_Aint extent, MPI_Datatype *newtype)
 {
     const char *fn = "MPI_Type_create_resized";
     int rc = mpi_check_init(fn);
@@ -595,7 +624,7 @@ int MPI_Type_create_resized(MPI_Datatype old, MPI_Aint lb, MPI_Aint extent, MPI_
     return builder_finish(&b, false, fn, newtype);
 }
 
-int MPI_Type_dup(MPI_Datatype old, MPI_Datatype *newtype)
+int PMPI_Type_dup(MPI_Datatype old, MPI_Datatype *newtype)
 {
     const char *fn = "MPI_Type_dup";
     int rc = mpi_check_init(fn);
@@ -618,7 +647,7 @@ int MPI_Type_dup(MPI_Datatype old, MPI_Datatype *newtype)
     return rc;
 }
 
-int MPI_Type_commit(MPI_Datatype *type)
+int PMPI_Type_commit(MPI_Datatype *type)
 {
     int rc = mpi_check_init("MPI_Type_commit");
     rc = rc ? rc : mpi_check_type(*type, "MPI_Type_commit");
@@ -628,7 +657,7 @@ int MPI_Type_commit(MPI_Datatype *type)
     return rc;
 }
 
-int MPI_Type_free(MPI_Datatype *type)
+int PMPI_Type_free(MPI_Datatype *type)
 {
     const char *fn = "MPI_Type_free";
     int rc = mpi_check_init(fn);
@@ -647,7 +676,7 @@ int MPI_Type_free(MPI_Datatype *type)
     return MPI_SUCCESS;
 }
 
-int MPI_Type_size(MPI_Datatype type, int *size)
+int PMPI_Type_size(MPI_Datatype type, int *size)
 {
     int rc = mpi_check_type(type, "MPI_Type_size");
     if (rc == MPI_SUCCESS) {
@@ -656,7 +685,7 @@ int MPI_Type_size(MPI_Datatype type, int *size)
     return rc;
 }
 
-int MPI_Type_size_x(MPI_Datatype type, MPI_Count *size)
+int PMPI_Type_size_x(MPI_Datatype type, MPI_Count *size)
 {
     int rc = mpi_check_type(type, "MPI_Type_size_x");
     if (rc == MPI_SUCCESS) {
@@ -665,7 +694,7 @@ int MPI_Type_size_x(MPI_Datatype type, MPI_Count *size)
     return rc;
 }
 
-int MPI_Type_get_extent(MPI_Datatype type, MPI_Aint *lb, MPI_Aint *extent)
+int PMPI_Type_get_extent(MPI_Datatype type, MPI_Aint *lb, MPI_Aint *extent)
 {
     int rc = mpi_check_type(type, "MPI_Type_get_extent");
     if (rc == MPI_SUCCESS) {
@@ -675,7 +704,7 @@ int MPI_Type_get_extent(MPI_Datatype type, MPI_Aint *lb, MPI_Aint *extent)
     return rc;
 }
 
-int MPI_Type_get_true_extent(MPI_Datatype type, MPI_Aint *true_lb, MPI_Aint *true_extent)
+int PMPI_Type_get_true_extent(MPI_Datatype type, MPI_Aint *true_lb, MPI_Aint *true_extent)
 {
     int rc = mpi_check_type(type, "MPI_Type_get_true_extent");
     if (rc == MPI_SUCCESS) {
@@ -685,7 +714,7 @@ int MPI_Type_get_true_extent(MPI_Datatype type, MPI_Aint *true_lb, MPI_Aint *tru
     return rc;
 }
 
-int MPI_Type_get_name(MPI_Datatype type, char *name, int *resultlen)
+int PMPI_Type_get_name(MPI_Datatype type, char *name, int *resultlen)
 {
     int rc = mpi_check_type(type, "MPI_Type_get_name");
     if (rc == MPI_SUCCESS) {
@@ -695,7 +724,7 @@ int MPI_Type_get_name(MPI_Datatype type, char *name, int *resultlen)
     return rc;
 }
 
-int MPI_Type_set_name(MPI_Datatype type, const char *name)
+int PMPI_Type_set_name(MPI_Datatype type, const char *name)
 {
     int rc = mpi_check_type(type, "MPI_Type_set_name");
     if (rc == MPI_SUCCESS) {
@@ -704,7 +733,7 @@ int MPI_Type_set_name(MPI_Datatype type, const char *name)
     return rc;
 }
 
-int MPI_Type_get_envelope(MPI_Datatype type, int *num_integers, int *num_addresses,
+int PMPI_Type_get_envelope(MPI_Datatype type, int *num_integers, int *num_addresses,
                           int *num_datatypes, int *combiner)
 {
     int rc = mpi_check_type(type, "MPI_Type_get_envelope");
@@ -718,7 +747,7 @@ int MPI_Type_get_envelope(MPI_Datatype type, int *num_integers, int *num_address
     return rc;
 }
 
-int MPI_Type_get_contents(MPI_Datatype type, int max_integers, int max_addresses,
+int PMPI_Type_get_contents(MPI_Datatype type, int max_integers, int max_addresses,
                           int max_datatypes, int integers[], MPI_Aint addresses[],
                           MPI_Datatype datatypes[])
 {
@@ -749,24 +778,24 @@ int MPI_Type_get_contents(MPI_Datatype type, int max_integers, int max_addresses
     return MPI_SUCCESS;
 }
 
-int MPI_Get_address(const void *location, MPI_Aint *address)
+int PMPI_Get_address(const void *location, MPI_Aint *address)
 {
     *address = (MPI_Aint)(uintptr_t)location;
     return MPI_SUCCESS;
 }
 
-MPI_Aint MPI_Aint_add(MPI_Aint base, MPI_Aint disp)
+MPI_Aint PMPI_Aint_add(MPI_Aint base, MPI_Aint disp)
 {
     return base + disp;
 }
 
-MPI_Aint MPI_Aint_diff(MPI_Aint addr1, MPI_Aint addr2)
+MPI_Aint PMPI_Aint_diff(MPI_Aint addr1, MPI_Aint addr2)
 {
     return addr1 - addr2;
 }
 
 /* MPI_Pack's format is the packed data itself (one machine). */
-int MPI_Pack_size(int incount, MPI_Datatype type, MPI_Comm comm, int *size)
+int PMPI_Pack_size(int incount, MPI_Datatype type, MPI_Comm comm, int *size)
 {
     int rc = mpi_check_comm(comm, "MPI_Pack_size");
     rc = rc ? rc : mpi_check_type(type, "MPI_Pack_size");
@@ -777,7 +806,7 @@ int MPI_Pack_size(int incount, MPI_Datatype type, MPI_Comm comm, int *size)
     return rc;
 }
 
-int MPI_Pack(const void *inbuf, int incount, MPI_Datatype type, void *outbuf, int outsize,
+int PMPI_Pack(const void *inbuf, int incount, MPI_Datatype type, void *outbuf, int outsize,
              int *position, MPI_Comm comm)
 {
     const char *fn = "MPI_Pack";
@@ -797,7 +826,7 @@ int MPI_Pack(const void *inbuf, int incount, MPI_Datatype type, void *outbuf, in
     return MPI_SUCCESS;
 }
 
-int MPI_Unpack(const void *inbuf, int insize, int *position, void *outbuf, int outcount,
+int PMPI_Unpack(const void *inbuf, int insize, int *position, void *outbuf, int outcount,
                MPI_Datatype type, MPI_Comm comm)
 {
     const char *fn = "MPI_Unpack";

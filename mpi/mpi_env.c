@@ -7,6 +7,23 @@
 
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Init = PMPI_Init
+#pragma weak MPI_Init_thread = PMPI_Init_thread
+#pragma weak MPI_Query_thread = PMPI_Query_thread
+#pragma weak MPI_Is_thread_main = PMPI_Is_thread_main
+#pragma weak MPI_Finalize = PMPI_Finalize
+#pragma weak MPI_Initialized = PMPI_Initialized
+#pragma weak MPI_Finalized = PMPI_Finalized
+#pragma weak MPI_Abort = PMPI_Abort
+#pragma weak MPI_Wtime = PMPI_Wtime
+#pragma weak MPI_Wtick = PMPI_Wtick
+#pragma weak MPI_Get_version = PMPI_Get_version
+#pragma weak MPI_Get_processor_name = PMPI_Get_processor_name
+#pragma weak MPI_Alloc_mem = PMPI_Alloc_mem
+#pragma weak MPI_Free_mem = PMPI_Free_mem
+
 mpi_state_t mrail_mpi;
 
 /* Prints what the MCA layer found (warnings always, once per node's first
@@ -70,14 +87,14 @@ static int init(const char *fn)
     return MPI_SUCCESS;
 }
 
-int MPI_Init(int *argc, char ***argv)
+int PMPI_Init(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     mrail_mpi.thread_level = MPI_THREAD_SINGLE;
     return init("MPI_Init");
 }
 
-int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
+int PMPI_Init_thread(int *argc, char ***argv, int required, int *provided)
 {
     (void)argc, (void)argv;
     /* Calls from one thread at a time are safe; concurrent ones are not. */
@@ -88,19 +105,24 @@ int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
     return init("MPI_Init_thread");
 }
 
-int MPI_Query_thread(int *provided)
+int PMPI_Query_thread(int *provided)
 {
     *provided = mrail_mpi.thread_level;
     return MPI_SUCCESS;
 }
 
-int MPI_Is_thread_main(int *flag)
+int PMPI_Is_thread_main(int *flag)
 {
     *flag = 1;
     return MPI_SUCCESS;
 }
 
-int MPI_Finalize(void)
+static int finalize_progress(void *pml)
+{
+    return mrail_pml_progress(pml);
+}
+
+int PMPI_Finalize(void)
 {
     int rc = mpi_check_init("MPI_Finalize");
     if (rc != MPI_SUCCESS) {
@@ -117,8 +139,11 @@ int MPI_Finalize(void)
         }
     }
     mpi_reap_background();
+    /* Sends that completed may still sit in a btl's queue (an eager send is
+     * done once copied): keep progressing through the fence, or a peer still
+     * receiving them would never arrive (Open MPI does the same). */
     mrail_reason_t why;
-    mrail_rte_barrier(mrail_mpi.rte, &why);
+    mrail_rte_barrier_progress(mrail_mpi.rte, finalize_progress, mrail_mpi.pml, &why);
     mrail_pml_close(mrail_mpi.pml);
     mrail_frameworks_close(mrail_mpi.fws);
     mrail_mca_close(mrail_mpi.mca);
@@ -145,19 +170,19 @@ int MPI_Finalize(void)
     return MPI_SUCCESS;
 }
 
-int MPI_Initialized(int *flag)
+int PMPI_Initialized(int *flag)
 {
     *flag = mrail_mpi.initialized || mrail_mpi.finalized;
     return MPI_SUCCESS;
 }
 
-int MPI_Finalized(int *flag)
+int PMPI_Finalized(int *flag)
 {
     *flag = mrail_mpi.finalized;
     return MPI_SUCCESS;
 }
 
-int MPI_Abort(MPI_Comm comm, int errorcode)
+int PMPI_Abort(MPI_Comm comm, int errorcode)
 {
     (void)comm; /* MPI allows aborting the whole job whatever the communicator */
     char msg[64];
@@ -169,28 +194,28 @@ int MPI_Abort(MPI_Comm comm, int errorcode)
     _Exit(errorcode ? errorcode : 1);
 }
 
-double MPI_Wtime(void)
+double PMPI_Wtime(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-double MPI_Wtick(void)
+double PMPI_Wtick(void)
 {
     struct timespec res;
     clock_getres(CLOCK_MONOTONIC, &res);
     return (double)res.tv_sec + (double)res.tv_nsec * 1e-9;
 }
 
-int MPI_Get_version(int *version, int *subversion)
+int PMPI_Get_version(int *version, int *subversion)
 {
     *version = MPI_VERSION;
     *subversion = MPI_SUBVERSION;
     return MPI_SUCCESS;
 }
 
-int MPI_Get_processor_name(char *name, int *resultlen)
+int PMPI_Get_processor_name(char *name, int *resultlen)
 {
     if (gethostname(name, MPI_MAX_PROCESSOR_NAME) != 0) {
         snprintf(name, MPI_MAX_PROCESSOR_NAME, "unknown");
@@ -200,7 +225,7 @@ int MPI_Get_processor_name(char *name, int *resultlen)
     return MPI_SUCCESS;
 }
 
-int MPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
+int PMPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
 {
     (void)info;
     if (size < 0) {
@@ -216,7 +241,7 @@ int MPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
     return MPI_SUCCESS;
 }
 
-int MPI_Free_mem(void *base)
+int PMPI_Free_mem(void *base)
 {
     free(base);
     return MPI_SUCCESS;

@@ -5,6 +5,14 @@
 
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Error_class = PMPI_Error_class
+#pragma weak MPI_Error_string = PMPI_Error_string
+#pragma weak MPI_Comm_set_errhandler = PMPI_Comm_set_errhandler
+#pragma weak MPI_Comm_get_errhandler = PMPI_Comm_get_errhandler
+#pragma weak MPI_Errhandler_free = PMPI_Errhandler_free
+
 static const char *const class_names[] = {
     "MPI_SUCCESS: no error",
     "MPI_ERR_BUFFER: invalid buffer pointer",
@@ -67,7 +75,7 @@ static const char *const class_names[] = {
 };
 #define NCLASSES (int)(sizeof(class_names) / sizeof(class_names[0]))
 
-int MPI_Error_class(int errorcode, int *errorclass)
+int PMPI_Error_class(int errorcode, int *errorclass)
 {
     if (errorcode < 0 || errorcode > MPI_ERR_LASTCODE || errorclass == NULL) {
         return MPI_ERR_ARG;
@@ -76,7 +84,7 @@ int MPI_Error_class(int errorcode, int *errorclass)
     return MPI_SUCCESS;
 }
 
-int MPI_Error_string(int errorcode, char *string, int *resultlen)
+int PMPI_Error_string(int errorcode, char *string, int *resultlen)
 {
     if (string == NULL || resultlen == NULL) {
         return MPI_ERR_ARG;
@@ -125,7 +133,7 @@ int mpi_error(MPI_Comm comm, int errclass, const char *fn, const char *fmt, ...)
     _Exit(errclass);
 }
 
-int MPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
+int PMPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_set_errhandler");
     if (rc != MPI_SUCCESS) {
@@ -141,7 +149,7 @@ int MPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
     return MPI_SUCCESS;
 }
 
-int MPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler)
+int PMPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_get_errhandler");
     if (rc == MPI_SUCCESS) {
@@ -150,7 +158,7 @@ int MPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler)
     return rc;
 }
 
-int MPI_Errhandler_free(MPI_Errhandler *errhandler)
+int PMPI_Errhandler_free(MPI_Errhandler *errhandler)
 {
     /* Predefined handlers are not freed; the handle becomes null. */
     if (errhandler == NULL) {

@@ -5,6 +5,19 @@
 
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Comm_group = PMPI_Comm_group
+#pragma weak MPI_Comm_remote_group = PMPI_Comm_remote_group
+#pragma weak MPI_Group_size = PMPI_Group_size
+#pragma weak MPI_Group_rank = PMPI_Group_rank
+#pragma weak MPI_Group_incl = PMPI_Group_incl
+#pragma weak MPI_Group_excl = PMPI_Group_excl
+#pragma weak MPI_Group_range_incl = PMPI_Group_range_incl
+#pragma weak MPI_Group_translate_ranks = PMPI_Group_translate_ranks
+#pragma weak MPI_Group_compare = PMPI_Group_compare
+#pragma weak MPI_Group_free = PMPI_Group_free
+
 typedef struct mpi_group {
     bool valid;
     int size;
@@ -91,7 +104,7 @@ static int my_rank_in(const uint32_t *world, int size)
     return MPI_UNDEFINED;
 }
 
-int MPI_Comm_group(MPI_Comm comm, MPI_Group *group)
+int PMPI_Comm_group(MPI_Comm comm, MPI_Group *group)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_group");
     if (rc != MPI_SUCCESS) {
@@ -104,7 +117,7 @@ int MPI_Comm_group(MPI_Comm comm, MPI_Group *group)
                : MPI_SUCCESS;
 }
 
-int MPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
+int PMPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_remote_group");
     if (rc != MPI_SUCCESS) {
@@ -119,7 +132,7 @@ int MPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
     return MPI_SUCCESS;
 }
 
-int MPI_Group_size(MPI_Group group, int *size)
+int PMPI_Group_size(MPI_Group group, int *size)
 {
     int rc = mpi_check_group(group, "MPI_Group_size");
     if (rc == MPI_SUCCESS) {
@@ -128,7 +141,7 @@ int MPI_Group_size(MPI_Group group, int *size)
     return rc;
 }
 
-int MPI_Group_rank(MPI_Group group, int *rank)
+int PMPI_Group_rank(MPI_Group group, int *rank)
 {
     int rc = mpi_check_group(group, "MPI_Group_rank"), size;
     if (rc == MPI_SUCCESS) {
@@ -168,7 +181,7 @@ static int make(int n, const uint32_t *world, MPI_Group *out, const char *fn)
                                   : MPI_SUCCESS;
 }
 
-int MPI_Group_incl(MPI_Group group, int n, const int ranks[], MPI_Group *newgroup)
+int PMPI_Group_incl(MPI_Group group, int n, const int ranks[], MPI_Group *newgroup)
 {
     const char *fn = "MPI_Group_incl";
     int size, rc = mpi_check_group(group, fn);
@@ -189,7 +202,7 @@ int MPI_Group_incl(MPI_Group group, int n, const int ranks[], MPI_Group *newgrou
     return rc;
 }
 
-int MPI_Group_excl(MPI_Group group, int n, const int ranks[], MPI_Group *newgroup)
+int PMPI_Group_excl(MPI_Group group, int n, const int ranks[], MPI_Group *newgroup)
 {
     const char *fn = "MPI_Group_excl";
     int size, rc = mpi_check_group(group, fn);
@@ -217,7 +230,7 @@ int MPI_Group_excl(MPI_Group group, int n, const int ranks[], MPI_Group *newgrou
     return rc;
 }
 
-int MPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
+int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
 {
     const char *fn = "MPI_Group_range_incl";
     int size, rc = mpi_check_group(group, fn);
@@ -247,12 +260,12 @@ int MPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *new
             ranks[k++] = r;
         }
     }
-    rc = MPI_Group_incl(group, k, ranks, newgroup);
+    rc = PMPI_Group_incl(group, k, ranks, newgroup);
     free(ranks);
     return rc;
 }
 
-int MPI_Group_translate_ranks(MPI_Group group1, int n, const int ranks1[], MPI_Group group2,
+int PMPI_Group_translate_ranks(MPI_Group group1, int n, const int ranks1[], MPI_Group group2,
                               int ranks2[])
 {
     const char *fn = "MPI_Group_translate_ranks";
@@ -302,7 +315,7 @@ int mpi_world_compare(const uint32_t *a, int na, const uint32_t *b, int nb)
     return same_order ? MPI_IDENT : MPI_SIMILAR;
 }
 
-int MPI_Group_compare(MPI_Group group1, MPI_Group group2, int *result)
+int PMPI_Group_compare(MPI_Group group1, MPI_Group group2, int *result)
 {
     int s1, s2, rc = mpi_check_group(group1, "MPI_Group_compare");
     rc = rc ? rc : mpi_check_group(group2, "MPI_Group_compare");
@@ -313,7 +326,7 @@ int MPI_Group_compare(MPI_Group group1, MPI_Group group2, int *result)
     return rc;
 }
 
-int MPI_Group_free(MPI_Group *group)
+int PMPI_Group_free(MPI_Group *group)
 {
     int rc = mpi_check_group(*group, "MPI_Group_free");
     if (rc != MPI_SUCCESS) {

@@ -10,6 +10,13 @@
 
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Op_create = PMPI_Op_create
+#pragma weak MPI_Op_free = PMPI_Op_free
+#pragma weak MPI_Op_commutative = PMPI_Op_commutative
+#pragma weak MPI_Reduce_local = PMPI_Reduce_local
+
 typedef struct mpi_op {
     bool valid, commute;
     MPI_User_function *fn; /* NULL: predefined */
@@ -326,7 +333,7 @@ void mpi_op_apply(MPI_Op op, const void *in, void *inout, size_t count, MPI_Data
     }
 }
 
-int MPI_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *op)
+int PMPI_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *op)
 {
     int rc = mpi_check_init("MPI_Op_create");
     if (rc != MPI_SUCCESS) {
@@ -353,7 +360,7 @@ int MPI_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *op)
     return MPI_SUCCESS;
 }
 
-int MPI_Op_free(MPI_Op *op)
+int PMPI_Op_free(MPI_Op *op)
 {
     int rc = mpi_check_init("MPI_Op_free");
     if (rc != MPI_SUCCESS) {
@@ -369,7 +376,7 @@ int MPI_Op_free(MPI_Op *op)
     return MPI_SUCCESS;
 }
 
-int MPI_Op_commutative(MPI_Op op, int *commute)
+int PMPI_Op_commutative(MPI_Op op, int *commute)
 {
     if (!mpi_op_valid(op)) {
         return mpi_error(MPI_COMM_WORLD, MPI_ERR_OP, "MPI_Op_commutative",
@@ -379,7 +386,7 @@ int MPI_Op_commutative(MPI_Op op, int *commute)
     return MPI_SUCCESS;
 }
 
-int MPI_Reduce_local(const void *inbuf, void *inoutbuf, int count, MPI_Datatype type, MPI_Op op)
+int PMPI_Reduce_local(const void *inbuf, void *inoutbuf, int count, MPI_Datatype type, MPI_Op op)
 {
     const char *fn = "MPI_Reduce_local";
     int rc = mpi_check_init(fn);

@@ -4,6 +4,29 @@
 
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Isend = PMPI_Isend
+#pragma weak MPI_Issend = PMPI_Issend
+#pragma weak MPI_Irsend = PMPI_Irsend
+#pragma weak MPI_Irecv = PMPI_Irecv
+#pragma weak MPI_Send = PMPI_Send
+#pragma weak MPI_Ssend = PMPI_Ssend
+#pragma weak MPI_Rsend = PMPI_Rsend
+#pragma weak MPI_Recv = PMPI_Recv
+#pragma weak MPI_Sendrecv = PMPI_Sendrecv
+#pragma weak MPI_Sendrecv_replace = PMPI_Sendrecv_replace
+#pragma weak MPI_Iprobe = PMPI_Iprobe
+#pragma weak MPI_Probe = PMPI_Probe
+#pragma weak MPI_Get_count = PMPI_Get_count
+#pragma weak MPI_Get_elements = PMPI_Get_elements
+#pragma weak MPI_Send_init = PMPI_Send_init
+#pragma weak MPI_Ssend_init = PMPI_Ssend_init
+#pragma weak MPI_Recv_init = PMPI_Recv_init
+#pragma weak MPI_Buffer_attach = PMPI_Buffer_attach
+#pragma weak MPI_Buffer_detach = PMPI_Buffer_detach
+#pragma weak MPI_Bsend = PMPI_Bsend
+
 /* Checks the arguments and fills a new (inactive) request. */
 static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
                    int tag, MPI_Comm comm, const char *fn, mpi_req_t **req_out, MPI_Request *handle)
@@ -52,26 +75,26 @@ static int start_new(mpi_req_kind_t kind, const void *buf, int count, MPI_Dataty
     return rc;
 }
 
-int MPI_Isend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+int PMPI_Isend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
               MPI_Request *request)
 {
     return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Isend", request);
 }
 
-int MPI_Issend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+int PMPI_Issend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
                MPI_Request *request)
 {
     return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Issend", request);
 }
 
-int MPI_Irsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+int PMPI_Irsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
                MPI_Request *request)
 {
     /* A ready send may be a standard one: the receive is posted anyway. */
     return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Irsend", request);
 }
 
-int MPI_Irecv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
+int PMPI_Irecv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
               MPI_Request *request)
 {
     return start_new(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Irecv",
@@ -86,54 +109,54 @@ static int blocking(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatyp
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    return MPI_Wait(&r, status);
+    return PMPI_Wait(&r, status);
 }
 
-int MPI_Send(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
+int PMPI_Send(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
     return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Send",
                     MPI_STATUS_IGNORE);
 }
 
-int MPI_Ssend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
+int PMPI_Ssend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
     return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Ssend",
                     MPI_STATUS_IGNORE);
 }
 
-int MPI_Rsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
+int PMPI_Rsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
     return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Rsend",
                     MPI_STATUS_IGNORE);
 }
 
-int MPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
+int PMPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
              MPI_Status *status)
 {
     return blocking(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Recv", status);
 }
 
-int MPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag,
+int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag,
                  void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag,
                  MPI_Comm comm, MPI_Status *status)
 {
     MPI_Request r[2];
-    int rc = MPI_Irecv(recvbuf, recvcount, recvtype, source, recvtag, comm, &r[0]);
+    int rc = PMPI_Irecv(recvbuf, recvcount, recvtype, source, recvtag, comm, &r[0]);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    rc = MPI_Isend(sendbuf, sendcount, sendtype, dest, sendtag, comm, &r[1]);
+    rc = PMPI_Isend(sendbuf, sendcount, sendtype, dest, sendtag, comm, &r[1]);
     if (rc != MPI_SUCCESS) {
-        MPI_Cancel(&r[0]);
-        MPI_Wait(&r[0], MPI_STATUS_IGNORE);
+        PMPI_Cancel(&r[0]);
+        PMPI_Wait(&r[0], MPI_STATUS_IGNORE);
         return rc;
     }
-    int rc_send = MPI_Wait(&r[1], MPI_STATUS_IGNORE);
-    int rc_recv = MPI_Wait(&r[0], status);
+    int rc_send = PMPI_Wait(&r[1], MPI_STATUS_IGNORE);
+    int rc_recv = PMPI_Wait(&r[0], status);
     return rc_recv != MPI_SUCCESS ? rc_recv : rc_send;
 }
 
-int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int sendtag, int source,
+int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int sendtag, int source,
                          int recvtag, MPI_Comm comm, MPI_Status *status)
 {
     int rc = mpi_check_comm(comm, "MPI_Sendrecv_replace");
@@ -150,13 +173,13 @@ int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int 
                          "no memory to hold %zu bytes", bytes);
     }
     memcpy(copy, buf, bytes);
-    rc = MPI_Sendrecv(copy, count, type, dest, sendtag, buf, count, type, source, recvtag, comm,
+    rc = PMPI_Sendrecv(copy, count, type, dest, sendtag, buf, count, type, source, recvtag, comm,
                       status);
     free(copy);
     return rc;
 }
 
-int MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status)
+int PMPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status)
 {
     int rc = mpi_check_comm(comm, "MPI_Iprobe");
     if (rc == MPI_SUCCESS) {
@@ -187,16 +210,16 @@ int MPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status
     return MPI_SUCCESS;
 }
 
-int MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
+int PMPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
 {
     int flag = 0, rc;
     do {
-        rc = MPI_Iprobe(source, tag, comm, &flag, status);
+        rc = PMPI_Iprobe(source, tag, comm, &flag, status);
     } while (rc == MPI_SUCCESS && !flag);
     return rc;
 }
 
-int MPI_Get_count(const MPI_Status *status, MPI_Datatype type, int *count)
+int PMPI_Get_count(const MPI_Status *status, MPI_Datatype type, int *count)
 {
     int rc = mpi_check_type(type, "MPI_Get_count");
     if (rc != MPI_SUCCESS) {
@@ -212,7 +235,7 @@ int MPI_Get_count(const MPI_Status *status, MPI_Datatype type, int *count)
 }
 
 /* Basic elements: partial instances count too when the type has one base. */
-int MPI_Get_elements(const MPI_Status *status, MPI_Datatype type, int *count)
+int PMPI_Get_elements(const MPI_Status *status, MPI_Datatype type, int *count)
 {
     int rc = mpi_check_type(type, "MPI_Get_elements");
     if (rc != MPI_SUCCESS) {
@@ -243,28 +266,28 @@ static int persistent(mpi_req_kind_t kind, const void *buf, int count, MPI_Datat
     return rc;
 }
 
-int MPI_Send_init(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+int PMPI_Send_init(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
                   MPI_Request *request)
 {
     return persistent(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Send_init",
                       request);
 }
 
-int MPI_Ssend_init(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+int PMPI_Ssend_init(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
                    MPI_Request *request)
 {
     return persistent(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Ssend_init",
                       request);
 }
 
-int MPI_Recv_init(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
+int PMPI_Recv_init(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
                   MPI_Request *request)
 {
     return persistent(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Recv_init",
                       request);
 }
 
-int MPI_Buffer_attach(void *buffer, int size)
+int PMPI_Buffer_attach(void *buffer, int size)
 {
     int rc = mpi_check_init("MPI_Buffer_attach");
     if (rc != MPI_SUCCESS) {
@@ -284,7 +307,7 @@ int MPI_Buffer_attach(void *buffer, int size)
     return MPI_SUCCESS;
 }
 
-int MPI_Buffer_detach(void *buffer_addr, int *size)
+int PMPI_Buffer_detach(void *buffer_addr, int *size)
 {
     int rc = mpi_check_init("MPI_Buffer_detach");
     if (rc != MPI_SUCCESS) {
@@ -300,7 +323,7 @@ int MPI_Buffer_detach(void *buffer_addr, int *size)
     return MPI_SUCCESS;
 }
 
-int MPI_Bsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
+int PMPI_Bsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
     mpi_req_t *req;
     MPI_Request handle;

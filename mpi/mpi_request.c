@@ -8,6 +8,23 @@
 #include "coll_base.h"
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Wait = PMPI_Wait
+#pragma weak MPI_Test = PMPI_Test
+#pragma weak MPI_Waitall = PMPI_Waitall
+#pragma weak MPI_Testall = PMPI_Testall
+#pragma weak MPI_Testany = PMPI_Testany
+#pragma weak MPI_Waitany = PMPI_Waitany
+#pragma weak MPI_Testsome = PMPI_Testsome
+#pragma weak MPI_Waitsome = PMPI_Waitsome
+#pragma weak MPI_Request_get_status = PMPI_Request_get_status
+#pragma weak MPI_Request_free = PMPI_Request_free
+#pragma weak MPI_Cancel = PMPI_Cancel
+#pragma weak MPI_Test_cancelled = PMPI_Test_cancelled
+#pragma weak MPI_Start = PMPI_Start
+#pragma weak MPI_Startall = PMPI_Startall
+
 /* Free slots are a stack of handles: taking one is O(1), whatever the
  * number of requests in flight (MPI programs post thousands). */
 int mpi_req_new(mpi_req_t **req_out, MPI_Request *handle)
@@ -173,7 +190,7 @@ void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status
     }
     *out = (MPI_Status){.MPI_SOURCE = source,
                         .MPI_TAG = in->tag,
-                        .MPI_ERROR = in->error == MRAIL_PML_ERR_TRUNCATE ? MPI_ERR_TRUNCATE
+                        .MPI_ERROR = in->error == MRAIL_ERR_TRUNCATE ? MPI_ERR_TRUNCATE
                                      : in->error                         ? MPI_ERR_OTHER
                                                                          : MPI_SUCCESS,
                         .mrail_cancelled = in->cancelled,
@@ -263,7 +280,7 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
         }
         mpi_status_from_pml(req->comm, &ps, &st);
         out->cause = ps.error;
-        mrail_pml_request_free(req->pml);
+        mrail_pml_request_free(mrail_mpi.pml, req->pml);
         req->pml = NULL;
         unpack(req, ps.count);
     }
@@ -300,14 +317,14 @@ void mpi_reap_background(void)
     for (int i = 0; i < mrail_mpi.nreqs; i++) {
         mpi_req_t *req = &mrail_mpi.reqs[i];
         if (req->kind != MPI_REQ_UNUSED && req->detached && req_done(req)) {
-            mrail_pml_request_free(req->pml);
+            mrail_pml_request_free(mrail_mpi.pml, req->pml);
             req->pml = NULL;
             release(req);
         }
     }
 }
 
-int MPI_Wait(MPI_Request *request, MPI_Status *status)
+int PMPI_Wait(MPI_Request *request, MPI_Status *status)
 {
     int rc = mpi_check_init("MPI_Wait");
     if (rc != MPI_SUCCESS) {
@@ -318,7 +335,7 @@ int MPI_Wait(MPI_Request *request, MPI_Status *status)
     return report(&o, "MPI_Wait");
 }
 
-int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
+int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
 {
     int rc = mpi_check_init("MPI_Test");
     if (rc != MPI_SUCCESS) {
@@ -329,7 +346,7 @@ int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
     return report(&o, "MPI_Test");
 }
 
-int MPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
+int PMPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
 {
     int rc = mpi_check_init("MPI_Waitall");
     mpi_outcome_t first = {MPI_SUCCESS, MPI_COMM_WORLD, MRAIL_SUCCESS};
@@ -348,7 +365,7 @@ int MPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
     return rc;
 }
 
-int MPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
+int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
 {
     int rc = mpi_check_init("MPI_Testall");
     if (rc != MPI_SUCCESS) {
@@ -364,7 +381,7 @@ int MPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
         }
     }
     *flag = 1;
-    return MPI_Waitall(count, reqs, statuses);
+    return PMPI_Waitall(count, reqs, statuses);
 }
 
 /* Index of a finished request among reqs, or -1; MPI_UNDEFINED via *all_null
@@ -385,7 +402,7 @@ static int find_done(int count, MPI_Request reqs[], bool *all_null)
     return -1;
 }
 
-int MPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status *status)
+int PMPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status *status)
 {
     int rc = mpi_check_init("MPI_Testany");
     if (rc != MPI_SUCCESS) {
@@ -410,16 +427,16 @@ int MPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status
     return report(&o, "MPI_Testany");
 }
 
-int MPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
+int PMPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
 {
     int flag = 0, rc;
     do {
-        rc = MPI_Testany(count, reqs, index, &flag, status);
+        rc = PMPI_Testany(count, reqs, index, &flag, status);
     } while (rc == MPI_SUCCESS && !flag);
     return rc;
 }
 
-int MPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
+int PMPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
                  MPI_Status statuses[])
 {
     int rc = mpi_check_init("MPI_Testsome"), any_err = 0;
@@ -454,17 +471,17 @@ int MPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
     return MPI_SUCCESS;
 }
 
-int MPI_Waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
+int PMPI_Waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
                  MPI_Status statuses[])
 {
     int rc;
     do {
-        rc = MPI_Testsome(incount, reqs, outcount, indices, statuses);
+        rc = PMPI_Testsome(incount, reqs, outcount, indices, statuses);
     } while (rc == MPI_SUCCESS && *outcount == 0);
     return rc;
 }
 
-int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
+int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
 {
     int rc = mpi_check_init("MPI_Request_get_status");
     if (rc != MPI_SUCCESS) {
@@ -496,7 +513,7 @@ int MPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
     return MPI_SUCCESS;
 }
 
-int MPI_Request_free(MPI_Request *request)
+int PMPI_Request_free(MPI_Request *request)
 {
     int rc = mpi_check_init("MPI_Request_free");
     if (rc != MPI_SUCCESS) {
@@ -517,7 +534,7 @@ int MPI_Request_free(MPI_Request *request)
     return MPI_SUCCESS;
 }
 
-int MPI_Cancel(MPI_Request *request)
+int PMPI_Cancel(MPI_Request *request)
 {
     int rc = mpi_check_init("MPI_Cancel");
     mpi_req_t *req = rc == MPI_SUCCESS ? mpi_req_get(*request) : NULL;
@@ -536,13 +553,13 @@ int MPI_Cancel(MPI_Request *request)
     return MPI_SUCCESS;
 }
 
-int MPI_Test_cancelled(const MPI_Status *status, int *flag)
+int PMPI_Test_cancelled(const MPI_Status *status, int *flag)
 {
     *flag = status->mrail_cancelled;
     return MPI_SUCCESS;
 }
 
-int MPI_Start(MPI_Request *request)
+int PMPI_Start(MPI_Request *request)
 {
     int rc = mpi_check_init("MPI_Start");
     mpi_req_t *req = rc == MPI_SUCCESS ? mpi_req_get(*request) : NULL;
@@ -560,11 +577,11 @@ int MPI_Start(MPI_Request *request)
     return mpi_req_start(req, "MPI_Start");
 }
 
-int MPI_Startall(int count, MPI_Request reqs[])
+int PMPI_Startall(int count, MPI_Request reqs[])
 {
     int rc = MPI_SUCCESS;
     for (int i = 0; i < count && rc == MPI_SUCCESS; i++) {
-        rc = MPI_Start(&reqs[i]);
+        rc = PMPI_Start(&reqs[i]);
     }
     return rc;
 }

@@ -6,7 +6,20 @@
 
 #include "mpi_internal.h"
 
-int MPI_Dims_create(int nnodes, int ndims, int dims[])
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Dims_create = PMPI_Dims_create
+#pragma weak MPI_Cart_create = PMPI_Cart_create
+#pragma weak MPI_Cart_coords = PMPI_Cart_coords
+#pragma weak MPI_Cart_rank = PMPI_Cart_rank
+#pragma weak MPI_Cart_shift = PMPI_Cart_shift
+#pragma weak MPI_Cart_get = PMPI_Cart_get
+#pragma weak MPI_Cartdim_get = PMPI_Cartdim_get
+#pragma weak MPI_Topo_test = PMPI_Topo_test
+#pragma weak MPI_Dist_graph_create_adjacent = PMPI_Dist_graph_create_adjacent
+#pragma weak MPI_Dist_graph_neighbors = PMPI_Dist_graph_neighbors
+
+int PMPI_Dims_create(int nnodes, int ndims, int dims[])
 {
     const char *fn = "MPI_Dims_create";
     if (nnodes <= 0 || ndims < 0) {
@@ -79,7 +92,7 @@ int MPI_Dims_create(int nnodes, int ndims, int dims[])
     return MPI_SUCCESS;
 }
 
-int MPI_Cart_create(MPI_Comm comm_old, int ndims, const int dims[], const int periods[],
+int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int dims[], const int periods[],
                     int reorder, MPI_Comm *comm_cart)
 {
     (void)reorder; /* ranks stay: the mapping gains nothing on our rails */
@@ -101,7 +114,7 @@ int MPI_Cart_create(MPI_Comm comm_old, int ndims, const int dims[], const int pe
                          mrail_mpi.comms[comm_old].size);
     }
     int me = mrail_mpi.comms[comm_old].rank;
-    rc = MPI_Comm_split(comm_old, me < n ? 0 : MPI_UNDEFINED, me, comm_cart);
+    rc = PMPI_Comm_split(comm_old, me < n ? 0 : MPI_UNDEFINED, me, comm_cart);
     if (rc != MPI_SUCCESS || *comm_cart == MPI_COMM_NULL) {
         return rc;
     }
@@ -130,7 +143,7 @@ static int check_cart(MPI_Comm comm, const char *fn)
     return rc;
 }
 
-int MPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int coords[])
+int PMPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int coords[])
 {
     int rc = check_cart(comm, "MPI_Cart_coords");
     if (rc != MPI_SUCCESS) {
@@ -150,7 +163,7 @@ int MPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int coords[])
     return MPI_SUCCESS;
 }
 
-int MPI_Cart_rank(MPI_Comm comm, const int coords[], int *rank)
+int PMPI_Cart_rank(MPI_Comm comm, const int coords[], int *rank)
 {
     int rc = check_cart(comm, "MPI_Cart_rank");
     if (rc != MPI_SUCCESS) {
@@ -173,7 +186,7 @@ int MPI_Cart_rank(MPI_Comm comm, const int coords[], int *rank)
     return MPI_SUCCESS;
 }
 
-int MPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_source, int *rank_dest)
+int PMPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_source, int *rank_dest)
 {
     int rc = check_cart(comm, "MPI_Cart_shift");
     if (rc != MPI_SUCCESS) {
@@ -185,7 +198,7 @@ int MPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_source, int
                          direction, c->ndims - 1);
     }
     int coords[64];
-    MPI_Cart_coords(comm, c->rank, 64, coords);
+    PMPI_Cart_coords(comm, c->rank, 64, coords);
     int results[2];
     for (int k = 0; k < 2; k++) {
         int save = coords[direction], x = save + (k == 0 ? -disp : disp);
@@ -194,7 +207,7 @@ int MPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_source, int
             continue;
         }
         coords[direction] = x;
-        MPI_Cart_rank(comm, coords, &results[k]);
+        PMPI_Cart_rank(comm, coords, &results[k]);
         coords[direction] = save;
     }
     *rank_source = results[0];
@@ -202,7 +215,7 @@ int MPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_source, int
     return MPI_SUCCESS;
 }
 
-int MPI_Cart_get(MPI_Comm comm, int maxdims, int dims[], int periods[], int coords[])
+int PMPI_Cart_get(MPI_Comm comm, int maxdims, int dims[], int periods[], int coords[])
 {
     int rc = check_cart(comm, "MPI_Cart_get");
     if (rc != MPI_SUCCESS) {
@@ -213,10 +226,10 @@ int MPI_Cart_get(MPI_Comm comm, int maxdims, int dims[], int periods[], int coor
         dims[i] = c->dims[i];
         periods[i] = c->periods[i];
     }
-    return MPI_Cart_coords(comm, c->rank, maxdims, coords);
+    return PMPI_Cart_coords(comm, c->rank, maxdims, coords);
 }
 
-int MPI_Cartdim_get(MPI_Comm comm, int *ndims)
+int PMPI_Cartdim_get(MPI_Comm comm, int *ndims)
 {
     int rc = check_cart(comm, "MPI_Cartdim_get");
     if (rc == MPI_SUCCESS) {
@@ -225,7 +238,7 @@ int MPI_Cartdim_get(MPI_Comm comm, int *ndims)
     return rc;
 }
 
-int MPI_Topo_test(MPI_Comm comm, int *status)
+int PMPI_Topo_test(MPI_Comm comm, int *status)
 {
     int rc = mpi_check_comm(comm, "MPI_Topo_test");
     if (rc == MPI_SUCCESS) {
@@ -234,7 +247,7 @@ int MPI_Topo_test(MPI_Comm comm, int *status)
     return rc;
 }
 
-int MPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int sources[],
+int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int sources[],
                                    const int sourceweights[], int outdegree,
                                    const int destinations[], const int destweights[],
                                    MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
@@ -257,7 +270,7 @@ int MPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int so
                          "degrees must be >= 0 and neighbours ranks of the communicator (0..%d)",
                          size - 1);
     }
-    rc = MPI_Comm_dup(comm_old, comm_dist_graph);
+    rc = PMPI_Comm_dup(comm_old, comm_dist_graph);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -280,7 +293,7 @@ int MPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int so
     return MPI_SUCCESS;
 }
 
-int MPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[], int sourceweights[],
+int PMPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[], int sourceweights[],
                              int maxoutdegree, int destinations[], int destweights[])
 {
     (void)sourceweights, (void)destweights; /* MPI_UNWEIGHTED: nothing to fill */

@@ -3,6 +3,14 @@
  * pretending to succeed. */
 #include "mpi_internal.h"
 
+/* The profiling interface: MPI_ names are weak aliases of the PMPI_
+ * definitions, so a tool may define MPI_X and call PMPI_X. */
+#pragma weak MPI_Win_create = PMPI_Win_create
+#pragma weak MPI_Win_allocate = PMPI_Win_allocate
+#pragma weak MPI_Win_create_dynamic = PMPI_Win_create_dynamic
+#pragma weak MPI_Win_attach = PMPI_Win_attach
+#pragma weak MPI_Win_free = PMPI_Win_free
+
 static int unsupported(MPI_Comm comm, const char *fn)
 {
     int rc = mpi_check_init(fn);
@@ -13,7 +21,7 @@ static int unsupported(MPI_Comm comm, const char *fn)
                      "one-sided communication (MPI_Win) is not supported by mrail yet");
 }
 
-int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
+int PMPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
                    MPI_Win *win)
 {
     (void)base, (void)size, (void)disp_unit, (void)info;
@@ -21,7 +29,7 @@ int MPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_
     return unsupported(comm, "MPI_Win_create");
 }
 
-int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr,
+int PMPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr,
                      MPI_Win *win)
 {
     (void)size, (void)disp_unit, (void)info, (void)baseptr;
@@ -29,20 +37,20 @@ int MPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
     return unsupported(comm, "MPI_Win_allocate");
 }
 
-int MPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win)
+int PMPI_Win_create_dynamic(MPI_Info info, MPI_Comm comm, MPI_Win *win)
 {
     (void)info;
     *win = MPI_WIN_NULL;
     return unsupported(comm, "MPI_Win_create_dynamic");
 }
 
-int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size)
+int PMPI_Win_attach(MPI_Win win, void *base, MPI_Aint size)
 {
     (void)win, (void)base, (void)size;
     return unsupported(MPI_COMM_WORLD, "MPI_Win_attach");
 }
 
-int MPI_Win_free(MPI_Win *win)
+int PMPI_Win_free(MPI_Win *win)
 {
     (void)win;
     return unsupported(MPI_COMM_WORLD, "MPI_Win_free");

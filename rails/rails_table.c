@@ -63,6 +63,9 @@ int mrail_rail_table_add(mrail_rail_table_t *t, uint32_t peer, mrail_btl_module_
             pr->count = 0; /* this one hides everything there was */
         }
     }
+    if (pr->count >= MRAIL_MAX_RAILS) {
+        return MRAIL_SUCCESS; /* the PML drives no more: the first ones serve */
+    }
     mrail_rail_t *grown = realloc(pr->rails, (pr->count + 1) * sizeof(*grown));
     if (grown == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;

@@ -63,7 +63,7 @@ typedef int (*munmap_fn_t)(void *, size_t);
 typedef void *(*mremap_fn_t)(void *, size_t, size_t, int, ...);
 typedef int (*madvise_fn_t)(void *, size_t, int);
 
-int munmap(void *addr, size_t len)
+__attribute__((visibility("default"))) int munmap(void *addr, size_t len)
 {
     static munmap_fn_t next;
     if (next == NULL) {
@@ -73,7 +73,8 @@ int munmap(void *addr, size_t len)
     return next != NULL ? next(addr, len) : (int)syscall(SYS_munmap, addr, len);
 }
 
-void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+__attribute__((visibility("default"))) void *mremap(void *old, size_t old_len, size_t new_len,
+                                                    int flags, ...)
 {
     static mremap_fn_t next;
     if (next == NULL) {
@@ -95,7 +96,7 @@ void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
     return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, fixed);
 }
 
-int madvise(void *addr, size_t len, int advice)
+__attribute__((visibility("default"))) int madvise(void *addr, size_t len, int advice)
 {
     static madvise_fn_t next;
     if (next == NULL) {

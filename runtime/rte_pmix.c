@@ -1,5 +1,6 @@
 /* The runtime over the PMIx client. */
 #include <pmix.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,42 @@ int mrail_rte_barrier(mrail_rte_t *rte, mrail_reason_t *why)
     (void)rte;
     pmix_status_t rc = PMIx_Fence(NULL, 0, NULL, 0);
     return rc == PMIX_SUCCESS ? MRAIL_SUCCESS : pmix_fail(why, "PMIx_Fence", rc);
+}
+
+typedef struct fence_wait {
+    volatile int done; /* set by PMIx's thread */
+    pmix_status_t status;
+} fence_wait_t;
+
+static void fence_done(pmix_status_t status, void *cbdata)
+{
+    fence_wait_t *w = cbdata;
+    w->status = status;
+    __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+}
+
+int mrail_rte_barrier_progress(mrail_rte_t *rte, int (*progress)(void *ctx), void *ctx,
+                               mrail_reason_t *why)
+{
+    (void)rte;
+    fence_wait_t w = {0, PMIX_SUCCESS};
+    pmix_status_t rc = PMIx_Fence_nb(NULL, 0, NULL, 0, fence_done, &w);
+    if (rc == PMIX_OPERATION_SUCCEEDED) {
+        return MRAIL_SUCCESS;
+    }
+    if (rc != PMIX_SUCCESS) {
+        return pmix_fail(why, "PMIx_Fence_nb", rc);
+    }
+    unsigned idle = 0;
+    while (!__atomic_load_n(&w.done, __ATOMIC_ACQUIRE)) {
+        if (progress(ctx) > 0) {
+            idle = 0;
+        } else if (++idle >= 64) { /* nothing to move: let PMIx's thread run */
+            sched_yield();
+            idle = 0;
+        }
+    }
+    return w.status == PMIX_SUCCESS ? MRAIL_SUCCESS : pmix_fail(why, "PMIx_Fence_nb", w.status);
 }
 
 void mrail_rte_abort(mrail_rte_t *rte, int status, const char *msg)

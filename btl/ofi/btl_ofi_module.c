@@ -263,14 +263,14 @@ static int ofi_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_
     ssize_t ret = m->pending_head != NULL ? -FI_EAGAIN : op_post(m, op);
     if (ret == -FI_EAGAIN) {
         pending_push(m, op);
-        return MRAIL_BTL_INPROGRESS;
+        return MRAIL_INPROGRESS;
     }
     if (ret != 0) {
         op->done = NULL;
         op_fail(m, op, "could not be sent", (int)-ret);
         return MRAIL_ERR_IO;
     }
-    return MRAIL_BTL_INPROGRESS;
+    return MRAIL_INPROGRESS;
 }
 
 /* ---- receives and progress ---------------------------------------------- */

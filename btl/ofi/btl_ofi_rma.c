@@ -101,14 +101,14 @@ static int rma(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *local
             m->pending_head = op;
         }
         m->pending_tail = op;
-        return MRAIL_BTL_INPROGRESS;
+        return MRAIL_INPROGRESS;
     }
     if (ret != 0) {
         btl_ofi_local_release(m, op);
         free(op);
         return MRAIL_ERR_IO;
     }
-    return MRAIL_BTL_INPROGRESS;
+    return MRAIL_INPROGRESS;
 }
 
 static int ofi_put(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, const void *local,

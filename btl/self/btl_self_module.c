@@ -57,7 +57,7 @@ static int self_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail
         memcpy(&msg->segs[1], payload, (size_t)npayload * sizeof(struct iovec));
     }
     enqueue(self_of(module), msg);
-    return MRAIL_BTL_INPROGRESS;
+    return MRAIL_INPROGRESS;
 }
 
 static int self_sendi(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag,

@@ -252,7 +252,7 @@ static int sm_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_b
         memcpy(o->payload, payload, (size_t)npayload * sizeof(struct iovec));
     }
     btl_sm_out_enqueue(ep, o);
-    return MRAIL_BTL_INPROGRESS;
+    return MRAIL_INPROGRESS;
 }
 
 static int sm_sendi(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag,

@@ -177,7 +177,7 @@ int btl_sm_get(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, void *local,
         free(op_take(m, h.req));
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
-    return MRAIL_BTL_INPROGRESS;
+    return MRAIL_INPROGRESS;
 }
 
 int btl_sm_put(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, const void *local,
@@ -202,7 +202,7 @@ int btl_sm_put(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, const void *l
         free(op_take(m, h.req));
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
-    return MRAIL_BTL_INPROGRESS;
+    return MRAIL_INPROGRESS;
 }
 
 static void op_finish(btl_sm_module_t *m, btl_sm_op_t *op, int status)

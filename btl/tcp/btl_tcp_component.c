@@ -123,8 +123,11 @@ static int btl_tcp_query(mrail_btl_component_t *self, mrail_btl_module_t ***modu
     mrail_btl_module_t **list = NULL;
     size_t kept = 0;
     unsigned links = btl_tcp_config.links;
+    /* One module per interface and link, at most MRAIL_MAX_RAILS: the
+     * modex and pairing index them in fixed arrays, and the PML drives no
+     * more rails to a peer. A host with more keeps the first ones. */
     for (size_t i = 0; rc == MRAIL_SUCCESS && i < n; i++) {
-        for (unsigned l = 0; rc == MRAIL_SUCCESS && l < links; l++) {
+        for (unsigned l = 0; rc == MRAIL_SUCCESS && l < links && kept < BTL_TCP_MAX_IFS; l++) {
             char device[80];
             snprintf(device, sizeof(device), l == 0 ? "%s" : "%s#%u", ifs[i].name, l);
             btl_tcp_module_t *m =

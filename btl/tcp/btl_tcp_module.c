@@ -339,7 +339,7 @@ static int tcp_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_
     o->cbdata = cbdata;
     if (not_connected(m, ep)) {
         btl_tcp_ep_enqueue(ep, o);
-        return MRAIL_BTL_INPROGRESS;
+        return MRAIL_INPROGRESS;
     }
     int err = 0;
     if (ep->out_head == NULL && btl_tcp_frag_write(ep, o, &err)) {
@@ -350,10 +350,10 @@ static int tcp_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_
     btl_tcp_ep_enqueue(ep, o);
     if (err != 0) {
         btl_tcp_ep_fail(m, ep, "failed while sending", err);
-        return MRAIL_BTL_INPROGRESS; /* done() already ran with the error */
+        return MRAIL_INPROGRESS; /* done() already ran with the error */
     }
     btl_tcp_ep_want_write(m, ep, true);
-    return MRAIL_BTL_INPROGRESS;
+    return MRAIL_INPROGRESS;
 }
 
 /* Whether the socket takes len more bytes at once, by the kernel's own

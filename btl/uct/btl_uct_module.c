@@ -347,11 +347,11 @@ static int uct_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_
         return MRAIL_SUCCESS;
     }
     if (st == UCS_INPROGRESS) {
-        return MRAIL_BTL_INPROGRESS;
+        return MRAIL_INPROGRESS;
     }
     if (st == UCS_ERR_NO_RESOURCE) {
         pending_push(m, op);
-        return MRAIL_BTL_INPROGRESS;
+        return MRAIL_INPROGRESS;
     }
     op->done = NULL;
     op_finish(op, MRAIL_ERR_IO);

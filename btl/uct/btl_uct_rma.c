@@ -217,10 +217,10 @@ static int rma(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *local
     }
     if (st == UCS_ERR_NO_RESOURCE) {
         rma_push(m, op);
-        return MRAIL_BTL_INPROGRESS;
+        return MRAIL_INPROGRESS;
     }
     if (st == UCS_INPROGRESS) {
-        return MRAIL_BTL_INPROGRESS;
+        return MRAIL_INPROGRESS;
     }
     op->done = NULL;
     rma_free(m, op);

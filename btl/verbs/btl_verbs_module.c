@@ -433,7 +433,7 @@ static int enqueue(btl_verbs_module_t *m, verbs_op_t *op)
     ep->tail = op;
     pump(m, ep);
     schedule(m, ep);
-    return MRAIL_BTL_INPROGRESS;
+    return MRAIL_INPROGRESS;
 }
 
 static verbs_op_t *op_new(int kind, mrail_btl_endpoint_t *ep, mrail_btl_done_fn_t done,

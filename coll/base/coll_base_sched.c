@@ -213,7 +213,7 @@ static int post(coll_sched_t *s, step_t *st)
 /* Finishes a transfer that completed. */
 static void retire(coll_sched_t *s, step_t *st, const mrail_pml_status_t *ps)
 {
-    if (ps->error == MRAIL_PML_ERR_TRUNCATE) {
+    if (ps->error == MRAIL_ERR_TRUNCATE) {
         s->error = MPI_ERR_TRUNCATE;
     } else if (ps->error != MRAIL_SUCCESS) {
         s->error = MPI_ERR_OTHER;
@@ -223,7 +223,7 @@ static void retire(coll_sched_t *s, step_t *st, const mrail_pml_status_t *ps)
     }
     free(st->packed);
     st->packed = NULL;
-    mrail_pml_request_free(st->req);
+    mrail_pml_request_free(mrail_mpi.pml, st->req);
     st->req = NULL;
 }
 
@@ -313,7 +313,7 @@ void coll_free(coll_sched_t *s)
         step_t *st = &s->steps[i];
         if (st->req != NULL) { /* freed before it finished: finish it first */
             mrail_pml_wait(mrail_mpi.pml, st->req, NULL);
-            mrail_pml_request_free(st->req);
+            mrail_pml_request_free(mrail_mpi.pml, st->req);
         }
         free(st->packed);
         mpi_type_drop(st->type);

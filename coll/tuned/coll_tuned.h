@@ -81,19 +81,19 @@ void coll_tuned_scan(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbu
 static inline MPI_Aint coll_extent(MPI_Datatype type)
 {
     MPI_Aint lb, extent;
-    MPI_Type_get_extent(type, &lb, &extent);
+    PMPI_Type_get_extent(type, &lb, &extent);
     return extent;
 }
 static inline int coll_rank(MPI_Comm comm)
 {
     int r;
-    MPI_Comm_rank(comm, &r);
+    PMPI_Comm_rank(comm, &r);
     return r;
 }
 static inline int coll_size(MPI_Comm comm)
 {
     int n;
-    MPI_Comm_size(comm, &n);
+    PMPI_Comm_size(comm, &n);
     return n;
 }
 /* Splits count elements into n blocks as evenly as possible: counts in

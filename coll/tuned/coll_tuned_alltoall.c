@@ -6,7 +6,7 @@
 static size_t type_size(MPI_Datatype t)
 {
     int n;
-    MPI_Type_size(t, &n);
+    PMPI_Type_size(t, &n);
     return (size_t)n;
 }
 
@@ -104,7 +104,7 @@ void coll_tuned_alltoallw(coll_sched_t *s, MPI_Comm comm, const void *sbuf, cons
         MPI_Aint end = 0;
         for (int r = 0; r < p; r++) {
             MPI_Aint lb, ext;
-            MPI_Type_get_extent(rtypes[r], &lb, &ext);
+            PMPI_Type_get_extent(rtypes[r], &lb, &ext);
             MPI_Aint e = rdispls[r] + lb + (MPI_Aint)rcounts[r] * ext;
             end = e > end ? e : end;
         }

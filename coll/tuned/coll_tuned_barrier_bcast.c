@@ -102,7 +102,7 @@ static void bcast_pipeline(coll_sched_t *s, int me, int p, void *buf, size_t cou
 {
     MPI_Aint ext = coll_extent(type);
     int size;
-    MPI_Type_size(type, &size);
+    PMPI_Type_size(type, &size);
     size_t seg = size > 0 ? coll_tuned_segment_size() / (size_t)size : count;
     seg = seg == 0 ? 1 : seg;
     size_t nseg = count == 0 ? 1 : (count + seg - 1) / seg;
@@ -128,7 +128,7 @@ void coll_tuned_bcast(coll_sched_t *s, MPI_Comm comm, void *buf, size_t count, M
     if (p == 1) {
         return;
     }
-    MPI_Type_size(type, &size);
+    PMPI_Type_size(type, &size);
     const char *a = coll_tuned_forced(COLL_BCAST);
     if (a == NULL) {
         a = count * (size_t)size < 128 * 1024 ? "binomial" : "scatter_allgather";

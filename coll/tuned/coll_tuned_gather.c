@@ -8,7 +8,7 @@
 static size_t type_size(MPI_Datatype t)
 {
     int n;
-    MPI_Type_size(t, &n);
+    PMPI_Type_size(t, &n);
     return (size_t)n;
 }
 

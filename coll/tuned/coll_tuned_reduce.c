@@ -258,7 +258,7 @@ void coll_tuned_allreduce(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void
     if (p == 1) {
         return;
     }
-    MPI_Type_size(type, &size);
+    PMPI_Type_size(type, &size);
     size_t bytes = count * (size_t)size;
     bool commute = mpi_op_commutes(op);
     const char *a = coll_tuned_forced(COLL_ALLREDUCE);

@@ -17,6 +17,10 @@
 #include "mrail/component.h"
 #include "mrail/rte.h"
 
+/* Declarations here are libmrail's interface: visible even when the
+ * library is built with hidden visibility. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,11 +29,6 @@ typedef struct mrail_btl_module mrail_btl_module_t;
 typedef struct mrail_btl_component mrail_btl_component_t;
 typedef struct mrail_btl_endpoint mrail_btl_endpoint_t; /* one peer through one module */
 
-/* Status of an operation that was accepted but finishes later: its
- * completion callback runs from the module's progress. */
-#define MRAIL_BTL_INPROGRESS 1
-/* sendi could not send now (no room); nothing was sent. */
-#define MRAIL_ERR_AGAIN (-20)
 
 /* Active-message tags; the upper layer owns 0 .. MRAIL_BTL_TAG_MAX. */
 typedef uint8_t mrail_btl_tag_t;
@@ -170,7 +169,7 @@ struct mrail_btl_module {
     int (*health)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, mrail_btl_health_t *out);
     /* Sends hdr + payload (hdr_len + payload bytes <= max_send_size) to the
      * peer's callback for tag. MRAIL_SUCCESS: done, the buffers may be
-     * reused; MRAIL_BTL_INPROGRESS: done() runs once they may. */
+     * reused; MRAIL_INPROGRESS: done() runs once they may. */
     int (*send)(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag,
                 const void *hdr, size_t hdr_len, const struct iovec *payload, int npayload,
                 mrail_btl_done_fn_t done, void *cbdata);
@@ -242,5 +241,7 @@ void mrail_btl_modules_free(mrail_btl_module_t **list, size_t count);
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif

@@ -7,6 +7,10 @@
 
 #include "mrail/component.h"
 
+/* Declarations here are libmrail's interface: visible even when the
+ * library is built with hidden visibility. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -18,5 +22,7 @@ extern const mrail_framework_ops_t mrail_coll_framework_ops;
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif

@@ -12,6 +12,10 @@
 
 #include "mrail/mca.h"
 
+/* Declarations here are libmrail's interface: visible even when the
+ * library is built with hidden visibility. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -136,5 +140,7 @@ const char *mrail_component_state_name(mrail_component_state_t state);
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif

@@ -13,6 +13,10 @@
 
 #include "mrail/mrail.h"
 
+/* Declarations here are libmrail's interface: visible even when the
+ * library is built with hidden visibility. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -126,5 +130,7 @@ int mrail_mca_check_not_both(const mrail_mca_t *mca, const char *a, const char *
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif

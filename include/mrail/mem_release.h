@@ -9,6 +9,10 @@
 
 #include <stddef.h>
 
+/* Declarations here are libmrail's interface: visible even when the
+ * library is built with hidden visibility. */
+#pragma GCC visibility push(default)
+
 /* Called before [addr, addr + len) is unmapped, moved or emptied. */
 typedef void (*mrail_mem_release_fn_t)(void *ctx, const void *addr, size_t len);
 
@@ -19,5 +23,7 @@ typedef void (*mrail_mem_release_fn_t)(void *ctx, const void *addr, size_t len);
  * (mrail drives its transports from one thread at a time). */
 int mrail_mem_release_subscribe(mrail_mem_release_fn_t fn, void *ctx);
 void mrail_mem_release_unsubscribe(mrail_mem_release_fn_t fn, void *ctx);
+
+#pragma GCC visibility pop
 
 #endif

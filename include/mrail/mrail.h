@@ -6,11 +6,24 @@
 
 #include "mrail/version.h"
 
+/* Declarations here are libmrail's interface: visible even when the
+ * library is built with hidden visibility. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-enum {
+/* The most rails (btl modules) one rank drives to one peer: the rail
+ * table, the PML's scheduler and wire headers, and every btl's module
+ * count are bounded by it. A btl that finds more devices keeps the first
+ * MRAIL_MAX_RAILS and says so in its module note. */
+#define MRAIL_MAX_RAILS 32
+
+/* Every status code of every layer (btl, pml, mca, runtime): one space,
+ * one mrail_strerror. Negative codes are failures. */
+typedef enum mrail_status {
+    MRAIL_INPROGRESS = 1, /* accepted; its completion callback reports the end */
     MRAIL_SUCCESS = 0,
     MRAIL_ERROR = -1,               /* generic failure, see the reason */
     MRAIL_ERR_OUT_OF_RESOURCE = -2, /* allocation or OS resource exhausted */
@@ -21,9 +34,14 @@ enum {
     MRAIL_ERR_NOT_SUPPORTED = -7,   /* valid request this build cannot serve */
     MRAIL_ERR_IO = -8,              /* a file or system call failed */
     MRAIL_ERR_UNREACHABLE = -9,     /* a peer has no working rail left */
-};
+    MRAIL_ERR_AGAIN = -10,          /* no room now (btl sendi): nothing was done, try later */
+    MRAIL_ERR_TRUNCATE = -11,       /* a message was longer than its receive buffer */
+    MRAIL_STATUS_MIN = MRAIL_ERR_TRUNCATE, /* the lowest code (tests walk them all) */
+    MRAIL_STATUS_MAX = MRAIL_INPROGRESS,
+} mrail_status_t;
 
-/* Human-readable name of a status code. */
+/* What a status code means, for any code of the enum; "unknown status"
+ * for any other number. */
 const char *mrail_strerror(int status);
 
 /* A fixed-size explanation filled in by the callee when it fails or
@@ -40,5 +58,7 @@ int mrail_reason_set(mrail_reason_t *why, int status, const char *fmt, ...)
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif

@@ -11,12 +11,13 @@
 #include "mrail/component.h"
 #include "mrail/rte.h"
 
+/* Declarations here are libmrail's interface: visible even when the
+ * library is built with hidden visibility. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* One pml component per job: the highest pml_<comp>_priority that accepts. */
-typedef mrail_ranked_component_t mrail_pml_component_t;
 
 extern const mrail_framework_ops_t mrail_pml_framework_ops;
 
@@ -24,20 +25,35 @@ extern const mrail_framework_ops_t mrail_pml_framework_ops;
 
 #define MRAIL_PML_ANY_SOURCE (-1)
 #define MRAIL_PML_ANY_TAG (-1)
-#define MRAIL_PML_ERR_TRUNCATE (-30) /* the message was longer than the buffer */
 
 typedef struct mrail_pml mrail_pml_t;
-typedef struct mrail_pml_request mrail_pml_request_t;
+typedef struct mrail_pml_request mrail_pml_request_t; /* each pml defines its own */
+typedef struct mrail_pml_ops mrail_pml_ops_t;
+
+/* Every pml instance begins with this: the calls below go through its
+ * table, so the component the selection picked is the one that runs. */
+struct mrail_pml {
+    const mrail_pml_ops_t *ops;
+};
+
+/* One pml component per job: the highest pml_<comp>_priority that accepts. */
+typedef struct mrail_pml_component {
+    mrail_ranked_component_t ranked; /* first: the framework selects it by priority */
+    /* Builds the instance: wires up every selected btl, prepares matching;
+     * collective over the job. */
+    int (*open)(struct mrail_pml_component *self, mrail_rte_t *rte, mrail_frameworks_t *fws,
+                mrail_pml_t **pml, mrail_reason_t *why);
+} mrail_pml_component_t;
 
 typedef struct mrail_pml_status {
     int32_t source;
     int32_t tag;
     size_t count; /* bytes received (or, for a probe, the message length) */
-    int error;    /* MRAIL_SUCCESS or MRAIL_PML_ERR_TRUNCATE */
+    int error;    /* MRAIL_SUCCESS or MRAIL_ERR_TRUNCATE */
     bool cancelled;
 } mrail_pml_status_t;
 
-/* Wires up every selected btl and prepares matching; collective. */
+/* Opens the pml the selection picked (see mrail_pml_component_t.open). */
 int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_out,
                    mrail_reason_t *why);
 void mrail_pml_close(mrail_pml_t *pml);
@@ -62,7 +78,7 @@ bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status
 /* Progresses until req completes. */
 void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
 /* Frees a request (complete, or a receive that was cancelled). */
-void mrail_pml_request_free(mrail_pml_request_t *req);
+void mrail_pml_request_free(mrail_pml_t *pml, mrail_pml_request_t *req);
 /* Cancels a receive that has not matched; true if it was cancelled. */
 bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req);
 /* Is a message from src/tag waiting? Fills status without receiving it. */
@@ -98,12 +114,40 @@ typedef struct mrail_pml_stats {
 } mrail_pml_stats_t;
 void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
 
-/* The modules and per-peer rail table the PML drives (statistics, tests). */
+/* The modules and per-peer rail table the PML drives (statistics, tests);
+ * NULL from a pml that has none. */
 struct mrail_rails;
 const struct mrail_rails *mrail_pml_rails(const mrail_pml_t *pml);
+
+/* What a pml component implements; the mrail_pml_ calls above forward to
+ * these, with the same meaning. */
+struct mrail_pml_ops {
+    void (*close)(mrail_pml_t *pml);
+    int (*isend)(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
+                 uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
+    int (*irecv)(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
+                 mrail_pml_request_t **req);
+    int (*isendv)(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst, int32_t tag,
+                  uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
+    int (*irecvv)(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src, int32_t tag,
+                  uint32_t ctx, mrail_pml_request_t **req);
+    bool (*test)(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
+    void (*wait)(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
+    void (*request_free)(mrail_pml_t *pml, mrail_pml_request_t *req);
+    bool (*cancel)(mrail_pml_t *pml, mrail_pml_request_t *req);
+    bool (*iprobe)(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
+                   mrail_pml_status_t *status);
+    int (*progress)(mrail_pml_t *pml);
+    unsigned (*spin_limit)(const mrail_pml_t *pml);
+    int (*failed)(const mrail_pml_t *pml);
+    void (*stats)(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
+    const struct mrail_rails *(*rails)(const mrail_pml_t *pml);
+};
 
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif

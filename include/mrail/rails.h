@@ -13,6 +13,10 @@
 
 #include "mrail/btl.h"
 
+/* Declarations here are libmrail's interface: visible even when the
+ * library is built with hidden visibility. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -80,5 +84,7 @@ int mrail_rails_progress(mrail_rails_t *rails);
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif

@@ -9,6 +9,10 @@
 
 #include "mrail/mrail.h"
 
+/* Declarations here are libmrail's interface: visible even when the
+ * library is built with hidden visibility. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,5 +36,7 @@ const mrail_route_t *mrail_route_lookup(const mrail_route_t *routes, size_t coun
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif

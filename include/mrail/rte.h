@@ -12,6 +12,10 @@
 
 #include "mrail/mrail.h"
 
+/* Declarations here are libmrail's interface: visible even when the
+ * library is built with hidden visibility. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,6 +50,11 @@ int mrail_rte_modex_get(mrail_rte_t *rte, uint32_t rank, const char *key, void *
                         mrail_reason_t *why);
 /* Waits until every rank has called it; no data. */
 int mrail_rte_barrier(mrail_rte_t *rte, mrail_reason_t *why);
+/* The same, calling progress(ctx) while it waits: a rank whose sends still
+ * sit in a btl's queue must keep moving them, or a peer that waits for
+ * them never reaches the barrier (MPI_Finalize after eager sends). */
+int mrail_rte_barrier_progress(mrail_rte_t *rte, int (*progress)(void *ctx), void *ctx,
+                               mrail_reason_t *why);
 /* Asks the launcher to end the whole job with status; does not return. */
 void mrail_rte_abort(mrail_rte_t *rte, int status, const char *msg) __attribute__((noreturn));
 /* Tells the launcher this rank is done; frees rte. */
@@ -54,5 +63,7 @@ int mrail_rte_finalize(mrail_rte_t *rte);
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif

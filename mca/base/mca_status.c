@@ -16,6 +16,9 @@ const char *mrail_strerror(int status)
     case MRAIL_ERR_NOT_SUPPORTED: return "not supported";
     case MRAIL_ERR_IO: return "I/O error";
     case MRAIL_ERR_UNREACHABLE: return "peer unreachable: every rail to it failed";
+    case MRAIL_ERR_AGAIN: return "no room now: try again after progress";
+    case MRAIL_ERR_TRUNCATE: return "message truncated: longer than the receive buffer";
+    case MRAIL_INPROGRESS: return "in progress";
     default: return "unknown status";
     }
 }

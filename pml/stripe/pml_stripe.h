@@ -25,8 +25,8 @@
 #include "pml_stripe_sched.h"
 
 typedef struct pml_frag_ctx pml_frag_ctx_t;
+typedef struct pml_stripe pml_stripe_t;
 
-#define PML_MAX_RAILS 16   /* rails to one peer the scheduler spreads over */
 #define PML_MAX_PIECES 256 /* pieces of a message one btl send may carry */
 
 #define PML_REG_MAX 64 /* bytes of a btl memory handle an RTS can carry */
@@ -83,8 +83,8 @@ typedef struct pml_hdr_cts {
     uint64_t accepted; /* bytes the receiver takes (less when truncating) */
     uint32_t nrails;   /* entries of bw and samples that are valid */
     uint32_t pad;
-    float bw[PML_MAX_RAILS]; /* MB/s, by the sender's rail index */
-    uint16_t samples[PML_MAX_RAILS];
+    float bw[MRAIL_MAX_RAILS]; /* MB/s, by the sender's rail index */
+    uint16_t samples[MRAIL_MAX_RAILS];
 } pml_hdr_cts_t;
 
 enum {
@@ -125,12 +125,12 @@ typedef enum {
 } pml_recv_state_t;
 
 struct mrail_pml_request {
-    mrail_pml_t *pml;
+    pml_stripe_t *pml;
     struct mrail_pml_request *next_free;
     bool is_send;
     bool complete;
     bool cancelled;
-    int error; /* MRAIL_SUCCESS, or MRAIL_PML_ERR_TRUNCATE */
+    int error; /* MRAIL_SUCCESS, or MRAIL_ERR_TRUNCATE */
     uint32_t ctx;
     int32_t peer; /* send: destination; recv: source asked (may be ANY) */
     int32_t tag;
@@ -171,8 +171,8 @@ struct mrail_pml_request {
  * sent again after a failover are dropped), and when, per sender rail. */
 typedef struct pml_confirm {
     uint32_t nfrags;
-    double first[PML_MAX_RAILS], last[PML_MAX_RAILS];
-    size_t bytes[PML_MAX_RAILS], first_len[PML_MAX_RAILS];
+    double first[MRAIL_MAX_RAILS], last[MRAIL_MAX_RAILS];
+    size_t bytes[MRAIL_MAX_RAILS], first_len[MRAIL_MAX_RAILS];
     uint64_t seen[]; /* bitmap of fragment indices */
 } pml_confirm_t;
 
@@ -215,7 +215,7 @@ typedef struct pml_railq {
     unsigned inflight;
     bool pumping; /* a pump of this rail is on the stack */
     /* While the rail is failed: when to probe it next, and the back-off. */
-    struct mrail_pml *pml;
+    struct pml_stripe *pml;
     uint32_t peer;
     unsigned rail;
     bool probing;
@@ -224,7 +224,8 @@ typedef struct pml_railq {
     unsigned failed, restored;
 } pml_railq_t;
 
-struct mrail_pml {
+struct pml_stripe {
+    mrail_pml_t base; /* first: the ops table the MPI layer calls through */
     mrail_rte_t *rte;
     uint32_t rank, size;
     mrail_rails_t rails;
@@ -259,8 +260,8 @@ struct mrail_pml {
 };
 
 /* Recycling (pml_stripe_pml.c). */
-pml_unexpected_t *pml_unexpected_get(mrail_pml_t *pml);
-void pml_unexpected_put(mrail_pml_t *pml, pml_unexpected_t *u);
+pml_unexpected_t *pml_unexpected_get(pml_stripe_t *pml);
+void pml_unexpected_put(pml_stripe_t *pml, pml_unexpected_t *u);
 
 /* pml_stripe_component.c: the scheduler options the MCA parameters set. */
 sched_opts_t pml_stripe_sched_opts(void);
@@ -268,8 +269,33 @@ unsigned pml_stripe_send_window(void);
 bool pml_stripe_steal(void);
 unsigned pml_stripe_stall_timeout(void); /* ms */
 bool pml_stripe_report(void);
+
+/* pml_stripe_pml.c: the instance and its ops table (mrail/pml.h says what
+ * each does). */
+extern const mrail_pml_ops_t pml_stripe_ops;
+int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_frameworks_t *fws,
+                    mrail_pml_t **pml_out, mrail_reason_t *why);
+int pml_stripe_isend(mrail_pml_t *base, const void *buf, size_t len, uint32_t dst, int32_t tag,
+                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
+int pml_stripe_irecv(mrail_pml_t *base, void *buf, size_t len, int32_t src, int32_t tag,
+                     uint32_t ctx, mrail_pml_request_t **req);
+int pml_stripe_isendv(mrail_pml_t *base, const struct iovec *iov, int niov, uint32_t dst,
+                      int32_t tag, uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
+int pml_stripe_irecvv(mrail_pml_t *base, const struct iovec *iov, int niov, int32_t src,
+                      int32_t tag, uint32_t ctx, mrail_pml_request_t **req);
+bool pml_stripe_test(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status);
+void pml_stripe_wait(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status);
+void pml_stripe_request_free(mrail_pml_t *base, mrail_pml_request_t *req);
+bool pml_stripe_cancel(mrail_pml_t *base, mrail_pml_request_t *req);
+bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
+                       mrail_pml_status_t *status);
+int pml_stripe_progress(mrail_pml_t *base);
+unsigned pml_stripe_spin_limit(const mrail_pml_t *base);
+int pml_stripe_failed(const mrail_pml_t *base);
+void pml_stripe_stats(const mrail_pml_t *base, mrail_pml_stats_t *stats);
+const struct mrail_rails *pml_stripe_rails(const mrail_pml_t *base);
 /* One line per peer and rail that carried striped fragments or failed. */
-void pml_report_rails(const mrail_pml_t *pml, FILE *out);
+void pml_report_rails(const pml_stripe_t *pml, FILE *out);
 
 /* One fragment of a striped message. */
 struct pml_frag_ctx {
@@ -297,84 +323,84 @@ int pml_iov_slice(const mrail_pml_request_t *req, size_t at, size_t len, struct 
  * a pml_hdr_ctl_t, filled in here) and the payload to peer over its first
  * rail that is up; to a tracked peer a copy is kept until acknowledged, so
  * the caller's buffers are free at once either way. */
-int pml_ctl_send(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t hdr_len,
+int pml_ctl_send(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t hdr_len,
                  const struct iovec *payload, int npayload);
 /* Every arrival but FRAG passes here first: takes the acknowledgement it
  * carries; false for a copy that arrived before (drop it). */
-bool pml_ctl_arrived(mrail_pml_t *pml, uint32_t from, const void *hdr);
+bool pml_ctl_arrived(pml_stripe_t *pml, uint32_t from, const void *hdr);
 /* The rail of module to peer failed: what went over it and is not
  * acknowledged goes again over the first rail left. */
-void pml_ctl_resend(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *failed);
-int pml_ctl_init(mrail_pml_t *pml);
+void pml_ctl_resend(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *failed);
+int pml_ctl_init(pml_stripe_t *pml);
 /* The peer's first rail that is up, or NULL. */
-const mrail_rail_t *pml_first_up(const mrail_pml_t *pml, uint32_t peer);
-void pml_ctl_fini(mrail_pml_t *pml);
+const mrail_rail_t *pml_first_up(const pml_stripe_t *pml, uint32_t peer);
+void pml_ctl_fini(pml_stripe_t *pml);
 
 /* pml_stripe_pml.c */
 double pml_now_us(void);
-pml_comm_t *pml_comm(mrail_pml_t *pml, uint32_t ctx);
+pml_comm_t *pml_comm(pml_stripe_t *pml, uint32_t ctx);
 /* Sends a control header (no payload) to peer: pml_ctl_send. */
-int pml_send_control(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t len);
+int pml_send_control(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t len);
 void pml_request_complete(mrail_pml_request_t *req);
 
 /* Every rail to peer failed: its pending sends and receives (not
  * MRAIL_PML_ANY_SOURCE ones) complete with MRAIL_ERR_UNREACHABLE, and new
  * ones are refused. */
-void pml_peer_unreachable(mrail_pml_t *pml, uint32_t peer);
+void pml_peer_unreachable(pml_stripe_t *pml, uint32_t peer);
 
 /* pml_stripe_send.c: the send side of the protocols. */
-int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req);
-void pml_send_on_cts(mrail_pml_t *pml, uint32_t from, const pml_hdr_cts_t *cts);
-void pml_send_on_fin(mrail_pml_t *pml, const pml_hdr_fin_t *fin);
+int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req);
+void pml_send_on_cts(pml_stripe_t *pml, uint32_t from, const pml_hdr_cts_t *cts);
+void pml_send_on_fin(pml_stripe_t *pml, const pml_hdr_fin_t *fin);
 /* The destination is unreachable: finish req with the error once no btl
  * callback is left to come. */
-void pml_send_abort(mrail_pml_t *pml, mrail_pml_request_t *req);
+void pml_send_abort(pml_stripe_t *pml, mrail_pml_request_t *req);
 /* (Re)sends fragment i of req on its rail, or on another when that one is
  * down: at once when the rail's window has room, else when it has. */
-void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i);
+void pml_frag_issue(pml_stripe_t *pml, mrail_pml_request_t *req, size_t i);
 /* The rail failed: its waiting fragments go to the rails left. */
-void pml_railq_drain(mrail_pml_t *pml, uint32_t peer, unsigned rail);
+void pml_railq_drain(pml_stripe_t *pml, uint32_t peer, unsigned rail);
 /* No rail is left: fragments waiting for any rail to peer never go. */
-void pml_railq_abandon(mrail_pml_t *pml, uint32_t peer);
+void pml_railq_abandon(pml_stripe_t *pml, uint32_t peer);
 
 /* pml_stripe_failover.c */
-void pml_striping_add(mrail_pml_t *pml, mrail_pml_request_t *req);
-void pml_striping_remove(mrail_pml_t *pml, mrail_pml_request_t *req);
+void pml_striping_add(pml_stripe_t *pml, mrail_pml_request_t *req);
+void pml_striping_remove(pml_stripe_t *pml, mrail_pml_request_t *req);
 /* The rail of module towards peer failed: mark it down and send again, over
  * the rails left, every fragment it carried for confirmed messages not yet
  * confirmed. Returns the rails the peer has left. */
-size_t pml_failover(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
+size_t pml_failover(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *module);
 /* From progress, every so often: fails rails that stalled while their
  * peer's other rails went on, and probes failed rails whose back-off ran
  * out. */
-void pml_health_poll(mrail_pml_t *pml);
+void pml_health_poll(pml_stripe_t *pml);
 /* Something arrived from peer over module: a rail we saw fail is back. */
-static inline void pml_rail_seen(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
-static inline size_t pml_rail_table_usable(const mrail_pml_t *pml, uint32_t peer);
+static inline void pml_rail_seen(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *module);
+static inline size_t pml_rail_table_usable(const pml_stripe_t *pml, uint32_t peer);
 /* The index of module among peer's rails, or -1. */
-int pml_rail_index(const mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module);
+int pml_rail_index(const pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *module);
 
 /* pml_stripe_recv.c: the receive side of both protocols. */
 void pml_recv_matched(match_recv_t *recv, match_msg_t *msg, void *ctx);
-void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t tag,
+void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t tag,
                               const struct iovec *segs, int nsegs);
-void pml_recv_on_frag(mrail_pml_t *pml, uint32_t from, const struct iovec *segs, int nsegs);
+void pml_recv_on_frag(pml_stripe_t *pml, uint32_t from, const struct iovec *segs, int nsegs);
 /* Where a FRAG's payload goes: straight into its receive's buffer when the
  * fragment is one the receive still waits for. */
-void pml_recv_place_frag(mrail_pml_t *pml, uint32_t from, const void *hdr, size_t hdr_len,
+void pml_recv_place_frag(pml_stripe_t *pml, uint32_t from, const void *hdr, size_t hdr_len,
                          size_t payload_len, mrail_btl_place_t *out);
-int pml_recv_start(mrail_pml_t *pml, mrail_pml_request_t *req);
+int pml_recv_start(pml_stripe_t *pml, mrail_pml_request_t *req);
 /* The source is unreachable: finish req with the error. */
-void pml_recv_abort(mrail_pml_t *pml, mrail_pml_request_t *req);
+void pml_recv_abort(pml_stripe_t *pml, mrail_pml_request_t *req);
 
-void pml_rail_readmit(mrail_pml_t *pml, uint32_t peer, unsigned rail);
+void pml_rail_readmit(pml_stripe_t *pml, uint32_t peer, unsigned rail);
 
-static inline size_t pml_rail_table_usable(const mrail_pml_t *pml, uint32_t peer)
+static inline size_t pml_rail_table_usable(const pml_stripe_t *pml, uint32_t peer)
 {
     return mrail_rail_table_peer(&pml->rails.table, peer)->usable;
 }
 
-static inline void pml_rail_seen(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module)
+static inline void pml_rail_seen(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *module)
 {
     if (pml->rails_down > 0) {
         int rail = pml_rail_index(pml, peer, module);

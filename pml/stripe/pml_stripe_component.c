@@ -1,5 +1,5 @@
 /* pml/stripe: matching, eager/rendezvous, and the multi-rail scheduler.
- * The component registers the scheduler's parameters; mrail_pml_open()
+ * The component registers the scheduler's parameters; pml_stripe_open()
  * (pml_stripe_pml.c) builds the instance. */
 #include <stddef.h>
 
@@ -103,7 +103,7 @@ sched_opts_t pml_stripe_sched_opts(void)
                           .align = pml_stripe_config.align};
 }
 
-static int pml_stripe_query(mrail_pml_component_t *self, int *priority, mrail_reason_t *why)
+static int pml_stripe_query(mrail_ranked_component_t *self, int *priority, mrail_reason_t *why)
 {
     (void)why;
     *priority = self->priority;
@@ -111,16 +111,20 @@ static int pml_stripe_query(mrail_pml_component_t *self, int *priority, mrail_re
 }
 
 mrail_pml_component_t mrail_pml_stripe_component = {
-    .base =
+    .ranked =
         {
-            .abi_version = MRAIL_COMPONENT_ABI_VERSION,
-            .framework = "pml",
-            .name = "stripe",
-            .version = MRAIL_VERSION_STRING,
-            .description = "MPI matching with messages striped over every rail",
-            .register_params = pml_stripe_register,
-            .check_params = pml_stripe_check,
+            .base =
+                {
+                    .abi_version = MRAIL_COMPONENT_ABI_VERSION,
+                    .framework = "pml",
+                    .name = "stripe",
+                    .version = MRAIL_VERSION_STRING,
+                    .description = "MPI matching with messages striped over every rail",
+                    .register_params = pml_stripe_register,
+                    .check_params = pml_stripe_check,
+                },
+            .default_priority = 20,
+            .query = pml_stripe_query,
         },
-    .default_priority = 20,
-    .query = pml_stripe_query,
+    .open = pml_stripe_open,
 };

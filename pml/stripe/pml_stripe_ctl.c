@@ -38,12 +38,12 @@ static bool before(uint32_t a, uint32_t b)
     return (int32_t)(a - b) < 0;
 }
 
-static bool tracked(const mrail_pml_t *pml, uint32_t peer)
+static bool tracked(const pml_stripe_t *pml, uint32_t peer)
 {
     return mrail_rail_table_peer(&pml->rails.table, peer)->count > 1;
 }
 
-const mrail_rail_t *pml_first_up(const mrail_pml_t *pml, uint32_t peer)
+const mrail_rail_t *pml_first_up(const pml_stripe_t *pml, uint32_t peer)
 {
     const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, peer);
     for (size_t i = 0; i < pr->count; i++) {
@@ -63,7 +63,7 @@ static void msg_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status
     }
 }
 
-static void emit(mrail_pml_t *pml, uint32_t peer, pml_ctl_msg_t *msg)
+static void emit(pml_stripe_t *pml, uint32_t peer, pml_ctl_msg_t *msg)
 {
     const mrail_rail_t *rail = pml_first_up(pml, peer);
     if (rail == NULL) {
@@ -75,7 +75,7 @@ static void emit(mrail_pml_t *pml, uint32_t peer, pml_ctl_msg_t *msg)
     struct iovec payload = {msg->bytes + msg->hdr_len, msg->len - msg->hdr_len};
     int rc = m->send(m, rail->ep, msg->tag, msg->bytes, msg->hdr_len, &payload,
                      payload.iov_len > 0 ? 1 : 0, msg_done, msg);
-    if (rc != MRAIL_BTL_INPROGRESS) {
+    if (rc != MRAIL_INPROGRESS) {
         msg_done(m, rail->ep, rc, msg);
     }
 }
@@ -87,7 +87,7 @@ static void control_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int st
     free(cbdata);
 }
 
-static int send_untracked(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, const void *hdr,
+static int send_untracked(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, const void *hdr,
                           size_t len)
 {
     const mrail_rail_t *rail = pml_first_up(pml, peer);
@@ -110,7 +110,7 @@ static int send_untracked(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, 
     return rc < 0 ? rc : MRAIL_SUCCESS;
 }
 
-int pml_ctl_send(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t hdr_len,
+int pml_ctl_send(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t hdr_len,
                  const struct iovec *payload, int npayload)
 {
     pml_ctl_peer_t *st = &pml->ctl[peer];
@@ -193,7 +193,7 @@ static bool first_arrival(pml_ctl_peer_t *st, uint32_t cseq)
     return true; /* further ahead than the window: cannot be a copy of a recent one */
 }
 
-bool pml_ctl_arrived(mrail_pml_t *pml, uint32_t from, const void *hdr)
+bool pml_ctl_arrived(pml_stripe_t *pml, uint32_t from, const void *hdr)
 {
     pml_hdr_ctl_t c;
     memcpy(&c, hdr, sizeof(c));
@@ -216,7 +216,7 @@ bool pml_ctl_arrived(mrail_pml_t *pml, uint32_t from, const void *hdr)
     return true;
 }
 
-void pml_ctl_resend(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *failed)
+void pml_ctl_resend(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *failed)
 {
     for (pml_ctl_msg_t *msg = pml->ctl[peer].head; msg != NULL; msg = msg->next) {
         if (msg->module == failed) {
@@ -226,7 +226,7 @@ void pml_ctl_resend(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *f
     }
 }
 
-int pml_ctl_init(mrail_pml_t *pml)
+int pml_ctl_init(pml_stripe_t *pml)
 {
     pml->ctl = calloc(pml->size, sizeof(*pml->ctl));
     if (pml->ctl == NULL) {
@@ -238,7 +238,7 @@ int pml_ctl_init(mrail_pml_t *pml)
     return MRAIL_SUCCESS;
 }
 
-void pml_ctl_fini(mrail_pml_t *pml)
+void pml_ctl_fini(pml_stripe_t *pml)
 {
     for (uint32_t p = 0; pml->ctl != NULL && p < pml->size; p++) {
         for (pml_ctl_msg_t *msg = pml->ctl[p].head, *next; msg != NULL; msg = next) {

@@ -24,7 +24,7 @@
 #define PML_PROBE_MAX_US 30e6
 #define PML_HEALTH_EVERY 1024 /* progress calls between looks at the clock */
 
-void pml_striping_add(mrail_pml_t *pml, mrail_pml_request_t *req)
+void pml_striping_add(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     req->prev_striping = NULL;
     req->next_striping = pml->striping;
@@ -34,7 +34,7 @@ void pml_striping_add(mrail_pml_t *pml, mrail_pml_request_t *req)
     pml->striping = req;
 }
 
-void pml_striping_remove(mrail_pml_t *pml, mrail_pml_request_t *req)
+void pml_striping_remove(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     if (req->prev_striping != NULL) {
         req->prev_striping->next_striping = req->next_striping;
@@ -47,7 +47,7 @@ void pml_striping_remove(mrail_pml_t *pml, mrail_pml_request_t *req)
     req->prev_striping = req->next_striping = NULL;
 }
 
-int pml_rail_index(const mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module)
+int pml_rail_index(const pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *module)
 {
     const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, peer);
     for (size_t i = 0; pr != NULL && i < pr->count; i++) {
@@ -58,7 +58,7 @@ int pml_rail_index(const mrail_pml_t *pml, uint32_t peer, const mrail_btl_module
     return -1;
 }
 
-size_t pml_failover(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *module)
+size_t pml_failover(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *module)
 {
     int rail = pml_rail_index(pml, peer, module);
     if (rail < 0) {
@@ -100,7 +100,7 @@ size_t pml_failover(mrail_pml_t *pml, uint32_t peer, const mrail_btl_module_t *m
     return left;
 }
 
-void pml_rail_readmit(mrail_pml_t *pml, uint32_t peer, unsigned rail)
+void pml_rail_readmit(pml_stripe_t *pml, uint32_t peer, unsigned rail)
 {
     sched_rail_t *r = &pml->sched[peer][rail];
     if (r->up) {
@@ -121,7 +121,7 @@ static void probe_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int stat
 {
     (void)m, (void)ep;
     pml_railq_t *q = cbdata;
-    mrail_pml_t *pml = q->pml;
+    pml_stripe_t *pml = q->pml;
     q->probing = false;
     if (status == MRAIL_SUCCESS) { /* connected and handed over: the path works */
         pml_rail_readmit(pml, q->peer, q->rail);
@@ -132,7 +132,7 @@ static void probe_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int stat
     q->next_probe_us = pml_now_us() + q->probe_gap_us;
 }
 
-static void probe(mrail_pml_t *pml, pml_railq_t *q)
+static void probe(pml_stripe_t *pml, pml_railq_t *q)
 {
     static const pml_hdr_ack_t hdr; /* nothing to say: arriving is the news */
     const mrail_rail_t *rail = &mrail_rail_table_peer(&pml->rails.table, q->peer)->rails[q->rail];
@@ -145,7 +145,7 @@ static void probe(mrail_pml_t *pml, pml_railq_t *q)
     q->probing = true;
     m->reset(m, rail->ep);
     int rc = m->send(m, rail->ep, PML_TAG_PROBE, &hdr, sizeof(hdr), NULL, 0, probe_done, q);
-    if (rc != MRAIL_BTL_INPROGRESS) {
+    if (rc != MRAIL_INPROGRESS) {
         probe_done(m, rail->ep, rc, q);
     }
 }
@@ -156,13 +156,13 @@ static void probe(mrail_pml_t *pml, pml_railq_t *q)
  * (TCP waits for its user timeout; a socket buffer hides the stall from
  * completions). A receiver that stops reading still acknowledges what
  * arrives (zero window), so that is never taken for a failure. */
-static void stall_check_peer(mrail_pml_t *pml, uint32_t p)
+static void stall_check_peer(pml_stripe_t *pml, uint32_t p)
 {
     const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, p);
-    mrail_btl_health_t h[PML_MAX_RAILS];
-    bool known[PML_MAX_RAILS] = {false}, healthy = false;
+    mrail_btl_health_t h[MRAIL_MAX_RAILS];
+    bool known[MRAIL_MAX_RAILS] = {false}, healthy = false;
     unsigned limit_ms = (unsigned)(pml->stall_us / 1e3);
-    size_t n = pr->count < PML_MAX_RAILS ? pr->count : PML_MAX_RAILS;
+    size_t n = pr->count < MRAIL_MAX_RAILS ? pr->count : MRAIL_MAX_RAILS;
     for (size_t r = 0; r < n; r++) {
         mrail_btl_module_t *m = pr->rails[r].module;
         known[r] = pr->rails[r].state == MRAIL_RAIL_UP && m->health != NULL &&
@@ -184,7 +184,7 @@ static void stall_check_peer(mrail_pml_t *pml, uint32_t p)
 
 /* Only peers with striped messages not confirmed yet can be waiting on a
  * dead rail's socket. */
-static void stall_check(mrail_pml_t *pml)
+static void stall_check(pml_stripe_t *pml)
 {
     pml->stall_gen++;
     for (mrail_pml_request_t *req = pml->striping; req != NULL; req = req->next_striping) {
@@ -196,7 +196,7 @@ static void stall_check(mrail_pml_t *pml)
     }
 }
 
-void pml_health_poll(mrail_pml_t *pml)
+void pml_health_poll(pml_stripe_t *pml)
 {
     if (++pml->health_polls < PML_HEALTH_EVERY) {
         return;

@@ -18,7 +18,7 @@ double pml_now_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
 }
 
-pml_comm_t *pml_comm(mrail_pml_t *pml, uint32_t ctx)
+pml_comm_t *pml_comm(pml_stripe_t *pml, uint32_t ctx)
 {
     if (ctx >= pml->ncomms) {
         uint32_t n = ctx + 1;
@@ -43,12 +43,12 @@ pml_comm_t *pml_comm(mrail_pml_t *pml, uint32_t ctx)
     return c;
 }
 
-int pml_send_control(mrail_pml_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t len)
+int pml_send_control(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t len)
 {
     return pml_ctl_send(pml, peer, tag, hdr, len, NULL, 0);
 }
 
-static void active_remove(mrail_pml_t *pml, mrail_pml_request_t *req)
+static void active_remove(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     if (!req->on_active) {
         return;
@@ -71,7 +71,7 @@ void pml_request_complete(mrail_pml_request_t *req)
     active_remove(req->pml, req);
 }
 
-void pml_peer_unreachable(mrail_pml_t *pml, uint32_t peer)
+void pml_peer_unreachable(pml_stripe_t *pml, uint32_t peer)
 {
     if (pml->unreachable[peer]) {
         return;
@@ -160,7 +160,7 @@ static void on_btl_error(mrail_btl_module_t *m, uint32_t peer, int status, const
                          void *ctx)
 {
     (void)status, (void)what;
-    mrail_pml_t *pml = ctx;
+    pml_stripe_t *pml = ctx;
     /* Failover sends what the rail carried over the rails left; with none
      * left the job fails. */
     for (uint32_t p = peer == UINT32_MAX ? 0 : peer; p < pml->size; p++) {
@@ -174,7 +174,7 @@ static void on_btl_error(mrail_btl_module_t *m, uint32_t peer, int status, const
 }
 
 /* What the scheduler knows about each rail of each peer. */
-static int sched_init(mrail_pml_t *pml)
+static int sched_init(pml_stripe_t *pml)
 {
     pml->sched = calloc(pml->size, sizeof(*pml->sched));
     pml->rx_rates = calloc(pml->size, sizeof(*pml->rx_rates));
@@ -207,13 +207,17 @@ static int sched_init(mrail_pml_t *pml)
     return MRAIL_SUCCESS;
 }
 
-int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_out,
-                   mrail_reason_t *why)
+static void stripe_close(mrail_pml_t *base);
+
+int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_frameworks_t *fws,
+                    mrail_pml_t **pml_out, mrail_reason_t *why)
 {
-    mrail_pml_t *pml = calloc(1, sizeof(*pml));
+    (void)self;
+    pml_stripe_t *pml = calloc(1, sizeof(*pml));
     if (pml == NULL) {
         return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
     }
+    pml->base.ops = &pml_stripe_ops;
     pml->rte = rte;
     pml->rank = mrail_rte_facts(rte)->rank;
     pml->size = mrail_rte_facts(rte)->size;
@@ -245,15 +249,16 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
         rc = mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
     }
     if (rc != MRAIL_SUCCESS) {
-        mrail_pml_close(pml);
+        stripe_close(&pml->base);
         return rc;
     }
-    *pml_out = pml;
+    *pml_out = &pml->base;
     return MRAIL_SUCCESS;
 }
 
-void mrail_pml_close(mrail_pml_t *pml)
+static void stripe_close(mrail_pml_t *base)
 {
+    pml_stripe_t *pml = (pml_stripe_t *)base;
     if (pml == NULL) {
         return;
     }
@@ -313,34 +318,39 @@ void mrail_pml_close(mrail_pml_t *pml)
     free(pml);
 }
 
-int mrail_pml_progress(mrail_pml_t *pml)
+int pml_stripe_progress(mrail_pml_t *base)
 {
+    pml_stripe_t *pml = (pml_stripe_t *)base;
     int events = mrail_rails_progress(&pml->rails);
     pml_health_poll(pml);
     return events;
 }
 
-const struct mrail_rails *mrail_pml_rails(const mrail_pml_t *pml)
+const struct mrail_rails *pml_stripe_rails(const mrail_pml_t *base)
 {
+    const pml_stripe_t *pml = (const pml_stripe_t *)base;
     return &pml->rails;
 }
 
-void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats)
+void pml_stripe_stats(const mrail_pml_t *base, mrail_pml_stats_t *stats)
 {
+    const pml_stripe_t *pml = (const pml_stripe_t *)base;
     *stats = pml->stats;
 }
 
-unsigned mrail_pml_spin_limit(const mrail_pml_t *pml)
+unsigned pml_stripe_spin_limit(const mrail_pml_t *base)
 {
+    const pml_stripe_t *pml = (const pml_stripe_t *)base;
     return pml->spin_limit;
 }
 
-int mrail_pml_failed(const mrail_pml_t *pml)
+int pml_stripe_failed(const mrail_pml_t *base)
 {
+    const pml_stripe_t *pml = (const pml_stripe_t *)base;
     return pml->failed;
 }
 
-static mrail_pml_request_t *request_new(mrail_pml_t *pml, bool is_send, void *buf, size_t len,
+static mrail_pml_request_t *request_new(pml_stripe_t *pml, bool is_send, void *buf, size_t len,
                                         int32_t peer, int32_t tag, uint32_t ctx)
 {
     mrail_pml_request_t *req = pml->free_requests;
@@ -366,7 +376,7 @@ static mrail_pml_request_t *request_new(mrail_pml_t *pml, bool is_send, void *bu
     return req;
 }
 
-pml_unexpected_t *pml_unexpected_get(mrail_pml_t *pml)
+pml_unexpected_t *pml_unexpected_get(pml_stripe_t *pml)
 {
     pml_unexpected_t *u = pml->free_unexpected;
     if (u != NULL) {
@@ -379,7 +389,7 @@ pml_unexpected_t *pml_unexpected_get(mrail_pml_t *pml)
     return u;
 }
 
-void pml_unexpected_put(mrail_pml_t *pml, pml_unexpected_t *u)
+void pml_unexpected_put(pml_stripe_t *pml, pml_unexpected_t *u)
 {
     free(u->data);
     if (pml->nfree_unexpected >= PML_FREE_LIST_MAX) {
@@ -391,9 +401,10 @@ void pml_unexpected_put(mrail_pml_t *pml, pml_unexpected_t *u)
     pml->nfree_unexpected++;
 }
 
-int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
+int pml_stripe_isend(mrail_pml_t *base, const void *buf, size_t len, uint32_t dst, int32_t tag,
                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
 {
+    pml_stripe_t *pml = (pml_stripe_t *)base;
     if (dst >= pml->size || tag < 0) {
         return MRAIL_ERR_BAD_PARAM;
     }
@@ -408,16 +419,17 @@ int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst,
     req->synchronous = synchronous;
     int rc = pml_send_start(pml, req);
     if (rc != MRAIL_SUCCESS) {
-        mrail_pml_request_free(req);
+        pml_stripe_request_free(&pml->base, req);
         return rc;
     }
     *req_out = req;
     return MRAIL_SUCCESS;
 }
 
-int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
+int pml_stripe_irecv(mrail_pml_t *base, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
                     mrail_pml_request_t **req_out)
 {
+    pml_stripe_t *pml = (pml_stripe_t *)base;
     if ((src < 0 && src != MRAIL_PML_ANY_SOURCE) || (src >= 0 && (uint32_t)src >= pml->size) ||
         (tag < 0 && tag != MRAIL_PML_ANY_TAG)) {
         return MRAIL_ERR_BAD_PARAM;
@@ -431,16 +443,17 @@ int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_
     }
     int rc = pml_recv_start(pml, req);
     if (rc != MRAIL_SUCCESS) {
-        mrail_pml_request_free(req);
+        pml_stripe_request_free(&pml->base, req);
         return rc;
     }
     *req_out = req;
     return MRAIL_SUCCESS;
 }
 
-int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst, int32_t tag,
+int pml_stripe_isendv(mrail_pml_t *base, const struct iovec *iov, int niov, uint32_t dst, int32_t tag,
                      uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
 {
+    pml_stripe_t *pml = (pml_stripe_t *)base;
     if (dst >= pml->size || tag < 0 || niov < 0) {
         return MRAIL_ERR_BAD_PARAM;
     }
@@ -455,16 +468,17 @@ int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32
     int rc = pml_iov_prepare(req, iov, niov);
     rc = rc != MRAIL_SUCCESS ? rc : pml_send_start(pml, req);
     if (rc != MRAIL_SUCCESS) {
-        mrail_pml_request_free(req);
+        pml_stripe_request_free(&pml->base, req);
         return rc;
     }
     *req_out = req;
     return MRAIL_SUCCESS;
 }
 
-int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src, int32_t tag,
+int pml_stripe_irecvv(mrail_pml_t *base, const struct iovec *iov, int niov, int32_t src, int32_t tag,
                      uint32_t ctx, mrail_pml_request_t **req_out)
 {
+    pml_stripe_t *pml = (pml_stripe_t *)base;
     if ((src < 0 && src != MRAIL_PML_ANY_SOURCE) || (src >= 0 && (uint32_t)src >= pml->size) ||
         (tag < 0 && tag != MRAIL_PML_ANY_TAG) || niov < 0) {
         return MRAIL_ERR_BAD_PARAM;
@@ -479,17 +493,18 @@ int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_
     int rc = pml_iov_prepare(req, iov, niov);
     rc = rc != MRAIL_SUCCESS ? rc : pml_recv_start(pml, req);
     if (rc != MRAIL_SUCCESS) {
-        mrail_pml_request_free(req);
+        pml_stripe_request_free(&pml->base, req);
         return rc;
     }
     *req_out = req;
     return MRAIL_SUCCESS;
 }
 
-bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
+bool pml_stripe_test(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
+    pml_stripe_t *pml = (pml_stripe_t *)base;
     if (!req->complete) {
-        mrail_pml_progress(pml);
+        pml_stripe_progress(&pml->base);
     }
     if (req->complete && status != NULL) {
         *status = req->status;
@@ -497,14 +512,15 @@ bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status
     return req->complete;
 }
 
-void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
+void pml_stripe_wait(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
+    pml_stripe_t *pml = (pml_stripe_t *)base;
     unsigned idle = 0;
     while (!req->complete) {
         /* Spin: a yield is a system call and would cost more than the
          * message. Only a long wait (oversubscribed: the peer we wait for
          * may need our CPU) yields. */
-        if (mrail_pml_progress(pml) != 0) {
+        if (pml_stripe_progress(&pml->base) != 0) {
             idle = 0;
         } else if (++idle >= pml->spin_limit) {
             sched_yield();
@@ -516,12 +532,13 @@ void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status
     }
 }
 
-void mrail_pml_request_free(mrail_pml_request_t *req)
+void pml_stripe_request_free(mrail_pml_t *base, mrail_pml_request_t *req)
 {
+    (void)base; /* the request knows its pml */
     if (req == NULL) {
         return;
     }
-    mrail_pml_t *pml = req->pml;
+    pml_stripe_t *pml = req->pml;
     active_remove(pml, req);
     free(req->frag_hdrs);
     free(req->frag_ctx);
@@ -541,8 +558,9 @@ void mrail_pml_request_free(mrail_pml_request_t *req)
     pml->nfree_requests++;
 }
 
-bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req)
+bool pml_stripe_cancel(mrail_pml_t *base, mrail_pml_request_t *req)
 {
+    pml_stripe_t *pml = (pml_stripe_t *)base;
     if (req->is_send || req->rstate != PML_RECV_POSTED) {
         return false;
     }
@@ -556,10 +574,11 @@ bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req)
     return true;
 }
 
-bool mrail_pml_iprobe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
+bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
                       mrail_pml_status_t *status)
 {
-    mrail_pml_progress(pml);
+    pml_stripe_t *pml = (pml_stripe_t *)base;
+    pml_stripe_progress(&pml->base);
     pml_comm_t *c = pml_comm(pml, ctx);
     match_msg_t *m = c ? match_probe(&c->match, src, tag) : NULL;
     if (m == NULL) {
@@ -572,3 +591,21 @@ bool mrail_pml_iprobe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
     }
     return true;
 }
+
+const mrail_pml_ops_t pml_stripe_ops = {
+    .close = stripe_close,
+    .isend = pml_stripe_isend,
+    .irecv = pml_stripe_irecv,
+    .isendv = pml_stripe_isendv,
+    .irecvv = pml_stripe_irecvv,
+    .test = pml_stripe_test,
+    .wait = pml_stripe_wait,
+    .request_free = pml_stripe_request_free,
+    .cancel = pml_stripe_cancel,
+    .iprobe = pml_stripe_iprobe,
+    .progress = pml_stripe_progress,
+    .spin_limit = pml_stripe_spin_limit,
+    .failed = pml_stripe_failed,
+    .stats = pml_stripe_stats,
+    .rails = pml_stripe_rails,
+};

@@ -13,7 +13,7 @@
  * A header that arrives before its receive waits as unexpected (an EAGER
  * payload is copied out of the btl's buffer only then); posting a receive
  * first searches those. A message longer than the buffer fills the buffer
- * and completes with MRAIL_PML_ERR_TRUNCATE; the sender then only sends
+ * and completes with MRAIL_ERR_TRUNCATE; the sender then only sends
  * what the receiver accepted. */
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +50,7 @@ static void gather_into(mrail_pml_request_t *req, size_t max, const struct iovec
     }
 }
 
-static void send_fin(mrail_pml_t *pml, mrail_pml_request_t *req)
+static void send_fin(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     pml_hdr_fin_t fin = {.sreq = req->sreq};
     if (pml_send_control(pml, req->src, PML_TAG_FIN, &fin, sizeof(fin)) != MRAIL_SUCCESS) {
@@ -59,7 +59,7 @@ static void send_fin(mrail_pml_t *pml, mrail_pml_request_t *req)
 }
 
 /* CTS: how much we take, and the sender's rail rates as we see them. */
-static void send_cts(mrail_pml_t *pml, mrail_pml_request_t *req)
+static void send_cts(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     req->rstate = req->expected > 0 ? PML_RECV_RECEIVING : PML_RECV_DONE;
     pml_hdr_cts_t cts = {
@@ -67,10 +67,10 @@ static void send_cts(mrail_pml_t *pml, mrail_pml_request_t *req)
     const sched_rail_t *rates = pml->rx_rates[req->src];
     /* Every entry is valid once the sender's rails were measured at all: a
      * zero count tells the sender a rate was forgotten. */
-    for (unsigned i = 0; rates != NULL && i < PML_MAX_RAILS; i++) {
+    for (unsigned i = 0; rates != NULL && i < MRAIL_MAX_RAILS; i++) {
         cts.bw[i] = (float)rates[i].measured_bw;
         cts.samples[i] = rates[i].samples < UINT16_MAX ? (uint16_t)rates[i].samples : UINT16_MAX;
-        cts.nrails = PML_MAX_RAILS;
+        cts.nrails = MRAIL_MAX_RAILS;
     }
     if (pml_send_control(pml, req->src, PML_TAG_CTS, &cts, sizeof(cts)) != MRAIL_SUCCESS) {
         pml->failed = MRAIL_ERROR;
@@ -98,7 +98,7 @@ static void get_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status
 /* rdma get: pull the accepted bytes in pieces of the btl's pipeline size.
  * A btl that refuses the first get (the kernel said no) leaves the
  * message to the rendezvous fragments. */
-static int get_start(mrail_pml_t *pml, mrail_pml_request_t *req, const pml_unexpected_t *u)
+static int get_start(pml_stripe_t *pml, mrail_pml_request_t *req, const pml_unexpected_t *u)
 {
     const mrail_rail_t *r = &mrail_rail_table_peer(&pml->rails.table, req->src)->rails[0];
     mrail_btl_module_t *m = r->module;
@@ -118,7 +118,7 @@ static int get_start(mrail_pml_t *pml, mrail_pml_request_t *req, const pml_unexp
             req->gets_pending = 0;
             return rc;
         }
-        if (rc != MRAIL_BTL_INPROGRESS) {
+        if (rc != MRAIL_INPROGRESS) {
             get_done(m, r->ep, rc, req);
         }
     }
@@ -127,13 +127,13 @@ static int get_start(mrail_pml_t *pml, mrail_pml_request_t *req, const pml_unexp
 }
 
 /* The receive req takes the message u. */
-static void deliver(mrail_pml_t *pml, mrail_pml_request_t *req, pml_unexpected_t *u)
+static void deliver(pml_stripe_t *pml, mrail_pml_request_t *req, pml_unexpected_t *u)
 {
     size_t take = u->hdr.len < req->len ? u->hdr.len : req->len;
     req->status.source = u->hdr.src;
     req->status.tag = u->hdr.tag;
     req->status.count = take;
-    req->status.error = u->hdr.len > req->len ? MRAIL_PML_ERR_TRUNCATE : MRAIL_SUCCESS;
+    req->status.error = u->hdr.len > req->len ? MRAIL_ERR_TRUNCATE : MRAIL_SUCCESS;
     if (!u->rts) {
         if (u->data != NULL) {
             pml_copy_in(req, 0, u->data, take);
@@ -164,7 +164,7 @@ void pml_recv_matched(match_recv_t *recv, match_msg_t *msg, void *ctx)
     deliver(ctx, recv->owner, msg->owner);
 }
 
-void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t tag,
+void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t tag,
                               const struct iovec *segs, int nsegs)
 {
     (void)from;
@@ -212,7 +212,7 @@ void pml_recv_on_match_header(mrail_pml_t *pml, uint32_t from, mrail_btl_tag_t t
 }
 
 /* First fragment of a striped receive: where its bookkeeping lives. */
-static pml_confirm_t *confirm_of(mrail_pml_t *pml, mrail_pml_request_t *req, uint32_t nfrags)
+static pml_confirm_t *confirm_of(pml_stripe_t *pml, mrail_pml_request_t *req, uint32_t nfrags)
 {
     if (req->confirm_rx == NULL) {
         size_t words = ((size_t)nfrags + 63) / 64;
@@ -227,7 +227,7 @@ static pml_confirm_t *confirm_of(mrail_pml_t *pml, mrail_pml_request_t *req, uin
 }
 
 /* False for a copy of a fragment already here; records arrival times. */
-static bool confirm_frag(mrail_pml_t *pml, mrail_pml_request_t *req, const pml_hdr_frag_t *h,
+static bool confirm_frag(pml_stripe_t *pml, mrail_pml_request_t *req, const pml_hdr_frag_t *h,
                          size_t len)
 {
     pml_confirm_t *c = confirm_of(pml, req, h->nfrags);
@@ -240,7 +240,7 @@ static bool confirm_frag(mrail_pml_t *pml, mrail_pml_request_t *req, const pml_h
         return false;
     }
     c->seen[h->index / 64] |= bit;
-    if (!(h->flags & (PML_FRAG_RESENT | PML_FRAG_STOLEN)) && h->rail < PML_MAX_RAILS) {
+    if (!(h->flags & (PML_FRAG_RESENT | PML_FRAG_STOLEN)) && h->rail < MRAIL_MAX_RAILS) {
         double now = pml_now_us();
         if (c->bytes[h->rail] == 0) {
             c->first[h->rail] = now;
@@ -256,31 +256,31 @@ static bool confirm_frag(mrail_pml_t *pml, mrail_pml_request_t *req, const pml_h
  * (sched_rail_delivery); one starved while others are measured may have
  * its rate forgotten (sched_rail_starve), so the sender plans it by its
  * nominal rate again. */
-static void record_rates(mrail_pml_t *pml, mrail_pml_request_t *req)
+static void record_rates(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     pml_confirm_t *c = req->confirm_rx;
     if (c == NULL) {
         return;
     }
     if (pml->rx_rates[req->src] == NULL &&
-        (pml->rx_rates[req->src] = calloc(PML_MAX_RAILS, sizeof(sched_rail_t))) == NULL) {
+        (pml->rx_rates[req->src] = calloc(MRAIL_MAX_RAILS, sizeof(sched_rail_t))) == NULL) {
         return;
     }
     sched_rail_t *rates = pml->rx_rates[req->src];
     bool sampled = false;
-    for (unsigned r = 0; r < PML_MAX_RAILS; r++) {
+    for (unsigned r = 0; r < MRAIL_MAX_RAILS; r++) {
         double span = c->last[r] - c->first[r];
         sampled |= sched_rail_delivery(&rates[r], c->first_len[r], c->bytes[r], span,
                                        PML_MIN_SAMPLE_US);
     }
-    for (unsigned r = 0; sampled && r < PML_MAX_RAILS; r++) {
+    for (unsigned r = 0; sampled && r < MRAIL_MAX_RAILS; r++) {
         if (c->bytes[r] == 0 && sched_rail_starve(&rates[r], PML_STARVED_RESET)) {
             pml->stats.rates_forgotten++;
         }
     }
 }
 
-void pml_recv_on_frag(mrail_pml_t *pml, uint32_t from, const struct iovec *segs, int nsegs)
+void pml_recv_on_frag(pml_stripe_t *pml, uint32_t from, const struct iovec *segs, int nsegs)
 {
     pml_hdr_frag_t h;
     memcpy(&h, segs[0].iov_base, sizeof(h));
@@ -319,7 +319,7 @@ void pml_recv_on_frag(mrail_pml_t *pml, uint32_t from, const struct iovec *segs,
     }
 }
 
-void pml_recv_place_frag(mrail_pml_t *pml, uint32_t from, const void *hdr, size_t hdr_len,
+void pml_recv_place_frag(pml_stripe_t *pml, uint32_t from, const void *hdr, size_t hdr_len,
                          size_t payload_len, mrail_btl_place_t *out)
 {
     pml_hdr_frag_t h;
@@ -351,7 +351,7 @@ void pml_recv_place_frag(mrail_pml_t *pml, uint32_t from, const void *hdr, size_
     pml->stats.frags_placed += out->niov > 0;
 }
 
-void pml_recv_abort(mrail_pml_t *pml, mrail_pml_request_t *req)
+void pml_recv_abort(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     if (req->rstate == PML_RECV_POSTED) {
         pml_comm_t *c = pml_comm(pml, req->ctx);
@@ -364,7 +364,7 @@ void pml_recv_abort(mrail_pml_t *pml, mrail_pml_request_t *req)
     pml_request_complete(req);
 }
 
-int pml_recv_start(mrail_pml_t *pml, mrail_pml_request_t *req)
+int pml_recv_start(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     pml_comm_t *c = pml_comm(pml, req->ctx);
     if (c == NULL) {

@@ -5,11 +5,11 @@
 
 #include "pml_stripe.h"
 
-void pml_report_rails(const mrail_pml_t *pml, FILE *out)
+void pml_report_rails(const pml_stripe_t *pml, FILE *out)
 {
     for (uint32_t p = 0; pml->railq != NULL && p < pml->size; p++) {
         const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, p);
-        for (size_t r = 0; pr != NULL && r < pr->count && r < PML_MAX_RAILS; r++) {
+        for (size_t r = 0; pr != NULL && r < pr->count && r < MRAIL_MAX_RAILS; r++) {
             const pml_railq_t *q = &pml->railq[p][r];
             const sched_rail_t *s = &pml->sched[p][r];
             if (q->sent_frags == 0 && q->failed == 0) {

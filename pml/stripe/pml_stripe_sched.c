@@ -3,7 +3,6 @@
 
 #include "pml_stripe_sched.h"
 
-#define MAX_RAILS 64
 /* Measured rates are all the bytes over all the time of the recent
  * samples (not an average of per-sample rates, which short samples make
  * noisy); past this much time, old samples count half. */
@@ -83,7 +82,7 @@ static unsigned effective(const sched_rail_t *rails, unsigned nrails, const sche
 {
     unsigned n = 0;
     bool unknown = false, all_measured = opts->use_measured;
-    for (unsigned i = 0; i < nrails && n < MAX_RAILS; i++) {
+    for (unsigned i = 0; i < nrails && n < MRAIL_MAX_RAILS; i++) {
         if (rails[i].up && rails[i].max_frag > 0) {
             idx[n++] = i;
             all_measured =
@@ -112,7 +111,7 @@ static void shares(const sched_rail_t *rails, const unsigned *idx, const double 
 {
     /* Walk latencies upwards: with rails [0, m) active, T = (len + sum L*B) / sum B;
      * stop once T is no later than the next rail's latency. */
-    unsigned order[MAX_RAILS];
+    unsigned order[MRAIL_MAX_RAILS];
     for (unsigned k = 0; k < n; k++) {
         order[k] = k;
     }
@@ -145,8 +144,8 @@ static void shares(const sched_rail_t *rails, const unsigned *idx, const double 
 void sched_plan_rates(const sched_rail_t *rails, unsigned nrails, const sched_opts_t *opts,
                       double *bw)
 {
-    double eff[MAX_RAILS];
-    unsigned idx[MAX_RAILS];
+    double eff[MRAIL_MAX_RAILS];
+    unsigned idx[MRAIL_MAX_RAILS];
     unsigned n = effective(rails, nrails, opts, eff, idx);
     for (unsigned i = 0; i < nrails; i++) {
         bw[i] = 0;
@@ -159,8 +158,8 @@ void sched_plan_rates(const sched_rail_t *rails, unsigned nrails, const sched_op
 int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, size_t len,
                      const sched_opts_t *opts, sched_plan_t *plan)
 {
-    double bw[MAX_RAILS], share[MAX_RAILS];
-    unsigned idx[MAX_RAILS];
+    double bw[MRAIL_MAX_RAILS], share[MRAIL_MAX_RAILS];
+    unsigned idx[MRAIL_MAX_RAILS];
     unsigned n = effective(rails, nrails, opts, bw, idx);
     if (n == 0) {
         return -1;
@@ -173,7 +172,7 @@ int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, 
             best = k;
         }
     }
-    size_t bytes[MAX_RAILS] = {0};
+    size_t bytes[MRAIL_MAX_RAILS] = {0};
     if (len < opts->min_stripe_size || n == 1) {
         bytes[best] = len;
     } else {
@@ -190,7 +189,7 @@ int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, 
      * fragment allows, all of one size (the last may be smaller by less
      * than the count): no runt piece, whose arrival would say nothing of
      * the rail's rate. Each share is one contiguous range of the message. */
-    size_t start[MAX_RAILS], done[MAX_RAILS] = {0}, piece_len[MAX_RAILS];
+    size_t start[MRAIL_MAX_RAILS], done[MRAIL_MAX_RAILS] = {0}, piece_len[MRAIL_MAX_RAILS];
     size_t at = offset;
     for (unsigned k = 0; k < n; k++) {
         start[k] = at;
@@ -225,8 +224,8 @@ int sched_plan_range(const sched_rail_t *rails, unsigned nrails, size_t offset, 
 int sched_reassign(const sched_rail_t *rails, unsigned nrails, const sched_frag_t *lost,
                    size_t nlost, const sched_opts_t *opts, sched_plan_t *plan)
 {
-    double bw[MAX_RAILS], busy[MAX_RAILS] = {0};
-    unsigned idx[MAX_RAILS];
+    double bw[MRAIL_MAX_RAILS], busy[MRAIL_MAX_RAILS] = {0};
+    unsigned idx[MRAIL_MAX_RAILS];
     unsigned n = effective(rails, nrails, opts, bw, idx);
     size_t before = plan->count;
     for (size_t i = 0; i < nlost; i++) {

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mrail/mrail.h" /* MRAIL_MAX_RAILS */
+
 typedef struct sched_rail {
     double nominal_bw; /* MB/s (= bytes/us) the device claims; 0 = unknown */
     double latency_us;

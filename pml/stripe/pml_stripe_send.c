@@ -24,7 +24,7 @@ static void eager_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int stat
     pml_request_complete(req);
 }
 
-static void send_finish(mrail_pml_t *pml, mrail_pml_request_t *req)
+static void send_finish(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     if (req->registered) {
         req->rget_module->mem_deregister(req->rget_module, req->rts.reg);
@@ -37,7 +37,7 @@ static void send_finish(mrail_pml_t *pml, mrail_pml_request_t *req)
     pml_request_complete(req);
 }
 
-static void maybe_finish(mrail_pml_t *pml, mrail_pml_request_t *req)
+static void maybe_finish(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     bool dead = pml->unreachable[req->peer]; /* no FIN will come */
     if (req->frags_pending == 0 && (!req->confirm || req->fin_received || dead)) {
@@ -45,7 +45,7 @@ static void maybe_finish(mrail_pml_t *pml, mrail_pml_request_t *req)
     }
 }
 
-void pml_send_abort(mrail_pml_t *pml, mrail_pml_request_t *req)
+void pml_send_abort(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     req->status.error = MRAIL_ERR_UNREACHABLE;
     switch (req->sstate) {
@@ -55,7 +55,7 @@ void pml_send_abort(mrail_pml_t *pml, mrail_pml_request_t *req)
     }
 }
 
-static void rail_pump(mrail_pml_t *pml, uint32_t peer, unsigned rail);
+static void rail_pump(pml_stripe_t *pml, uint32_t peer, unsigned rail);
 
 /* A fragment's btl callback. One whose fragment has since gone again on
  * another rail (after a failover) only counts down. The rail it left has
@@ -65,7 +65,7 @@ static void frag_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int statu
     (void)ep;
     pml_frag_ctx_t *f = cbdata;
     mrail_pml_request_t *req = f->req;
-    mrail_pml_t *pml = req->pml;
+    pml_stripe_t *pml = req->pml;
     int rail = pml_rail_index(pml, f->peer, m);
     if (rail >= 0) {
         pml->railq[f->peer][rail].inflight--;
@@ -88,7 +88,7 @@ static void frag_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int statu
 }
 
 /* Hands fragment f to its rail's btl. */
-static void frag_send(mrail_pml_t *pml, pml_frag_ctx_t *f)
+static void frag_send(pml_stripe_t *pml, pml_frag_ctx_t *f)
 {
     mrail_pml_request_t *req = f->req;
     size_t i = (size_t)(f - req->frag_ctx);
@@ -110,7 +110,7 @@ static void frag_send(mrail_pml_t *pml, pml_frag_ctx_t *f)
     }
     int rc = rail->module->send(rail->module, rail->ep, PML_TAG_FRAG, &req->frag_hdrs[i],
                                 sizeof(pml_hdr_frag_t), pieces, npieces, frag_done, f);
-    if (rc != MRAIL_BTL_INPROGRESS) {
+    if (rc != MRAIL_INPROGRESS) {
         frag_done(rail->module, rail->ep, rc == MRAIL_SUCCESS ? MRAIL_SUCCESS : rc, f);
     }
 }
@@ -148,7 +148,7 @@ static void railq_unlink(pml_railq_t *q, pml_frag_ctx_t *f)
 
 /* Bytes a rail's btl holds for the peer and the peer has not acknowledged
  * (0 when the btl cannot tell). */
-static size_t rail_backlog(mrail_pml_t *pml, uint32_t peer, unsigned rail)
+static size_t rail_backlog(pml_stripe_t *pml, uint32_t peer, unsigned rail)
 {
     const mrail_rail_t *r = &mrail_rail_table_peer(&pml->rails.table, peer)->rails[rail];
     mrail_btl_health_t h = {0};
@@ -162,12 +162,12 @@ static size_t rail_backlog(mrail_pml_t *pml, uint32_t peer, unsigned rail)
  * hide seconds of a slow rail's work). Weights set from yesterday's
  * measurements (or a rail that loses packets today) then cost only the
  * last fragments' worth at the end of a burst. */
-static bool rail_steal(mrail_pml_t *pml, uint32_t peer, unsigned rail)
+static bool rail_steal(pml_stripe_t *pml, uint32_t peer, unsigned rail)
 {
     const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, peer);
     const sched_rail_t *s = pml->sched[peer];
-    unsigned n = pr->count < PML_MAX_RAILS ? (unsigned)pr->count : PML_MAX_RAILS;
-    double bw[PML_MAX_RAILS];
+    unsigned n = pr->count < MRAIL_MAX_RAILS ? (unsigned)pr->count : MRAIL_MAX_RAILS;
+    double bw[MRAIL_MAX_RAILS];
     sched_plan_rates(s, n, &pml->sched_opts, bw);
     double my_bw = rail < n ? bw[rail] : 0, my_backlog = -1;
     unsigned victim = UINT32_MAX;
@@ -205,7 +205,7 @@ static bool rail_steal(mrail_pml_t *pml, uint32_t peer, unsigned rail)
 /* Sends waiting fragments while the rail's window has room. A btl that
  * finishes a send at once calls back into here: the inner call returns and
  * this loop goes on, so the stack stays flat. */
-static void rail_pump(mrail_pml_t *pml, uint32_t peer, unsigned rail)
+static void rail_pump(pml_stripe_t *pml, uint32_t peer, unsigned rail)
 {
     pml_railq_t *q = &pml->railq[peer][rail];
     if (q->pumping) {
@@ -229,7 +229,7 @@ static void rail_pump(mrail_pml_t *pml, uint32_t peer, unsigned rail)
     q->pumping = false;
 }
 
-void pml_railq_drain(mrail_pml_t *pml, uint32_t peer, unsigned rail)
+void pml_railq_drain(pml_stripe_t *pml, uint32_t peer, unsigned rail)
 {
     pml_railq_t *q = &pml->railq[peer][rail];
     pml_frag_ctx_t *f = q->head;
@@ -245,7 +245,7 @@ void pml_railq_drain(mrail_pml_t *pml, uint32_t peer, unsigned rail)
     }
 }
 
-void pml_railq_abandon(mrail_pml_t *pml, uint32_t peer)
+void pml_railq_abandon(pml_stripe_t *pml, uint32_t peer)
 {
     size_t n = mrail_rail_table_peer(&pml->rails.table, peer)->count;
     for (size_t r = 0; r < n; r++) {
@@ -261,7 +261,7 @@ void pml_railq_abandon(mrail_pml_t *pml, uint32_t peer)
     }
 }
 
-void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i)
+void pml_frag_issue(pml_stripe_t *pml, mrail_pml_request_t *req, size_t i)
 {
     pml_frag_ctx_t *f = &req->frag_ctx[i];
     const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, f->peer);
@@ -294,7 +294,7 @@ void pml_frag_issue(mrail_pml_t *pml, mrail_pml_request_t *req, size_t i)
 }
 
 /* rdma get: the single rail offers get() and the message is large enough. */
-static const mrail_rail_t *rget_rail(mrail_pml_t *pml, uint32_t dst, size_t len)
+static const mrail_rail_t *rget_rail(pml_stripe_t *pml, uint32_t dst, size_t len)
 {
     const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, dst);
     if (pr->usable != 1 || pr->count != 1) {
@@ -308,7 +308,7 @@ static const mrail_rail_t *rget_rail(mrail_pml_t *pml, uint32_t dst, size_t len)
     return can ? r : NULL;
 }
 
-int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
+int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     pml_comm_t *c = pml_comm(pml, req->ctx);
     if (c == NULL) {
@@ -393,7 +393,7 @@ int pml_send_start(mrail_pml_t *pml, mrail_pml_request_t *req)
  * nominal rate. */
 static void take_rates(sched_rail_t *rails, size_t count, const pml_hdr_cts_t *cts)
 {
-    for (size_t i = 0; i < count && i < cts->nrails && i < PML_MAX_RAILS; i++) {
+    for (size_t i = 0; i < count && i < cts->nrails && i < MRAIL_MAX_RAILS; i++) {
         if (cts->samples[i] > 0 && cts->bw[i] > 0) {
             rails[i].measured_bw = cts->bw[i];
             rails[i].samples = cts->samples[i];
@@ -404,7 +404,7 @@ static void take_rates(sched_rail_t *rails, size_t count, const pml_hdr_cts_t *c
     }
 }
 
-void pml_send_on_cts(mrail_pml_t *pml, uint32_t from, const pml_hdr_cts_t *cts)
+void pml_send_on_cts(pml_stripe_t *pml, uint32_t from, const pml_hdr_cts_t *cts)
 {
     mrail_pml_request_t *req = (mrail_pml_request_t *)(uintptr_t)cts->sreq;
     const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, from);
@@ -458,7 +458,7 @@ void pml_send_on_cts(mrail_pml_t *pml, uint32_t from, const pml_hdr_cts_t *cts)
     }
 }
 
-void pml_send_on_fin(mrail_pml_t *pml, const pml_hdr_fin_t *fin)
+void pml_send_on_fin(pml_stripe_t *pml, const pml_hdr_fin_t *fin)
 {
     mrail_pml_request_t *req = (mrail_pml_request_t *)(uintptr_t)fin->sreq;
     if (req->sstate == PML_SEND_RTS_SENT) { /* rdma get: the receiver has it all */

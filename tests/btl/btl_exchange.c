@@ -143,7 +143,7 @@ static void send_ctl(exchange_t *x, uint32_t to, uint8_t tag, const wire_hdr_t *
     int rc = p->module->send(p->module, p->ep, tag, copy, sizeof(*copy), NULL, 0, ctl_done, copy);
     if (rc == MRAIL_SUCCESS) {
         free(copy);
-    } else if (rc != MRAIL_BTL_INPROGRESS) {
+    } else if (rc != MRAIL_INPROGRESS) {
         free(copy);
         fail(x, "control message to rank %u failed", to);
     }
@@ -204,7 +204,7 @@ static void on_message(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t
         int rc = p->module->get(p->module, p->ep, p->rbuf, h.addr, NULL, h.total, on_get_done, p);
         if (rc == MRAIL_SUCCESS) {
             on_get_done(p->module, p->ep, MRAIL_SUCCESS, p);
-        } else if (rc != MRAIL_BTL_INPROGRESS) {
+        } else if (rc != MRAIL_INPROGRESS) {
             fail(x, "get from rank %u failed", src);
         }
         break;
@@ -289,7 +289,7 @@ static void send_one(exchange_t *x, uint32_t dst, const char *path, uint64_t siz
                 p->module->send(p->module, p->ep, TAG_FRAG, hc, sizeof(*hc), &iov, 1, on_done, p);
             if (rc == MRAIL_SUCCESS) {
                 p->inflight--;
-            } else if (rc != MRAIL_BTL_INPROGRESS) {
+            } else if (rc != MRAIL_INPROGRESS) {
                 fail(x, "send to rank %u failed", dst);
                 return;
             }
@@ -317,7 +317,7 @@ static void send_one(exchange_t *x, uint32_t dst, const char *path, uint64_t siz
     int rc = p->module->put(p->module, p->ep, buf, p->cts_addr, NULL, size, on_done, p);
     if (rc == MRAIL_SUCCESS) {
         p->inflight--;
-    } else if (rc != MRAIL_BTL_INPROGRESS) {
+    } else if (rc != MRAIL_INPROGRESS) {
         fail(x, "put to rank %u failed", dst);
     }
     while (p->inflight > 0) {
@@ -383,7 +383,7 @@ static void backpressure(exchange_t *x, unsigned count)
             }
             if (rc == MRAIL_SUCCESS) {
                 p->inflight--;
-            } else if (rc != MRAIL_BTL_INPROGRESS) {
+            } else if (rc != MRAIL_INPROGRESS) {
                 fail(x, "back-pressure send %u failed", k);
             }
         }

@@ -181,3 +181,131 @@ Test(mpi, header_compiles_clean_as_c99_and_cxx, .timeout = 120)
         }
     }
 }
+
+/* mpicc with the test's sanitizer flags; args after the compiler's own. */
+static void mpicc(char **args)
+{
+    char *argv[16] = {MPICC};
+    for (int i = 0; args[i] != NULL && i < 14; i++) {
+        argv[i + 1] = args[i];
+    }
+    char env_cc[128];
+    snprintf(env_cc, sizeof(env_cc), "MRAIL_CC=cc %s", MRAIL_TEST_CFLAGS);
+    char *env[] = {env_cc, NULL};
+    run_t r;
+    run_init(&r);
+    run_cmd(&r, argv, env, NULL);
+    cr_assert_eq(r.status, 0, "mpicc failed: %s", r.err);
+    run_fini(&r);
+}
+
+/* The profiling interface: a tool library built with mpicc defines
+ * MPI_Send, MPI_Allreduce and MPI_Finalize and forwards to PMPI_; linked
+ * with an unmodified program it sees exactly the program's own calls, not
+ * the sends inside MPI_Bcast, MPI_Sendrecv or MPI_Barrier. Without it the
+ * same program runs unprofiled. */
+Test(mpi, a_pmpi_tool_counts_the_calls_of_an_unmodified_program, .timeout = 120)
+{
+    char tool[300], plain[300], profiled[300], libdir[300];
+    snprintf(libdir, sizeof(libdir), "%s", MRAIL_TEST_WORK_DIR);
+    snprintf(tool, sizeof(tool), "%s/libpmpi_count.so", MRAIL_TEST_WORK_DIR);
+    snprintf(plain, sizeof(plain), "%s/pmpi_prog", MRAIL_TEST_WORK_DIR);
+    snprintf(profiled, sizeof(profiled), "%s/pmpi_prog_profiled", MRAIL_TEST_WORK_DIR);
+    char *build_tool[] = {"-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-o", tool,
+                          MRAIL_TEST_SRC_DIR "/pmpi_count.c", NULL};
+    mpicc(build_tool);
+    char *build_plain[] = {"-Wall", "-Wextra", "-Werror", "-o", plain,
+                           MRAIL_TEST_SRC_DIR "/pmpi_prog.c", NULL};
+    mpicc(build_plain);
+    char rpath[320];
+    snprintf(rpath, sizeof(rpath), "-Wl,-rpath,%s", libdir);
+    char ldir[320];
+    snprintf(ldir, sizeof(ldir), "-L%s", libdir);
+    char *build_profiled[] = {"-o", profiled, MRAIL_TEST_SRC_DIR "/pmpi_prog.c", ldir,
+                              "-lpmpi_count", rpath, NULL};
+    mpicc(build_profiled);
+
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN, "-n", "2", "--oversubscribe", profiled, NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, " ok\n"), 2, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "pmpi_count rank=0 send=5 allreduce=3\n"), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "pmpi_count rank=1 send=0 allreduce=3\n"), 1, "%s", r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+
+    run_init(&r);
+    char *argv2[] = {MRUN, "-n", "2", "--oversubscribe", plain, NULL};
+    run_cmd(&r, argv2, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, " ok\n"), 2, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "pmpi_count"), 0, "%s", r.out);
+    run_fini(&r);
+}
+
+/* The pml the selection picks is the one that runs: tests/plugins holds
+ * pml testhi (priority 50, above stripe's 20), a loopback pml for one-rank
+ * jobs that reports its calls at close. With that directory searched it
+ * carries the program's self-send; with --mca pml stripe it is not even
+ * opened; on two ranks its open fails and MPI_Init says why. */
+Test(mpi, the_selected_pml_is_the_one_called, .timeout = 120)
+{
+    char prog[300];
+    snprintf(prog, sizeof(prog), "%s/pmpi_prog_sel", MRAIL_TEST_WORK_DIR);
+    char *build[] = {"-o", prog, MRAIL_TEST_SRC_DIR "/pmpi_prog.c", NULL};
+    mpicc(build);
+
+    run_t r;
+    run_init(&r);
+    char *one[] = {MRUN, "-n", "1", "--mca", "mca_base_component_path", MRAIL_TEST_PLUGIN_DIR,
+                   prog, NULL};
+    run_cmd(&r, one, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, "rank=0 ok\n"), 1, "%s", r.out);
+    /* MPI_Sendrecv to itself: one isend, one irecv, through testhi. */
+    cr_expect_eq(count_lines(r.err, "pml testhi: isend=1 irecv=1 "), 1, "%s", r.err);
+    run_fini(&r);
+
+    run_init(&r);
+    char *stripe[] = {MRUN,   "-n",  "1", "--mca", "mca_base_component_path", MRAIL_TEST_PLUGIN_DIR,
+                      "--mca", "pml", "stripe", prog, NULL};
+    run_cmd(&r, stripe, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, "rank=0 ok\n"), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.err, "pml testhi"), 0, "%s", r.err);
+    run_fini(&r);
+
+    run_init(&r);
+    char *two[] = {MRUN, "-n", "2", "--oversubscribe", "--mca", "mca_base_component_path",
+                   MRAIL_TEST_PLUGIN_DIR, prog, NULL};
+    run_cmd(&r, two, NULL, NULL);
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "pml testhi carries messages of one-rank jobs only (size 2)") != NULL,
+              "%s", r.err);
+    run_fini(&r);
+}
+
+/* MPI_Finalize right after many eager sends to a rank that starts
+ * receiving a second later: every byte arrives and nothing hangs, over
+ * shared memory and over two tcp links (where eager sends to a peer with
+ * several rails complete once the PML holds a copy). */
+Test(mpi, finalize_keeps_queued_sends_moving, .timeout = 180)
+{
+    const char *btls[][4] = {{"btl", "self,sm", "btl_tcp_links", "1"},
+                             {"btl", "self,tcp", "btl_tcp_links", "2"}};
+    for (int k = 0; k < 2; k++) {
+        run_t r;
+        run_init(&r);
+        char *argv[] = {MRUN,    "-n",         "2",   "--timeout",          "60",
+                        "--mca", (char *)btls[k][0], (char *)btls[k][1], "--mca",
+                        (char *)btls[k][2], (char *)btls[k][3], MRAIL_TEST_BIN_DIR "/mpi_finalize_drain",
+                        NULL};
+        run_cmd(&r, argv, NULL, NULL);
+        cr_expect_eq(r.status, 0, "%s: %s", btls[k][1], r.err);
+        cr_expect_eq(count_lines(r.out, " drained\n"), 2, "%s: %s", btls[k][1], r.out);
+        run_expect_clean(&r);
+        run_fini(&r);
+    }
+}

@@ -22,6 +22,15 @@ typedef struct run {
     int status; /* exit status, or 128 + signal */
 } run_t;
 
+/* Tests that build network namespaces or shape links need root: anyone
+ * else gets them skipped, with the reason, instead of failed. */
+static inline void skip_unless_root(const char *what)
+{
+    if (geteuid() != 0) {
+        cr_skip_test("%s: needs root (running as uid %d)", what, (int)geteuid());
+    }
+}
+
 static inline void run_init(run_t *r)
 {
     memset(r, 0, sizeof(*r));

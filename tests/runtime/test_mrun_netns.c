@@ -14,7 +14,7 @@ static void hosts_up(void)
     snprintf(bridge, sizeof(bridge), "%sbr", prefix);
     snprintf(nslist, sizeof(nslist), "%s-0,%s-1", prefix, prefix);
     snprintf(subnet, sizeof(subnet), "%d", 220 + id % 30); /* lab_hosts.h's ranges */
-    cr_assert_eq(getuid(), 0, "network namespaces need root");
+    skip_unless_root("emulated hosts are network namespaces");
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "%s up %s %s 2", HOSTS, prefix, subnet);
     cr_assert_eq(system(cmd), 0, "could not build the emulated hosts");
@@ -22,6 +22,9 @@ static void hosts_up(void)
 
 static void hosts_down(void)
 {
+    if (geteuid() != 0) {
+        return; /* skipped: nothing was built */
+    }
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "%s down %s 2", HOSTS, prefix);
     cr_expect_eq(system(cmd), 0);

@@ -1,0 +1,108 @@
+/* The pml calls the MPI layer makes: each goes through the ops table of
+ * the instance that the selected component opened (the MCA_PML_CALL way),
+ * so --mca pml NAME or a component's higher priority decides what runs. */
+#include <string.h>
+
+#include "mrail/pml.h"
+
+int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_out,
+                   mrail_reason_t *why)
+{
+    mrail_framework_t *fw = mrail_frameworks_find(fws, "pml");
+    if (fw == NULL || fw->selected == NULL || fw->selected->component == NULL) {
+        return mrail_reason_set(why, MRAIL_ERR_NOT_FOUND,
+                                "no pml component was selected (see mrail_info pml)");
+    }
+    mrail_pml_component_t *c = (mrail_pml_component_t *)fw->selected->component;
+    if (c->open == NULL) {
+        return mrail_reason_set(why, MRAIL_ERR_NOT_SUPPORTED, "pml %s cannot be opened",
+                                c->ranked.base.name);
+    }
+    return c->open(c, rte, fws, pml_out, why);
+}
+
+void mrail_pml_close(mrail_pml_t *pml)
+{
+    if (pml != NULL) {
+        pml->ops->close(pml);
+    }
+}
+
+int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
+                    uint32_t ctx, bool synchronous, mrail_pml_request_t **req)
+{
+    return pml->ops->isend(pml, buf, len, dst, tag, ctx, synchronous, req);
+}
+
+int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
+                    mrail_pml_request_t **req)
+{
+    return pml->ops->irecv(pml, buf, len, src, tag, ctx, req);
+}
+
+int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst, int32_t tag,
+                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req)
+{
+    return pml->ops->isendv(pml, iov, niov, dst, tag, ctx, synchronous, req);
+}
+
+int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src, int32_t tag,
+                     uint32_t ctx, mrail_pml_request_t **req)
+{
+    return pml->ops->irecvv(pml, iov, niov, src, tag, ctx, req);
+}
+
+bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
+{
+    return pml->ops->test(pml, req, status);
+}
+
+void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
+{
+    pml->ops->wait(pml, req, status);
+}
+
+void mrail_pml_request_free(mrail_pml_t *pml, mrail_pml_request_t *req)
+{
+    pml->ops->request_free(pml, req);
+}
+
+bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req)
+{
+    return pml->ops->cancel(pml, req);
+}
+
+bool mrail_pml_iprobe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
+                      mrail_pml_status_t *status)
+{
+    return pml->ops->iprobe(pml, src, tag, ctx, status);
+}
+
+int mrail_pml_progress(mrail_pml_t *pml)
+{
+    return pml->ops->progress(pml);
+}
+
+unsigned mrail_pml_spin_limit(const mrail_pml_t *pml)
+{
+    return pml->ops->spin_limit(pml);
+}
+
+int mrail_pml_failed(const mrail_pml_t *pml)
+{
+    return pml->ops->failed(pml);
+}
+
+void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats)
+{
+    if (pml->ops->stats != NULL) {
+        pml->ops->stats(pml, stats);
+    } else {
+        memset(stats, 0, sizeof(*stats));
+    }
+}
+
+const struct mrail_rails *mrail_pml_rails(const mrail_pml_t *pml)
+{
+    return pml->ops->rails != NULL ? pml->ops->rails(pml) : NULL;
+}
