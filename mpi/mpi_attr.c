@@ -35,8 +35,8 @@ static keyval_t *keyval(int k)
 }
 
 int PMPI_Comm_create_keyval(MPI_Comm_copy_attr_function *copy_fn,
-                           MPI_Comm_delete_attr_function *delete_fn, int *comm_keyval,
-                           void *extra_state)
+                            MPI_Comm_delete_attr_function *delete_fn, int *comm_keyval,
+                            void *extra_state)
 {
     int rc = mpi_check_init("MPI_Comm_create_keyval");
     if (rc != MPI_SUCCESS) {

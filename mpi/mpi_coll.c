@@ -164,7 +164,7 @@ int PMPI_Bcast(void *buffer, int count, MPI_Datatype type, int root, MPI_Comm co
 }
 
 int PMPI_Ibcast(void *buffer, int count, MPI_Datatype type, int root, MPI_Comm comm,
-               MPI_Request *request)
+                MPI_Request *request)
 {
     return bcast(buffer, count, type, root, comm, request, "MPI_Ibcast");
 }
@@ -190,13 +190,13 @@ static int reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MP
 }
 
 int PMPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
-               int root, MPI_Comm comm)
+                int root, MPI_Comm comm)
 {
     return reduce(sendbuf, recvbuf, count, type, op, root, comm, NULL, "MPI_Reduce");
 }
 
 int PMPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
-                int root, MPI_Comm comm, MPI_Request *request)
+                 int root, MPI_Comm comm, MPI_Request *request)
 {
     return reduce(sendbuf, recvbuf, count, type, op, root, comm, request, "MPI_Ireduce");
 }
@@ -213,20 +213,20 @@ static int allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type,
     }
     coll_sched_t *s = coll_sched_new(comm);
     if (s != NULL) {
-        coll_tuned_allreduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count,
-                             type, op);
+        coll_tuned_allreduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type,
+                             op);
     }
     return finish(s, comm, request, fn);
 }
 
 int PMPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
-                  MPI_Comm comm)
+                   MPI_Comm comm)
 {
     return allreduce(sendbuf, recvbuf, count, type, op, comm, NULL, "MPI_Allreduce");
 }
 
 int PMPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
-                   MPI_Comm comm, MPI_Request *request)
+                    MPI_Comm comm, MPI_Request *request)
 {
     return allreduce(sendbuf, recvbuf, count, type, op, comm, request, "MPI_Iallreduce");
 }
@@ -262,31 +262,31 @@ static int gather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, 
 }
 
 int PMPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-               int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
+                int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     return gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, NULL, NULL, root,
                   comm, NULL, "MPI_Gather");
 }
 
 int PMPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
-                MPI_Request *request)
+                 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
+                 MPI_Request *request)
 {
     return gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, NULL, NULL, root,
                   comm, request, "MPI_Igather");
 }
 
 int PMPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root,
-                MPI_Comm comm)
+                 const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root,
+                 MPI_Comm comm)
 {
     return gather(sendbuf, sendcount, sendtype, recvbuf, 0, recvtype, recvcounts, displs, root,
                   comm, NULL, "MPI_Gatherv");
 }
 
 int PMPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                 const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root,
-                 MPI_Comm comm, MPI_Request *request)
+                  const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root,
+                  MPI_Comm comm, MPI_Request *request)
 {
     return gather(sendbuf, sendcount, sendtype, recvbuf, 0, recvtype, recvcounts, displs, root,
                   comm, request, "MPI_Igatherv");
@@ -316,38 +316,37 @@ static int scatter(const void *sbuf, int scount, const int *scounts, const int *
         coll_tuned_scatterv(s, comm, sbuf, scounts, displs, stype, rbuf, (size_t)rcount, rtype,
                             root);
     } else if (s != NULL) {
-        coll_tuned_scatter(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype,
-                           root);
+        coll_tuned_scatter(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype, root);
     }
     return finish(s, comm, request, fn);
 }
 
 int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
+                 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
     return scatter(sendbuf, sendcount, NULL, NULL, sendtype, recvbuf, recvcount, recvtype, root,
                    comm, NULL, "MPI_Scatter");
 }
 
 int PMPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
-                 MPI_Request *request)
+                  int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
+                  MPI_Request *request)
 {
     return scatter(sendbuf, sendcount, NULL, NULL, sendtype, recvbuf, recvcount, recvtype, root,
                    comm, request, "MPI_Iscatter");
 }
 
 int PMPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[],
-                 MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
-                 int root, MPI_Comm comm)
+                  MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
+                  int root, MPI_Comm comm)
 {
     return scatter(sendbuf, 0, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root,
                    comm, NULL, "MPI_Scatterv");
 }
 
 int PMPI_Iscatterv(const void *sendbuf, const int sendcounts[], const int displs[],
-                  MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
-                  int root, MPI_Comm comm, MPI_Request *request)
+                   MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
+                   int root, MPI_Comm comm, MPI_Request *request)
 {
     return scatter(sendbuf, 0, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root,
                    comm, request, "MPI_Iscatterv");
@@ -378,30 +377,30 @@ static int allgather(const void *sbuf, int scount, MPI_Datatype stype, void *rbu
 }
 
 int PMPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                  int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+                   int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
     return allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, NULL, NULL, recvtype, comm,
                      NULL, "MPI_Allgather");
 }
 
 int PMPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                   int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
+                    int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     return allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, NULL, NULL, recvtype, comm,
                      request, "MPI_Iallgather");
 }
 
 int PMPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                   const int recvcounts[], const int displs[], MPI_Datatype recvtype,
-                   MPI_Comm comm)
+                    const int recvcounts[], const int displs[], MPI_Datatype recvtype,
+                    MPI_Comm comm)
 {
     return allgather(sendbuf, sendcount, sendtype, recvbuf, 0, recvcounts, displs, recvtype, comm,
                      NULL, "MPI_Allgatherv");
 }
 
 int PMPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                    const int recvcounts[], const int displs[], MPI_Datatype recvtype,
-                    MPI_Comm comm, MPI_Request *request)
+                     const int recvcounts[], const int displs[], MPI_Datatype recvtype,
+                     MPI_Comm comm, MPI_Request *request)
 {
     return allgather(sendbuf, sendcount, sendtype, recvbuf, 0, recvcounts, displs, recvtype, comm,
                      request, "MPI_Iallgatherv");
@@ -424,14 +423,14 @@ static int alltoall(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf
 }
 
 int PMPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                 int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+                  int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
     return alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, NULL,
                     "MPI_Alltoall");
 }
 
 int PMPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-                  int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
+                   int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     return alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request,
                     "MPI_Ialltoall");
@@ -439,9 +438,9 @@ int PMPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, vo
 
 /* alltoallv and alltoallw both become alltoallw (byte displacements). */
 static int alltoallw(const void *sbuf, const int *scounts, const int *sdispls,
-                     const MPI_Datatype *stypes, MPI_Datatype stype, void *rbuf,
-                     const int *rcounts, const int *rdispls, const MPI_Datatype *rtypes,
-                     MPI_Datatype rtype, MPI_Comm comm, MPI_Request *request, const char *fn)
+                     const MPI_Datatype *stypes, MPI_Datatype stype, void *rbuf, const int *rcounts,
+                     const int *rdispls, const MPI_Datatype *rtypes, MPI_Datatype rtype,
+                     MPI_Comm comm, MPI_Request *request, const char *fn)
 {
     int rc = check_intra(comm, fn);
     if (rc != MPI_SUCCESS) {
@@ -476,25 +475,24 @@ static int alltoallw(const void *sbuf, const int *scounts, const int *sdispls,
 }
 
 int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
-                  MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
-                  const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+                   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+                   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
 {
     return alltoallw(sendbuf, sendcounts, sdispls, NULL, sendtype, recvbuf, recvcounts, rdispls,
                      NULL, recvtype, comm, NULL, "MPI_Alltoallv");
 }
 
 int PMPI_Ialltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
-                   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
-                   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm,
-                   MPI_Request *request)
+                    MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+                    const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
     return alltoallw(sendbuf, sendcounts, sdispls, NULL, sendtype, recvbuf, recvcounts, rdispls,
                      NULL, recvtype, comm, request, "MPI_Ialltoallv");
 }
 
 int PMPI_Alltoallw(const void *sendbuf, const int sendcounts[], const int sdispls[],
-                  const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
-                  const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
+                   const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+                   const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
 {
     return alltoallw(sendbuf, sendcounts, sdispls, sendtypes, MPI_DATATYPE_NULL, recvbuf,
                      recvcounts, rdispls, recvtypes, MPI_DATATYPE_NULL, comm, NULL,
@@ -502,9 +500,9 @@ int PMPI_Alltoallw(const void *sendbuf, const int sendcounts[], const int sdispl
 }
 
 int PMPI_Ialltoallw(const void *sendbuf, const int sendcounts[], const int sdispls[],
-                   const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
-                   const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm,
-                   MPI_Request *request)
+                    const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+                    const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm,
+                    MPI_Request *request)
 {
     return alltoallw(sendbuf, sendcounts, sdispls, sendtypes, MPI_DATATYPE_NULL, recvbuf,
                      recvcounts, rdispls, recvtypes, MPI_DATATYPE_NULL, comm, request,
@@ -533,9 +531,9 @@ static int reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts, int 
         total += counts[r];
     }
     rc = rc ? rc : check_buf(comm, sbuf, (int)total, type, true, fn);
-    rc = rc ? rc
-            : mpi_check_buffer(comm, rbuf, sbuf == MPI_IN_PLACE ? (int)total : counts[me], type,
-                               fn);
+    rc =
+        rc ? rc
+           : mpi_check_buffer(comm, rbuf, sbuf == MPI_IN_PLACE ? (int)total : counts[me], type, fn);
     rc = rc ? rc : mpi_op_check(comm, op, type, fn);
     coll_sched_t *s = rc == MPI_SUCCESS ? coll_sched_new(comm) : NULL;
     if (s != NULL) {
@@ -547,28 +545,28 @@ static int reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts, int 
 }
 
 int PMPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[],
-                       MPI_Datatype type, MPI_Op op, MPI_Comm comm)
+                        MPI_Datatype type, MPI_Op op, MPI_Comm comm)
 {
     return reduce_scatter(sendbuf, recvbuf, recvcounts, 0, type, op, comm, NULL,
                           "MPI_Reduce_scatter");
 }
 
 int PMPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[],
-                        MPI_Datatype type, MPI_Op op, MPI_Comm comm, MPI_Request *request)
+                         MPI_Datatype type, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
     return reduce_scatter(sendbuf, recvbuf, recvcounts, 0, type, op, comm, request,
                           "MPI_Ireduce_scatter");
 }
 
 int PMPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype type,
-                             MPI_Op op, MPI_Comm comm)
+                              MPI_Op op, MPI_Comm comm)
 {
     return reduce_scatter(sendbuf, recvbuf, NULL, recvcount, type, op, comm, NULL,
                           "MPI_Reduce_scatter_block");
 }
 
-int PMPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
-                              MPI_Datatype type, MPI_Op op, MPI_Comm comm, MPI_Request *request)
+int PMPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype type,
+                               MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
     return reduce_scatter(sendbuf, recvbuf, NULL, recvcount, type, op, comm, request,
                           "MPI_Ireduce_scatter_block");
@@ -593,25 +591,25 @@ static int scan(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_
 }
 
 int PMPI_Scan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
-             MPI_Comm comm)
+              MPI_Comm comm)
 {
     return scan(sendbuf, recvbuf, count, type, op, comm, false, NULL, "MPI_Scan");
 }
 
 int PMPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
-              MPI_Comm comm, MPI_Request *request)
+               MPI_Comm comm, MPI_Request *request)
 {
     return scan(sendbuf, recvbuf, count, type, op, comm, false, request, "MPI_Iscan");
 }
 
 int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
-               MPI_Comm comm)
+                MPI_Comm comm)
 {
     return scan(sendbuf, recvbuf, count, type, op, comm, true, NULL, "MPI_Exscan");
 }
 
 int PMPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
-                MPI_Comm comm, MPI_Request *request)
+                 MPI_Comm comm, MPI_Request *request)
 {
     return scan(sendbuf, recvbuf, count, type, op, comm, true, request, "MPI_Iexscan");
 }

@@ -172,8 +172,8 @@ static int split(MPI_Comm comm, int color, int key, const char *fn, MPI_Comm *ne
         return rc;
     }
     if (color < 0 && color != MPI_UNDEFINED) {
-        return mpi_error(comm, MPI_ERR_ARG, fn, "negative color %d (colors are >= 0 or MPI_UNDEFINED)",
-                         color);
+        return mpi_error(comm, MPI_ERR_ARG, fn,
+                         "negative color %d (colors are >= 0 or MPI_UNDEFINED)", color);
     }
     const mpi_comm_t *c = &mrail_mpi.comms[comm];
     int size = c->size;
@@ -225,9 +225,8 @@ int PMPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info, 
                               split_type);
     }
     /* One node = one shared-memory domain: the node's id is the color. */
-    int color = split_type == MPI_UNDEFINED
-                    ? MPI_UNDEFINED
-                    : (int)mrail_rte_facts(mrail_mpi.rte)->node_id;
+    int color =
+        split_type == MPI_UNDEFINED ? MPI_UNDEFINED : (int)mrail_rte_facts(mrail_mpi.rte)->node_id;
     return split(comm, color, key, fn, newcomm);
 }
 
@@ -310,7 +309,8 @@ int PMPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result)
         g = MPI_UNEQUAL;
     } else if (a->inter && g != MPI_UNEQUAL) {
         int r = mpi_world_compare(a->remote_world, a->remote_size, b->remote_world, b->remote_size);
-        g = r == MPI_UNEQUAL ? MPI_UNEQUAL : (g == MPI_IDENT && r == MPI_IDENT ? MPI_IDENT : MPI_SIMILAR);
+        g = r == MPI_UNEQUAL ? MPI_UNEQUAL
+                             : (g == MPI_IDENT && r == MPI_IDENT ? MPI_IDENT : MPI_SIMILAR);
     }
     *result = g == MPI_IDENT ? MPI_CONGRUENT : g;
     return MPI_SUCCESS;
@@ -322,7 +322,9 @@ int PMPI_Comm_get_name(MPI_Comm comm, char *name, int *resultlen)
     if (rc == MPI_SUCCESS) {
         const char *n = mrail_mpi.comms[comm].name;
         if (n[0] == '\0') {
-            n = comm == MPI_COMM_WORLD ? "MPI_COMM_WORLD" : comm == MPI_COMM_SELF ? "MPI_COMM_SELF" : "";
+            n = comm == MPI_COMM_WORLD  ? "MPI_COMM_WORLD"
+                : comm == MPI_COMM_SELF ? "MPI_COMM_SELF"
+                                        : "";
         }
         snprintf(name, MPI_MAX_OBJECT_NAME, "%s", n);
         *resultlen = (int)strlen(name);
@@ -400,7 +402,7 @@ static int leaders_exchange(MPI_Comm inter, int tag, const int *mine, int *their
 }
 
 int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_comm,
-                         int remote_leader, int tag, MPI_Comm *newintercomm)
+                          int remote_leader, int tag, MPI_Comm *newintercomm)
 {
     const char *fn = "MPI_Intercomm_create";
     int rc = mpi_check_comm(local_comm, fn);
@@ -427,7 +429,7 @@ int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_c
     int info[2] = {(int)agreed, lsize}, rinfo[2] = {0, 0};
     if (rc == MPI_SUCCESS && leader) {
         rc = PMPI_Sendrecv(info, 2, MPI_INT, remote_leader, tag, rinfo, 2, MPI_INT, remote_leader,
-                          tag, peer_comm, MPI_STATUS_IGNORE);
+                           tag, peer_comm, MPI_STATUS_IGNORE);
     }
     /* Broadcast the remote info, then the remote group, from the leader. */
     uint32_t *remote = NULL;
@@ -440,8 +442,8 @@ int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_c
             }
             if (leader) {
                 rc = PMPI_Sendrecv(mrail_mpi.comms[local_comm].world, lsize, MPI_UINT32_T,
-                                  remote_leader, tag, remote, rinfo[1], MPI_UINT32_T,
-                                  remote_leader, tag, peer_comm, MPI_STATUS_IGNORE);
+                                   remote_leader, tag, remote, rinfo[1], MPI_UINT32_T,
+                                   remote_leader, tag, peer_comm, MPI_STATUS_IGNORE);
             }
         }
         coll_sched_t *s = coll_sched_new(local_comm);
@@ -519,10 +521,10 @@ static int dup_inter(MPI_Comm comm, MPI_Comm *newcomm)
     }
     const mpi_comm_t *c = &mrail_mpi.comms[comm];
     MPI_Comm ic = mpi_comm_new(ctx, c->size, c->rank, c->world);
-    MPI_Comm priv = ic == MPI_COMM_NULL ? MPI_COMM_NULL
-                                        : mpi_comm_new(ctx + 2, mrail_mpi.comms[comm].size,
-                                                       mrail_mpi.comms[comm].rank,
-                                                       mrail_mpi.comms[comm].world);
+    MPI_Comm priv = ic == MPI_COMM_NULL
+                        ? MPI_COMM_NULL
+                        : mpi_comm_new(ctx + 2, mrail_mpi.comms[comm].size,
+                                       mrail_mpi.comms[comm].rank, mrail_mpi.comms[comm].world);
     uint32_t *remote = malloc((size_t)mrail_mpi.comms[comm].remote_size * sizeof(uint32_t) + 1);
     if (priv == MPI_COMM_NULL || remote == NULL) {
         free(remote);

@@ -63,7 +63,10 @@ struct long_double_int {
     int i;
 };
 
-#define PAIR(T, name) {sizeof(T), _Alignof(T), name}
+#define PAIR(T, name)                                                                              \
+    {                                                                                              \
+        sizeof(T), _Alignof(T), name                                                               \
+    }
 static const struct {
     size_t size, align;
     const char *name;
@@ -488,7 +491,7 @@ static int vector(int count, int blocklen, MPI_Aint stride_bytes, MPI_Datatype o
 }
 
 int PMPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype old,
-                    MPI_Datatype *newtype)
+                     MPI_Datatype *newtype)
 {
     const mpi_type_t *o = mpi_type(old);
     int ints[3] = {count, blocklength, stride};
@@ -497,7 +500,7 @@ int PMPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype old,
 }
 
 int PMPI_Type_create_hvector(int count, int blocklength, MPI_Aint stride, MPI_Datatype old,
-                            MPI_Datatype *newtype)
+                             MPI_Datatype *newtype)
 {
     int ints[2] = {count, blocklength};
     return vector(count, blocklength, stride, old, MPI_COMBINER_HVECTOR, ints, 2, &stride, 1,
@@ -549,35 +552,35 @@ static int indexed(int count, const int *blocklens, int blocklen, const void *di
 }
 
 int PMPI_Type_indexed(int count, const int blocklens[], const int displs[], MPI_Datatype old,
-                     MPI_Datatype *newtype)
+                      MPI_Datatype *newtype)
 {
     return indexed(count, blocklens, 0, displs, false, old, MPI_COMBINER_INDEXED,
                    "MPI_Type_indexed", newtype);
 }
 
 int PMPI_Type_create_hindexed(int count, const int blocklens[], const MPI_Aint displs[],
-                             MPI_Datatype old, MPI_Datatype *newtype)
+                              MPI_Datatype old, MPI_Datatype *newtype)
 {
     return indexed(count, blocklens, 0, displs, true, old, MPI_COMBINER_HINDEXED,
                    "MPI_Type_create_hindexed", newtype);
 }
 
 int PMPI_Type_create_indexed_block(int count, int blocklen, const int displs[], MPI_Datatype old,
-                                  MPI_Datatype *newtype)
+                                   MPI_Datatype *newtype)
 {
     return indexed(count, NULL, blocklen, displs, false, old, MPI_COMBINER_INDEXED_BLOCK,
                    "MPI_Type_create_indexed_block", newtype);
 }
 
 int PMPI_Type_create_hindexed_block(int count, int blocklen, const MPI_Aint displs[],
-                                   MPI_Datatype old, MPI_Datatype *newtype)
+                                    MPI_Datatype old, MPI_Datatype *newtype)
 {
     return indexed(count, NULL, blocklen, displs, true, old, MPI_COMBINER_HINDEXED_BLOCK,
                    "MPI_Type_create_hindexed_block", newtype);
 }
 
 int PMPI_Type_create_struct(int count, const int blocklens[], const MPI_Aint displs[],
-                           const MPI_Datatype types[], MPI_Datatype *newtype)
+                            const MPI_Datatype types[], MPI_Datatype *newtype)
 {
     const char *fn = "MPI_Type_create_struct";
     int rc = mpi_check_init(fn);
@@ -599,7 +602,8 @@ int PMPI_Type_create_struct(int count, const int blocklens[], const MPI_Aint dis
         ints[0] = count;
         memcpy(ints + 1, blocklens, (size_t)count * sizeof(int));
     }
-    b.failed = b.failed || ints == NULL || !record(b.t, count + 1, ints, count, displs, count, types);
+    b.failed =
+        b.failed || ints == NULL || !record(b.t, count + 1, ints, count, displs, count, types);
     free(ints);
     return builder_finish(&b, true, fn, newtype);
 }
@@ -734,7 +738,7 @@ int PMPI_Type_set_name(MPI_Datatype type, const char *name)
 }
 
 int PMPI_Type_get_envelope(MPI_Datatype type, int *num_integers, int *num_addresses,
-                          int *num_datatypes, int *combiner)
+                           int *num_datatypes, int *combiner)
 {
     int rc = mpi_check_type(type, "MPI_Type_get_envelope");
     if (rc == MPI_SUCCESS) {
@@ -748,8 +752,8 @@ int PMPI_Type_get_envelope(MPI_Datatype type, int *num_integers, int *num_addres
 }
 
 int PMPI_Type_get_contents(MPI_Datatype type, int max_integers, int max_addresses,
-                          int max_datatypes, int integers[], MPI_Aint addresses[],
-                          MPI_Datatype datatypes[])
+                           int max_datatypes, int integers[], MPI_Aint addresses[],
+                           MPI_Datatype datatypes[])
 {
     const char *fn = "MPI_Type_get_contents";
     int rc = mpi_check_type(type, fn);
@@ -807,7 +811,7 @@ int PMPI_Pack_size(int incount, MPI_Datatype type, MPI_Comm comm, int *size)
 }
 
 int PMPI_Pack(const void *inbuf, int incount, MPI_Datatype type, void *outbuf, int outsize,
-             int *position, MPI_Comm comm)
+              int *position, MPI_Comm comm)
 {
     const char *fn = "MPI_Pack";
     int rc = mpi_check_comm(comm, fn);
@@ -827,7 +831,7 @@ int PMPI_Pack(const void *inbuf, int incount, MPI_Datatype type, void *outbuf, i
 }
 
 int PMPI_Unpack(const void *inbuf, int insize, int *position, void *outbuf, int outcount,
-               MPI_Datatype type, MPI_Comm comm)
+                MPI_Datatype type, MPI_Comm comm)
 {
     const char *fn = "MPI_Unpack";
     int rc = mpi_check_comm(comm, fn);

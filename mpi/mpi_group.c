@@ -244,8 +244,8 @@ int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *ne
         if (stride == 0 || first < 0 || first >= size || last < 0 || last >= size ||
             (stride > 0 && first > last) || (stride < 0 && first < last)) {
             return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn,
-                             "range %d (%d, %d, %d) is not valid in a group of %d", i, first,
-                             last, stride, size);
+                             "range %d (%d, %d, %d) is not valid in a group of %d", i, first, last,
+                             stride, size);
         }
         total += (last - first) / stride + 1;
     }
@@ -266,7 +266,7 @@ int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *ne
 }
 
 int PMPI_Group_translate_ranks(MPI_Group group1, int n, const int ranks1[], MPI_Group group2,
-                              int ranks2[])
+                               int ranks2[])
 {
     const char *fn = "MPI_Group_translate_ranks";
     int s1, s2, rc = mpi_check_group(group1, fn);

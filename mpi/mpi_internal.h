@@ -25,13 +25,13 @@ typedef struct mpi_comm {
     uint32_t *world; /* comm rank -> job rank (an intercommunicator's local group) */
     bool inter;
     int remote_size;
-    uint32_t *remote_world;  /* intercommunicator: remote rank -> job rank */
-    MPI_Comm local;          /* intercommunicator: a private intracommunicator of the local group */
+    uint32_t *remote_world; /* intercommunicator: remote rank -> job rank */
+    MPI_Comm local;         /* intercommunicator: a private intracommunicator of the local group */
     MPI_Errhandler errhandler;
     char name[MPI_MAX_OBJECT_NAME];
     mpi_attr_t *attrs;
-    int topo;           /* MPI_CART, MPI_DIST_GRAPH or MPI_UNDEFINED */
-    int ndims;          /* cartesian */
+    int topo;  /* MPI_CART, MPI_DIST_GRAPH or MPI_UNDEFINED */
+    int ndims; /* cartesian */
     int *dims, *periods;
     int indegree, outdegree; /* distributed graph */
     int *sources, *destinations;
@@ -57,10 +57,10 @@ typedef struct mpi_req {
     bool synchronous;
     void *bsend_copy; /* MPI_Bsend: the copy in the attached buffer's budget */
     size_t bsend_bytes;
-    void *packed;                 /* a non-contiguous type's bytes, or its pieces' iovec */
-    bool pieces;                  /* packed is the iovec: sent/received in place */
+    void *packed;                     /* a non-contiguous type's bytes, or its pieces' iovec */
+    bool pieces;                      /* packed is the iovec: sent/received in place */
     const struct mpi_type *held_type; /* kept alive while packed is in use */
-    struct coll_sched *coll;      /* MPI_REQ_COLL */
+    struct coll_sched *coll;          /* MPI_REQ_COLL */
 } mpi_req_t;
 
 typedef struct mpi_state {
@@ -70,10 +70,10 @@ typedef struct mpi_state {
     mrail_mca_t *mca;
     mrail_frameworks_t *fws;
     mrail_pml_t *pml;
-    mpi_comm_t *comms;   /* by handle: NULL, WORLD, SELF, then created ones */
+    mpi_comm_t *comms; /* by handle: NULL, WORLD, SELF, then created ones */
     int ncomms;
     uint32_t next_ctx; /* lowest PML context this process has not used */
-    mpi_req_t *reqs;     /* handle h is reqs[h - 1] */
+    mpi_req_t *reqs;   /* handle h is reqs[h - 1] */
     int nreqs;
     int *free_slots; /* handles of unused slots, a stack */
     int nfree;
@@ -150,8 +150,8 @@ struct mpi_type {
     MPI_Aint lb, extent, true_lb, true_extent;
     mpi_block_t *blocks;
     size_t nblocks;
-    MPI_Datatype base; /* homogeneous: the predefined type of every element; else NULL */
-    size_t base_count; /* elements of base in one instance */
+    MPI_Datatype base;        /* homogeneous: the predefined type of every element; else NULL */
+    size_t base_count;        /* elements of base in one instance */
     int combiner, ni, na, nt; /* MPI_Type_get_envelope/contents */
     int *ints;
     MPI_Aint *aints;

@@ -26,9 +26,9 @@ static mpi_op_t *ops; /* by handle; MPI_MAX .. MPI_NO_OP are predefined */
 static int nops;
 #define FIRST_USER_OP 32
 
-static const char *const op_names[] = {"MPI_OP_NULL", "MPI_MAX",    "MPI_MIN",    "MPI_SUM",
-                                       "MPI_PROD",    "MPI_LAND",   "MPI_BAND",   "MPI_LOR",
-                                       "MPI_BOR",     "MPI_LXOR",   "MPI_BXOR",   "MPI_MAXLOC",
+static const char *const op_names[] = {"MPI_OP_NULL", "MPI_MAX",     "MPI_MIN",  "MPI_SUM",
+                                       "MPI_PROD",    "MPI_LAND",    "MPI_BAND", "MPI_LOR",
+                                       "MPI_BOR",     "MPI_LXOR",    "MPI_BXOR", "MPI_MAXLOC",
                                        "MPI_MINLOC",  "MPI_REPLACE", "MPI_NO_OP"};
 
 const char *mpi_op_name(MPI_Op op)
@@ -367,8 +367,7 @@ int PMPI_Op_free(MPI_Op *op)
         return rc;
     }
     if (!mpi_op_valid(*op) || *op < FIRST_USER_OP) {
-        return mpi_error(MPI_COMM_WORLD, MPI_ERR_OP, "MPI_Op_free",
-                         "operation %d is %s", *op,
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_OP, "MPI_Op_free", "operation %d is %s", *op,
                          mpi_op_valid(*op) ? "predefined and cannot be freed" : "not valid");
     }
     ops[*op].valid = false;

@@ -76,26 +76,26 @@ static int start_new(mpi_req_kind_t kind, const void *buf, int count, MPI_Dataty
 }
 
 int PMPI_Isend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
-              MPI_Request *request)
+               MPI_Request *request)
 {
     return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Isend", request);
 }
 
 int PMPI_Issend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
-               MPI_Request *request)
+                MPI_Request *request)
 {
     return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Issend", request);
 }
 
 int PMPI_Irsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
-               MPI_Request *request)
+                MPI_Request *request)
 {
     /* A ready send may be a standard one: the receive is posted anyway. */
     return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Irsend", request);
 }
 
 int PMPI_Irecv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
-              MPI_Request *request)
+               MPI_Request *request)
 {
     return start_new(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Irecv",
                      request);
@@ -131,14 +131,14 @@ int PMPI_Rsend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
 }
 
 int PMPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
-             MPI_Status *status)
+              MPI_Status *status)
 {
     return blocking(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Recv", status);
 }
 
 int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag,
-                 void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag,
-                 MPI_Comm comm, MPI_Status *status)
+                  void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag,
+                  MPI_Comm comm, MPI_Status *status)
 {
     MPI_Request r[2];
     int rc = PMPI_Irecv(recvbuf, recvcount, recvtype, source, recvtag, comm, &r[0]);
@@ -156,8 +156,8 @@ int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int
     return rc_recv != MPI_SUCCESS ? rc_recv : rc_send;
 }
 
-int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int sendtag, int source,
-                         int recvtag, MPI_Comm comm, MPI_Status *status)
+int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int sendtag,
+                          int source, int recvtag, MPI_Comm comm, MPI_Status *status)
 {
     int rc = mpi_check_comm(comm, "MPI_Sendrecv_replace");
     if (rc == MPI_SUCCESS) {
@@ -174,7 +174,7 @@ int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int
     }
     memcpy(copy, buf, bytes);
     rc = PMPI_Sendrecv(copy, count, type, dest, sendtag, buf, count, type, source, recvtag, comm,
-                      status);
+                       status);
     free(copy);
     return rc;
 }
@@ -267,21 +267,21 @@ static int persistent(mpi_req_kind_t kind, const void *buf, int count, MPI_Datat
 }
 
 int PMPI_Send_init(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
-                  MPI_Request *request)
+                   MPI_Request *request)
 {
     return persistent(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Send_init",
                       request);
 }
 
 int PMPI_Ssend_init(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
-                   MPI_Request *request)
+                    MPI_Request *request)
 {
     return persistent(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Ssend_init",
                       request);
 }
 
 int PMPI_Recv_init(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
-                  MPI_Request *request)
+                   MPI_Request *request)
 {
     return persistent(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Recv_init",
                       request);

@@ -191,8 +191,8 @@ void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status
     *out = (MPI_Status){.MPI_SOURCE = source,
                         .MPI_TAG = in->tag,
                         .MPI_ERROR = in->error == MRAIL_ERR_TRUNCATE ? MPI_ERR_TRUNCATE
-                                     : in->error                         ? MPI_ERR_OTHER
-                                                                         : MPI_SUCCESS,
+                                     : in->error                     ? MPI_ERR_OTHER
+                                                                     : MPI_SUCCESS,
                         .mrail_cancelled = in->cancelled,
                         .mrail_count = in->count};
 }
@@ -437,7 +437,7 @@ int PMPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
 }
 
 int PMPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
-                 MPI_Status statuses[])
+                  MPI_Status statuses[])
 {
     int rc = mpi_check_init("MPI_Testsome"), any_err = 0;
     if (rc != MPI_SUCCESS) {
@@ -472,7 +472,7 @@ int PMPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
 }
 
 int PMPI_Waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
-                 MPI_Status statuses[])
+                  MPI_Status statuses[])
 {
     int rc;
     do {

@@ -93,7 +93,7 @@ int PMPI_Dims_create(int nnodes, int ndims, int dims[])
 }
 
 int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int dims[], const int periods[],
-                    int reorder, MPI_Comm *comm_cart)
+                     int reorder, MPI_Comm *comm_cart)
 {
     (void)reorder; /* ranks stay: the mapping gains nothing on our rails */
     const char *fn = "MPI_Cart_create";
@@ -248,9 +248,9 @@ int PMPI_Topo_test(MPI_Comm comm, int *status)
 }
 
 int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int sources[],
-                                   const int sourceweights[], int outdegree,
-                                   const int destinations[], const int destweights[],
-                                   MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
+                                    const int sourceweights[], int outdegree,
+                                    const int destinations[], const int destweights[],
+                                    MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
 {
     (void)sourceweights, (void)destweights, (void)info, (void)reorder;
     const char *fn = "MPI_Dist_graph_create_adjacent";
@@ -263,7 +263,8 @@ int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int s
         rc = rc ? rc : (sources[i] < 0 || sources[i] >= size ? MPI_ERR_RANK : MPI_SUCCESS);
     }
     for (int i = 0; i < outdegree; i++) {
-        rc = rc ? rc : (destinations[i] < 0 || destinations[i] >= size ? MPI_ERR_RANK : MPI_SUCCESS);
+        rc =
+            rc ? rc : (destinations[i] < 0 || destinations[i] >= size ? MPI_ERR_RANK : MPI_SUCCESS);
     }
     if (rc != MPI_SUCCESS || indegree < 0 || outdegree < 0) {
         return mpi_error(comm_old, rc ? rc : MPI_ERR_ARG, fn,
@@ -294,7 +295,7 @@ int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int s
 }
 
 int PMPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[], int sourceweights[],
-                             int maxoutdegree, int destinations[], int destweights[])
+                              int maxoutdegree, int destinations[], int destweights[])
 {
     (void)sourceweights, (void)destweights; /* MPI_UNWEIGHTED: nothing to fill */
     int rc = mpi_check_comm(comm, "MPI_Dist_graph_neighbors");

@@ -22,7 +22,7 @@ static int unsupported(MPI_Comm comm, const char *fn)
 }
 
 int PMPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm,
-                   MPI_Win *win)
+                    MPI_Win *win)
 {
     (void)base, (void)size, (void)disp_unit, (void)info;
     *win = MPI_WIN_NULL;
@@ -30,7 +30,7 @@ int PMPI_Win_create(void *base, MPI_Aint size, int disp_unit, MPI_Info info, MPI
 }
 
 int PMPI_Win_allocate(MPI_Aint size, int disp_unit, MPI_Info info, MPI_Comm comm, void *baseptr,
-                     MPI_Win *win)
+                      MPI_Win *win)
 {
     (void)size, (void)disp_unit, (void)info, (void)baseptr;
     *win = MPI_WIN_NULL;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds mrail three times and runs every test in each: with -Wall -Wextra
+# Checks the formatting (tools/check-format.sh), then builds mrail three
+# times and runs every test in each: with -Wall -Wextra
 # -Werror; then also under AddressSanitizer + UndefinedBehaviorSanitizer;
 # then as on a machine without the optional transports' libraries
 # (pkg-config finds no libfabric, UCX or rdma-core).
@@ -7,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup-debian.sh
 jobs=$(nproc)
+tools/check-format.sh
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMRAIL_WERROR=ON
 cmake --build build -j "$jobs"

@@ -8,6 +8,7 @@ packages=(
   libfabric-dev libucx-dev libibverbs-dev librdmacm-dev  # optional components
   openmpi-bin                                        # the cross-launcher test
   iproute2 clang                                     # emulated hosts; the lossy rail's tc bpf program
+  clang-format                                       # the formatting gate (tools/check-format.sh)
 )
 # --bench: what the side-by-side benchmarks and the multi-rail lab run.
 if [ "${1:-}" = --bench ]; then

@@ -28,7 +28,10 @@ int main(int argc, char **argv)
             iters_override = atoi(argv[i + 1]);
         }
     }
-    int op = !strcmp(mode, "allreduce") ? 0 : !strcmp(mode, "bcast") ? 1 : !strcmp(mode, "alltoall") ? 2 : -1;
+    int op = !strcmp(mode, "allreduce")  ? 0
+             : !strcmp(mode, "bcast")    ? 1
+             : !strcmp(mode, "alltoall") ? 2
+                                         : -1;
     if (op < 0 || min == 0 || min > max) {
         if (rank == 0) {
             fprintf(stderr, "usage: mpirun -n N osu_coll allreduce|bcast|alltoall [--min BYTES] "
@@ -55,7 +58,8 @@ int main(int argc, char **argv)
             } else if (op == 1) {
                 MPI_Bcast(sbuf, (int)bytes, MPI_CHAR, 0, MPI_COMM_WORLD);
             } else {
-                MPI_Alltoall(sbuf, (int)bytes, MPI_CHAR, rbuf, (int)bytes, MPI_CHAR, MPI_COMM_WORLD);
+                MPI_Alltoall(sbuf, (int)bytes, MPI_CHAR, rbuf, (int)bytes, MPI_CHAR,
+                             MPI_COMM_WORLD);
             }
             double t = MPI_Wtime() - t0;
             if (i >= skip) {

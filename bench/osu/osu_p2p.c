@@ -89,8 +89,9 @@ int main(int argc, char **argv)
     int known = !strcmp(mode, "latency") || !strcmp(mode, "bw") || !strcmp(mode, "bibw");
     if (size != 2 || !known) {
         if (rank == 0) {
-            fprintf(stderr, "usage: mpirun -n 2 osu_p2p latency|bw|bibw [--min BYTES] [--max BYTES] "
-                            "[--iters N]\n");
+            fprintf(stderr,
+                    "usage: mpirun -n 2 osu_p2p latency|bw|bibw [--min BYTES] [--max BYTES] "
+                    "[--iters N]\n");
         }
         MPI_Finalize();
         return 2;
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
     }
     for (size_t s = min ? min : 1; s <= max; s *= 2) {
         double v = !strcmp(mode, "latency") ? latency(sbuf, s, rank)
-                                             : bandwidth(sbuf, rbuf, s, rank, !strcmp(mode, "bibw"));
+                                            : bandwidth(sbuf, rbuf, s, rank, !strcmp(mode, "bibw"));
         if (rank == 0) {
             printf("%zu %.2f\n", s, v);
             fflush(stdout);

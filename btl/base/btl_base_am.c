@@ -33,8 +33,7 @@ bool mrail_btl_am_may_place(const mrail_btl_module_t *module, mrail_btl_tag_t ta
 }
 
 bool mrail_btl_am_place(mrail_btl_module_t *module, uint32_t peer, mrail_btl_tag_t tag,
-                        const void *hdr, size_t hdr_len, size_t payload_len,
-                        mrail_btl_place_t *out)
+                        const void *hdr, size_t hdr_len, size_t payload_len, mrail_btl_place_t *out)
 {
     mrail_btl_am_table_t *am = module->am;
     out->niov = 0;

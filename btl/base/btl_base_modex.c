@@ -49,8 +49,8 @@ int mrail_btl_modex_add(mrail_btl_module_t *module, const char *key, const void 
     strcpy(published[slot].key, key);
     published[slot].entry_size = entry_size;
     h = (modex_header_t *)grown;
-    *h = (modex_header_t){.magic = MODEX_MAGIC, .entry_size = (uint32_t)entry_size,
-                          .count = count + 1};
+    *h = (modex_header_t){
+        .magic = MODEX_MAGIC, .entry_size = (uint32_t)entry_size, .count = count + 1};
     memcpy(grown + sizeof(*h) + count * entry_size, entry, entry_size);
     /* The later put of the same key replaces this one before the fence. */
     return mrail_rte_modex_put(module->rte, key, grown, sizeof(*h) + h->count * entry_size, why);

@@ -15,10 +15,10 @@
 
 #include "mrail/btl.h"
 
-#define BTL_OFI_MAX_IOV 8         /* pieces of one send: wire header, owner's header, payload */
-#define BTL_OFI_MAX_ADDR 256      /* bytes of an endpoint name we publish */
+#define BTL_OFI_MAX_IOV 8    /* pieces of one send: wire header, owner's header, payload */
+#define BTL_OFI_MAX_ADDR 256 /* bytes of an endpoint name we publish */
 #define BTL_OFI_MODEX_KEY "btl.ofi"
-#define BTL_OFI_MAGIC 0x4f46u     /* "OF" */
+#define BTL_OFI_MAGIC 0x4f46u /* "OF" */
 
 typedef struct btl_ofi_config {
     mrail_mca_list_t provider_include;
@@ -102,8 +102,8 @@ struct mrail_btl_endpoint {
 /* A registration: what the peer needs (key, base) and what we keep. */
 typedef struct btl_ofi_reg {
     uint64_t key;
-    uint64_t base;      /* the address offsets are taken from (0: virtual addresses) */
-    struct fid_mr *mr;  /* ours only; meaningless at the peer */
+    uint64_t base;     /* the address offsets are taken from (0: virtual addresses) */
+    struct fid_mr *mr; /* ours only; meaningless at the peer */
 } btl_ofi_reg_t;
 
 struct btl_ofi_module {
@@ -126,8 +126,8 @@ struct btl_ofi_module {
     char *hdr_scratch;      /* an owner's header from a slab, copied to be aligned */
     bool mr_local;          /* every buffer handed over goes with its descriptor */
     struct fid_mr *recv_mr, *send_mr;
-    char *send_mem;  /* FI_MR_LOCAL: registered send buffers, buf_size each */
-    int *send_free;  /* their free indices */
+    char *send_mem; /* FI_MR_LOCAL: registered send buffers, buf_size each */
+    int *send_free; /* their free indices */
     unsigned nsend, nsend_free;
     btl_ofi_op_t *pending_head, *pending_tail;
     mrail_btl_endpoint_t *eps; /* by rank; module NULL: unreachable */

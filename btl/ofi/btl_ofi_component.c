@@ -56,11 +56,10 @@ static int btl_ofi_register(mrail_component_t *self, mrail_mca_t *mca)
 static int btl_ofi_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_reason_t *why)
 {
     (void)self;
-    int rc = mrail_mca_check_not_both(mca, "btl_ofi_provider_include", "btl_ofi_provider_exclude",
-                                      why);
+    int rc =
+        mrail_mca_check_not_both(mca, "btl_ofi_provider_include", "btl_ofi_provider_exclude", why);
     if (rc == MRAIL_SUCCESS) {
-        rc = mrail_mca_check_not_both(mca, "btl_ofi_domain_include", "btl_ofi_domain_exclude",
-                                      why);
+        rc = mrail_mca_check_not_both(mca, "btl_ofi_domain_include", "btl_ofi_domain_exclude", why);
     }
     if (rc == MRAIL_SUCCESS &&
         (btl_ofi_config.recv_buffers < 1 || btl_ofi_config.recv_buffers > 4096)) {
@@ -240,16 +239,15 @@ static int btl_ofi_query(mrail_btl_component_t *self, mrail_btl_module_t ***modu
     fi_freeinfo(with_rma);
     fi_freeinfo(msg_only);
     if (rc == MRAIL_SUCCESS && n == 0 && open_failed != MRAIL_SUCCESS) {
-        rc = mrail_reason_set(why, open_failed == MRAIL_ERR_BAD_PARAM ? open_failed
-                                                                      : MRAIL_ERR_DECLINED,
+        rc = mrail_reason_set(why,
+                              open_failed == MRAIL_ERR_BAD_PARAM ? open_failed : MRAIL_ERR_DECLINED,
                               "%s", open_why);
     } else if (rc == MRAIL_SUCCESS && n == 0) {
         rc = mrail_reason_set(why, MRAIL_ERR_DECLINED,
                               "every libfabric provider and domain found is left out by "
                               "btl_ofi_provider_%s and btl_ofi_domain_%s (found: %s)",
                               include ? "include" : "exclude",
-                              btl_ofi_config.domain_include.count ? "include" : "exclude",
-                              skipped);
+                              btl_ofi_config.domain_include.count ? "include" : "exclude", skipped);
     }
     if (rc != MRAIL_SUCCESS) {
         mrail_btl_modules_free(list, n);

@@ -9,8 +9,7 @@
 
 #include "btl_ofi.h"
 
-int btl_ofi_mr_reg(btl_ofi_module_t *m, void *base, size_t len, uint64_t access,
-                   struct fid_mr **mr)
+int btl_ofi_mr_reg(btl_ofi_module_t *m, void *base, size_t len, uint64_t access, struct fid_mr **mr)
 {
     int mode = m->info->domain_attr->mr_mode;
     *mr = NULL;
@@ -34,8 +33,9 @@ int btl_ofi_local_open(btl_ofi_module_t *m, mrail_reason_t *why)
     size_t recv_bytes = (size_t)btl_ofi_config.recv_buffers * m->buf_size;
     int ret = btl_ofi_mr_reg(m, m->recv_mem, recv_bytes, FI_RECV, &m->recv_mr);
     if (ret != 0) {
-        return mrail_reason_set(why, MRAIL_ERR_IO, "%s: registering %zu bytes of receive buffers: %s",
-                                m->base.name, recv_bytes, fi_strerror(-ret));
+        return mrail_reason_set(why, MRAIL_ERR_IO,
+                                "%s: registering %zu bytes of receive buffers: %s", m->base.name,
+                                recv_bytes, fi_strerror(-ret));
     }
     m->nsend = btl_ofi_config.recv_buffers;
     m->send_mem = malloc((size_t)m->nsend * m->buf_size);

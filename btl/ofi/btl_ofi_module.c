@@ -43,8 +43,8 @@ static int ofi_pair(mrail_btl_module_t *module, uint32_t rank, const void *entry
     btl_ofi_modex_entry_t e;
     memcpy(&e, entry, sizeof(e));
     if (strncmp(e.prov, m->info->fabric_attr->prov_name, sizeof(e.prov)) != 0 ||
-        strncmp(e.fabric, m->info->fabric_attr->name, sizeof(e.fabric)) != 0 ||
-        e.addr_len == 0 || e.addr_len > BTL_OFI_MAX_ADDR || rank >= m->size ||
+        strncmp(e.fabric, m->info->fabric_attr->name, sizeof(e.fabric)) != 0 || e.addr_len == 0 ||
+        e.addr_len > BTL_OFI_MAX_ADDR || rank >= m->size ||
         (m->node_local_only && e.node_id != mrail_rte_facts(module->rte)->node_id)) {
         return MRAIL_SUCCESS;
     }
@@ -478,8 +478,8 @@ static int post_receives(btl_ofi_module_t *m, mrail_reason_t *why)
         r->size = each;
         ssize_t ret = recv_submit(m, r);
         if (ret != 0) {
-            return fi_failed(why, (int)ret, m->multi_recv ? "fi_recvmsg (FI_MULTI_RECV)" : "fi_recv",
-                             m);
+            return fi_failed(why, (int)ret,
+                             m->multi_recv ? "fi_recvmsg (FI_MULTI_RECV)" : "fi_recv", m);
         }
     }
     return MRAIL_SUCCESS;
@@ -526,7 +526,8 @@ int btl_ofi_module_open(btl_ofi_module_t *m, struct fi_info *info, mrail_reason_
     /* After fi_enable: shm's receive context exists only from then on. */
     if (m->multi_recv) {
         size_t min = m->buf_size;
-        if (fi_setopt(&m->ep->fid, FI_OPT_ENDPOINT, FI_OPT_MIN_MULTI_RECV, &min, sizeof(min)) != 0) {
+        if (fi_setopt(&m->ep->fid, FI_OPT_ENDPOINT, FI_OPT_MIN_MULTI_RECV, &min, sizeof(min)) !=
+            0) {
             m->multi_recv = false;
         }
     }
@@ -559,8 +560,7 @@ int btl_ofi_module_open(btl_ofi_module_t *m, struct fi_info *info, mrail_reason_
     btl_ofi_rma_init(m);
     snprintf(b->note, sizeof(b->note),
              "libfabric %s, fabric %s: messages of up to %zu bytes into %s%s%s",
-             m->info->fabric_attr->prov_name, m->info->fabric_attr->name,
-             b->config.max_send_size,
+             m->info->fabric_attr->prov_name, m->info->fabric_attr->name, b->config.max_send_size,
              m->multi_recv ? "4 multi-receive slabs" : "one posted buffer each",
              m->mr_local ? ", local descriptors (registered buffers)" : "",
              (b->flags & MRAIL_BTL_FLAG_PUT) ? ", put/get with fi_write/fi_read" : "");

@@ -89,7 +89,7 @@ struct mrail_btl_endpoint {
     size_t peer_seg_size;
     btl_sm_out_t *out_head, *out_tail; /* waiting for room, in order */
     bool failed;
-    bool polling; /* a record of from_peer is being delivered right now */
+    bool polling;            /* a record of from_peer is being delivered right now */
     uint64_t to_peer_tail;   /* last consumer position seen in to_peer */
     uint64_t from_peer_head; /* last producer position seen in from_peer */
 };

@@ -17,7 +17,7 @@
 #include "mrail/rails_routes.h"
 
 #define BTL_TCP_MAX_IFS MRAIL_MAX_RAILS /* interfaces (bandwidth_<ifname> parameters), modules */
-#define BTL_TCP_GUESS_MBS 1250 /* MB/s assumed when nothing says better (10 Gbit/s) */
+#define BTL_TCP_GUESS_MBS 1250          /* MB/s assumed when nothing says better (10 Gbit/s) */
 #define BTL_TCP_MAX_LINKS 16
 #define BTL_TCP_SYN_RETRIES_SILENT 2 /* SYN retries before a connecting path counts as silent */
 

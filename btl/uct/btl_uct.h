@@ -9,14 +9,14 @@
 
 #include "mrail/btl.h"
 
-#define BTL_UCT_AM_ID 7         /* the UCT active-message id of mrail's messages */
-#define BTL_UCT_CONN_AM_ID 8    /* endpoint addresses (connect-to-ep wire-up) */
-#define BTL_UCT_MAX_ADDR 128    /* bytes of a device or interface address we publish */
+#define BTL_UCT_AM_ID 7      /* the UCT active-message id of mrail's messages */
+#define BTL_UCT_CONN_AM_ID 8 /* endpoint addresses (connect-to-ep wire-up) */
+#define BTL_UCT_MAX_ADDR 128 /* bytes of a device or interface address we publish */
 #define BTL_UCT_MAX_IOV 8
 #define BTL_UCT_MODEX_KEY "btl.uct"
-#define BTL_UCT_MAGIC 0x5543u   /* "UC" */
-#define BTL_UCT_ASYNC_EVERY 32  /* progress calls between polls of the async context */
-#define BTL_UCT_SHORT_MAX 256   /* largest message sent with am_short (gathered on the stack) */
+#define BTL_UCT_MAGIC 0x5543u  /* "UC" */
+#define BTL_UCT_ASYNC_EVERY 32 /* progress calls between polls of the async context */
+#define BTL_UCT_SHORT_MAX 256  /* largest message sent with am_short (gathered on the stack) */
 
 enum { BTL_UCT_CONNECT_AUTO, BTL_UCT_CONNECT_IFACE, BTL_UCT_CONNECT_EP, BTL_UCT_CONNECT_MODEX };
 
@@ -94,9 +94,9 @@ typedef struct btl_uct_op {
     struct btl_uct_op *next;
     struct iovec payload[BTL_UCT_MAX_IOV];
     int npayload;
-    bool sent; /* handed to UCT; waiting for it to let go of the bytes */
+    bool sent;    /* handed to UCT; waiting for it to let go of the bytes */
     char *bounce; /* the payload gathered, when it came in more pieces than a send takes */
-    size_t len; /* wire header + owner's header + payload */
+    size_t len;   /* wire header + owner's header + payload */
     btl_uct_wire_t wire;
     char hdr[]; /* the wire header, then a copy of the owner's header */
 } btl_uct_op_t;
@@ -151,21 +151,21 @@ struct btl_uct_module {
     uct_iface_h iface;
     uct_iface_attr_t attr;
     uint8_t dev_addr[BTL_UCT_MAX_ADDR], iface_addr[BTL_UCT_MAX_ADDR];
-    bool zcopy; /* payloads above the bcopy limit go by am_zcopy */
+    bool zcopy;       /* payloads above the bcopy limit go by am_zcopy */
     size_t max_short; /* messages up to this go by am_short; 0: never */
     size_t max_bcopy;
     btl_uct_op_t *pending_head, *pending_tail;
-    bool ep_mode;  /* endpoints connect to endpoints (btl_uct_conn.c) */
-    bool ep_modex; /* ... with every peer's endpoint address in the modex */
+    bool ep_mode;                   /* endpoints connect to endpoints (btl_uct_conn.c) */
+    bool ep_modex;                  /* ... with every peer's endpoint address in the modex */
     mrail_btl_endpoint_t *conn_due; /* peers our address is to be sent to */
     struct conn_inbox *conn_inbox;  /* addresses received, handled from progress */
     bool has_rma;
     btl_uct_rma_t rma;
     btl_uct_rma_op_t *rma_head, *rma_tail; /* gets and puts waiting for room */
-    mrail_btl_endpoint_t *eps; /* by rank; module NULL: unreachable */
+    mrail_btl_endpoint_t *eps;             /* by rank; module NULL: unreachable */
     uint32_t my_rank, size;
-    bool progressing; /* UCT's progress is not reentrant */
-    bool closing;     /* finalize: completions of cancelled sends call nobody */
+    bool progressing;     /* UCT's progress is not reentrant */
+    bool closing;         /* finalize: completions of cancelled sends call nobody */
     unsigned async_polls; /* progress calls since the async context was polled */
 };
 

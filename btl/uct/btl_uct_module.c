@@ -79,12 +79,12 @@ static int uct_pair(mrail_btl_module_t *module, uint32_t rank, const void *entry
         ep->module = m;
         ep->rank = rank;
     } else if (ep->module == NULL) {
-        uct_ep_params_t params = {
-            .field_mask = UCT_EP_PARAM_FIELD_IFACE | UCT_EP_PARAM_FIELD_DEV_ADDR |
-                          UCT_EP_PARAM_FIELD_IFACE_ADDR,
-            .iface = m->iface,
-            .dev_addr = (const uct_device_addr_t *)e.dev_addr,
-            .iface_addr = (const uct_iface_addr_t *)e.iface_addr};
+        uct_ep_params_t params = {.field_mask = UCT_EP_PARAM_FIELD_IFACE |
+                                                UCT_EP_PARAM_FIELD_DEV_ADDR |
+                                                UCT_EP_PARAM_FIELD_IFACE_ADDR,
+                                  .iface = m->iface,
+                                  .dev_addr = (const uct_device_addr_t *)e.dev_addr,
+                                  .iface_addr = (const uct_iface_addr_t *)e.iface_addr};
         ucs_status_t st = uct_ep_create(&params, &ep->ep);
         if (st != UCS_OK) {
             return mrail_reason_set(why, MRAIL_ERR_IO, "%s: uct_ep_create to rank %u: %s",
@@ -240,8 +240,9 @@ static ucs_status_t op_try(btl_uct_module_t *m, btl_uct_op_t *op)
                              .count = 1};
     }
     op->comp = (uct_completion_t){.func = zcopy_done, .count = 1, .status = UCS_OK};
-    return uct_ep_am_zcopy(ep, BTL_UCT_AM_ID, op->hdr, (unsigned)(sizeof(op->wire) + op->wire.hdr_len),
-                           iov, (size_t)op->npayload, 0, &op->comp);
+    return uct_ep_am_zcopy(ep, BTL_UCT_AM_ID, op->hdr,
+                           (unsigned)(sizeof(op->wire) + op->wire.hdr_len), iov,
+                           (size_t)op->npayload, 0, &op->comp);
 }
 
 static void pending_push(btl_uct_module_t *m, btl_uct_op_t *op)
@@ -297,8 +298,8 @@ static int uct_send(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, mrail_
     }
     /* More pieces than a zcopy send takes (or than we keep) are copied
      * into one; bcopy packs them anyway. */
-    size_t max_pieces = m->attr.cap.am.max_iov < BTL_UCT_MAX_IOV ? m->attr.cap.am.max_iov
-                                                                 : BTL_UCT_MAX_IOV;
+    size_t max_pieces =
+        m->attr.cap.am.max_iov < BTL_UCT_MAX_IOV ? m->attr.cap.am.max_iov : BTL_UCT_MAX_IOV;
     bool gather = (size_t)npayload > (zcopy ? max_pieces : BTL_UCT_MAX_IOV);
     btl_uct_op_t *op = calloc(1, sizeof(*op) + sizeof(btl_uct_wire_t) + hdr_len);
     if (op == NULL) {
@@ -538,8 +539,7 @@ int btl_uct_module_open(btl_uct_module_t *m, uct_component_h comp, uct_md_h md, 
         return mrail_reason_set(why, MRAIL_ERR_DECLINED, "%s/%s has addresses longer than %d bytes",
                                 tl, dev, BTL_UCT_MAX_ADDR);
     }
-    if ((st = uct_iface_get_device_address(m->iface, (uct_device_addr_t *)m->dev_addr)) !=
-            UCS_OK ||
+    if ((st = uct_iface_get_device_address(m->iface, (uct_device_addr_t *)m->dev_addr)) != UCS_OK ||
         (st = uct_iface_get_address(m->iface, (uct_iface_addr_t *)m->iface_addr)) != UCS_OK) {
         return ucs_failed(why, st, "getting the interface's address", m);
     }
@@ -555,7 +555,8 @@ int btl_uct_module_open(btl_uct_module_t *m, uct_component_h comp, uct_md_h md, 
     m->max_short = (caps & UCT_IFACE_FLAG_AM_SHORT) ? m->attr.cap.am.max_short : 0;
     m->max_short = m->max_short < BTL_UCT_SHORT_MAX ? m->max_short : BTL_UCT_SHORT_MAX;
     /* zcopy only where no registration is needed for the payload. */
-    m->zcopy = (caps & UCT_IFACE_FLAG_AM_ZCOPY) && !(m->md_attr.cap.flags & UCT_MD_FLAG_NEED_MEMH) &&
+    m->zcopy = (caps & UCT_IFACE_FLAG_AM_ZCOPY) &&
+               !(m->md_attr.cap.flags & UCT_MD_FLAG_NEED_MEMH) &&
                m->attr.cap.am.max_zcopy > m->max_bcopy && m->attr.cap.am.max_iov >= 1;
     /* UCT counts the header in a message's length, as we count it in max_send_size. */
     size_t limit = (m->zcopy ? m->attr.cap.am.max_zcopy : m->max_bcopy) - sizeof(btl_uct_wire_t);
@@ -591,17 +592,16 @@ void btl_uct_module_note(btl_uct_module_t *m)
     mrail_btl_module_t *b = &m->base;
     /* Very long transport and device names would cut it short: it is
      * for people, and still says what it can. */
-    int n = snprintf(b->note, sizeof(b->note),
-             "UCT %s on %s, connected %s: active messages short <= %zu, bcopy <= %zu bytes%s, "
-             "sends up to %zu bytes; %s%s",
-             m->tl, m->dev,
-             m->ep_modex  ? "endpoint to endpoint (addresses in the modex)"
-             : m->ep_mode ? "endpoint to endpoint (addresses in a first message)"
-                          : "to interfaces",
-             m->max_short, m->max_bcopy,
-             m->zcopy ? ", zcopy above" : "",
-             b->config.max_send_size, m->has_rma ? "get/put zero-copy by " : "no get/put",
-             m->has_rma ? m->rma.tl : "");
+    int n = snprintf(
+        b->note, sizeof(b->note),
+        "UCT %s on %s, connected %s: active messages short <= %zu, bcopy <= %zu bytes%s, "
+        "sends up to %zu bytes; %s%s",
+        m->tl, m->dev,
+        m->ep_modex  ? "endpoint to endpoint (addresses in the modex)"
+        : m->ep_mode ? "endpoint to endpoint (addresses in a first message)"
+                     : "to interfaces",
+        m->max_short, m->max_bcopy, m->zcopy ? ", zcopy above" : "", b->config.max_send_size,
+        m->has_rma ? "get/put zero-copy by " : "no get/put", m->has_rma ? m->rma.tl : "");
     if (n < 0) {
         b->note[0] = '\0';
     }

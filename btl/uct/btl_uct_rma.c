@@ -19,8 +19,8 @@ static btl_uct_module_t *uct_of(mrail_btl_module_t *m)
 
 bool btl_uct_rma_capable(const uct_iface_attr_t *attr)
 {
-    uint64_t need = UCT_IFACE_FLAG_GET_ZCOPY | UCT_IFACE_FLAG_PUT_ZCOPY |
-                    UCT_IFACE_FLAG_CONNECT_TO_IFACE;
+    uint64_t need =
+        UCT_IFACE_FLAG_GET_ZCOPY | UCT_IFACE_FLAG_PUT_ZCOPY | UCT_IFACE_FLAG_CONNECT_TO_IFACE;
     return (attr->cap.flags & need) == need;
 }
 
@@ -71,8 +71,9 @@ static void rma_finish(btl_uct_rma_op_t *op, int status)
     }
     if (status != MRAIL_SUCCESS && !op->ep->failed) {
         op->ep->failed = true;
-        mrail_btl_report_error(&m->base, op->ep->rank, MRAIL_ERR_IO, "%s: %s of %zu bytes from rank %u failed",
-                               m->base.name, op->is_get ? "get" : "put", op->len, op->ep->rank);
+        mrail_btl_report_error(&m->base, op->ep->rank, MRAIL_ERR_IO,
+                               "%s: %s of %zu bytes from rank %u failed", m->base.name,
+                               op->is_get ? "get" : "put", op->len, op->ep->rank);
     }
     mrail_btl_done_fn_t done = op->done;
     void *cbdata = op->cbdata;
@@ -120,16 +121,12 @@ static ucs_status_t rma_step(btl_uct_rma_op_t *op)
         op->state = RMA_FLUSHING;
         return uct_ep_flush(ep, 0, &op->comp);
     }
-    uct_iov_t iov = {.buffer = op->local,
-                     .length = op->len,
-                     .memh = op->local_memh,
-                     .stride = 0,
-                     .count = 1};
+    uct_iov_t iov = {
+        .buffer = op->local, .length = op->len, .memh = op->local_memh, .stride = 0, .count = 1};
     op->state = RMA_MOVING;
     ucs_status_t st =
-        op->is_get
-            ? uct_ep_get_zcopy(ep, &iov, 1, op->remote_addr, op->rkey.rkey, &op->comp)
-            : uct_ep_put_zcopy(ep, &iov, 1, op->remote_addr, op->rkey.rkey, &op->comp);
+        op->is_get ? uct_ep_get_zcopy(ep, &iov, 1, op->remote_addr, op->rkey.rkey, &op->comp)
+                   : uct_ep_put_zcopy(ep, &iov, 1, op->remote_addr, op->rkey.rkey, &op->comp);
     if (st == UCS_ERR_NO_RESOURCE) {
         op->state = RMA_NEW;
     } else if (st == UCS_OK && !op->is_get) {
@@ -191,7 +188,8 @@ static int rma(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *local
     }
     op->local_memh = UCT_MEM_HANDLE_NULL;
     if ((m->rma.md_attr.cap.flags & UCT_MD_FLAG_NEED_MEMH) &&
-        uct_md_mem_reg(m->rma.md, local, len, UCT_MD_MEM_ACCESS_LOCAL_READ | UCT_MD_MEM_ACCESS_LOCAL_WRITE,
+        uct_md_mem_reg(m->rma.md, local, len,
+                       UCT_MD_MEM_ACCESS_LOCAL_READ | UCT_MD_MEM_ACCESS_LOCAL_WRITE,
                        &op->local_memh) != UCS_OK) {
         op->local_memh = UCT_MEM_HANDLE_NULL;
         rma_free(m, op);
@@ -267,8 +265,7 @@ static int open_companion(btl_uct_module_t *m, const btl_uct_companion_t *c, mra
         return mrail_reason_set(why, MRAIL_ERR_DECLINED, "%s/%s has addresses longer than %d bytes",
                                 c->tl, c->dev, BTL_UCT_MAX_ADDR);
     }
-    if ((st = uct_iface_get_device_address(r->iface, (uct_device_addr_t *)r->dev_addr)) !=
-            UCS_OK ||
+    if ((st = uct_iface_get_device_address(r->iface, (uct_device_addr_t *)r->dev_addr)) != UCS_OK ||
         (st = uct_iface_get_address(r->iface, (uct_iface_addr_t *)r->iface_addr)) != UCS_OK) {
         return mrail_reason_set(why, MRAIL_ERR_IO, "%s/%s: getting its address: %s", c->tl, c->dev,
                                 ucs_status_string(st));
@@ -364,8 +361,7 @@ int btl_uct_rma_connect(btl_uct_module_t *m, mrail_btl_endpoint_t *ep,
                                 (const uct_iface_addr_t *)e->rma_iface_addr)) {
         return MRAIL_SUCCESS; /* messages only: gets fall back to the PML's fragments */
     }
-    uct_ep_params_t params = {.field_mask = UCT_EP_PARAM_FIELD_IFACE |
-                                            UCT_EP_PARAM_FIELD_DEV_ADDR |
+    uct_ep_params_t params = {.field_mask = UCT_EP_PARAM_FIELD_IFACE | UCT_EP_PARAM_FIELD_DEV_ADDR |
                                             UCT_EP_PARAM_FIELD_IFACE_ADDR,
                               .iface = r->iface,
                               .dev_addr = (const uct_device_addr_t *)e->rma_dev_addr,

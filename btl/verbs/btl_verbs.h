@@ -14,7 +14,7 @@
 
 #include "mrail/btl.h"
 
-#define BTL_VERBS_MAGIC 0x5642u     /* "VB" */
+#define BTL_VERBS_MAGIC 0x5642u /* "VB" */
 #define BTL_VERBS_WIRE_VERSION 1
 #define BTL_VERBS_MODEX_KEY "btl.verbs"
 #define BTL_VERBS_SECRET_KEY "btl.verbs.secret"
@@ -59,7 +59,7 @@ typedef struct btl_verbs_entry {
     uint16_t cm_port; /* where its connection manager listens */
     uint8_t ip[4];    /* IPv4 address librdmacm connects to (IPoIB or RoCE) */
     uint8_t gid[16];
-    uint64_t subnet;  /* IB subnet prefix (GID's upper half); RoCE: 0 */
+    uint64_t subnet; /* IB subnet prefix (GID's upper half); RoCE: 0 */
 } btl_verbs_entry_t;
 
 #define BTL_VERBS_ENTRY_WIRE 64
@@ -109,7 +109,7 @@ typedef struct btl_verbs_reg {
     uintptr_t base, end; /* page-aligned [base, end) */
     void *handle;
     unsigned refs;
-    bool stale;   /* its memory was released while in use: freed at the last put */
+    bool stale; /* its memory was released while in use: freed at the last put */
     uint64_t last_use;
     struct btl_verbs_reg *next;
 } btl_verbs_reg_t;

@@ -25,8 +25,8 @@ static int btl_verbs_register(mrail_component_t *self, mrail_mca_t *mca)
          "btl_verbs_if_exclude",
          NULL, offsetof(btl_verbs_config_t, if_include)},
         {"if_exclude", MRAIL_MCA_LIST, "", 1,
-         "HCA ports never used, as device:port or device, comma-separated",
-         NULL, offsetof(btl_verbs_config_t, if_exclude)},
+         "HCA ports never used, as device:port or device, comma-separated", NULL,
+         offsetof(btl_verbs_config_t, if_exclude)},
         {"recv_buffers", MRAIL_MCA_UNSIGNED, "256", 3,
          "Receive buffers each port keeps posted in its shared receive queue (each "
          "btl_verbs_max_send_size bytes); 16 to 65536",
@@ -213,15 +213,15 @@ static int btl_verbs_query(mrail_btl_component_t *self, mrail_btl_module_t ***mo
      * list goes. */
     rdma_free_devices(devs);
     if (rc == MRAIL_SUCCESS && scan.count == 0) {
-        rc = scan.active > 0
-                 ? mrail_reason_set(why, MRAIL_ERR_DECLINED, "%s", scan.skipped)
-                 : mrail_reason_set(why, MRAIL_ERR_DECLINED, "%d RDMA device(s) found, but no "
-                                                             "active port%s",
-                                    ndev,
-                                    btl_verbs_config.if_include.count ||
-                                            btl_verbs_config.if_exclude.count
-                                        ? " that btl_verbs_if_include/_exclude leave"
-                                        : "");
+        rc = scan.active > 0 ? mrail_reason_set(why, MRAIL_ERR_DECLINED, "%s", scan.skipped)
+                             : mrail_reason_set(why, MRAIL_ERR_DECLINED,
+                                                "%d RDMA device(s) found, but no "
+                                                "active port%s",
+                                                ndev,
+                                                btl_verbs_config.if_include.count ||
+                                                        btl_verbs_config.if_exclude.count
+                                                    ? " that btl_verbs_if_include/_exclude leave"
+                                                    : "");
     }
     if (rc != MRAIL_SUCCESS) {
         mrail_btl_modules_free(scan.list, scan.count);

@@ -133,8 +133,8 @@ static void ep_fail(btl_verbs_module_t *m, mrail_btl_endpoint_t *ep, const char 
         return;
     }
     ep->state = EP_FAILED;
-    mrail_btl_report_error(&m->base, ep->rank, MRAIL_ERR_IO, "%s: %s (rank %u): %s",
-                           m->base.name, what, ep->rank, strerror(err));
+    mrail_btl_report_error(&m->base, ep->rank, MRAIL_ERR_IO, "%s: %s (rank %u): %s", m->base.name,
+                           what, ep->rank, strerror(err));
     while (ep->head != NULL) {
         verbs_op_t *op = ep->head;
         ep->head = op->next;
@@ -217,8 +217,8 @@ static struct rdma_cm_id *on_request(btl_verbs_module_t *m, struct rdma_cm_event
         return ev->id;
     }
     mrail_btl_endpoint_t *ep = &m->eps[h.rank];
-    bool mine_wins = ep->state != EP_IDLE && ep->state != EP_FAILED &&
-                     ep->state != EP_WAITING && m->my_rank < h.rank;
+    bool mine_wins = ep->state != EP_IDLE && ep->state != EP_FAILED && ep->state != EP_WAITING &&
+                     m->my_rank < h.rank;
     if (ep->state == EP_CONNECTED || mine_wins) {
         rdma_reject(ev->id, NULL, 0);
         return ev->id;
@@ -322,11 +322,8 @@ static struct rdma_cm_id *on_event(btl_verbs_module_t *m, struct rdma_cm_event *
         }
         ep_fail(m, ep, rdma_event_str(ev->event), ECONNRESET);
         break;
-    case RDMA_CM_EVENT_DEVICE_REMOVAL:
-        ep_fail(m, ep, rdma_event_str(ev->event), ECONNRESET);
-        break;
-    default:
-        break;
+    case RDMA_CM_EVENT_DEVICE_REMOVAL: ep_fail(m, ep, rdma_event_str(ev->event), ECONNRESET); break;
+    default: break;
     }
     return gone;
 }
@@ -578,7 +575,8 @@ static void post_recv(btl_verbs_module_t *m, unsigned index)
 {
     struct ibv_sge sge = {(uintptr_t)(m->recv_mem + (size_t)index * m->buf_size),
                           (uint32_t)m->buf_size, m->recv_mr->lkey};
-    struct ibv_recv_wr wr = {.wr_id = ((uint64_t)index << 1) | RECV_TAG, .sg_list = &sge,
+    struct ibv_recv_wr wr = {.wr_id = ((uint64_t)index << 1) | RECV_TAG,
+                             .sg_list = &sge,
                              .num_sge = 1},
                        *bad;
     if (ibv_post_srq_recv(m->srq, &wr, &bad) != 0) {
@@ -606,8 +604,8 @@ static void on_recv(btl_verbs_module_t *m, const struct ibv_wc *wc)
                                "%s received %u bytes it cannot read", m->base.name, wc->byte_len);
     } else {
         char *hdr = (char *)buf + BTL_VERBS_MSG_WIRE;
-        struct iovec segs[2] = {
-            {hdr, h.hdr_len}, {hdr + h.hdr_len, wc->byte_len - BTL_VERBS_MSG_WIRE - h.hdr_len}};
+        struct iovec segs[2] = {{hdr, h.hdr_len},
+                                {hdr + h.hdr_len, wc->byte_len - BTL_VERBS_MSG_WIRE - h.hdr_len}};
         mrail_btl_am_deliver(&m->base, &m->eps[h.src], h.src, h.tag, segs, 2);
     }
     post_recv(m, index);
@@ -815,8 +813,8 @@ static int open_queues(btl_verbs_module_t *m, mrail_reason_t *why)
     if (m->recv_mem == NULL || m->send_mem == NULL || m->free_send == NULL) {
         return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
     }
-    m->recv_mr = ibv_reg_mr(m->pd, m->recv_mem, m->buf_size * c->recv_buffers,
-                            IBV_ACCESS_LOCAL_WRITE);
+    m->recv_mr =
+        ibv_reg_mr(m->pd, m->recv_mem, m->buf_size * c->recv_buffers, IBV_ACCESS_LOCAL_WRITE);
     m->send_mr = ibv_reg_mr(m->pd, m->send_mem, m->buf_size * c->send_buffers, 0);
     if (m->recv_mr == NULL || m->send_mr == NULL) {
         return fail(m, why, "ibv_reg_mr of the message buffers");
@@ -865,8 +863,8 @@ int btl_verbs_module_open(mrail_btl_module_t *module, struct ibv_context *ctx, u
     m->port = port;
     snprintf(m->self.dev, sizeof(m->self.dev), "%s", ibv_get_device_name(ctx->device));
     m->self.port = (uint8_t)port;
-    m->self.link = attr->link_layer == IBV_LINK_LAYER_ETHERNET ? BTL_VERBS_LINK_ETH
-                                                              : BTL_VERBS_LINK_IB;
+    m->self.link =
+        attr->link_layer == IBV_LINK_LAYER_ETHERNET ? BTL_VERBS_LINK_ETH : BTL_VERBS_LINK_IB;
     memcpy(m->self.ip, ip, 4);
     memcpy(m->self.gid, gid, 16);
     if (m->self.link == BTL_VERBS_LINK_IB) {

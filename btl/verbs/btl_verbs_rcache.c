@@ -14,11 +14,8 @@ void btl_verbs_rcache_init(btl_verbs_rcache_t *rc, size_t max, btl_verbs_reg_fn_
                            btl_verbs_dereg_fn_t dereg, void *ctx)
 {
     long page = sysconf(_SC_PAGESIZE);
-    *rc = (btl_verbs_rcache_t){.max = max,
-                               .page = page > 0 ? (size_t)page : 4096,
-                               .reg = reg,
-                               .dereg = dereg,
-                               .ctx = ctx};
+    *rc = (btl_verbs_rcache_t){
+        .max = max, .page = page > 0 ? (size_t)page : 4096, .reg = reg, .dereg = dereg, .ctx = ctx};
 }
 
 static void unlink_reg(btl_verbs_rcache_t *rc, btl_verbs_reg_t *r)

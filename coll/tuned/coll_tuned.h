@@ -68,8 +68,7 @@ void coll_tuned_alltoall(coll_sched_t *s, MPI_Comm comm, const void *sbuf, size_
  * its one type everywhere and displacements scaled by its extent. */
 void coll_tuned_alltoallw(coll_sched_t *s, MPI_Comm comm, const void *sbuf, const int *scounts,
                           const MPI_Aint *sdispls, const MPI_Datatype *stypes, void *rbuf,
-                          const int *rcounts, const MPI_Aint *rdispls,
-                          const MPI_Datatype *rtypes);
+                          const int *rcounts, const MPI_Aint *rdispls, const MPI_Datatype *rtypes);
 /* sbuf may equal rbuf (in place: rbuf holds the whole input). */
 void coll_tuned_reduce_scatter(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf,
                                const int *rcounts, MPI_Datatype type, MPI_Op op);

@@ -96,8 +96,7 @@ void coll_tuned_alltoall(coll_sched_t *s, MPI_Comm comm, const void *sbuf, size_
 
 void coll_tuned_alltoallw(coll_sched_t *s, MPI_Comm comm, const void *sbuf, const int *scounts,
                           const MPI_Aint *sdispls, const MPI_Datatype *stypes, void *rbuf,
-                          const int *rcounts, const MPI_Aint *rdispls,
-                          const MPI_Datatype *rtypes)
+                          const int *rcounts, const MPI_Aint *rdispls, const MPI_Datatype *rtypes)
 {
     int me = coll_rank(comm), p = coll_size(comm);
     if (sbuf == MPI_IN_PLACE) { /* send from a copy of what rbuf holds */

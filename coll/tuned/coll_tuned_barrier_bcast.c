@@ -30,8 +30,8 @@ void coll_tuned_barrier(coll_sched_t *s, MPI_Comm comm)
     }
 }
 
-static void bcast_linear(coll_sched_t *s, int me, int p, void *buf, size_t count,
-                         MPI_Datatype type, int root)
+static void bcast_linear(coll_sched_t *s, int me, int p, void *buf, size_t count, MPI_Datatype type,
+                         int root)
 {
     if (me == root) {
         for (int r = 0; r < p; r++) {

@@ -13,13 +13,13 @@ typedef struct coll_tuned_config {
 static coll_tuned_config_t coll_tuned_config;
 
 static const char *const barrier_names[] = {"auto", "dissemination", "linear", NULL};
-static const char *const bcast_names[] = {"auto", "linear", "binomial", "scatter_allgather",
+static const char *const bcast_names[] = {"auto",     "linear", "binomial", "scatter_allgather",
                                           "pipeline", NULL};
 static const char *const reduce_names[] = {"auto", "linear", "binomial", NULL};
-static const char *const allreduce_names[] = {"auto", "reduce_bcast", "recursive_doubling",
-                                              "rabenseifner", "ring", NULL};
+static const char *const allreduce_names[] = {"auto",         "reduce_bcast", "recursive_doubling",
+                                              "rabenseifner", "ring",         NULL};
 static const char *const gather_names[] = {"auto", "linear", "binomial", NULL};
-static const char *const allgather_names[] = {"auto", "linear", "ring", "recursive_doubling",
+static const char *const allgather_names[] = {"auto",  "linear", "ring", "recursive_doubling",
                                               "bruck", NULL};
 static const char *const alltoall_names[] = {"auto", "linear", "pairwise", "bruck", NULL};
 static const char *const reduce_scatter_names[] = {"auto", "reduce_scatterv", "ring", NULL};
@@ -41,8 +41,10 @@ size_t coll_tuned_segment_size(void)
 }
 
 #define ALGO(op, kind, help)                                                                       \
-    {#op "_algorithm", MRAIL_MCA_ENUM, "auto", 4, help, op##_names,                                \
-     offsetof(coll_tuned_config_t, algorithm) + (kind) * sizeof(int)}
+    {                                                                                              \
+#op "_algorithm", MRAIL_MCA_ENUM, "auto", 4, help, op##_names,                             \
+            offsetof(coll_tuned_config_t, algorithm) + (kind) * sizeof(int)                        \
+    }
 
 static int coll_tuned_register(mrail_component_t *self, mrail_mca_t *mca)
 {

@@ -97,8 +97,7 @@ void coll_tuned_gatherv(coll_sched_t *s, MPI_Comm comm, const void *sbuf, size_t
 }
 
 void coll_tuned_scatter(coll_sched_t *s, MPI_Comm comm, const void *sbuf, size_t scount,
-                        MPI_Datatype stype, void *rbuf, size_t rcount, MPI_Datatype rtype,
-                        int root)
+                        MPI_Datatype stype, void *rbuf, size_t rcount, MPI_Datatype rtype, int root)
 {
     int me = coll_rank(comm), p = coll_size(comm);
     bool in_place = rbuf == MPI_IN_PLACE;

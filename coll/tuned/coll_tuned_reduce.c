@@ -127,8 +127,7 @@ static int fold_in(coll_sched_t *s, int me, int p, void *rbuf, void *tmp, size_t
 }
 
 /* The folded-out even ranks get the result back. */
-static void fold_out(coll_sched_t *s, int me, int rem, void *rbuf, size_t count,
-                     MPI_Datatype type)
+static void fold_out(coll_sched_t *s, int me, int rem, void *rbuf, size_t count, MPI_Datatype type)
 {
     if (me < 2 * rem) {
         if (me % 2 == 1) {

@@ -29,7 +29,6 @@ typedef struct mrail_btl_module mrail_btl_module_t;
 typedef struct mrail_btl_component mrail_btl_component_t;
 typedef struct mrail_btl_endpoint mrail_btl_endpoint_t; /* one peer through one module */
 
-
 /* Active-message tags; the upper layer owns 0 .. MRAIL_BTL_TAG_MAX. */
 typedef uint8_t mrail_btl_tag_t;
 #define MRAIL_BTL_TAG_MAX 63
@@ -74,9 +73,9 @@ typedef struct mrail_btl_place {
 /* Fills out (niov > 0) to place the payload of a message with this header,
  * or leaves niov 0. Called in the module's progress; the recv callback for
  * the same message follows with the payload segments as placed. */
-typedef void (*mrail_btl_place_fn_t)(mrail_btl_module_t *module, uint32_t peer,
-                                     mrail_btl_tag_t tag, const void *hdr, size_t hdr_len,
-                                     size_t payload_len, mrail_btl_place_t *out, void *ctx);
+typedef void (*mrail_btl_place_fn_t)(mrail_btl_module_t *module, uint32_t peer, mrail_btl_tag_t tag,
+                                     const void *hdr, size_t hdr_len, size_t payload_len,
+                                     mrail_btl_place_t *out, void *ctx);
 /* A peer (peer set) or the whole device (peer == UINT32_MAX) failed;
  * status and what say why. Operations on it will not complete. */
 typedef void (*mrail_btl_error_fn_t)(mrail_btl_module_t *module, uint32_t peer, int status,
@@ -90,7 +89,7 @@ typedef void (*mrail_btl_done_fn_t)(mrail_btl_module_t *module, mrail_btl_endpoi
 typedef struct mrail_btl_health {
     bool outstanding;   /* bytes are waiting to be sent or acknowledged */
     unsigned silent_ms; /* since the peer last acknowledged anything */
-    size_t backlog;     /* bytes accepted and not yet acknowledged (queued, buffered, on the wire) */
+    size_t backlog; /* bytes accepted and not yet acknowledged (queued, buffered, on the wire) */
 } mrail_btl_health_t;
 
 /* The upper layer's receive callbacks, one per tag, shared by all modules. */

@@ -141,8 +141,8 @@ static void load_plugins(mrail_framework_t *fw)
 {
     mca_selection_t sel;
     mrail_reason_t why;
-    bool parsed = mca_selection_parse(fw->selection ? fw->selection : "", &sel, &why) ==
-                  MRAIL_SUCCESS;
+    bool parsed =
+        mca_selection_parse(fw->selection ? fw->selection : "", &sel, &why) == MRAIL_SUCCESS;
     for (size_t k = 0; k < fw->entry_count; k++) {
         mrail_component_entry_t *e = &fw->entries[k];
         if (e->component != NULL || e->plugin_path == NULL || e->reason != NULL) {

@@ -17,8 +17,13 @@ int mrail_ranked_register_common(mrail_framework_t *fw, mrail_component_t *c, mr
     snprintf(help, sizeof(help),
              "Selection priority: the %s component with the highest priority that accepts is used",
              fw->ops->name);
-    const mrail_mca_param_def_t def = {
-        "priority", MRAIL_MCA_INT, prio, 3, help, NULL, offsetof(mrail_ranked_component_t, priority)};
+    const mrail_mca_param_def_t def = {"priority",
+                                       MRAIL_MCA_INT,
+                                       prio,
+                                       3,
+                                       help,
+                                       NULL,
+                                       offsetof(mrail_ranked_component_t, priority)};
     return mrail_mca_register(mca, fw->ops->name, c->name, &def, 1, ranked(c));
 }
 

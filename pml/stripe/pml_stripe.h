@@ -375,7 +375,8 @@ size_t pml_failover(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *
  * out. */
 void pml_health_poll(pml_stripe_t *pml);
 /* Something arrived from peer over module: a rail we saw fail is back. */
-static inline void pml_rail_seen(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *module);
+static inline void pml_rail_seen(pml_stripe_t *pml, uint32_t peer,
+                                 const mrail_btl_module_t *module);
 static inline size_t pml_rail_table_usable(const pml_stripe_t *pml, uint32_t peer);
 /* The index of module among peer's rails, or -1. */
 int pml_rail_index(const pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *module);

@@ -402,7 +402,7 @@ void pml_unexpected_put(pml_stripe_t *pml, pml_unexpected_t *u)
 }
 
 int pml_stripe_isend(mrail_pml_t *base, const void *buf, size_t len, uint32_t dst, int32_t tag,
-                    uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
+                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     if (dst >= pml->size || tag < 0) {
@@ -426,8 +426,8 @@ int pml_stripe_isend(mrail_pml_t *base, const void *buf, size_t len, uint32_t ds
     return MRAIL_SUCCESS;
 }
 
-int pml_stripe_irecv(mrail_pml_t *base, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
-                    mrail_pml_request_t **req_out)
+int pml_stripe_irecv(mrail_pml_t *base, void *buf, size_t len, int32_t src, int32_t tag,
+                     uint32_t ctx, mrail_pml_request_t **req_out)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     if ((src < 0 && src != MRAIL_PML_ANY_SOURCE) || (src >= 0 && (uint32_t)src >= pml->size) ||
@@ -450,8 +450,8 @@ int pml_stripe_irecv(mrail_pml_t *base, void *buf, size_t len, int32_t src, int3
     return MRAIL_SUCCESS;
 }
 
-int pml_stripe_isendv(mrail_pml_t *base, const struct iovec *iov, int niov, uint32_t dst, int32_t tag,
-                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
+int pml_stripe_isendv(mrail_pml_t *base, const struct iovec *iov, int niov, uint32_t dst,
+                      int32_t tag, uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     if (dst >= pml->size || tag < 0 || niov < 0) {
@@ -475,8 +475,8 @@ int pml_stripe_isendv(mrail_pml_t *base, const struct iovec *iov, int niov, uint
     return MRAIL_SUCCESS;
 }
 
-int pml_stripe_irecvv(mrail_pml_t *base, const struct iovec *iov, int niov, int32_t src, int32_t tag,
-                     uint32_t ctx, mrail_pml_request_t **req_out)
+int pml_stripe_irecvv(mrail_pml_t *base, const struct iovec *iov, int niov, int32_t src,
+                      int32_t tag, uint32_t ctx, mrail_pml_request_t **req_out)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     if ((src < 0 && src != MRAIL_PML_ANY_SOURCE) || (src >= 0 && (uint32_t)src >= pml->size) ||
@@ -575,7 +575,7 @@ bool pml_stripe_cancel(mrail_pml_t *base, mrail_pml_request_t *req)
 }
 
 bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
-                      mrail_pml_status_t *status)
+                       mrail_pml_status_t *status)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     pml_stripe_progress(&pml->base);

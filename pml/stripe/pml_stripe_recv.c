@@ -270,8 +270,8 @@ static void record_rates(pml_stripe_t *pml, mrail_pml_request_t *req)
     bool sampled = false;
     for (unsigned r = 0; r < MRAIL_MAX_RAILS; r++) {
         double span = c->last[r] - c->first[r];
-        sampled |= sched_rail_delivery(&rates[r], c->first_len[r], c->bytes[r], span,
-                                       PML_MIN_SAMPLE_US);
+        sampled |=
+            sched_rail_delivery(&rates[r], c->first_len[r], c->bytes[r], span, PML_MIN_SAMPLE_US);
     }
     for (unsigned r = 0; sampled && r < MRAIL_MAX_RAILS; r++) {
         if (c->bytes[r] == 0 && sched_rail_starve(&rates[r], PML_STARVED_RESET)) {

@@ -213,8 +213,8 @@ static void rail_pump(pml_stripe_t *pml, uint32_t peer, unsigned rail)
     }
     q->pumping = true;
     while (pml->send_window == 0 || q->inflight < pml->send_window) {
-        if (q->head == NULL && !(pml->steal && pml->sched[peer][rail].up &&
-                                 rail_steal(pml, peer, rail))) {
+        if (q->head == NULL &&
+            !(pml->steal && pml->sched[peer][rail].up && rail_steal(pml, peer, rail))) {
             break;
         }
         pml_frag_ctx_t *f = q->head;
@@ -354,9 +354,8 @@ int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req)
             }
             return rc < 0 ? rc : MRAIL_SUCCESS;
         }
-        if (m->sendi != NULL && m->sendi(m, r0->ep, PML_TAG_EAGER, &req->rts.m,
-                                         sizeof(req->rts.m), req->buf,
-                                         req->len) == MRAIL_SUCCESS) {
+        if (m->sendi != NULL && m->sendi(m, r0->ep, PML_TAG_EAGER, &req->rts.m, sizeof(req->rts.m),
+                                         req->buf, req->len) == MRAIL_SUCCESS) {
             req->sstate = PML_SEND_DONE;
             pml_request_complete(req);
             return MRAIL_SUCCESS;

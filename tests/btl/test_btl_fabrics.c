@@ -27,31 +27,36 @@ typedef struct fabric {
     const char *extra[5];  /* further parameters: name, value, ..., NULL */
 } fabric_t;
 
-static const fabric_t ofi_tcp = {"ofi", "btl_ofi_provider_include", "tcp",
-                                 "btl_ofi_domain_include", "ofi:tcp;ofi_rxm/rail", {NULL}};
-static const fabric_t ofi_shm = {"ofi", "btl_ofi_provider_include", "shm",
-                                 "btl_ofi_domain_include", NULL, {NULL}};
-static const fabric_t uct_tcp = {"uct", "btl_uct_transports", "tcp", "btl_uct_device_include",
-                                 "uct:tcp/rail", {NULL}};
-static const fabric_t uct_posix = {"uct", "btl_uct_transports", "posix", "btl_uct_device_include",
-                                   NULL, {NULL}};
-static const fabric_t uct_tcp_ep = {"uct", "btl_uct_transports", "tcp", "btl_uct_device_include",
+static const fabric_t ofi_tcp = {
+    "ofi", "btl_ofi_provider_include", "tcp", "btl_ofi_domain_include", "ofi:tcp;ofi_rxm/rail",
+    {NULL}};
+static const fabric_t ofi_shm = {
+    "ofi", "btl_ofi_provider_include", "shm", "btl_ofi_domain_include", NULL, {NULL}};
+static const fabric_t uct_tcp = {
+    "uct", "btl_uct_transports", "tcp", "btl_uct_device_include", "uct:tcp/rail", {NULL}};
+static const fabric_t uct_posix = {
+    "uct", "btl_uct_transports", "posix", "btl_uct_device_include", NULL, {NULL}};
+static const fabric_t uct_tcp_ep = {"uct",          "btl_uct_transports",
+                                    "tcp",          "btl_uct_device_include",
                                     "uct:tcp/rail", {"btl_uct_connect", "ep", NULL}};
-static const fabric_t uct_tcp_modex = {"uct", "btl_uct_transports", "tcp",
-                                       "btl_uct_device_include", "uct:tcp/rail",
-                                       {"btl_uct_connect", "modex", NULL}};
+static const fabric_t uct_tcp_modex = {"uct",          "btl_uct_transports",
+                                       "tcp",          "btl_uct_device_include",
+                                       "uct:tcp/rail", {"btl_uct_connect", "modex", NULL}};
 /* The path of providers that want local descriptors (efa, verbs;ofi_rxm),
  * and one posted buffer per message instead of multi-receive slabs. */
-static const fabric_t ofi_tcp_local = {"ofi", "btl_ofi_provider_include", "tcp",
-                                       "btl_ofi_domain_include", "ofi:tcp;ofi_rxm/rail",
-                                       {"btl_ofi_register_local", "true", "btl_ofi_multi_recv",
-                                        "false", NULL}};
-static const fabric_t uct_posix_cma = {"uct", "btl_uct_transports", "posix,cma",
-                                       "btl_uct_device_include", NULL, {NULL}};
-static const fabric_t uct_sysv_cma = {"uct", "btl_uct_transports", "sysv,cma",
-                                      "btl_uct_device_include", NULL, {NULL}};
-static const fabric_t uct_cma = {"uct", "btl_uct_transports", "cma", "btl_uct_device_include",
-                                 NULL, {NULL}};
+static const fabric_t ofi_tcp_local = {
+    "ofi",
+    "btl_ofi_provider_include",
+    "tcp",
+    "btl_ofi_domain_include",
+    "ofi:tcp;ofi_rxm/rail",
+    {"btl_ofi_register_local", "true", "btl_ofi_multi_recv", "false", NULL}};
+static const fabric_t uct_posix_cma = {
+    "uct", "btl_uct_transports", "posix,cma", "btl_uct_device_include", NULL, {NULL}};
+static const fabric_t uct_sysv_cma = {
+    "uct", "btl_uct_transports", "sysv,cma", "btl_uct_device_include", NULL, {NULL}};
+static const fabric_t uct_cma = {"uct", "btl_uct_transports", "cma", "btl_uct_device_include", NULL,
+                                 {NULL}};
 
 /* mrun -n np [--netns both hosts] --mca <btl's transport>, the extra --mca
  * pairs, then prog with its arguments. */
@@ -89,8 +94,8 @@ static void run_fabric(run_t *r, const char *np, bool two_hosts, const fabric_t 
     run_cmd(r, argv, NULL, NULL);
 }
 
-static void expect_suite(const char *np, bool two_hosts, const fabric_t *f,
-                         const char *const *mca, const char *prog)
+static void expect_suite(const char *np, bool two_hosts, const fabric_t *f, const char *const *mca,
+                         const char *prog)
 {
     run_t r;
     const char *const cmd[] = {prog, NULL};
@@ -239,12 +244,22 @@ static void two_rails(const fabric_t *f)
 {
     char btl[32];
     snprintf(btl, sizeof(btl), "self,%s", f->btl);
-    const char *const mca[] = {"--mca", "btl", btl, "--mca", f->devices, "rail1,rail2", "--mca",
-                               "pml_stripe_steal", "false", "--mca",
-                               "pml_stripe_use_measured_bandwidth", "false", NULL};
+    const char *const mca[] = {"--mca",
+                               "btl",
+                               btl,
+                               "--mca",
+                               f->devices,
+                               "rail1,rail2",
+                               "--mca",
+                               "pml_stripe_steal",
+                               "false",
+                               "--mca",
+                               "pml_stripe_use_measured_bandwidth",
+                               "false",
+                               NULL};
     run_t r;
-    const char *const probe[] = {PROBE, "--checks", "exchange,order,stripe", "--max", "16777216",
-                                 "--stats", NULL};
+    const char *const probe[] = {
+        PROBE, "--checks", "exchange,order,stripe", "--max", "16777216", "--stats", NULL};
     run_fabric(&r, "2", true, f, mca, probe);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(count_lines(r.out, " ok\n"), 2 * 3, "%s", r.out);
@@ -284,8 +299,7 @@ Test(btl_uct, endpoint_to_endpoint_wire_up_runs_the_mpi_suites_between_hosts)
 Test(btl_uct, endpoint_addresses_in_the_modex_run_the_mpi_suites_between_hosts)
 {
     two_rails(&uct_tcp_modex);
-    expect_note(&uct_tcp_modex, bridge,
-                "connected endpoint to endpoint (addresses in the modex)");
+    expect_note(&uct_tcp_modex, bridge, "connected endpoint to endpoint (addresses in the modex)");
 }
 
 /* One peer, one btl/tcp rail and one rail of the component (equal
@@ -297,13 +311,28 @@ static void mixed(const fabric_t *f)
     snprintf(btl, sizeof(btl), "self,tcp,%s", f->btl);
     snprintf(excl, sizeof(excl), "btl_%s_exclusivity", f->btl);
     snprintf(rail2, sizeof(rail2), "rank=0 rail=%s2 ", f->rail);
-    const char *const mca[] = {"--mca", "btl", btl, "--mca", "btl_tcp_if_include", "rail1",
-                               "--mca", f->devices, "rail2", "--mca", excl, "100", "--mca",
-                               "pml_stripe_steal", "false", "--mca",
-                               "pml_stripe_use_measured_bandwidth", "false", NULL};
+    const char *const mca[] = {"--mca",
+                               "btl",
+                               btl,
+                               "--mca",
+                               "btl_tcp_if_include",
+                               "rail1",
+                               "--mca",
+                               f->devices,
+                               "rail2",
+                               "--mca",
+                               excl,
+                               "100",
+                               "--mca",
+                               "pml_stripe_steal",
+                               "false",
+                               "--mca",
+                               "pml_stripe_use_measured_bandwidth",
+                               "false",
+                               NULL};
     run_t r;
-    const char *const probe[] = {PROBE, "--checks", "exchange,order,stripe", "--max", "16777216",
-                                 NULL};
+    const char *const probe[] = {PROBE,   "--checks", "exchange,order,stripe",
+                                 "--max", "16777216", NULL};
     run_fabric(&r, "2", true, f, mca, probe);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(count_lines(r.out, " ok\n"), 2 * 3, "%s", r.out);
@@ -330,8 +359,8 @@ Test(btl_uct, a_tcp_rail_and_a_uct_rail_stripe_together)
 Test(btl_ofi, bad_settings_are_clear_errors)
 {
     run_t r;
-    const char *const bad[] = {"--mca", "btl", "self,ofi", "--mca", "btl_ofi_recv_buffers", "0",
-                               NULL};
+    const char *const bad[] = {"--mca", "btl", "self,ofi", "--mca", "btl_ofi_recv_buffers",
+                               "0",     NULL};
     const char *const prog[] = {P2P, NULL};
     run_fabric(&r, "2", false, &ofi_shm, bad, prog);
     cr_expect_neq(r.status, 0);
@@ -339,7 +368,7 @@ Test(btl_ofi, bad_settings_are_clear_errors)
               r.err);
     run_fini(&r);
 
-    const char *const none[] = {"--mca", "btl", "self,ofi", "--mca", "btl_ofi_domain_include",
+    const char *const none[] = {"--mca",      "btl", "self,ofi", "--mca", "btl_ofi_domain_include",
                                 "nosuchnic0", NULL};
     run_fabric(&r, "2", false, &ofi_tcp, none, prog);
     cr_expect_neq(r.status, 0);
@@ -350,8 +379,16 @@ Test(btl_ofi, bad_settings_are_clear_errors)
 Test(btl_uct, bad_settings_are_clear_errors)
 {
     run_t r;
-    const char *const both[] = {"--mca", "btl", "self,uct", "--mca", "btl_uct_device_include",
-                                "memory", "--mca", "btl_uct_device_exclude", "lo", NULL};
+    const char *const both[] = {"--mca",
+                                "btl",
+                                "self,uct",
+                                "--mca",
+                                "btl_uct_device_include",
+                                "memory",
+                                "--mca",
+                                "btl_uct_device_exclude",
+                                "lo",
+                                NULL};
     const char *const prog[] = {P2P, NULL};
     run_fabric(&r, "2", false, &uct_posix, both, prog);
     cr_expect_neq(r.status, 0);
@@ -360,7 +397,7 @@ Test(btl_uct, bad_settings_are_clear_errors)
               "%s", r.err);
     run_fini(&r);
 
-    const char *const none[] = {"--mca", "btl", "self,uct", "--mca", "btl_uct_device_include",
+    const char *const none[] = {"--mca",      "btl", "self,uct", "--mca", "btl_uct_device_include",
                                 "nosuchnic0", NULL};
     run_fabric(&r, "2", false, &uct_tcp, none, prog);
     cr_expect_neq(r.status, 0);
@@ -368,8 +405,9 @@ Test(btl_uct, bad_settings_are_clear_errors)
     run_fini(&r);
 
     /* posix has no endpoint-to-endpoint mode to force */
-    const char *const ep[] = {"--mca", "btl", "self,uct", "--mca", "btl_uct_connect", "ep", "--mca",
-                              "btl_uct_device_include", "memory", NULL};
+    const char *const ep[] = {"--mca",           "btl", "self,uct", "--mca",
+                              "btl_uct_connect", "ep",  "--mca",    "btl_uct_device_include",
+                              "memory",          NULL};
     run_fabric(&r, "2", false, &uct_posix, ep, prog);
     cr_expect_neq(r.status, 0);
     cr_expect(strstr(r.err, "posix/memory cannot connect endpoint to endpoint "
@@ -377,8 +415,8 @@ Test(btl_uct, bad_settings_are_clear_errors)
               "%s", r.err);
     run_fini(&r);
 
-    const char *const bad_mode[] = {"--mca", "btl", "self,uct", "--mca", "btl_uct_connect", "rc",
-                                    NULL};
+    const char *const bad_mode[] = {"--mca",           "btl", "self,uct", "--mca",
+                                    "btl_uct_connect", "rc",  NULL};
     run_fabric(&r, "2", false, &uct_posix, bad_mode, prog);
     cr_expect_neq(r.status, 0);
     cr_expect(strstr(r.err, "btl_uct_connect") != NULL && strstr(r.err, "rc") != NULL &&

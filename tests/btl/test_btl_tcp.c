@@ -110,11 +110,14 @@ Test(btl_tcp, the_pml_reports_what_each_rail_carried)
     run_init(&r);
     char include[64];
     snprintf(include, sizeof(include), "10.%d.1.0/24,10.%d.2.0/24", subnet, subnet);
-    char *argv[] = {MRUN,      "-n",      "2",        "--netns",       nslist,
-                    "--pmix-if", bridge,  "--mca",    "btl",           "self,sm,tcp",
-                    "--mca",   "btl_tcp_if_include", include, "--mca", "pml_stripe_report",
-                    "true",    PROBE,     "--checks", "stripe",        "--tag",
-                    r.tag,     NULL};
+    char *argv[] = {MRUN,          "-n",    "2",
+                    "--netns",     nslist,  "--pmix-if",
+                    bridge,        "--mca", "btl",
+                    "self,sm,tcp", "--mca", "btl_tcp_if_include",
+                    include,       "--mca", "pml_stripe_report",
+                    "true",        PROBE,   "--checks",
+                    "stripe",      "--tag", r.tag,
+                    NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     double total = 0, mb[2] = {0};
@@ -142,7 +145,8 @@ Test(btl_tcp, the_pml_reports_what_each_rail_carried)
     cr_assert_eq(lines, 2, "rank 0's report: %s", r.err);
     cr_expect(fabs(total - 3 * 32 * 1048576 / 1e6) <= 0.15, "the rails carried %.1f MB", total);
     int seen = 0;
-    for (const char *l = strstr(r.out, "rank=0 rail="); l != NULL; l = strstr(l + 1, "rank=0 rail=")) {
+    for (const char *l = strstr(r.out, "rank=0 rail="); l != NULL;
+         l = strstr(l + 1, "rank=0 rail=")) {
         double weight, share;
         cr_assert_eq(sscanf(l, "rank=0 rail=tcp:rail%*u weight=%lf share=%lf", &weight, &share), 2);
         cr_expect(fabs(share - mb[seen] / total) <= 0.02, "rail %d: btl share %.3f, report %.3f",
@@ -200,10 +204,25 @@ Test(btl_tcp, more_modules_than_rails_are_capped)
 {
     run_t r;
     run_init(&r);
-    char *argv[] = {MRUN,       "-n",      "2",       "--netns", nslist,
-                    "--pmix-if", bridge,   "--mca",   "btl",     "self,tcp",
-                    "--mca",    "btl_tcp_if_include", "rail1,rail2,rail3", "--mca",
-                    "btl_tcp_links", "16", PROBE,     "--checks", "exchange,stripe",
+    char *argv[] = {MRUN,
+                    "-n",
+                    "2",
+                    "--netns",
+                    nslist,
+                    "--pmix-if",
+                    bridge,
+                    "--mca",
+                    "btl",
+                    "self,tcp",
+                    "--mca",
+                    "btl_tcp_if_include",
+                    "rail1,rail2,rail3",
+                    "--mca",
+                    "btl_tcp_links",
+                    "16",
+                    PROBE,
+                    "--checks",
+                    "exchange,stripe",
                     NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
@@ -406,26 +425,11 @@ Test(btl_tcp, a_lossy_rail_carries_its_part_without_false_alarms, .timeout = 120
     lose_packets(2, 50);
     run_t r;
     run_init(&r);
-    char *argv[] = {MRUN,
-                    "-n",
-                    "2",
-                    "--netns",
-                    nslist,
-                    "--pmix-if",
-                    bridge,
-                    "--mca",
-                    "btl",
-                    "self,tcp",
-                    "--mca",
-                    "btl_tcp_if_include",
-                    "rail1,rail2",
-                    PROBE,
-                    "--checks",
-                    "exchange,order,stripe",
-                    "--max",
-                    "16777216",
-                    "--stats",
-                    NULL};
+    char *argv[] = {MRUN,          "-n",        "2",        "--netns",
+                    nslist,        "--pmix-if", bridge,     "--mca",
+                    "btl",         "self,tcp",  "--mca",    "btl_tcp_if_include",
+                    "rail1,rail2", PROBE,       "--checks", "exchange,order,stripe",
+                    "--max",       "16777216",  "--stats",  NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
     cr_expect_eq(count_lines(r.out, " ok\n"), 2 * 3, "%s", r.out);
@@ -502,8 +506,8 @@ Test(btl_tcp, a_rail_with_room_takes_fragments_from_a_slower_one, .timeout = 120
               "rail1 (weight %.3f) carried %.3f of the bytes: %s", weight, share, r.out);
     const char *st = strstr(r.out, "rank=0 stats");
     cr_assert_not_null(st, "%s", r.out);
-    cr_expect_gt(strtoull(strstr(st, "frags_stolen=") + strlen("frags_stolen="), NULL, 10), 0,
-                 "%s", st);
+    cr_expect_gt(strtoull(strstr(st, "frags_stolen=") + strlen("frags_stolen="), NULL, 10), 0, "%s",
+                 st);
     run_expect_clean(&r);
     run_fini(&r);
 }

@@ -22,13 +22,13 @@
 Test(verbs_port, bandwidth_is_lanes_times_the_lane_data_rate)
 {
     /* MB/s = lanes x data Gbit/s per lane x 1000 / 8 */
-    cr_expect_eq(btl_verbs_port_bandwidth(1, 1), 1 * 2 * 1000 / 8);     /* 1x SDR */
-    cr_expect_eq(btl_verbs_port_bandwidth(2, 4), 4 * 8 * 1000 / 8);     /* 4x QDR */
-    cr_expect_eq(btl_verbs_port_bandwidth(2, 32), 4 * 25 * 1000 / 8);   /* 4x EDR */
-    cr_expect_eq(btl_verbs_port_bandwidth(2, 64), 4 * 50 * 1000 / 8);   /* 4x HDR */
+    cr_expect_eq(btl_verbs_port_bandwidth(1, 1), 1 * 2 * 1000 / 8);      /* 1x SDR */
+    cr_expect_eq(btl_verbs_port_bandwidth(2, 4), 4 * 8 * 1000 / 8);      /* 4x QDR */
+    cr_expect_eq(btl_verbs_port_bandwidth(2, 32), 4 * 25 * 1000 / 8);    /* 4x EDR */
+    cr_expect_eq(btl_verbs_port_bandwidth(2, 64), 4 * 50 * 1000 / 8);    /* 4x HDR */
     cr_expect_eq(btl_verbs_port_bandwidth(16, 128), 2 * 100 * 1000 / 8); /* 2x NDR */
-    cr_expect_eq(btl_verbs_port_bandwidth(8, 2), 12 * 4 * 1000 / 8);    /* 12x DDR */
-    cr_expect_eq(btl_verbs_port_bandwidth(2, 16), 6820u);               /* 4x FDR, 13.64 */
+    cr_expect_eq(btl_verbs_port_bandwidth(8, 2), 12 * 4 * 1000 / 8);     /* 12x DDR */
+    cr_expect_eq(btl_verbs_port_bandwidth(2, 16), 6820u);                /* 4x FDR, 13.64 */
     cr_expect_eq(btl_verbs_port_bandwidth(3, 32), 0u, "width code 3 does not exist");
     cr_expect_eq(btl_verbs_port_bandwidth(2, 3), 0u, "speed code 3 does not exist");
 }
@@ -364,8 +364,8 @@ Test(mem_release, unmap_remap_and_madvise_are_reported)
     long page = sysconf(_SC_PAGESIZE);
     released_t r = {0};
     cr_assert_eq(mrail_mem_release_subscribe(on_release, &r), MRAIL_SUCCESS);
-    char *p = mmap(NULL, 4 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    char *p =
+        mmap(NULL, 4 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     cr_assert_neq(p, MAP_FAILED);
     cr_expect_eq(munmap(p + page, (size_t)page), 0);
     cr_expect_eq(madvise(p, (size_t)page, MADV_DONTNEED), 0);
@@ -405,8 +405,9 @@ Test(mem_release, subscribers_are_bounded)
 static void info(run_t *r, const char *name, const char *value, const char *name2,
                  const char *value2)
 {
-    char *argv[] = {MRAIL_INFO, "--parsable", "--mca", (char *)name, (char *)value,
-                    name2 ? "--mca" : NULL, (char *)name2, (char *)value2, NULL};
+    char *argv[] = {MRAIL_INFO,    "--parsable",   "--mca",
+                    (char *)name,  (char *)value,  name2 ? "--mca" : NULL,
+                    (char *)name2, (char *)value2, NULL};
     run_init(r);
     run_cmd(r, argv, NULL, NULL);
 }

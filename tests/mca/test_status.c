@@ -8,10 +8,18 @@
 Test(status, every_code_has_its_own_text)
 {
     cr_assert_eq(MRAIL_STATUS_MAX - MRAIL_STATUS_MIN + 1, 13, "a code was added: list it below");
-    const int codes[] = {MRAIL_INPROGRESS,         MRAIL_SUCCESS,         MRAIL_ERROR,
-                         MRAIL_ERR_OUT_OF_RESOURCE, MRAIL_ERR_BAD_PARAM,   MRAIL_ERR_NOT_FOUND,
-                         MRAIL_ERR_DECLINED,       MRAIL_ERR_EXISTS,      MRAIL_ERR_NOT_SUPPORTED,
-                         MRAIL_ERR_IO,             MRAIL_ERR_UNREACHABLE, MRAIL_ERR_AGAIN,
+    const int codes[] = {MRAIL_INPROGRESS,
+                         MRAIL_SUCCESS,
+                         MRAIL_ERROR,
+                         MRAIL_ERR_OUT_OF_RESOURCE,
+                         MRAIL_ERR_BAD_PARAM,
+                         MRAIL_ERR_NOT_FOUND,
+                         MRAIL_ERR_DECLINED,
+                         MRAIL_ERR_EXISTS,
+                         MRAIL_ERR_NOT_SUPPORTED,
+                         MRAIL_ERR_IO,
+                         MRAIL_ERR_UNREACHABLE,
+                         MRAIL_ERR_AGAIN,
                          MRAIL_ERR_TRUNCATE};
     const size_t n = sizeof(codes) / sizeof(codes[0]);
     for (int c = MRAIL_STATUS_MIN; c <= MRAIL_STATUS_MAX; c++) {

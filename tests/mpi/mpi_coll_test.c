@@ -18,7 +18,7 @@ static int rank, size, checks;
     do {                                                                                           \
         checks++;                                                                                  \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d (of %d): check failed at line %d: ", rank, size, __LINE__);  \
+            fprintf(stderr, "rank %d (of %d): check failed at line %d: ", rank, size, __LINE__);   \
             fprintf(stderr, __VA_ARGS__);                                                          \
             fprintf(stderr, "\n");                                                                 \
             MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
@@ -179,7 +179,7 @@ static void test_reduce_allreduce(void)
         for (int i = 0; i < n; i++) {
             mat_of(rank, i, &ms[4 * i]);
         }
-        for (int root = 0; root < size; root += size > 2 ? size - 1 : 1) {
+        for (int root = 0; root<size; root += size> 2 ? size - 1 : 1) {
             MPI_Reduce(ms, mr, n, mat, mm, root, MPI_COMM_WORLD);
             for (int i = 0; rank == root && i < n; i++) {
                 int e[4];
@@ -304,7 +304,8 @@ static void test_gather_scatter(void)
         dis[q] = total;
         total += q + 1;
     }
-    int *mine = malloc((size_t)(rank + 1) * sizeof(int)), *all = malloc((size_t)total * sizeof(int));
+    int *mine = malloc((size_t)(rank + 1) * sizeof(int)),
+        *all = malloc((size_t)total * sizeof(int));
     for (int i = 0; i <= rank; i++) {
         mine[i] = val(rank, i);
     }
@@ -401,7 +402,8 @@ static void test_reduce_scatter_scan(void)
 {
     for (int c = 0; c < 4; c++) {
         int n = counts[c];
-        int *s = malloc((size_t)(n * size + 1) * sizeof(int)), *r = malloc((size_t)(n * size + 1) * sizeof(int));
+        int *s = malloc((size_t)(n * size + 1) * sizeof(int)),
+            *r = malloc((size_t)(n * size + 1) * sizeof(int));
         int *rc = malloc((size_t)size * sizeof(int));
         for (int i = 0; i < n * size; i++) {
             s[i] = val(rank, i);
@@ -454,7 +456,8 @@ static void test_reduce_scatter_scan(void)
         MPI_Type_commit(&mat);
         MPI_Op mm;
         MPI_Op_create(matmul, 0, &mm);
-        int *ms = malloc((size_t)(4 * n + 4) * sizeof(int)), *mr = malloc((size_t)(4 * n + 4) * sizeof(int));
+        int *ms = malloc((size_t)(4 * n + 4) * sizeof(int)),
+            *mr = malloc((size_t)(4 * n + 4) * sizeof(int));
         for (int i = 0; i < n; i++) {
             mat_of(rank, i, &ms[4 * i]);
         }

@@ -14,7 +14,7 @@ static int rank, size, checks;
     do {                                                                                           \
         checks++;                                                                                  \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d (of %d): check failed at line %d: ", rank, size, __LINE__);  \
+            fprintf(stderr, "rank %d (of %d): check failed at line %d: ", rank, size, __LINE__);   \
             fprintf(stderr, __VA_ARGS__);                                                          \
             fprintf(stderr, "\n");                                                                 \
             MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
@@ -147,7 +147,8 @@ static void test_datatypes(void)
                      MPI_STATUS_IGNORE);
         for (size_t k = 0; k < data; k++) {
             size_t i = k / (size_t)blen * (size_t)stride + k % (size_t)blen;
-            CHECK(flat[k] == from * 1e6 + (double)i, "pieces -> flat (%zu blocks) [%zu]", (size_t)nblk, k);
+            CHECK(flat[k] == from * 1e6 + (double)i, "pieces -> flat (%zu blocks) [%zu]",
+                  (size_t)nblk, k);
         }
         MPI_Sendrecv(flat, (int)data, MPI_DOUBLE, from, 8, vdst, 1, cv, to, 8, MPI_COMM_WORLD,
                      MPI_STATUS_IGNORE);
@@ -421,8 +422,8 @@ static void test_topologies(void)
     MPI_Comm_free(&cart);
     MPI_Comm ring;
     int next = (rank + 1) % size, prev = (rank - 1 + size) % size;
-    MPI_Dist_graph_create_adjacent(MPI_COMM_WORLD, 1, &prev, NULL, 1, &next, NULL, MPI_INFO_NULL,
-                                   0, &ring);
+    MPI_Dist_graph_create_adjacent(MPI_COMM_WORLD, 1, &prev, NULL, 1, &next, NULL, MPI_INFO_NULL, 0,
+                                   &ring);
     int ins[1], outs[1];
     MPI_Dist_graph_neighbors(ring, 1, ins, NULL, 1, outs, NULL);
     CHECK(ins[0] == prev && outs[0] == next, "dist graph neighbours");

@@ -59,8 +59,7 @@ static void expect_segv(const char *btl, const char *ofi_providers, const char *
     char *argv[] = {MRUN, "-n", "2", "--mca", "btl", (char *)btl, PROG, "--segv", NULL};
     run_cmd(&r, argv, env, NULL);
     cr_expect_eq(r.status, 128 + 11, "btl=%s: the job's status is %d: %s", btl, r.status, r.err);
-    cr_expect(strstr(r.err, "rank 1 (pid ") && strstr(r.err, "killed by signal 11"), "%s",
-              r.err);
+    cr_expect(strstr(r.err, "rank 1 (pid ") && strstr(r.err, "killed by signal 11"), "%s", r.err);
     cr_expect(strstr(r.err, "exited with status") == NULL, "%s", r.err);
     run_expect_clean(&r);
     run_fini(&r);
@@ -68,9 +67,9 @@ static void expect_segv(const char *btl, const char *ofi_providers, const char *
 
 Test(mpi, a_crashing_rank_keeps_its_signal_whatever_plugins_loaded, .timeout = 120)
 {
-    expect_segv("", "", "");             /* every plugin loaded and asked */
-    expect_segv("", "tcp", "tcp");       /* libfabric's and UCX's software transports started */
-    expect_segv("self,sm,tcp", "", "");  /* no plugin loaded */
+    expect_segv("", "", "");            /* every plugin loaded and asked */
+    expect_segv("", "tcp", "tcp");      /* libfabric's and UCX's software transports started */
+    expect_segv("self,sm,tcp", "", ""); /* no plugin loaded */
 }
 
 /* A plugin the btl selection cannot pick is never loaded, nor the
@@ -211,18 +210,19 @@ Test(mpi, a_pmpi_tool_counts_the_calls_of_an_unmodified_program, .timeout = 120)
     snprintf(tool, sizeof(tool), "%s/libpmpi_count.so", MRAIL_TEST_WORK_DIR);
     snprintf(plain, sizeof(plain), "%s/pmpi_prog", MRAIL_TEST_WORK_DIR);
     snprintf(profiled, sizeof(profiled), "%s/pmpi_prog_profiled", MRAIL_TEST_WORK_DIR);
-    char *build_tool[] = {"-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-o", tool,
-                          MRAIL_TEST_SRC_DIR "/pmpi_count.c", NULL};
+    char *build_tool[] = {"-Wall", "-Wextra", "-Werror", "-shared",
+                          "-fPIC", "-o",      tool,      MRAIL_TEST_SRC_DIR "/pmpi_count.c",
+                          NULL};
     mpicc(build_tool);
-    char *build_plain[] = {"-Wall", "-Wextra", "-Werror", "-o", plain,
-                           MRAIL_TEST_SRC_DIR "/pmpi_prog.c", NULL};
+    char *build_plain[] = {
+        "-Wall", "-Wextra", "-Werror", "-o", plain, MRAIL_TEST_SRC_DIR "/pmpi_prog.c", NULL};
     mpicc(build_plain);
     char rpath[320];
     snprintf(rpath, sizeof(rpath), "-Wl,-rpath,%s", libdir);
     char ldir[320];
     snprintf(ldir, sizeof(ldir), "-L%s", libdir);
-    char *build_profiled[] = {"-o", profiled, MRAIL_TEST_SRC_DIR "/pmpi_prog.c", ldir,
-                              "-lpmpi_count", rpath, NULL};
+    char *build_profiled[] = {
+        "-o", profiled, MRAIL_TEST_SRC_DIR "/pmpi_prog.c", ldir, "-lpmpi_count", rpath, NULL};
     mpicc(build_profiled);
 
     run_t r;
@@ -269,8 +269,9 @@ Test(mpi, the_selected_pml_is_the_one_called, .timeout = 120)
     run_fini(&r);
 
     run_init(&r);
-    char *stripe[] = {MRUN,   "-n",  "1", "--mca", "mca_base_component_path", MRAIL_TEST_PLUGIN_DIR,
-                      "--mca", "pml", "stripe", prog, NULL};
+    char *stripe[] = {
+        MRUN,  "-n",     "1",  "--mca", "mca_base_component_path", MRAIL_TEST_PLUGIN_DIR, "--mca",
+        "pml", "stripe", prog, NULL};
     run_cmd(&r, stripe, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(count_lines(r.out, "rank=0 ok\n"), 1, "%s", r.out);
@@ -278,8 +279,15 @@ Test(mpi, the_selected_pml_is_the_one_called, .timeout = 120)
     run_fini(&r);
 
     run_init(&r);
-    char *two[] = {MRUN, "-n", "2", "--oversubscribe", "--mca", "mca_base_component_path",
-                   MRAIL_TEST_PLUGIN_DIR, prog, NULL};
+    char *two[] = {MRUN,
+                   "-n",
+                   "2",
+                   "--oversubscribe",
+                   "--mca",
+                   "mca_base_component_path",
+                   MRAIL_TEST_PLUGIN_DIR,
+                   prog,
+                   NULL};
     run_cmd(&r, two, NULL, NULL);
     cr_expect_neq(r.status, 0);
     cr_expect(strstr(r.err, "pml testhi carries messages of one-rank jobs only (size 2)") != NULL,
@@ -298,9 +306,18 @@ Test(mpi, finalize_keeps_queued_sends_moving, .timeout = 180)
     for (int k = 0; k < 2; k++) {
         run_t r;
         run_init(&r);
-        char *argv[] = {MRUN,    "-n",         "2",   "--timeout",          "60",
-                        "--mca", (char *)btls[k][0], (char *)btls[k][1], "--mca",
-                        (char *)btls[k][2], (char *)btls[k][3], MRAIL_TEST_BIN_DIR "/mpi_finalize_drain",
+        char *argv[] = {MRUN,
+                        "-n",
+                        "2",
+                        "--timeout",
+                        "60",
+                        "--mca",
+                        (char *)btls[k][0],
+                        (char *)btls[k][1],
+                        "--mca",
+                        (char *)btls[k][2],
+                        (char *)btls[k][3],
+                        MRAIL_TEST_BIN_DIR "/mpi_finalize_drain",
                         NULL};
         run_cmd(&r, argv, NULL, NULL);
         cr_expect_eq(r.status, 0, "%s: %s", btls[k][1], r.err);

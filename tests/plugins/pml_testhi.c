@@ -19,8 +19,8 @@ struct mrail_pml_request {
 };
 
 enum { C_ISEND, C_IRECV, C_TEST, C_WAIT, C_IPROBE, C_PROGRESS, C_COUNT };
-static const char *const call_names[C_COUNT] = {"isend", "irecv",    "test",
-                                                "wait",  "iprobe",   "progress"};
+static const char *const call_names[C_COUNT] = {"isend", "irecv",  "test",
+                                                "wait",  "iprobe", "progress"};
 
 typedef struct testhi {
     mrail_pml_t base;
@@ -84,7 +84,8 @@ static int th_isend(mrail_pml_t *base, const void *buf, size_t len, uint32_t dst
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     memcpy(data, buf, len);
-    *copy = (mrail_pml_request_t){.is_send = true, .data = data, .len = len, .tag = tag, .ctx = ctx};
+    *copy =
+        (mrail_pml_request_t){.is_send = true, .data = data, .len = len, .tag = tag, .ctx = ctx};
     *s = (mrail_pml_request_t){.is_send = true, .complete = true};
     mrail_pml_request_t *r = take(&t->posted, copy, false);
     if (r != NULL) {
@@ -128,8 +129,8 @@ static int th_isendv(mrail_pml_t *base, const struct iovec *iov, int niov, uint3
     return MRAIL_ERR_NOT_SUPPORTED;
 }
 
-static int th_irecvv(mrail_pml_t *base, const struct iovec *iov, int niov, int32_t src,
-                     int32_t tag, uint32_t ctx, mrail_pml_request_t **req)
+static int th_irecvv(mrail_pml_t *base, const struct iovec *iov, int niov, int32_t src, int32_t tag,
+                     uint32_t ctx, mrail_pml_request_t **req)
 {
     (void)base, (void)iov, (void)niov, (void)src, (void)tag, (void)ctx, (void)req;
     return MRAIL_ERR_NOT_SUPPORTED;
@@ -181,8 +182,8 @@ static bool th_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
     mrail_pml_request_t key = {.peer = src, .tag = tag, .ctx = ctx};
     for (mrail_pml_request_t *s = t->unexpected; s != NULL; s = s->next) {
         if (matches(&key, s)) {
-            *status = (mrail_pml_status_t){
-                .source = (int32_t)t->rank, .tag = s->tag, .count = s->len};
+            *status =
+                (mrail_pml_status_t){.source = (int32_t)t->rank, .tag = s->tag, .count = s->len};
             return true;
         }
     }

@@ -27,7 +27,7 @@ typedef struct probe {
     size_t max;
     const char *fail_if; /* failover: the interfaces --fail-rank takes down */
     uint32_t fail_rank;
-    bool fail_at_start;  /* failover: cut before the first message (no connection yet) */
+    bool fail_at_start; /* failover: cut before the first message (no connection yet) */
 } probe_t;
 
 static void die(const probe_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -861,12 +861,18 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         void (*fn)(probe_t *);
-    } all[] = {{"exchange", check_exchange},       {"order", check_order},
-               {"truncate", check_truncate},       {"outstanding", check_outstanding},
-               {"probe", check_probe_and_cancel},  {"anysource", check_anysource},
-               {"stripe", check_stripe},           {"strangers", check_strangers},
-               {"failover", check_failover},       {"lazy", check_lazy},
-               {"unreachable", check_unreachable}, {"failback", check_failback},
+    } all[] = {{"exchange", check_exchange},
+               {"order", check_order},
+               {"truncate", check_truncate},
+               {"outstanding", check_outstanding},
+               {"probe", check_probe_and_cancel},
+               {"anysource", check_anysource},
+               {"stripe", check_stripe},
+               {"strangers", check_strangers},
+               {"failover", check_failover},
+               {"lazy", check_lazy},
+               {"unreachable", check_unreachable},
+               {"failback", check_failback},
                {"placed", check_placed}};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
         if (strstr(checks, all[k].name) != NULL) {

@@ -398,5 +398,6 @@ Test(sched, a_starved_rail_has_its_rate_forgotten)
     cr_expect_float_eq(r.measured_bw, 0, 1e-12);
     sched_opts_t o = sched_default_opts();
     r.nominal_bw = 500;
-    cr_expect_float_eq(sched_rail_bw(&r, &o), 500, 1e-9, "a forgotten rail goes by its nominal rate");
+    cr_expect_float_eq(sched_rail_bw(&r, &o), 500, 1e-9,
+                       "a forgotten rail goes by its nominal rate");
 }

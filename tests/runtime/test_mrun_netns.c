@@ -98,8 +98,8 @@ Test(mrun_netns, an_interface_pmix_cannot_listen_on_is_named)
             break;
         }
     }
-    snprintf(cmd, sizeof(cmd), "ip addr add 10.%s.9.1/24 dev %s && ip link set %s up", subnet,
-             name, name);
+    snprintf(cmd, sizeof(cmd), "ip addr add 10.%s.9.1/24 dev %s && ip link set %s up", subnet, name,
+             name);
     cr_expect_eq(system(cmd), 0);
     run_t r;
     run_init(&r);
