@@ -51,12 +51,15 @@ bool btl_tcp_frag_write(mrail_btl_endpoint_t *ep, btl_tcp_out_t *o, int *err)
 {
     for (;;) {
         while (o->cur < o->niov && o->iov[o->cur].iov_len == 0) {
-            o->cur++; /* writev would return 0 for them, forever */
+            o->cur++; /* sendmsg would return 0 for them, forever */
         }
         if (o->cur == o->niov) {
             break;
         }
-        ssize_t n = writev(ep->fd, &o->iov[o->cur], o->niov - o->cur);
+        /* sendmsg, not writev: MSG_NOSIGNAL turns a peer that is gone into
+         * EPIPE (its rail fails) instead of SIGPIPE (the rank dies). */
+        struct msghdr mh = {.msg_iov = &o->iov[o->cur], .msg_iovlen = (size_t)(o->niov - o->cur)};
+        ssize_t n = sendmsg(ep->fd, &mh, MSG_NOSIGNAL);
         if (n < 0) {
             *err = errno == EAGAIN || errno == EINTR ? 0 : errno;
             return false;
