@@ -270,30 +270,10 @@ bool pml_stripe_steal(void);
 unsigned pml_stripe_stall_timeout(void); /* ms */
 bool pml_stripe_report(void);
 
-/* pml_stripe_pml.c: the instance and its ops table (mrail/pml.h says what
- * each does). */
-extern const mrail_pml_ops_t pml_stripe_ops;
+/* pml_stripe_pml.c: builds the instance; its ops table (mrail/pml.h says
+ * what each call does) stays in that file. */
 int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_frameworks_t *fws,
                     mrail_pml_t **pml_out, mrail_reason_t *why);
-int pml_stripe_isend(mrail_pml_t *base, const void *buf, size_t len, uint32_t dst, int32_t tag,
-                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
-int pml_stripe_irecv(mrail_pml_t *base, void *buf, size_t len, int32_t src, int32_t tag,
-                     uint32_t ctx, mrail_pml_request_t **req);
-int pml_stripe_isendv(mrail_pml_t *base, const struct iovec *iov, int niov, uint32_t dst,
-                      int32_t tag, uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
-int pml_stripe_irecvv(mrail_pml_t *base, const struct iovec *iov, int niov, int32_t src,
-                      int32_t tag, uint32_t ctx, mrail_pml_request_t **req);
-bool pml_stripe_test(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status);
-void pml_stripe_wait(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status);
-void pml_stripe_request_free(mrail_pml_t *base, mrail_pml_request_t *req);
-bool pml_stripe_cancel(mrail_pml_t *base, mrail_pml_request_t *req);
-bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
-                       mrail_pml_status_t *status);
-int pml_stripe_progress(mrail_pml_t *base);
-unsigned pml_stripe_spin_limit(const mrail_pml_t *base);
-int pml_stripe_failed(const mrail_pml_t *base);
-void pml_stripe_stats(const mrail_pml_t *base, mrail_pml_stats_t *stats);
-const struct mrail_rails *pml_stripe_rails(const mrail_pml_t *base);
 /* One line per peer and rail that carried striped fragments or failed. */
 void pml_report_rails(const pml_stripe_t *pml, FILE *out);
 

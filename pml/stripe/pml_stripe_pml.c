@@ -208,6 +208,8 @@ static int sched_init(pml_stripe_t *pml)
 }
 
 static void stripe_close(mrail_pml_t *base);
+static const mrail_pml_ops_t pml_stripe_ops;
+static void pml_stripe_request_free(mrail_pml_t *base, mrail_pml_request_t *req);
 
 int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_frameworks_t *fws,
                     mrail_pml_t **pml_out, mrail_reason_t *why)
@@ -318,7 +320,7 @@ static void stripe_close(mrail_pml_t *base)
     free(pml);
 }
 
-int pml_stripe_progress(mrail_pml_t *base)
+static int pml_stripe_progress(mrail_pml_t *base)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     int events = mrail_rails_progress(&pml->rails);
@@ -326,25 +328,25 @@ int pml_stripe_progress(mrail_pml_t *base)
     return events;
 }
 
-const struct mrail_rails *pml_stripe_rails(const mrail_pml_t *base)
+static const struct mrail_rails *pml_stripe_rails(const mrail_pml_t *base)
 {
     const pml_stripe_t *pml = (const pml_stripe_t *)base;
     return &pml->rails;
 }
 
-void pml_stripe_stats(const mrail_pml_t *base, mrail_pml_stats_t *stats)
+static void pml_stripe_stats(const mrail_pml_t *base, mrail_pml_stats_t *stats)
 {
     const pml_stripe_t *pml = (const pml_stripe_t *)base;
     *stats = pml->stats;
 }
 
-unsigned pml_stripe_spin_limit(const mrail_pml_t *base)
+static unsigned pml_stripe_spin_limit(const mrail_pml_t *base)
 {
     const pml_stripe_t *pml = (const pml_stripe_t *)base;
     return pml->spin_limit;
 }
 
-int pml_stripe_failed(const mrail_pml_t *base)
+static int pml_stripe_failed(const mrail_pml_t *base)
 {
     const pml_stripe_t *pml = (const pml_stripe_t *)base;
     return pml->failed;
@@ -401,8 +403,9 @@ void pml_unexpected_put(pml_stripe_t *pml, pml_unexpected_t *u)
     pml->nfree_unexpected++;
 }
 
-int pml_stripe_isend(mrail_pml_t *base, const void *buf, size_t len, uint32_t dst, int32_t tag,
-                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
+static int pml_stripe_isend(mrail_pml_t *base, const void *buf, size_t len, uint32_t dst,
+                            int32_t tag, uint32_t ctx, bool synchronous,
+                            mrail_pml_request_t **req_out)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     if (dst >= pml->size || tag < 0) {
@@ -426,8 +429,8 @@ int pml_stripe_isend(mrail_pml_t *base, const void *buf, size_t len, uint32_t ds
     return MRAIL_SUCCESS;
 }
 
-int pml_stripe_irecv(mrail_pml_t *base, void *buf, size_t len, int32_t src, int32_t tag,
-                     uint32_t ctx, mrail_pml_request_t **req_out)
+static int pml_stripe_irecv(mrail_pml_t *base, void *buf, size_t len, int32_t src, int32_t tag,
+                            uint32_t ctx, mrail_pml_request_t **req_out)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     if ((src < 0 && src != MRAIL_PML_ANY_SOURCE) || (src >= 0 && (uint32_t)src >= pml->size) ||
@@ -450,8 +453,9 @@ int pml_stripe_irecv(mrail_pml_t *base, void *buf, size_t len, int32_t src, int3
     return MRAIL_SUCCESS;
 }
 
-int pml_stripe_isendv(mrail_pml_t *base, const struct iovec *iov, int niov, uint32_t dst,
-                      int32_t tag, uint32_t ctx, bool synchronous, mrail_pml_request_t **req_out)
+static int pml_stripe_isendv(mrail_pml_t *base, const struct iovec *iov, int niov, uint32_t dst,
+                             int32_t tag, uint32_t ctx, bool synchronous,
+                             mrail_pml_request_t **req_out)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     if (dst >= pml->size || tag < 0 || niov < 0) {
@@ -475,8 +479,8 @@ int pml_stripe_isendv(mrail_pml_t *base, const struct iovec *iov, int niov, uint
     return MRAIL_SUCCESS;
 }
 
-int pml_stripe_irecvv(mrail_pml_t *base, const struct iovec *iov, int niov, int32_t src,
-                      int32_t tag, uint32_t ctx, mrail_pml_request_t **req_out)
+static int pml_stripe_irecvv(mrail_pml_t *base, const struct iovec *iov, int niov, int32_t src,
+                             int32_t tag, uint32_t ctx, mrail_pml_request_t **req_out)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     if ((src < 0 && src != MRAIL_PML_ANY_SOURCE) || (src >= 0 && (uint32_t)src >= pml->size) ||
@@ -500,7 +504,7 @@ int pml_stripe_irecvv(mrail_pml_t *base, const struct iovec *iov, int niov, int3
     return MRAIL_SUCCESS;
 }
 
-bool pml_stripe_test(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status)
+static bool pml_stripe_test(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     if (!req->complete) {
@@ -512,7 +516,7 @@ bool pml_stripe_test(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_stat
     return req->complete;
 }
 
-void pml_stripe_wait(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status)
+static void pml_stripe_wait(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     unsigned idle = 0;
@@ -532,7 +536,7 @@ void pml_stripe_wait(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_stat
     }
 }
 
-void pml_stripe_request_free(mrail_pml_t *base, mrail_pml_request_t *req)
+static void pml_stripe_request_free(mrail_pml_t *base, mrail_pml_request_t *req)
 {
     (void)base; /* the request knows its pml */
     if (req == NULL) {
@@ -558,7 +562,7 @@ void pml_stripe_request_free(mrail_pml_t *base, mrail_pml_request_t *req)
     pml->nfree_requests++;
 }
 
-bool pml_stripe_cancel(mrail_pml_t *base, mrail_pml_request_t *req)
+static bool pml_stripe_cancel(mrail_pml_t *base, mrail_pml_request_t *req)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     if (req->is_send || req->rstate != PML_RECV_POSTED) {
@@ -574,8 +578,8 @@ bool pml_stripe_cancel(mrail_pml_t *base, mrail_pml_request_t *req)
     return true;
 }
 
-bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
-                       mrail_pml_status_t *status)
+static bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
+                              mrail_pml_status_t *status)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     pml_stripe_progress(&pml->base);
@@ -592,7 +596,7 @@ bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx
     return true;
 }
 
-const mrail_pml_ops_t pml_stripe_ops = {
+static const mrail_pml_ops_t pml_stripe_ops = {
     .close = stripe_close,
     .isend = pml_stripe_isend,
     .irecv = pml_stripe_irecv,
