@@ -78,7 +78,7 @@ int PMPI_Comm_free_keyval(int *comm_keyval)
 
 static mpi_attr_t **find(MPI_Comm comm, int k)
 {
-    mpi_attr_t **a = &mrail_mpi.comms[comm].attrs;
+    mpi_attr_t **a = &mrail_obj.comms[comm].attrs;
     while (*a != NULL && (*a)->keyval != k) {
         a = &(*a)->next;
     }
@@ -118,8 +118,8 @@ int PMPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val)
     if (a == NULL) {
         return mpi_error(comm, MPI_ERR_NO_MEM, "MPI_Comm_set_attr", "out of memory");
     }
-    *a = (mpi_attr_t){comm_keyval, attribute_val, mrail_mpi.comms[comm].attrs};
-    mrail_mpi.comms[comm].attrs = a;
+    *a = (mpi_attr_t){comm_keyval, attribute_val, mrail_obj.comms[comm].attrs};
+    mrail_obj.comms[comm].attrs = a;
     return MPI_SUCCESS;
 }
 
@@ -154,7 +154,7 @@ int PMPI_Comm_delete_attr(MPI_Comm comm, int comm_keyval)
 
 int mpi_attrs_copy(MPI_Comm from, MPI_Comm to)
 {
-    for (mpi_attr_t *a = mrail_mpi.comms[from].attrs; a != NULL; a = a->next) {
+    for (mpi_attr_t *a = mrail_obj.comms[from].attrs; a != NULL; a = a->next) {
         int k = a->keyval, flag = 0;
         void *out = NULL;
         if (k >= nkeyvals || keyvals[k].copy == MPI_COMM_NULL_COPY_FN) {
@@ -174,8 +174,8 @@ int mpi_attrs_copy(MPI_Comm from, MPI_Comm to)
             if (n == NULL) {
                 return MPI_ERR_NO_MEM;
             }
-            *n = (mpi_attr_t){k, out, mrail_mpi.comms[to].attrs};
-            mrail_mpi.comms[to].attrs = n;
+            *n = (mpi_attr_t){k, out, mrail_obj.comms[to].attrs};
+            mrail_obj.comms[to].attrs = n;
         }
     }
     return MPI_SUCCESS;
@@ -183,8 +183,8 @@ int mpi_attrs_copy(MPI_Comm from, MPI_Comm to)
 
 void mpi_attrs_delete_all(MPI_Comm comm)
 {
-    while (mrail_mpi.comms[comm].attrs != NULL) {
-        mpi_attr_t **slot = &mrail_mpi.comms[comm].attrs;
+    while (mrail_obj.comms[comm].attrs != NULL) {
+        mpi_attr_t **slot = &mrail_obj.comms[comm].attrs;
         if (delete_one(comm, slot) != MPI_SUCCESS) { /* drop it anyway: the comm goes */
             mpi_attr_t *a = *slot;
             *slot = a->next;

@@ -1,9 +1,10 @@
 /* MPI collectives: argument checks, MPI_IN_PLACE, then a schedule from
- * coll/tuned, run to its end (blocking) or returned as a request. */
+ * the communicator's coll table (filled by the coll components at its
+ * first collective), run to its end (blocking) or returned as a request. */
 #include <stdlib.h>
 
-#include "coll_tuned.h"
 #include "mpi_internal.h"
+#include "mrail/coll.h"
 
 /* The profiling interface: MPI_ names are weak aliases of the PMPI_
  * definitions, so a tool may define MPI_X and call PMPI_X. */
@@ -42,21 +43,41 @@
 #pragma weak MPI_Exscan = PMPI_Exscan
 #pragma weak MPI_Iexscan = PMPI_Iexscan
 
-/* Checks shared by every collective: an intracommunicator. */
+/* Checks shared by every collective: an intracommunicator, whose coll
+ * table is then filled. */
 static int check_intra(MPI_Comm comm, const char *fn)
 {
     int rc = mpi_check_comm(comm, fn);
-    if (rc == MPI_SUCCESS && mrail_mpi.comms[comm].inter) {
+    if (rc == MPI_SUCCESS && mrail_obj.comms[comm].inter) {
         rc = mpi_error(comm, MPI_ERR_UNSUPPORTED_OPERATION, fn,
                        "collectives on intercommunicators are not supported (merge it with "
                        "MPI_Intercomm_merge first)");
     }
+    mpi_comm_t *c = rc == MPI_SUCCESS ? &mrail_obj.comms[comm] : NULL;
+    if (c != NULL && c->coll == NULL) {
+        mrail_reason_t why = {""};
+        c->coll = mrail_coll_comm_select(mrail_mpi.fws, comm, &why);
+        if (c->coll == NULL) {
+            rc = mpi_error(comm, MPI_ERR_INTERN, fn, "%s", why.text);
+        }
+    }
     return rc;
+}
+
+/* The communicator's collective operations (check_intra filled them). */
+static inline const mrail_coll_fns_t *ops(MPI_Comm comm)
+{
+    return mrail_obj.comms[comm].coll;
+}
+
+static MPI_Aint extent_of(MPI_Datatype type)
+{
+    return mpi_type(type)->extent;
 }
 
 static int check_root(MPI_Comm comm, int root, const char *fn)
 {
-    int size = mrail_mpi.comms[comm].size;
+    int size = mrail_obj.comms[comm].size;
     if (root < 0 || root >= size) {
         return mpi_error(comm, MPI_ERR_ROOT, fn, "invalid root %d (valid: 0..%d)", root, size - 1);
     }
@@ -65,7 +86,7 @@ static int check_root(MPI_Comm comm, int root, const char *fn)
 
 static int check_counts(MPI_Comm comm, const int *counts, const char *what, const char *fn)
 {
-    int size = mrail_mpi.comms[comm].size;
+    int size = mrail_obj.comms[comm].size;
     if (counts == NULL) {
         return mpi_error(comm, MPI_ERR_ARG, fn, "NULL %s array", what);
     }
@@ -91,27 +112,27 @@ static int check_buf(MPI_Comm comm, const void *buf, int count, MPI_Datatype typ
 }
 
 /* Runs (request == NULL) or starts s. */
-static int finish(coll_sched_t *s, MPI_Comm comm, MPI_Request *request, const char *fn)
+static int finish(mrail_coll_sched_t *s, MPI_Comm comm, MPI_Request *request, const char *fn)
 {
     if (s == NULL) {
         return mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for the collective");
     }
     if (request == NULL) {
-        int rc = coll_run(s);
+        int rc = mrail_coll_run(s);
         return rc == MPI_SUCCESS ? rc : mpi_error(comm, rc, fn, "the collective failed");
     }
     mpi_req_t *req;
     if (mpi_req_new(&req, request) != MPI_SUCCESS) {
-        coll_free(s);
+        mrail_coll_free(s);
         return mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
     }
     req->kind = MPI_REQ_COLL;
     req->comm = comm;
     req->coll = s;
     req->active = true;
-    int rc = coll_start(s);
+    int rc = mrail_coll_start(s);
     if (rc != MPI_SUCCESS) {
-        coll_free(s);
+        mrail_coll_free(s);
         mpi_req_drop(req);
         *request = MPI_REQUEST_NULL;
         return mpi_error(comm, rc, fn, "the collective could not start");
@@ -125,9 +146,9 @@ static int barrier(MPI_Comm comm, MPI_Request *request, const char *fn)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    coll_sched_t *s = coll_sched_new(comm);
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
     if (s != NULL) {
-        coll_tuned_barrier(s, comm);
+        ops(comm)->barrier(s, comm);
     }
     return finish(s, comm, request, fn);
 }
@@ -151,9 +172,9 @@ static int bcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm com
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    coll_sched_t *s = coll_sched_new(comm);
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
     if (s != NULL) {
-        coll_tuned_bcast(s, comm, buf, (size_t)count, type, root);
+        ops(comm)->bcast(s, comm, buf, (size_t)count, type, root);
     }
     return finish(s, comm, request, fn);
 }
@@ -174,16 +195,16 @@ static int reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MP
 {
     int rc = check_intra(comm, fn);
     rc = rc ? rc : check_root(comm, root, fn);
-    bool is_root = rc == MPI_SUCCESS && mrail_mpi.comms[comm].rank == root;
+    bool is_root = rc == MPI_SUCCESS && mrail_obj.comms[comm].rank == root;
     rc = rc ? rc : check_buf(comm, sbuf, count, type, is_root, fn);
     rc = rc ? rc : (is_root ? mpi_check_buffer(comm, rbuf, count, type, fn) : MPI_SUCCESS);
     rc = rc ? rc : mpi_op_check(comm, op, type, fn);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    coll_sched_t *s = coll_sched_new(comm);
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
     if (s != NULL) {
-        coll_tuned_reduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type,
+        ops(comm)->reduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type,
                           op, root);
     }
     return finish(s, comm, request, fn);
@@ -211,9 +232,9 @@ static int allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type,
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    coll_sched_t *s = coll_sched_new(comm);
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
     if (s != NULL) {
-        coll_tuned_allreduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type,
+        ops(comm)->allreduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type,
                              op);
     }
     return finish(s, comm, request, fn);
@@ -237,7 +258,7 @@ static int gather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, 
 {
     int rc = check_intra(comm, fn);
     rc = rc ? rc : check_root(comm, root, fn);
-    bool is_root = rc == MPI_SUCCESS && mrail_mpi.comms[comm].rank == root;
+    bool is_root = rc == MPI_SUCCESS && mrail_obj.comms[comm].rank == root;
     rc = rc ? rc : check_buf(comm, sbuf, scount, stype, is_root, fn);
     if (rc == MPI_SUCCESS && is_root) {
         if (rcounts != NULL || displs != NULL) {
@@ -251,12 +272,12 @@ static int gather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, 
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    coll_sched_t *s = coll_sched_new(comm);
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
     if (s != NULL && displs != NULL) {
-        coll_tuned_gatherv(s, comm, sbuf, (size_t)scount, stype, rbuf, rcounts, displs, rtype,
+        ops(comm)->gatherv(s, comm, sbuf, (size_t)scount, stype, rbuf, rcounts, displs, rtype,
                            root);
     } else if (s != NULL) {
-        coll_tuned_gather(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype, root);
+        ops(comm)->gather(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype, root);
     }
     return finish(s, comm, request, fn);
 }
@@ -298,7 +319,7 @@ static int scatter(const void *sbuf, int scount, const int *scounts, const int *
 {
     int rc = check_intra(comm, fn);
     rc = rc ? rc : check_root(comm, root, fn);
-    bool is_root = rc == MPI_SUCCESS && mrail_mpi.comms[comm].rank == root;
+    bool is_root = rc == MPI_SUCCESS && mrail_obj.comms[comm].rank == root;
     rc = rc ? rc : check_buf(comm, rbuf, rcount, rtype, is_root, fn);
     if (rc == MPI_SUCCESS && is_root) {
         if (displs != NULL) {
@@ -311,12 +332,12 @@ static int scatter(const void *sbuf, int scount, const int *scounts, const int *
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    coll_sched_t *s = coll_sched_new(comm);
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
     if (s != NULL && displs != NULL) {
-        coll_tuned_scatterv(s, comm, sbuf, scounts, displs, stype, rbuf, (size_t)rcount, rtype,
+        ops(comm)->scatterv(s, comm, sbuf, scounts, displs, stype, rbuf, (size_t)rcount, rtype,
                             root);
     } else if (s != NULL) {
-        coll_tuned_scatter(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype, root);
+        ops(comm)->scatter(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype, root);
     }
     return finish(s, comm, request, fn);
 }
@@ -367,11 +388,11 @@ static int allgather(const void *sbuf, int scount, MPI_Datatype stype, void *rbu
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    coll_sched_t *s = coll_sched_new(comm);
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
     if (s != NULL && displs != NULL) {
-        coll_tuned_allgatherv(s, comm, sbuf, (size_t)scount, stype, rbuf, rcounts, displs, rtype);
+        ops(comm)->allgatherv(s, comm, sbuf, (size_t)scount, stype, rbuf, rcounts, displs, rtype);
     } else if (s != NULL) {
-        coll_tuned_allgather(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype);
+        ops(comm)->allgather(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype);
     }
     return finish(s, comm, request, fn);
 }
@@ -415,9 +436,9 @@ static int alltoall(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    coll_sched_t *s = coll_sched_new(comm);
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
     if (s != NULL) {
-        coll_tuned_alltoall(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype);
+        ops(comm)->alltoall(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype);
     }
     return finish(s, comm, request, fn);
 }
@@ -446,7 +467,7 @@ static int alltoallw(const void *sbuf, const int *scounts, const int *sdispls,
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    int p = mrail_mpi.comms[comm].size;
+    int p = mrail_obj.comms[comm].size;
     bool in_place = sbuf == MPI_IN_PLACE;
     rc = in_place ? MPI_SUCCESS : check_counts(comm, scounts, "sendcounts", fn);
     rc = rc ? rc : check_counts(comm, rcounts, "recvcounts", fn);
@@ -459,16 +480,16 @@ static int alltoallw(const void *sbuf, const int *scounts, const int *sdispls,
     for (int r = 0; rc == MPI_SUCCESS && r < p; r++) {
         rt[r] = rtypes ? rtypes[r] : rtype;
         rc = mpi_check_buffer(comm, rbuf, rcounts[r], rt[r], fn);
-        rd[r] = rtypes ? (MPI_Aint)rdispls[r] : (MPI_Aint)rdispls[r] * coll_extent(rt[r]);
+        rd[r] = rtypes ? (MPI_Aint)rdispls[r] : (MPI_Aint)rdispls[r] * extent_of(rt[r]);
         if (rc == MPI_SUCCESS && !in_place) {
             st[r] = stypes ? stypes[r] : stype;
             rc = mpi_check_buffer(comm, sbuf, scounts[r], st[r], fn);
-            sd[r] = stypes ? (MPI_Aint)sdispls[r] : (MPI_Aint)sdispls[r] * coll_extent(st[r]);
+            sd[r] = stypes ? (MPI_Aint)sdispls[r] : (MPI_Aint)sdispls[r] * extent_of(st[r]);
         }
     }
-    coll_sched_t *s = rc == MPI_SUCCESS ? coll_sched_new(comm) : NULL;
+    mrail_coll_sched_t *s = rc == MPI_SUCCESS ? mrail_coll_sched_new(comm) : NULL;
     if (s != NULL) {
-        coll_tuned_alltoallw(s, comm, sbuf, scounts, sd, st, rbuf, rcounts, rd, rt);
+        ops(comm)->alltoallw(s, comm, sbuf, scounts, sd, st, rbuf, rcounts, rd, rt);
     }
     free(st), free(rt), free(sd), free(rd); /* the schedule holds what it needs */
     return rc != MPI_SUCCESS ? rc : finish(s, comm, request, fn);
@@ -517,7 +538,7 @@ static int reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts, int 
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    int p = mrail_mpi.comms[comm].size, me = mrail_mpi.comms[comm].rank;
+    int p = mrail_obj.comms[comm].size, me = mrail_obj.comms[comm].rank;
     int *counts = calloc((size_t)p, sizeof(int));
     if (counts == NULL) {
         return mpi_error(comm, MPI_ERR_NO_MEM, fn, "out of memory");
@@ -535,9 +556,9 @@ static int reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts, int 
         rc ? rc
            : mpi_check_buffer(comm, rbuf, sbuf == MPI_IN_PLACE ? (int)total : counts[me], type, fn);
     rc = rc ? rc : mpi_op_check(comm, op, type, fn);
-    coll_sched_t *s = rc == MPI_SUCCESS ? coll_sched_new(comm) : NULL;
+    mrail_coll_sched_t *s = rc == MPI_SUCCESS ? mrail_coll_sched_new(comm) : NULL;
     if (s != NULL) {
-        coll_tuned_reduce_scatter(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, counts, type,
+        ops(comm)->reduce_scatter(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, counts, type,
                                   op);
     }
     free(counts);
@@ -582,9 +603,9 @@ static int scan(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    coll_sched_t *s = coll_sched_new(comm);
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
     if (s != NULL) {
-        coll_tuned_scan(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type, op,
+        ops(comm)->scan(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type, op,
                         exclusive);
     }
     return finish(s, comm, request, fn);

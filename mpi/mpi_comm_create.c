@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "coll_base.h"
 #include "mpi_internal.h"
+#include "mrail/coll.h"
 
 /* The profiling interface: MPI_ names are weak aliases of the PMPI_
  * definitions, so a tool may define MPI_X and call PMPI_X. */
@@ -32,36 +32,37 @@ static uint32_t my_world_rank(void)
 /* Every member's n ints, in rank order, through rank 0 (construction only). */
 static int allgather_ints(MPI_Comm comm, int tag, const int *mine, int n, int *all)
 {
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     memcpy(&all[c->rank * n], mine, (size_t)n * sizeof(int));
     if (c->size == 1) {
         return MPI_SUCCESS;
     }
-    coll_sched_t *s = tag < 0 ? coll_sched_new(comm) : coll_sched_new_tagged(comm, tag);
+    mrail_coll_sched_t *s =
+        tag < 0 ? mrail_coll_sched_new(comm) : mrail_coll_sched_new_tagged(comm, tag);
     if (s == NULL) {
         return MPI_ERR_NO_MEM;
     }
     if (c->rank == 0) {
         for (int r = 1; r < c->size; r++) {
-            coll_recv(s, &all[r * n], (size_t)n, MPI_INT, r);
+            mrail_coll_recv(s, &all[r * n], (size_t)n, MPI_INT, r);
         }
-        coll_round(s);
+        mrail_coll_round(s);
         for (int r = 1; r < c->size; r++) {
-            coll_send(s, all, (size_t)(n * c->size), MPI_INT, r);
+            mrail_coll_send(s, all, (size_t)(n * c->size), MPI_INT, r);
         }
     } else {
-        coll_send(s, mine, (size_t)n, MPI_INT, 0);
-        coll_recv(s, all, (size_t)(n * c->size), MPI_INT, 0);
+        mrail_coll_send(s, mine, (size_t)n, MPI_INT, 0);
+        mrail_coll_recv(s, all, (size_t)(n * c->size), MPI_INT, 0);
     }
-    return coll_run(s);
+    return mrail_coll_run(s);
 }
 
 /* Context agreement among comm's members with an explicit tag (a
  * collective over a subset of the parent, MPI_Comm_create_group). */
 static int ctx_agree_tagged(MPI_Comm comm, int tag, uint32_t *ctx)
 {
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
-    int mine = (int)mrail_mpi.next_ctx;
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
+    int mine = (int)mrail_obj.next_ctx;
     int *all = malloc((size_t)c->size * sizeof(int));
     if (all == NULL) {
         return MPI_ERR_NO_MEM;
@@ -73,7 +74,7 @@ static int ctx_agree_tagged(MPI_Comm comm, int tag, uint32_t *ctx)
     }
     free(all);
     *ctx = (uint32_t)best;
-    mrail_mpi.next_ctx = (uint32_t)best + 2;
+    mrail_obj.next_ctx = (uint32_t)best + 2;
     return rc;
 }
 
@@ -101,7 +102,7 @@ static int make_intra(uint32_t ctx, const uint32_t *world, int size, MPI_Comm *o
 
 static int copy_topology(MPI_Comm from, MPI_Comm to)
 {
-    mpi_comm_t *a = &mrail_mpi.comms[from], *b = &mrail_mpi.comms[to];
+    mpi_comm_t *a = &mrail_obj.comms[from], *b = &mrail_obj.comms[to];
     b->topo = a->topo;
     if (a->topo == MPI_CART) {
         b->ndims = a->ndims;
@@ -134,7 +135,7 @@ int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    if (mrail_mpi.comms[comm].inter) {
+    if (mrail_obj.comms[comm].inter) {
         rc = dup_inter(comm, newcomm);
         return rc == MPI_SUCCESS ? rc : mpi_error(comm, rc, fn, "could not duplicate");
     }
@@ -143,12 +144,12 @@ int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
     if (rc != MPI_SUCCESS) {
         return mpi_error(comm, rc, fn, "could not agree on a context");
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     *newcomm = mpi_comm_new(ctx, c->size, c->rank, c->world);
     if (*newcomm == MPI_COMM_NULL) {
         return no_mem(comm, fn);
     }
-    mrail_mpi.comms[*newcomm].errhandler = mrail_mpi.comms[comm].errhandler;
+    mrail_obj.comms[*newcomm].errhandler = mrail_obj.comms[comm].errhandler;
     rc = copy_topology(comm, *newcomm);
     rc = rc ? rc : mpi_attrs_copy(comm, *newcomm);
     return rc == MPI_SUCCESS ? rc : mpi_error(comm, rc, fn, "could not copy the attributes");
@@ -175,7 +176,7 @@ static int split(MPI_Comm comm, int color, int key, const char *fn, MPI_Comm *ne
         return mpi_error(comm, MPI_ERR_ARG, fn,
                          "negative color %d (colors are >= 0 or MPI_UNDEFINED)", color);
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     int size = c->size;
     int mine[2] = {color, key};
     int *all = malloc((size_t)size * 2 * sizeof(int));
@@ -190,7 +191,7 @@ static int split(MPI_Comm comm, int color, int key, const char *fn, MPI_Comm *ne
     int n = 0;
     for (int r = 0; rc == MPI_SUCCESS && r < size; r++) {
         if (all[2 * r] == color && color != MPI_UNDEFINED) {
-            m[n++] = (member_t){color, all[2 * r + 1], r, mrail_mpi.comms[comm].world[r]};
+            m[n++] = (member_t){color, all[2 * r + 1], r, mrail_obj.comms[comm].world[r]};
         }
     }
     qsort(m, (size_t)n, sizeof(*m), by_key);
@@ -259,7 +260,7 @@ int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *ne
     const uint32_t *world = mpi_group_world(group, &n);
     /* Only the group's members call: they agree among themselves, talking
      * in the parent's collective context with a tag of their own. */
-    rc = make_intra(mrail_mpi.comms[comm].ctx, world, n, newcomm);
+    rc = make_intra(mrail_obj.comms[comm].ctx, world, n, newcomm);
     if (rc != MPI_SUCCESS || *newcomm == MPI_COMM_NULL) {
         return rc == MPI_SUCCESS ? rc : no_mem(comm, fn);
     }
@@ -270,8 +271,8 @@ int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *ne
         *newcomm = MPI_COMM_NULL;
         return mpi_error(comm, rc, fn, "could not agree on a context");
     }
-    mrail_mpi.comms[*newcomm].ctx = ctx;
-    mrail_mpi.comms[*newcomm].coll_ctx = ctx + 1;
+    mrail_obj.comms[*newcomm].ctx = ctx;
+    mrail_obj.comms[*newcomm].coll_ctx = ctx + 1;
     return MPI_SUCCESS;
 }
 
@@ -299,7 +300,7 @@ int PMPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_comm_t *a = &mrail_mpi.comms[comm1], *b = &mrail_mpi.comms[comm2];
+    const mpi_comm_t *a = &mrail_obj.comms[comm1], *b = &mrail_obj.comms[comm2];
     if (comm1 == comm2) {
         *result = MPI_IDENT;
         return MPI_SUCCESS;
@@ -320,7 +321,7 @@ int PMPI_Comm_get_name(MPI_Comm comm, char *name, int *resultlen)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_get_name");
     if (rc == MPI_SUCCESS) {
-        const char *n = mrail_mpi.comms[comm].name;
+        const char *n = mrail_obj.comms[comm].name;
         if (n[0] == '\0') {
             n = comm == MPI_COMM_WORLD  ? "MPI_COMM_WORLD"
                 : comm == MPI_COMM_SELF ? "MPI_COMM_SELF"
@@ -336,7 +337,7 @@ int PMPI_Comm_set_name(MPI_Comm comm, const char *name)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_set_name");
     if (rc == MPI_SUCCESS) {
-        snprintf(mrail_mpi.comms[comm].name, MPI_MAX_OBJECT_NAME, "%s", name);
+        snprintf(mrail_obj.comms[comm].name, MPI_MAX_OBJECT_NAME, "%s", name);
     }
     return rc;
 }
@@ -345,7 +346,7 @@ int PMPI_Comm_test_inter(MPI_Comm comm, int *flag)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_test_inter");
     if (rc == MPI_SUCCESS) {
-        *flag = mrail_mpi.comms[comm].inter;
+        *flag = mrail_obj.comms[comm].inter;
     }
     return rc;
 }
@@ -356,11 +357,11 @@ int PMPI_Comm_remote_size(MPI_Comm comm, int *size)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    if (!mrail_mpi.comms[comm].inter) {
+    if (!mrail_obj.comms[comm].inter) {
         return mpi_error(comm, MPI_ERR_COMM, "MPI_Comm_remote_size",
                          "communicator %d is not an intercommunicator", comm);
     }
-    *size = mrail_mpi.comms[comm].remote_size;
+    *size = mrail_obj.comms[comm].remote_size;
     return MPI_SUCCESS;
 }
 
@@ -371,32 +372,32 @@ int PMPI_Comm_remote_size(MPI_Comm comm, int *size)
  * then broadcasts what came back to its group. */
 static int leaders_exchange(MPI_Comm inter, int tag, const int *mine, int *theirs, int n)
 {
-    mpi_comm_t *c = &mrail_mpi.comms[inter];
+    mpi_comm_t *c = &mrail_obj.comms[inter];
     MPI_Comm local = c->local;
     int rc = MPI_SUCCESS;
-    if (mrail_mpi.comms[local].rank == 0) {
-        coll_sched_t *s = coll_sched_new_tagged(inter, tag);
+    if (mrail_obj.comms[local].rank == 0) {
+        mrail_coll_sched_t *s = mrail_coll_sched_new_tagged(inter, tag);
         if (s == NULL) {
             return MPI_ERR_NO_MEM;
         }
-        coll_send(s, mine, (size_t)n, MPI_INT, 0);
-        coll_recv(s, theirs, (size_t)n, MPI_INT, 0);
-        rc = coll_run(s);
+        mrail_coll_send(s, mine, (size_t)n, MPI_INT, 0);
+        mrail_coll_recv(s, theirs, (size_t)n, MPI_INT, 0);
+        rc = mrail_coll_run(s);
     }
-    const mpi_comm_t *l = &mrail_mpi.comms[local];
+    const mpi_comm_t *l = &mrail_obj.comms[local];
     if (rc == MPI_SUCCESS && l->size > 1) {
-        coll_sched_t *s = coll_sched_new(local);
+        mrail_coll_sched_t *s = mrail_coll_sched_new(local);
         if (s == NULL) {
             return MPI_ERR_NO_MEM;
         }
         if (l->rank == 0) {
             for (int r = 1; r < l->size; r++) {
-                coll_send(s, theirs, (size_t)n, MPI_INT, r);
+                mrail_coll_send(s, theirs, (size_t)n, MPI_INT, r);
             }
         } else {
-            coll_recv(s, theirs, (size_t)n, MPI_INT, 0);
+            mrail_coll_recv(s, theirs, (size_t)n, MPI_INT, 0);
         }
-        rc = coll_run(s);
+        rc = mrail_coll_run(s);
     }
     return rc;
 }
@@ -409,7 +410,7 @@ int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_c
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_comm_t *lc = &mrail_mpi.comms[local_comm];
+    const mpi_comm_t *lc = &mrail_obj.comms[local_comm];
     if (local_leader < 0 || local_leader >= lc->size) {
         return mpi_error(local_comm, MPI_ERR_RANK, fn, "local leader %d is not in 0..%d",
                          local_leader, lc->size - 1);
@@ -425,7 +426,7 @@ int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_c
     uint32_t agreed;
     rc = mpi_ctx_agree(local_comm, &agreed);
     /* Leaders swap (context, size) and then their groups, through peer_comm. */
-    int lsize = mrail_mpi.comms[local_comm].size;
+    int lsize = mrail_obj.comms[local_comm].size;
     int info[2] = {(int)agreed, lsize}, rinfo[2] = {0, 0};
     if (rc == MPI_SUCCESS && leader) {
         rc = PMPI_Sendrecv(info, 2, MPI_INT, remote_leader, tag, rinfo, 2, MPI_INT, remote_leader,
@@ -441,30 +442,30 @@ int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_c
                 break;
             }
             if (leader) {
-                rc = PMPI_Sendrecv(mrail_mpi.comms[local_comm].world, lsize, MPI_UINT32_T,
+                rc = PMPI_Sendrecv(mrail_obj.comms[local_comm].world, lsize, MPI_UINT32_T,
                                    remote_leader, tag, remote, rinfo[1], MPI_UINT32_T,
                                    remote_leader, tag, peer_comm, MPI_STATUS_IGNORE);
             }
         }
-        coll_sched_t *s = coll_sched_new(local_comm);
+        mrail_coll_sched_t *s = mrail_coll_sched_new(local_comm);
         if (s == NULL) {
             rc = MPI_ERR_NO_MEM;
             break;
         }
-        const mpi_comm_t *l = &mrail_mpi.comms[local_comm];
+        const mpi_comm_t *l = &mrail_obj.comms[local_comm];
         void *buf = phase == 0 ? (void *)rinfo : (void *)remote;
         int n = phase == 0 ? 2 : rinfo[1];
         MPI_Datatype t = phase == 0 ? MPI_INT : MPI_UINT32_T;
         if (rc == MPI_SUCCESS && leader) {
             for (int r = 0; r < l->size; r++) {
                 if (r != l->rank) {
-                    coll_send(s, buf, (size_t)n, t, r);
+                    mrail_coll_send(s, buf, (size_t)n, t, r);
                 }
             }
         } else if (rc == MPI_SUCCESS) {
-            coll_recv(s, buf, (size_t)n, t, local_leader);
+            mrail_coll_recv(s, buf, (size_t)n, t, local_leader);
         }
-        int rc2 = coll_run(s);
+        int rc2 = mrail_coll_run(s);
         rc = rc ? rc : rc2;
     }
     if (rc != MPI_SUCCESS) {
@@ -473,12 +474,12 @@ int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_c
     }
     /* Unused by everyone in both groups; the next pair is the private local comm's. */
     uint32_t ctx = agreed > (uint32_t)rinfo[0] ? agreed : (uint32_t)rinfo[0];
-    const mpi_comm_t *l = &mrail_mpi.comms[local_comm];
+    const mpi_comm_t *l = &mrail_obj.comms[local_comm];
     MPI_Comm ic = mpi_comm_new(ctx, l->size, l->rank, l->world);
     MPI_Comm priv = ic == MPI_COMM_NULL ? MPI_COMM_NULL
-                                        : mpi_comm_new(ctx + 2, mrail_mpi.comms[local_comm].size,
-                                                       mrail_mpi.comms[local_comm].rank,
-                                                       mrail_mpi.comms[local_comm].world);
+                                        : mpi_comm_new(ctx + 2, mrail_obj.comms[local_comm].size,
+                                                       mrail_obj.comms[local_comm].rank,
+                                                       mrail_obj.comms[local_comm].world);
     if (priv == MPI_COMM_NULL) {
         free(remote);
         if (ic != MPI_COMM_NULL) {
@@ -486,12 +487,12 @@ int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_c
         }
         return no_mem(local_comm, fn);
     }
-    mpi_comm_t *c = &mrail_mpi.comms[ic];
+    mpi_comm_t *c = &mrail_obj.comms[ic];
     c->inter = true;
     c->remote_size = rinfo[1];
     c->remote_world = remote;
     c->local = priv;
-    mrail_mpi.next_ctx = ctx + 4;
+    mrail_obj.next_ctx = ctx + 4;
     *newintercomm = ic;
     return MPI_SUCCESS;
 }
@@ -501,13 +502,13 @@ static int inter_ctx_agree(MPI_Comm inter, int tag, uint32_t *ctx, int *extra_mi
                            int *extra_theirs, int nextra)
 {
     uint32_t local;
-    int rc = mpi_ctx_agree(mrail_mpi.comms[inter].local, &local);
+    int rc = mpi_ctx_agree(mrail_obj.comms[inter].local, &local);
     int mine[4] = {(int)local, 0, 0, 0}, theirs[4] = {0, 0, 0, 0};
     memcpy(mine + 1, extra_mine, (size_t)nextra * sizeof(int));
     rc = rc ? rc : leaders_exchange(inter, tag, mine, theirs, 1 + nextra);
     memcpy(extra_theirs, theirs + 1, (size_t)nextra * sizeof(int));
     *ctx = local > (uint32_t)theirs[0] ? local : (uint32_t)theirs[0];
-    mrail_mpi.next_ctx = *ctx + 4;
+    mrail_obj.next_ctx = *ctx + 4;
     return rc;
 }
 
@@ -519,22 +520,22 @@ static int dup_inter(MPI_Comm comm, MPI_Comm *newcomm)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     MPI_Comm ic = mpi_comm_new(ctx, c->size, c->rank, c->world);
     MPI_Comm priv = ic == MPI_COMM_NULL
                         ? MPI_COMM_NULL
-                        : mpi_comm_new(ctx + 2, mrail_mpi.comms[comm].size,
-                                       mrail_mpi.comms[comm].rank, mrail_mpi.comms[comm].world);
-    uint32_t *remote = malloc((size_t)mrail_mpi.comms[comm].remote_size * sizeof(uint32_t) + 1);
+                        : mpi_comm_new(ctx + 2, mrail_obj.comms[comm].size,
+                                       mrail_obj.comms[comm].rank, mrail_obj.comms[comm].world);
+    uint32_t *remote = malloc((size_t)mrail_obj.comms[comm].remote_size * sizeof(uint32_t) + 1);
     if (priv == MPI_COMM_NULL || remote == NULL) {
         free(remote);
         return MPI_ERR_NO_MEM;
     }
-    memcpy(remote, mrail_mpi.comms[comm].remote_world,
-           (size_t)mrail_mpi.comms[comm].remote_size * sizeof(uint32_t));
-    mpi_comm_t *n = &mrail_mpi.comms[ic];
+    memcpy(remote, mrail_obj.comms[comm].remote_world,
+           (size_t)mrail_obj.comms[comm].remote_size * sizeof(uint32_t));
+    mpi_comm_t *n = &mrail_obj.comms[ic];
     n->inter = true;
-    n->remote_size = mrail_mpi.comms[comm].remote_size;
+    n->remote_size = mrail_obj.comms[comm].remote_size;
     n->remote_world = remote;
     n->local = priv;
     *newcomm = ic;
@@ -548,18 +549,18 @@ int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    if (!mrail_mpi.comms[intercomm].inter) {
+    if (!mrail_obj.comms[intercomm].inter) {
         return mpi_error(intercomm, MPI_ERR_COMM, fn, "communicator %d is not an intercommunicator",
                          intercomm);
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[intercomm];
+    const mpi_comm_t *c = &mrail_obj.comms[intercomm];
     int mine[2] = {high ? 1 : 0, (int)c->world[0]}, theirs[2];
     uint32_t ctx;
     rc = inter_ctx_agree(intercomm, 2, &ctx, mine, theirs, 2);
     if (rc != MPI_SUCCESS) {
         return mpi_error(intercomm, rc, fn, "could not agree with the remote group");
     }
-    c = &mrail_mpi.comms[intercomm];
+    c = &mrail_obj.comms[intercomm];
     /* Low group first; equal flags: the group whose first member has the lower job rank. */
     bool first = mine[0] != theirs[0] ? mine[0] < theirs[0] : mine[1] < theirs[1];
     int n = c->size + c->remote_size;
@@ -573,6 +574,6 @@ int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
     memcpy(world + na, b, (size_t)(n - na) * sizeof(uint32_t));
     rc = make_intra(ctx, world, n, newintracomm);
     free(world);
-    mrail_mpi.next_ctx = ctx + 4;
+    mrail_obj.next_ctx = ctx + 4;
     return rc == MPI_SUCCESS ? rc : no_mem(intercomm, fn);
 }

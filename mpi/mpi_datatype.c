@@ -1,14 +1,9 @@
-/* Datatypes: the predefined ones and derived ones built from them. Every
- * type is kept flattened: the byte blocks (displacement, length) of one
- * instance in typemap order, adjacent ones merged, so that packing is a
- * walk over a short array. A homogeneous type (every element of one
- * predefined type) also knows that type, for reductions. */
-#include <complex.h>
+/* The datatype calls: derived types built from others (flattened by the
+ * engine in mpiobj/obj_datatype.c), their attributes, MPI_Pack. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wchar.h>
 
 #include "mpi_internal.h"
 
@@ -40,248 +35,6 @@
 #pragma weak MPI_Pack_size = PMPI_Pack_size
 #pragma weak MPI_Pack = PMPI_Pack
 #pragma weak MPI_Unpack = PMPI_Unpack
-
-/* Pair types as C lays them out (value, then int). */
-struct float_int {
-    float v;
-    int i;
-};
-struct double_int {
-    double v;
-    int i;
-};
-struct long_int {
-    long v;
-    int i;
-};
-struct short_int {
-    short v;
-    int i;
-};
-struct long_double_int {
-    long double v;
-    int i;
-};
-
-#define PAIR(T, name)                                                                              \
-    {                                                                                              \
-        sizeof(T), _Alignof(T), name                                                               \
-    }
-static const struct {
-    size_t size, align;
-    const char *name;
-} predefined[MPI_FIRST_DERIVED_TYPE] = {
-    [MPI_CHAR] = {sizeof(char), 1, "MPI_CHAR"},
-    [MPI_SIGNED_CHAR] = {1, 1, "MPI_SIGNED_CHAR"},
-    [MPI_UNSIGNED_CHAR] = {1, 1, "MPI_UNSIGNED_CHAR"},
-    [MPI_BYTE] = {1, 1, "MPI_BYTE"},
-    [MPI_SHORT] = {sizeof(short), _Alignof(short), "MPI_SHORT"},
-    [MPI_UNSIGNED_SHORT] = {sizeof(short), _Alignof(short), "MPI_UNSIGNED_SHORT"},
-    [MPI_INT] = {sizeof(int), _Alignof(int), "MPI_INT"},
-    [MPI_UNSIGNED] = {sizeof(int), _Alignof(int), "MPI_UNSIGNED"},
-    [MPI_LONG] = {sizeof(long), _Alignof(long), "MPI_LONG"},
-    [MPI_UNSIGNED_LONG] = {sizeof(long), _Alignof(long), "MPI_UNSIGNED_LONG"},
-    [MPI_LONG_LONG_INT] = {sizeof(long long), _Alignof(long long), "MPI_LONG_LONG_INT"},
-    [MPI_UNSIGNED_LONG_LONG] = {sizeof(long long), _Alignof(long long), "MPI_UNSIGNED_LONG_LONG"},
-    [MPI_FLOAT] = {sizeof(float), _Alignof(float), "MPI_FLOAT"},
-    [MPI_DOUBLE] = {sizeof(double), _Alignof(double), "MPI_DOUBLE"},
-    [MPI_LONG_DOUBLE] = {sizeof(long double), _Alignof(long double), "MPI_LONG_DOUBLE"},
-    [MPI_WCHAR] = {sizeof(wchar_t), _Alignof(wchar_t), "MPI_WCHAR"},
-    [MPI_C_BOOL] = {sizeof(bool), _Alignof(bool), "MPI_C_BOOL"},
-    [MPI_INT8_T] = {1, 1, "MPI_INT8_T"},
-    [MPI_INT16_T] = {2, 2, "MPI_INT16_T"},
-    [MPI_INT32_T] = {4, 4, "MPI_INT32_T"},
-    [MPI_INT64_T] = {8, _Alignof(int64_t), "MPI_INT64_T"},
-    [MPI_UINT8_T] = {1, 1, "MPI_UINT8_T"},
-    [MPI_UINT16_T] = {2, 2, "MPI_UINT16_T"},
-    [MPI_UINT32_T] = {4, 4, "MPI_UINT32_T"},
-    [MPI_UINT64_T] = {8, _Alignof(uint64_t), "MPI_UINT64_T"},
-    [MPI_C_COMPLEX] = PAIR(float _Complex, "MPI_C_COMPLEX"),
-    [MPI_C_FLOAT_COMPLEX] = PAIR(float _Complex, "MPI_C_FLOAT_COMPLEX"),
-    [MPI_C_DOUBLE_COMPLEX] = PAIR(double _Complex, "MPI_C_DOUBLE_COMPLEX"),
-    [MPI_C_LONG_DOUBLE_COMPLEX] = PAIR(long double _Complex, "MPI_C_LONG_DOUBLE_COMPLEX"),
-    [MPI_AINT] = PAIR(MPI_Aint, "MPI_AINT"),
-    [MPI_OFFSET] = PAIR(MPI_Offset, "MPI_OFFSET"),
-    [MPI_COUNT] = PAIR(MPI_Count, "MPI_COUNT"),
-    [MPI_FLOAT_INT] = PAIR(struct float_int, "MPI_FLOAT_INT"),
-    [MPI_DOUBLE_INT] = PAIR(struct double_int, "MPI_DOUBLE_INT"),
-    [MPI_LONG_INT] = PAIR(struct long_int, "MPI_LONG_INT"),
-    [MPI_2INT] = {2 * sizeof(int), _Alignof(int), "MPI_2INT"},
-    [MPI_SHORT_INT] = PAIR(struct short_int, "MPI_SHORT_INT"),
-    [MPI_LONG_DOUBLE_INT] = PAIR(struct long_double_int, "MPI_LONG_DOUBLE_INT"),
-    [MPI_PACKED] = {1, 1, "MPI_PACKED"},
-    [MPIX_C_FLOAT16] = {2, 2, "MPIX_C_FLOAT16"},
-};
-
-/* The pair types' data has a gap (value, padding, int): two blocks. */
-bool mpi_type_is_pair(MPI_Datatype t)
-{
-    return t >= MPI_FLOAT_INT && t <= MPI_LONG_DOUBLE_INT;
-}
-
-static void predefined_blocks(MPI_Datatype t, mpi_type_t *out)
-{
-    size_t size = predefined[t].size;
-    size_t second = 0, first = size;
-    switch (t) {
-    case MPI_FLOAT_INT: first = sizeof(float), second = offsetof(struct float_int, i); break;
-    case MPI_DOUBLE_INT: first = sizeof(double), second = offsetof(struct double_int, i); break;
-    case MPI_LONG_INT: first = sizeof(long), second = offsetof(struct long_int, i); break;
-    case MPI_SHORT_INT: first = sizeof(short), second = offsetof(struct short_int, i); break;
-    case MPI_LONG_DOUBLE_INT:
-        first = 10, second = offsetof(struct long_double_int, i); /* x87: 10 data bytes */
-        break;
-    default: break;
-    }
-    out->blocks[0] = (mpi_block_t){0, first};
-    out->nblocks = 1;
-    out->size = first;
-    if (second == first) { /* value and int adjacent: one block */
-        out->blocks[0].len += sizeof(int);
-        out->size += sizeof(int);
-    } else if (second > 0) {
-        out->blocks[1] = (mpi_block_t){(MPI_Aint)second, sizeof(int)};
-        out->nblocks = 2;
-        out->size += sizeof(int);
-    }
-}
-
-static mpi_type_t **table; /* by handle; predefined ones first */
-static int ntable;
-static mpi_block_t predefined_storage[MPI_FIRST_DERIVED_TYPE][2];
-static mpi_type_t predefined_types[MPI_FIRST_DERIVED_TYPE];
-
-static int grow_table(int need)
-{
-    if (need <= ntable) {
-        return 0;
-    }
-    int n = ntable ? 2 * ntable : 128;
-    while (n < need) {
-        n *= 2;
-    }
-    mpi_type_t **grown = realloc(table, (size_t)n * sizeof(*grown));
-    if (grown == NULL) {
-        return -1;
-    }
-    memset(grown + ntable, 0, (size_t)(n - ntable) * sizeof(*grown));
-    table = grown;
-    ntable = n;
-    return 0;
-}
-
-int mpi_types_init(void)
-{
-    if (grow_table(MPI_FIRST_DERIVED_TYPE) != 0) {
-        return MPI_ERR_NO_MEM;
-    }
-    for (int t = 1; t < MPI_FIRST_DERIVED_TYPE; t++) {
-        if (predefined[t].size == 0) {
-            continue;
-        }
-        mpi_type_t *p = &predefined_types[t];
-        *p = (mpi_type_t){.predefined = true,
-                          .committed = true,
-                          .extent = (MPI_Aint)predefined[t].size,
-                          .align = predefined[t].align,
-                          .blocks = predefined_storage[t],
-                          .base = (MPI_Datatype)t,
-                          .base_count = 1,
-                          .combiner = MPI_COMBINER_NAMED};
-        predefined_blocks((MPI_Datatype)t, p);
-        p->true_extent = p->blocks[p->nblocks - 1].disp + (MPI_Aint)p->blocks[p->nblocks - 1].len;
-        snprintf(p->name, sizeof(p->name), "%s", predefined[t].name);
-        table[t] = p;
-    }
-    return MPI_SUCCESS;
-}
-
-static void type_release(mpi_type_t *t)
-{
-    if (t == NULL || t->predefined || --t->refs > 0) {
-        return;
-    }
-    free(t->blocks);
-    free(t->ints);
-    free(t->aints);
-    free(t->types);
-    free(t);
-}
-
-const mpi_type_t *mpi_type_hold(const mpi_type_t *t)
-{
-    if (t != NULL && !t->predefined) {
-        ((mpi_type_t *)t)->refs++;
-    }
-    return t;
-}
-
-void mpi_type_drop(const mpi_type_t *t)
-{
-    type_release((mpi_type_t *)t);
-}
-
-void mpi_types_fini(void)
-{
-    for (int h = MPI_FIRST_DERIVED_TYPE; h < ntable; h++) {
-        if (table[h] != NULL) {
-            table[h]->refs = 1;
-            type_release(table[h]);
-        }
-    }
-    free(table);
-    table = NULL;
-    ntable = 0;
-}
-
-const mpi_type_t *mpi_type(MPI_Datatype type)
-{
-    return type > 0 && type < ntable ? table[type] : NULL;
-}
-
-size_t mpi_type_size(MPI_Datatype type)
-{
-    const mpi_type_t *t = mpi_type(type);
-    return t ? t->size : 0;
-}
-
-const char *mpi_type_name(MPI_Datatype type)
-{
-    const mpi_type_t *t = mpi_type(type);
-    return t ? t->name : type == MPI_DATATYPE_NULL ? "MPI_DATATYPE_NULL" : "(invalid)";
-}
-
-bool mpi_type_contiguous(const mpi_type_t *t)
-{
-    return t->nblocks == 0 ||
-           (t->nblocks == 1 && t->blocks[0].disp == 0 && (MPI_Aint)t->blocks[0].len == t->extent);
-}
-
-void mpi_type_pack(const mpi_type_t *t, size_t count, const void *src, void *dst)
-{
-    char *out = dst;
-    for (size_t i = 0; i < count; i++) {
-        const char *base = (const char *)src + (MPI_Aint)i * t->extent;
-        for (size_t b = 0; b < t->nblocks; b++) {
-            memcpy(out, base + t->blocks[b].disp, t->blocks[b].len);
-            out += t->blocks[b].len;
-        }
-    }
-}
-
-void mpi_type_unpack(const mpi_type_t *t, size_t count, const void *src, size_t bytes, void *dst)
-{
-    const char *in = src;
-    for (size_t i = 0; i < count && bytes > 0; i++) {
-        char *base = (char *)dst + (MPI_Aint)i * t->extent;
-        for (size_t b = 0; b < t->nblocks && bytes > 0; b++) {
-            size_t n = t->blocks[b].len < bytes ? t->blocks[b].len : bytes;
-            memcpy(base + t->blocks[b].disp, in, n);
-            in += n;
-            bytes -= n;
-        }
-    }
-}
 
 /* ---- building derived types ---- */
 
@@ -398,7 +151,7 @@ static int builder_finish(builder_t *b, bool pad, const char *fn, MPI_Datatype *
 {
     mpi_type_t *t = b->t;
     if (b->failed) {
-        type_release(t);
+        mpi_type_release(t);
         return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "no memory for the datatype");
     }
     t->lb = b->first ? 0 : b->lb;
@@ -424,16 +177,10 @@ static int builder_finish(builder_t *b, bool pad, const char *fn, MPI_Datatype *
     if (t->mixed) {
         t->base = MPI_DATATYPE_NULL;
     }
-    int h = MPI_FIRST_DERIVED_TYPE;
-    while (h < ntable && table[h] != NULL) {
-        h++;
-    }
-    if (grow_table(h + 1) != 0) {
-        type_release(t);
+    if (mpi_type_store(t, out) != 0) {
+        mpi_type_release(t);
         return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "no memory for the datatype");
     }
-    table[h] = t;
-    *out = h;
     return MPI_SUCCESS;
 }
 
@@ -645,8 +392,8 @@ int PMPI_Type_dup(MPI_Datatype old, MPI_Datatype *newtype)
     b.failed = b.failed || !record(b.t, 0, NULL, 0, NULL, 1, &old);
     rc = builder_finish(&b, false, fn, newtype);
     if (rc == MPI_SUCCESS) {
-        table[*newtype]->explicit_bounds = o->explicit_bounds;
-        table[*newtype]->committed = o->committed;
+        mpi_type_mut(*newtype)->explicit_bounds = o->explicit_bounds;
+        mpi_type_mut(*newtype)->committed = o->committed;
     }
     return rc;
 }
@@ -656,7 +403,7 @@ int PMPI_Type_commit(MPI_Datatype *type)
     int rc = mpi_check_init("MPI_Type_commit");
     rc = rc ? rc : mpi_check_type(*type, "MPI_Type_commit");
     if (rc == MPI_SUCCESS) {
-        table[*type]->committed = true;
+        mpi_type_mut(*type)->committed = true;
     }
     return rc;
 }
@@ -669,13 +416,12 @@ int PMPI_Type_free(MPI_Datatype *type)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    if (table[*type]->predefined) {
+    if (mpi_type_mut(*type)->predefined) {
         return mpi_error(MPI_COMM_WORLD, MPI_ERR_TYPE, fn, "%s is predefined and cannot be freed",
-                         table[*type]->name);
+                         mpi_type_mut(*type)->name);
     }
     /* Operations in flight hold their own reference. */
-    type_release(table[*type]);
-    table[*type] = NULL;
+    mpi_type_forget(*type);
     *type = MPI_DATATYPE_NULL;
     return MPI_SUCCESS;
 }
@@ -732,7 +478,7 @@ int PMPI_Type_set_name(MPI_Datatype type, const char *name)
 {
     int rc = mpi_check_type(type, "MPI_Type_set_name");
     if (rc == MPI_SUCCESS) {
-        snprintf(table[type]->name, MPI_MAX_OBJECT_NAME, "%s", name);
+        snprintf(mpi_type_mut(type)->name, MPI_MAX_OBJECT_NAME, "%s", name);
     }
     return rc;
 }

@@ -66,7 +66,7 @@ static int init(const char *fn)
     if (report_diags(fn) != MPI_SUCCESS) {
         mrail_rte_abort(mrail_mpi.rte, 1, "invalid MCA parameters or component selection");
     }
-    if (mrail_pml_open(mrail_mpi.rte, mrail_mpi.fws, &mrail_mpi.pml, &why) != MRAIL_SUCCESS) {
+    if (mrail_pml_open(mrail_mpi.rte, mrail_mpi.fws, &mrail_obj.pml, &why) != MRAIL_SUCCESS) {
         fprintf(stderr, "mrail: %s: %s\n", fn, why.text);
         mrail_rte_abort(mrail_mpi.rte, 1, why.text);
     }
@@ -135,7 +135,7 @@ int PMPI_Finalize(void)
     for (int i = 0; i < mrail_mpi.nreqs; i++) {
         mpi_req_t *req = &mrail_mpi.reqs[i];
         if (req->kind != MPI_REQ_UNUSED && req->detached && req->pml) {
-            mrail_pml_wait(mrail_mpi.pml, req->pml, NULL);
+            mrail_pml_wait(mrail_obj.pml, req->pml, NULL);
         }
     }
     mpi_reap_background();
@@ -143,13 +143,13 @@ int PMPI_Finalize(void)
      * done once copied): keep progressing through the fence, or a peer still
      * receiving them would never arrive (Open MPI does the same). */
     mrail_reason_t why;
-    mrail_rte_barrier_progress(mrail_mpi.rte, finalize_progress, mrail_mpi.pml, &why);
-    mrail_pml_close(mrail_mpi.pml);
+    mrail_rte_barrier_progress(mrail_mpi.rte, finalize_progress, mrail_obj.pml, &why);
+    mrail_pml_close(mrail_obj.pml);
     mrail_frameworks_close(mrail_mpi.fws);
     mrail_mca_close(mrail_mpi.mca);
     mrail_rte_finalize(mrail_mpi.rte);
-    for (int c = MPI_COMM_WORLD; c < mrail_mpi.ncomms; c++) {
-        if (mrail_mpi.comms[c].valid) {
+    for (int c = MPI_COMM_WORLD; c < mrail_obj.ncomms; c++) {
+        if (mrail_obj.comms[c].valid) {
             mpi_attrs_delete_all(c);
         }
     }
@@ -163,7 +163,7 @@ int PMPI_Finalize(void)
     mrail_mpi.reqs = NULL;
     mrail_mpi.free_slots = NULL;
     mrail_mpi.nreqs = mrail_mpi.nfree = 0;
-    mrail_mpi.pml = NULL;
+    mrail_obj.pml = NULL;
     mrail_mpi.rte = NULL;
     mrail_mpi.initialized = false;
     mrail_mpi.finalized = true;

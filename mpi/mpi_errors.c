@@ -109,8 +109,8 @@ static const char *class_id(int errclass)
 int mpi_error(MPI_Comm comm, int errclass, const char *fn, const char *fmt, ...)
 {
     MPI_Errhandler eh = MPI_ERRORS_ARE_FATAL;
-    if (comm > MPI_COMM_NULL && comm < mrail_mpi.ncomms && mrail_mpi.comms[comm].valid) {
-        eh = mrail_mpi.comms[comm].errhandler;
+    if (comm > MPI_COMM_NULL && comm < mrail_obj.ncomms && mrail_obj.comms[comm].valid) {
+        eh = mrail_obj.comms[comm].errhandler;
     }
     if (eh == MPI_ERRORS_RETURN) {
         return errclass;
@@ -120,7 +120,7 @@ int mpi_error(MPI_Comm comm, int errclass, const char *fn, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    int rank = mrail_mpi.comms[MPI_COMM_WORLD].valid ? mrail_mpi.comms[MPI_COMM_WORLD].rank : -1;
+    int rank = mrail_obj.comms[MPI_COMM_WORLD].valid ? mrail_obj.comms[MPI_COMM_WORLD].rank : -1;
     fprintf(stderr,
             "mrail: rank %d: %s: %s: %s; aborting (the communicator's error handler is "
             "MPI_ERRORS_ARE_FATAL; MPI_Comm_set_errhandler with MPI_ERRORS_RETURN returns "
@@ -145,7 +145,7 @@ int PMPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
                          "MPI_ERRORS_RETURN)",
                          errhandler);
     }
-    mrail_mpi.comms[comm].errhandler = errhandler;
+    mrail_obj.comms[comm].errhandler = errhandler;
     return MPI_SUCCESS;
 }
 
@@ -153,7 +153,7 @@ int PMPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler)
 {
     int rc = mpi_check_comm(comm, "MPI_Comm_get_errhandler");
     if (rc == MPI_SUCCESS) {
-        *errhandler = mrail_mpi.comms[comm].errhandler;
+        *errhandler = mrail_obj.comms[comm].errhandler;
     }
     return rc;
 }

@@ -18,79 +18,17 @@
 #pragma weak MPI_Group_compare = PMPI_Group_compare
 #pragma weak MPI_Group_free = PMPI_Group_free
 
-typedef struct mpi_group {
-    bool valid;
-    int size;
-    uint32_t *world;
-} mpi_group_t;
-
-static mpi_group_t *groups; /* by handle; MPI_GROUP_EMPTY is 1 */
-static int ngroups;
-
-MPI_Group mpi_group_new(int size, const uint32_t *world)
-{
-    if (ngroups == 0) {
-        groups = calloc(16, sizeof(*groups));
-        if (groups == NULL) {
-            return MPI_GROUP_NULL;
-        }
-        ngroups = 16;
-        groups[MPI_GROUP_EMPTY].valid = true;
-    }
-    int h = MPI_GROUP_EMPTY + 1;
-    while (h < ngroups && groups[h].valid) {
-        h++;
-    }
-    if (h == ngroups) {
-        mpi_group_t *grown = realloc(groups, (size_t)(2 * ngroups) * sizeof(*grown));
-        if (grown == NULL) {
-            return MPI_GROUP_NULL;
-        }
-        memset(grown + ngroups, 0, (size_t)ngroups * sizeof(*grown));
-        groups = grown;
-        ngroups *= 2;
-    }
-    groups[h].world = malloc((size_t)(size ? size : 1) * sizeof(uint32_t));
-    if (groups[h].world == NULL) {
-        return MPI_GROUP_NULL;
-    }
-    memcpy(groups[h].world, world, (size_t)size * sizeof(uint32_t));
-    groups[h].size = size;
-    groups[h].valid = true;
-    return h;
-}
-
-void mpi_groups_fini(void)
-{
-    for (int h = 0; h < ngroups; h++) {
-        free(groups[h].world);
-    }
-    free(groups);
-    groups = NULL;
-    ngroups = 0;
-}
-
 int mpi_check_group(MPI_Group group, const char *fn)
 {
     int rc = mpi_check_init(fn);
     if (rc == MPI_SUCCESS && group == MPI_GROUP_EMPTY) {
         return MPI_SUCCESS;
     }
-    if (rc == MPI_SUCCESS && (group <= 0 || group >= ngroups || !groups[group].valid)) {
+    if (rc == MPI_SUCCESS && !mpi_group_valid(group)) {
         rc = mpi_error(MPI_COMM_WORLD, MPI_ERR_GROUP, fn, "invalid group handle %d%s", group,
                        group == MPI_GROUP_NULL ? " (MPI_GROUP_NULL)" : "");
     }
     return rc;
-}
-
-const uint32_t *mpi_group_world(MPI_Group group, int *size)
-{
-    if (group == MPI_GROUP_EMPTY || group <= 0 || group >= ngroups) {
-        *size = 0;
-        return NULL;
-    }
-    *size = groups[group].size;
-    return groups[group].world;
 }
 
 static int my_rank_in(const uint32_t *world, int size)
@@ -110,7 +48,7 @@ int PMPI_Comm_group(MPI_Comm comm, MPI_Group *group)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     *group = mpi_group_new(c->size, c->world);
     return *group == MPI_GROUP_NULL
                ? mpi_error(comm, MPI_ERR_NO_MEM, "MPI_Comm_group", "out of memory")
@@ -123,7 +61,7 @@ int PMPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     if (!c->inter) {
         return mpi_error(comm, MPI_ERR_COMM, "MPI_Comm_remote_group",
                          "communicator %d is not an intercommunicator", comm);
@@ -295,26 +233,6 @@ int PMPI_Group_translate_ranks(MPI_Group group1, int n, const int ranks1[], MPI_
     return MPI_SUCCESS;
 }
 
-/* MPI_IDENT (same order), MPI_SIMILAR (same members) or MPI_UNEQUAL. */
-int mpi_world_compare(const uint32_t *a, int na, const uint32_t *b, int nb)
-{
-    if (na != nb) {
-        return MPI_UNEQUAL;
-    }
-    bool same_order = true;
-    for (int i = 0; i < na; i++) {
-        same_order = same_order && a[i] == b[i];
-        bool found = false;
-        for (int k = 0; k < nb && !found; k++) {
-            found = a[i] == b[k];
-        }
-        if (!found) {
-            return MPI_UNEQUAL;
-        }
-    }
-    return same_order ? MPI_IDENT : MPI_SIMILAR;
-}
-
 int PMPI_Group_compare(MPI_Group group1, MPI_Group group2, int *result)
 {
     int s1, s2, rc = mpi_check_group(group1, "MPI_Group_compare");
@@ -332,10 +250,7 @@ int PMPI_Group_free(MPI_Group *group)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    if (*group != MPI_GROUP_EMPTY) {
-        free(groups[*group].world);
-        groups[*group] = (mpi_group_t){0};
-    }
+    mpi_group_delete(*group);
     *group = MPI_GROUP_NULL;
     return MPI_SUCCESS;
 }

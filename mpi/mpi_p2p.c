@@ -199,10 +199,10 @@ int PMPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *statu
         return MPI_SUCCESS;
     }
     mpi_reap_background();
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     int32_t src = source == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)c->world[source];
     mrail_pml_status_t ps;
-    *flag = mrail_pml_iprobe(mrail_mpi.pml, src, tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : tag,
+    *flag = mrail_pml_iprobe(mrail_obj.pml, src, tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : tag,
                              c->ctx, &ps);
     if (*flag) {
         mpi_status_from_pml(comm, &ps, status);

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "coll_base.h"
 #include "mpi_internal.h"
+#include "mrail/coll.h"
 
 /* The profiling interface: MPI_ names are weak aliases of the PMPI_
  * definitions, so a tool may define MPI_X and call PMPI_X. */
@@ -102,13 +102,13 @@ static int start_pieces(mpi_req_t *req, const mpi_comm_t *c, const mpi_type_t *t
     req->pieces = true;
     int rc;
     if (req->kind == MPI_REQ_SEND) {
-        rc = mrail_pml_isendv(mrail_mpi.pml, iov, (int)n, mpi_peer_world(c, req->peer), req->tag,
+        rc = mrail_pml_isendv(mrail_obj.pml, iov, (int)n, mpi_peer_world(c, req->peer), req->tag,
                               c->ctx, req->synchronous, &req->pml);
     } else {
         int32_t src = req->peer == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE
                                                   : (int32_t)mpi_peer_world(c, req->peer);
         int32_t tag = req->tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : req->tag;
-        rc = mrail_pml_irecvv(mrail_mpi.pml, iov, (int)n, src, tag, c->ctx, &req->pml);
+        rc = mrail_pml_irecvv(mrail_obj.pml, iov, (int)n, src, tag, c->ctx, &req->pml);
     }
     if (rc != MRAIL_SUCCESS) {
         req->active = false;
@@ -121,7 +121,7 @@ static int start_pieces(mpi_req_t *req, const mpi_comm_t *c, const mpi_type_t *t
 
 int mpi_req_start(mpi_req_t *req, const char *fn)
 {
-    mpi_comm_t *c = &mrail_mpi.comms[req->comm];
+    mpi_comm_t *c = &mrail_obj.comms[req->comm];
     req->active = true;
     req->pml = NULL;
     if (req->peer == MPI_PROC_NULL) {
@@ -149,13 +149,13 @@ int mpi_req_start(mpi_req_t *req, const char *fn)
     int rc;
     if (req->kind == MPI_REQ_SEND) {
         const void *data = req->bsend_copy ? req->bsend_copy : pack ? req->packed : req->buf;
-        rc = mrail_pml_isend(mrail_mpi.pml, data, bytes, mpi_peer_world(c, req->peer), req->tag,
+        rc = mrail_pml_isend(mrail_obj.pml, data, bytes, mpi_peer_world(c, req->peer), req->tag,
                              c->ctx, req->synchronous, &req->pml);
     } else {
         int32_t src = req->peer == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE
                                                   : (int32_t)mpi_peer_world(c, req->peer);
         int32_t tag = req->tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : req->tag;
-        rc = mrail_pml_irecv(mrail_mpi.pml, pack ? req->packed : req->buf, bytes, src, tag, c->ctx,
+        rc = mrail_pml_irecv(mrail_obj.pml, pack ? req->packed : req->buf, bytes, src, tag, c->ctx,
                              &req->pml);
     }
     if (rc != MRAIL_SUCCESS) {
@@ -180,7 +180,7 @@ void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status
     if (out == MPI_STATUS_IGNORE) {
         return;
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     int source = MPI_ANY_SOURCE;
     for (int r = 0; r < mpi_peer_size(c); r++) {
         if (mpi_peer_world(c, r) == (uint32_t)in->source) {
@@ -216,15 +216,15 @@ static void unpack(mpi_req_t *req, size_t bytes)
 static bool req_done(mpi_req_t *req)
 {
     if (req->kind == MPI_REQ_COLL) {
-        return req->coll == NULL || coll_test(req->coll);
+        return req->coll == NULL || mrail_coll_test(req->coll);
     }
-    return req->pml == NULL || mrail_pml_test(mrail_mpi.pml, req->pml, NULL);
+    return req->pml == NULL || mrail_pml_test(mrail_obj.pml, req->pml, NULL);
 }
 
 static void release(mpi_req_t *req)
 {
     if (req->coll != NULL) {
-        coll_free(req->coll);
+        mrail_coll_free(req->coll);
         req->coll = NULL;
     }
     unpack(req, 0);
@@ -256,31 +256,31 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
     MPI_Status st;
     if (req->kind == MPI_REQ_COLL) {
         unsigned idle = 0;
-        while (!coll_test(req->coll)) {
+        while (!mrail_coll_test(req->coll)) {
             if (!block) {
                 return false;
             }
-            if (++idle >= mrail_pml_spin_limit(mrail_mpi.pml)) { /* let the peers run */
+            if (++idle >= mrail_pml_spin_limit(mrail_obj.pml)) { /* let the peers run */
                 sched_yield();
                 idle = 0;
             }
         }
         mpi_status_empty(&st);
-        st.MPI_ERROR = coll_error(req->coll);
-        coll_free(req->coll);
+        st.MPI_ERROR = mrail_coll_error(req->coll);
+        mrail_coll_free(req->coll);
         req->coll = NULL;
     } else if (req->pml == NULL) {
         st = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
     } else {
         mrail_pml_status_t ps;
         if (block) {
-            mrail_pml_wait(mrail_mpi.pml, req->pml, &ps);
-        } else if (!mrail_pml_test(mrail_mpi.pml, req->pml, &ps)) {
+            mrail_pml_wait(mrail_obj.pml, req->pml, &ps);
+        } else if (!mrail_pml_test(mrail_obj.pml, req->pml, &ps)) {
             return false;
         }
         mpi_status_from_pml(req->comm, &ps, &st);
         out->cause = ps.error;
-        mrail_pml_request_free(mrail_mpi.pml, req->pml);
+        mrail_pml_request_free(mrail_obj.pml, req->pml);
         req->pml = NULL;
         unpack(req, ps.count);
     }
@@ -313,11 +313,11 @@ static int report(const mpi_outcome_t *o, const char *fn)
 
 void mpi_reap_background(void)
 {
-    mrail_pml_progress(mrail_mpi.pml);
+    mrail_pml_progress(mrail_obj.pml);
     for (int i = 0; i < mrail_mpi.nreqs; i++) {
         mpi_req_t *req = &mrail_mpi.reqs[i];
         if (req->kind != MPI_REQ_UNUSED && req->detached && req_done(req)) {
-            mrail_pml_request_free(mrail_mpi.pml, req->pml);
+            mrail_pml_request_free(mrail_obj.pml, req->pml);
             req->pml = NULL;
             release(req);
         }
@@ -371,7 +371,7 @@ int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[]
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_pml_progress(mrail_mpi.pml);
+    mrail_pml_progress(mrail_obj.pml);
     /* All or nothing: complete none unless every one is done. */
     for (int i = 0; i < count; i++) {
         mpi_req_t *req = mpi_req_get(reqs[i]);
@@ -408,7 +408,7 @@ int PMPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Statu
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_pml_progress(mrail_mpi.pml);
+    mrail_pml_progress(mrail_obj.pml);
     bool all_null;
     int i = find_done(count, reqs, &all_null);
     if (all_null) {
@@ -443,7 +443,7 @@ int PMPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_pml_progress(mrail_mpi.pml);
+    mrail_pml_progress(mrail_obj.pml);
     bool active = false;
     *outcount = 0;
     for (int i = 0; i < incount; i++) {
@@ -506,7 +506,7 @@ int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
         return MPI_SUCCESS;
     }
     mrail_pml_status_t ps;
-    *flag = mrail_pml_test(mrail_mpi.pml, req->pml, &ps);
+    *flag = mrail_pml_test(mrail_obj.pml, req->pml, &ps);
     if (*flag) {
         mpi_status_from_pml(req->comm, &ps, status);
     }
@@ -548,7 +548,7 @@ int PMPI_Cancel(MPI_Request *request)
     /* Receives that have not matched are cancelled; sends are not (MPI
      * lets a cancel fail; MPI_Test_cancelled then says false). */
     if (req->active && req->kind == MPI_REQ_RECV && req->pml != NULL) {
-        mrail_pml_cancel(mrail_mpi.pml, req->pml);
+        mrail_pml_cancel(mrail_obj.pml, req->pml);
     }
     return MPI_SUCCESS;
 }

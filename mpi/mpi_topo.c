@@ -108,17 +108,17 @@ int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int dims[], const int p
         }
         n *= dims[i];
     }
-    if (ndims < 0 || n > mrail_mpi.comms[comm_old].size) {
+    if (ndims < 0 || n > mrail_obj.comms[comm_old].size) {
         return mpi_error(comm_old, MPI_ERR_TOPOLOGY, fn,
                          "a %d-process grid does not fit a communicator of %d", n,
-                         mrail_mpi.comms[comm_old].size);
+                         mrail_obj.comms[comm_old].size);
     }
-    int me = mrail_mpi.comms[comm_old].rank;
+    int me = mrail_obj.comms[comm_old].rank;
     rc = PMPI_Comm_split(comm_old, me < n ? 0 : MPI_UNDEFINED, me, comm_cart);
     if (rc != MPI_SUCCESS || *comm_cart == MPI_COMM_NULL) {
         return rc;
     }
-    mpi_comm_t *c = &mrail_mpi.comms[*comm_cart];
+    mpi_comm_t *c = &mrail_obj.comms[*comm_cart];
     c->topo = MPI_CART;
     c->ndims = ndims;
     c->dims = malloc((size_t)(ndims ? ndims : 1) * sizeof(int));
@@ -136,7 +136,7 @@ int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int dims[], const int p
 static int check_cart(MPI_Comm comm, const char *fn)
 {
     int rc = mpi_check_comm(comm, fn);
-    if (rc == MPI_SUCCESS && mrail_mpi.comms[comm].topo != MPI_CART) {
+    if (rc == MPI_SUCCESS && mrail_obj.comms[comm].topo != MPI_CART) {
         rc = mpi_error(comm, MPI_ERR_TOPOLOGY, fn, "communicator %d has no cartesian topology",
                        comm);
     }
@@ -149,7 +149,7 @@ int PMPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int coords[])
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     if (rank < 0 || rank >= c->size) {
         return mpi_error(comm, MPI_ERR_RANK, "MPI_Cart_coords", "rank %d (valid: 0..%d)", rank,
                          c->size - 1);
@@ -169,7 +169,7 @@ int PMPI_Cart_rank(MPI_Comm comm, const int coords[], int *rank)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     int r = 0;
     for (int i = 0; i < c->ndims; i++) {
         int x = coords[i];
@@ -192,7 +192,7 @@ int PMPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_source, in
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     if (direction < 0 || direction >= c->ndims) {
         return mpi_error(comm, MPI_ERR_DIMS, "MPI_Cart_shift", "direction %d (valid: 0..%d)",
                          direction, c->ndims - 1);
@@ -221,7 +221,7 @@ int PMPI_Cart_get(MPI_Comm comm, int maxdims, int dims[], int periods[], int coo
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     for (int i = 0; i < c->ndims && i < maxdims; i++) {
         dims[i] = c->dims[i];
         periods[i] = c->periods[i];
@@ -233,7 +233,7 @@ int PMPI_Cartdim_get(MPI_Comm comm, int *ndims)
 {
     int rc = check_cart(comm, "MPI_Cartdim_get");
     if (rc == MPI_SUCCESS) {
-        *ndims = mrail_mpi.comms[comm].ndims;
+        *ndims = mrail_obj.comms[comm].ndims;
     }
     return rc;
 }
@@ -242,7 +242,7 @@ int PMPI_Topo_test(MPI_Comm comm, int *status)
 {
     int rc = mpi_check_comm(comm, "MPI_Topo_test");
     if (rc == MPI_SUCCESS) {
-        *status = mrail_mpi.comms[comm].topo;
+        *status = mrail_obj.comms[comm].topo;
     }
     return rc;
 }
@@ -258,7 +258,7 @@ int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int s
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    int size = mrail_mpi.comms[comm_old].size;
+    int size = mrail_obj.comms[comm_old].size;
     for (int i = 0; i < indegree; i++) {
         rc = rc ? rc : (sources[i] < 0 || sources[i] >= size ? MPI_ERR_RANK : MPI_SUCCESS);
     }
@@ -275,7 +275,7 @@ int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int s
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mpi_comm_t *c = &mrail_mpi.comms[*comm_dist_graph];
+    mpi_comm_t *c = &mrail_obj.comms[*comm_dist_graph];
     free(c->dims), free(c->periods), free(c->sources), free(c->destinations);
     c->dims = c->periods = NULL;
     c->topo = MPI_DIST_GRAPH;
@@ -302,7 +302,7 @@ int PMPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[], int
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_comm_t *c = &mrail_mpi.comms[comm];
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
     if (c->topo != MPI_DIST_GRAPH) {
         return mpi_error(comm, MPI_ERR_TOPOLOGY, "MPI_Dist_graph_neighbors",
                          "communicator %d has no distributed graph topology", comm);

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "coll_base.h"
-#include "mpi_internal.h"
 
 #define COLL_TAG_MASK 0x1fffffff /* collective tags; communicator construction uses the rest */
 
@@ -23,7 +22,7 @@ typedef struct step {
     void *packed; /* a non-contiguous transfer's bytes */
 } step_t;
 
-struct coll_sched {
+struct mrail_coll_sched {
     MPI_Comm comm;
     uint32_t ctx;
     int32_t tag;
@@ -37,29 +36,29 @@ struct coll_sched {
     size_t ntmps, tmp_cap;
 };
 
-static coll_sched_t *sched_alloc(MPI_Comm comm, int32_t tag)
+static mrail_coll_sched_t *sched_alloc(MPI_Comm comm, int32_t tag)
 {
-    coll_sched_t *s = calloc(1, sizeof(*s));
+    mrail_coll_sched_t *s = calloc(1, sizeof(*s));
     if (s != NULL) {
         s->comm = comm;
-        s->ctx = mrail_mpi.comms[comm].coll_ctx;
+        s->ctx = mrail_obj.comms[comm].coll_ctx;
         s->tag = tag;
     }
     return s;
 }
 
-coll_sched_t *coll_sched_new(MPI_Comm comm)
+mrail_coll_sched_t *mrail_coll_sched_new(MPI_Comm comm)
 {
-    mpi_comm_t *c = &mrail_mpi.comms[comm];
+    mpi_comm_t *c = &mrail_obj.comms[comm];
     return sched_alloc(comm, (int32_t)(c->coll_seq++ & COLL_TAG_MASK));
 }
 
-coll_sched_t *coll_sched_new_tagged(MPI_Comm comm, int tag)
+mrail_coll_sched_t *mrail_coll_sched_new_tagged(MPI_Comm comm, int tag)
 {
     return sched_alloc(comm, (int32_t)(COLL_TAG_MASK + 1 + ((unsigned)tag & COLL_TAG_MASK)));
 }
 
-static step_t *push(coll_sched_t *s, step_kind_t kind)
+static step_t *push(mrail_coll_sched_t *s, step_kind_t kind)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 16;
@@ -76,7 +75,8 @@ static step_t *push(coll_sched_t *s, step_kind_t kind)
     return st;
 }
 
-void coll_send(coll_sched_t *s, const void *buf, size_t count, MPI_Datatype type, int peer)
+void mrail_coll_send(mrail_coll_sched_t *s, const void *buf, size_t count, MPI_Datatype type,
+                     int peer)
 {
     step_t *st = push(s, STEP_SEND);
     if (st != NULL) {
@@ -85,7 +85,7 @@ void coll_send(coll_sched_t *s, const void *buf, size_t count, MPI_Datatype type
     }
 }
 
-void coll_recv(coll_sched_t *s, void *buf, size_t count, MPI_Datatype type, int peer)
+void mrail_coll_recv(mrail_coll_sched_t *s, void *buf, size_t count, MPI_Datatype type, int peer)
 {
     step_t *st = push(s, STEP_RECV);
     if (st != NULL) {
@@ -94,8 +94,8 @@ void coll_recv(coll_sched_t *s, void *buf, size_t count, MPI_Datatype type, int 
     }
 }
 
-void coll_op(coll_sched_t *s, const void *in, void *inout, size_t count, MPI_Datatype type,
-             MPI_Op op)
+void mrail_coll_op(mrail_coll_sched_t *s, const void *in, void *inout, size_t count,
+                   MPI_Datatype type, MPI_Op op)
 {
     step_t *st = push(s, STEP_OP);
     if (st != NULL) {
@@ -104,8 +104,8 @@ void coll_op(coll_sched_t *s, const void *in, void *inout, size_t count, MPI_Dat
     }
 }
 
-void coll_copy(coll_sched_t *s, const void *src, size_t scount, MPI_Datatype stype, void *dst,
-               size_t dcount, MPI_Datatype dtype)
+void mrail_coll_copy(mrail_coll_sched_t *s, const void *src, size_t scount, MPI_Datatype stype,
+                     void *dst, size_t dcount, MPI_Datatype dtype)
 {
     if (src == dst && stype == dtype && scount == dcount) {
         return;
@@ -119,14 +119,14 @@ void coll_copy(coll_sched_t *s, const void *src, size_t scount, MPI_Datatype sty
     }
 }
 
-void coll_round(coll_sched_t *s)
+void mrail_coll_round(mrail_coll_sched_t *s)
 {
     if (s->n > 0 && s->steps[s->n - 1].kind != STEP_ROUND) {
         push(s, STEP_ROUND);
     }
 }
 
-void *coll_tmp(coll_sched_t *s, size_t count, MPI_Datatype type)
+void *mrail_coll_tmp(mrail_coll_sched_t *s, size_t count, MPI_Datatype type)
 {
     const mpi_type_t *t = mpi_type(type);
     if (t == NULL) {
@@ -156,9 +156,9 @@ void *coll_tmp(coll_sched_t *s, size_t count, MPI_Datatype type)
     return p - t->true_lb; /* element 0's data starts at the allocation */
 }
 
-static uint32_t world_of(const coll_sched_t *s, int peer)
+static uint32_t world_of(const mrail_coll_sched_t *s, int peer)
 {
-    const mpi_comm_t *c = &mrail_mpi.comms[s->comm];
+    const mpi_comm_t *c = &mrail_obj.comms[s->comm];
     return c->inter ? c->remote_world[peer] : c->world[peer];
 }
 
@@ -180,7 +180,7 @@ static void copy_step(step_t *st)
     free(tmp);
 }
 
-static int post(coll_sched_t *s, step_t *st)
+static int post(mrail_coll_sched_t *s, step_t *st)
 {
     size_t bytes = st->count * st->type->size;
     bool contig = mpi_type_contiguous(st->type);
@@ -194,7 +194,7 @@ static int post(coll_sched_t *s, step_t *st)
             mpi_type_pack(st->type, st->count, st->src, st->packed);
             data = st->packed;
         }
-        rc = mrail_pml_isend(mrail_mpi.pml, data, bytes, world_of(s, st->peer), s->tag, s->ctx,
+        rc = mrail_pml_isend(mrail_obj.pml, data, bytes, world_of(s, st->peer), s->tag, s->ctx,
                              false, &st->req);
     } else {
         void *data = st->dst;
@@ -204,14 +204,14 @@ static int post(coll_sched_t *s, step_t *st)
             }
             data = st->packed;
         }
-        rc = mrail_pml_irecv(mrail_mpi.pml, data, bytes, (int32_t)world_of(s, st->peer), s->tag,
+        rc = mrail_pml_irecv(mrail_obj.pml, data, bytes, (int32_t)world_of(s, st->peer), s->tag,
                              s->ctx, &st->req);
     }
     return rc == MRAIL_SUCCESS ? MPI_SUCCESS : MPI_ERR_INTERN;
 }
 
 /* Finishes a transfer that completed. */
-static void retire(coll_sched_t *s, step_t *st, const mrail_pml_status_t *ps)
+static void retire(mrail_coll_sched_t *s, step_t *st, const mrail_pml_status_t *ps)
 {
     if (ps->error == MRAIL_ERR_TRUNCATE) {
         s->error = MPI_ERR_TRUNCATE;
@@ -223,34 +223,34 @@ static void retire(coll_sched_t *s, step_t *st, const mrail_pml_status_t *ps)
     }
     free(st->packed);
     st->packed = NULL;
-    mrail_pml_request_free(mrail_mpi.pml, st->req);
+    mrail_pml_request_free(mrail_obj.pml, st->req);
     st->req = NULL;
 }
 
-int coll_start(coll_sched_t *s)
+int mrail_coll_start(mrail_coll_sched_t *s)
 {
     s->started = true;
     if (s->failed_alloc) {
         s->error = MPI_ERR_NO_MEM;
         return s->error;
     }
-    coll_test(s);
+    mrail_coll_test(s);
     return s->error == MPI_ERR_NO_MEM || s->error == MPI_ERR_INTERN ? s->error : MPI_SUCCESS;
 }
 
-bool coll_test(coll_sched_t *s)
+bool mrail_coll_test(mrail_coll_sched_t *s)
 {
     if (s->failed_alloc) {
         return true;
     }
-    mrail_pml_progress(mrail_mpi.pml);
+    mrail_pml_progress(mrail_obj.pml);
     for (;;) {
         bool waiting = false;
         for (size_t i = s->round_start; i < s->cursor; i++) {
             step_t *st = &s->steps[i];
             mrail_pml_status_t ps;
             if (st->req != NULL) {
-                if (mrail_pml_test(mrail_mpi.pml, st->req, &ps)) {
+                if (mrail_pml_test(mrail_obj.pml, st->req, &ps)) {
                     retire(s, st, &ps);
                 } else {
                     waiting = true;
@@ -284,27 +284,27 @@ bool coll_test(coll_sched_t *s)
     }
 }
 
-int coll_run(coll_sched_t *s)
+int mrail_coll_run(mrail_coll_sched_t *s)
 {
-    int rc = coll_start(s);
+    int rc = mrail_coll_start(s);
     unsigned idle = 0;
-    while (rc == MPI_SUCCESS && !coll_test(s)) {
-        if (++idle >= mrail_pml_spin_limit(mrail_mpi.pml)) { /* let the peers run */
+    while (rc == MPI_SUCCESS && !mrail_coll_test(s)) {
+        if (++idle >= mrail_pml_spin_limit(mrail_obj.pml)) { /* let the peers run */
             sched_yield();
             idle = 0;
         }
     }
     rc = rc != MPI_SUCCESS ? rc : s->error;
-    coll_free(s);
+    mrail_coll_free(s);
     return rc;
 }
 
-int coll_error(const coll_sched_t *s)
+int mrail_coll_error(const mrail_coll_sched_t *s)
 {
     return s->error;
 }
 
-void coll_free(coll_sched_t *s)
+void mrail_coll_free(mrail_coll_sched_t *s)
 {
     if (s == NULL) {
         return;
@@ -312,8 +312,8 @@ void coll_free(coll_sched_t *s)
     for (size_t i = 0; i < s->n; i++) {
         step_t *st = &s->steps[i];
         if (st->req != NULL) { /* freed before it finished: finish it first */
-            mrail_pml_wait(mrail_mpi.pml, st->req, NULL);
-            mrail_pml_request_free(mrail_mpi.pml, st->req);
+            mrail_pml_wait(mrail_obj.pml, st->req, NULL);
+            mrail_pml_request_free(mrail_obj.pml, st->req);
         }
         free(st->packed);
         mpi_type_drop(st->type);

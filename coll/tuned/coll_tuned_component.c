@@ -92,23 +92,52 @@ static int coll_tuned_register(mrail_component_t *self, mrail_mca_t *mca)
                               &coll_tuned_config);
 }
 
-static int coll_tuned_query(mrail_coll_component_t *self, int *priority, mrail_reason_t *why)
+static int coll_tuned_query(mrail_ranked_component_t *self, int *priority, mrail_reason_t *why)
 {
     (void)why;
     *priority = self->priority;
     return MRAIL_SUCCESS;
 }
 
+/* Every operation, on every communicator. */
+static void coll_tuned_comm_query(mrail_coll_component_t *self, MPI_Comm comm,
+                                  mrail_coll_fns_t *fns)
+{
+    (void)self;
+    (void)comm;
+    *fns = (mrail_coll_fns_t){
+        .barrier = coll_tuned_barrier,
+        .bcast = coll_tuned_bcast,
+        .reduce = coll_tuned_reduce,
+        .allreduce = coll_tuned_allreduce,
+        .gather = coll_tuned_gather,
+        .gatherv = coll_tuned_gatherv,
+        .scatter = coll_tuned_scatter,
+        .scatterv = coll_tuned_scatterv,
+        .allgather = coll_tuned_allgather,
+        .allgatherv = coll_tuned_allgatherv,
+        .alltoall = coll_tuned_alltoall,
+        .alltoallw = coll_tuned_alltoallw,
+        .reduce_scatter = coll_tuned_reduce_scatter,
+        .scan = coll_tuned_scan,
+    };
+}
+
 mrail_coll_component_t mrail_coll_tuned_component = {
-    .base =
+    .ranked =
         {
-            .abi_version = MRAIL_COMPONENT_ABI_VERSION,
-            .framework = "coll",
-            .name = "tuned",
-            .version = MRAIL_VERSION_STRING,
-            .description = "collectives over the PML, algorithms by size or by MCA parameter",
-            .register_params = coll_tuned_register,
+            .base =
+                {
+                    .abi_version = MRAIL_COMPONENT_ABI_VERSION,
+                    .framework = "coll",
+                    .name = "tuned",
+                    .version = MRAIL_VERSION_STRING,
+                    .description =
+                        "collectives over the PML, algorithms by size or by MCA parameter",
+                    .register_params = coll_tuned_register,
+                },
+            .default_priority = 30,
+            .query = coll_tuned_query,
         },
-    .default_priority = 30,
-    .query = coll_tuned_query,
+    .comm_query = coll_tuned_comm_query,
 };

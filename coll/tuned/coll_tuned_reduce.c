@@ -5,14 +5,13 @@
 #include <string.h>
 
 #include "coll_tuned.h"
-#include "mpi_internal.h"
 
 /* acc = acc op other, where acc covers lower ranks than other. Returns the
  * buffer that now holds the result (other's, to save a copy). */
-static void *combine_low_high(coll_sched_t *s, void *acc, void *other, size_t count,
+static void *combine_low_high(mrail_coll_sched_t *s, void *acc, void *other, size_t count,
                               MPI_Datatype type, MPI_Op op)
 {
-    coll_op(s, acc, other, count, type, op); /* other = acc op other */
+    mrail_coll_op(s, acc, other, count, type, op); /* other = acc op other */
     return other;
 }
 
@@ -20,19 +19,19 @@ static void *combine_low_high(coll_sched_t *s, void *acc, void *other, size_t co
  * buffer) to virtual rank 0 over ranks v = (me - base) mod p: a node
  * combines its own range with its children's, lower ranks first. Returns
  * the buffer holding the subtree's result (on virtual rank 0: the total). */
-static void *binomial_up(coll_sched_t *s, int me, int p, int base, void *acc, void *spare,
+static void *binomial_up(mrail_coll_sched_t *s, int me, int p, int base, void *acc, void *spare,
                          size_t count, MPI_Datatype type, MPI_Op op)
 {
     int v = (me - base + p) % p;
     for (int mask = 1; mask < p; mask <<= 1) {
         if (v & mask) {
-            coll_send(s, acc, count, type, (v - mask + base) % p);
-            coll_round(s);
+            mrail_coll_send(s, acc, count, type, (v - mask + base) % p);
+            mrail_coll_round(s);
             return acc;
         }
         if (v + mask < p) {
-            coll_recv(s, spare, count, type, (v + mask + base) % p);
-            coll_round(s);
+            mrail_coll_recv(s, spare, count, type, (v + mask + base) % p);
+            mrail_coll_round(s);
             void *result = combine_low_high(s, acc, spare, count, type, op);
             spare = acc;
             acc = result;
@@ -41,69 +40,69 @@ static void *binomial_up(coll_sched_t *s, int me, int p, int base, void *acc, vo
     return acc;
 }
 
-void coll_tuned_reduce(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf, size_t count,
-                       MPI_Datatype type, MPI_Op op, int root)
+void coll_tuned_reduce(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf,
+                       size_t count, MPI_Datatype type, MPI_Op op, int root)
 {
     int me = coll_rank(comm), p = coll_size(comm);
     if (p == 1) {
-        coll_copy(s, sbuf, count, type, rbuf, count, type);
+        mrail_coll_copy(s, sbuf, count, type, rbuf, count, type);
         return;
     }
     const char *a = coll_tuned_forced(COLL_REDUCE);
     if (coll_is(a, "linear")) {
         /* The root takes every contribution, then folds them right to left. */
         if (me != root) {
-            coll_send(s, sbuf, count, type, root);
-            coll_round(s);
+            mrail_coll_send(s, sbuf, count, type, root);
+            mrail_coll_round(s);
             return;
         }
-        void *acc = coll_tmp(s, count, type);
-        void **in = coll_tmp(s, (size_t)p, MPI_AINT);
+        void *acc = mrail_coll_tmp(s, count, type);
+        void **in = mrail_coll_tmp(s, (size_t)p, MPI_AINT);
         if (acc == NULL || in == NULL) {
             return;
         }
         for (int r = 0; r < p; r++) {
-            in[r] = r == me ? (void *)(uintptr_t)sbuf : coll_tmp(s, count, type);
+            in[r] = r == me ? (void *)(uintptr_t)sbuf : mrail_coll_tmp(s, count, type);
             if (in[r] == NULL) {
                 return;
             }
             if (r != me) {
-                coll_recv(s, in[r], count, type, r);
+                mrail_coll_recv(s, in[r], count, type, r);
             }
         }
-        coll_round(s);
-        coll_copy(s, in[p - 1], count, type, acc, count, type);
+        mrail_coll_round(s);
+        mrail_coll_copy(s, in[p - 1], count, type, acc, count, type);
         for (int r = p - 2; r >= 0; r--) {
-            coll_op(s, in[r], acc, count, type, op); /* acc = a_r op acc */
+            mrail_coll_op(s, in[r], acc, count, type, op); /* acc = a_r op acc */
         }
-        coll_copy(s, acc, count, type, rbuf, count, type);
+        mrail_coll_copy(s, acc, count, type, rbuf, count, type);
         return;
     }
     /* Binomial; a non-commutative operation keeps rank order by reducing
      * to rank 0, which then hands the result to the root. */
     bool commute = mpi_op_commutes(op);
     int base = commute ? root : 0;
-    void *acc = coll_tmp(s, count, type), *spare = coll_tmp(s, count, type);
+    void *acc = mrail_coll_tmp(s, count, type), *spare = mrail_coll_tmp(s, count, type);
     if (acc == NULL || spare == NULL) {
         return;
     }
-    coll_copy(s, sbuf, count, type, acc, count, type);
+    mrail_coll_copy(s, sbuf, count, type, acc, count, type);
     void *result = binomial_up(s, me, p, base, acc, spare, count, type, op);
     if (me == base && base == root) {
-        coll_copy(s, result, count, type, rbuf, count, type);
+        mrail_coll_copy(s, result, count, type, rbuf, count, type);
     } else if (me == base) {
-        coll_send(s, result, count, type, root);
-        coll_round(s);
+        mrail_coll_send(s, result, count, type, root);
+        mrail_coll_round(s);
     } else if (me == root) {
-        coll_recv(s, rbuf, count, type, base);
-        coll_round(s);
+        mrail_coll_recv(s, rbuf, count, type, base);
+        mrail_coll_round(s);
     }
 }
 
 /* Non-power-of-two sizes: the first 2*rem ranks fold pairwise (the even
  * one hands its data to the odd one, which combines lower rank first) so
  * that p2 = 2^k ranks remain; returns this rank's place among them, or -1. */
-static int fold_in(coll_sched_t *s, int me, int p, void *rbuf, void *tmp, size_t count,
+static int fold_in(mrail_coll_sched_t *s, int me, int p, void *rbuf, void *tmp, size_t count,
                    MPI_Datatype type, MPI_Op op, int *p2_out, int *rem_out)
 {
     int p2 = 1;
@@ -116,37 +115,38 @@ static int fold_in(coll_sched_t *s, int me, int p, void *rbuf, void *tmp, size_t
         return me - rem;
     }
     if (me % 2 == 0) {
-        coll_send(s, rbuf, count, type, me + 1);
-        coll_round(s);
+        mrail_coll_send(s, rbuf, count, type, me + 1);
+        mrail_coll_round(s);
         return -1;
     }
-    coll_recv(s, tmp, count, type, me - 1);
-    coll_round(s);
-    coll_op(s, tmp, rbuf, count, type, op);
+    mrail_coll_recv(s, tmp, count, type, me - 1);
+    mrail_coll_round(s);
+    mrail_coll_op(s, tmp, rbuf, count, type, op);
     return me / 2;
 }
 
 /* The folded-out even ranks get the result back. */
-static void fold_out(coll_sched_t *s, int me, int rem, void *rbuf, size_t count, MPI_Datatype type)
+static void fold_out(mrail_coll_sched_t *s, int me, int rem, void *rbuf, size_t count,
+                     MPI_Datatype type)
 {
     if (me < 2 * rem) {
         if (me % 2 == 1) {
-            coll_send(s, rbuf, count, type, me - 1);
+            mrail_coll_send(s, rbuf, count, type, me - 1);
         } else {
-            coll_recv(s, rbuf, count, type, me + 1);
+            mrail_coll_recv(s, rbuf, count, type, me + 1);
         }
-        coll_round(s);
+        mrail_coll_round(s);
     }
 }
 
 /* Recursive doubling over the largest power of two; the first 2*rem ranks
  * fold pairwise first (the even one hands its data to the odd one) and get
  * the result back at the end. Rank order is kept at every step. */
-static void allreduce_rd(coll_sched_t *s, int me, int p, void *rbuf, size_t count,
+static void allreduce_rd(mrail_coll_sched_t *s, int me, int p, void *rbuf, size_t count,
                          MPI_Datatype type, MPI_Op op)
 {
     int p2, rem;
-    void *tmp = coll_tmp(s, count, type);
+    void *tmp = mrail_coll_tmp(s, count, type);
     if (tmp == NULL) {
         return;
     }
@@ -154,14 +154,14 @@ static void allreduce_rd(coll_sched_t *s, int me, int p, void *rbuf, size_t coun
     if (newrank >= 0) {
         for (int mask = 1; mask < p2; mask <<= 1) {
             int nd = newrank ^ mask, dst = nd < rem ? nd * 2 + 1 : nd + rem;
-            coll_send(s, rbuf, count, type, dst);
-            coll_recv(s, tmp, count, type, dst);
-            coll_round(s);
+            mrail_coll_send(s, rbuf, count, type, dst);
+            mrail_coll_recv(s, tmp, count, type, dst);
+            mrail_coll_round(s);
             if (nd < newrank) {
-                coll_op(s, tmp, rbuf, count, type, op);
+                mrail_coll_op(s, tmp, rbuf, count, type, op);
             } else {
-                coll_op(s, rbuf, tmp, count, type, op);
-                coll_copy(s, tmp, count, type, rbuf, count, type);
+                mrail_coll_op(s, rbuf, tmp, count, type, op);
+                mrail_coll_copy(s, tmp, count, type, rbuf, count, type);
             }
         }
     }
@@ -170,12 +170,12 @@ static void allreduce_rd(coll_sched_t *s, int me, int p, void *rbuf, size_t coun
 
 /* Rabenseifner: fold to a power of two, reduce-scatter by recursive
  * halving, allgather by recursive doubling (commutative operations). */
-static void allreduce_rabenseifner(coll_sched_t *s, int me, int p, void *rbuf, size_t count,
+static void allreduce_rabenseifner(mrail_coll_sched_t *s, int me, int p, void *rbuf, size_t count,
                                    MPI_Datatype type, MPI_Op op)
 {
     MPI_Aint ext = coll_extent(type);
     int p2, rem;
-    void *tmp = coll_tmp(s, count, type);
+    void *tmp = mrail_coll_tmp(s, count, type);
     if (tmp == NULL) {
         return;
     }
@@ -192,10 +192,11 @@ static void allreduce_rabenseifner(coll_sched_t *s, int me, int p, void *rbuf, s
             int slo = newrank & mask ? lo : mid, shi = newrank & mask ? mid : hi;
             size_t kn = off[khi - 1] + cnt[khi - 1] - off[klo];
             size_t sn = off[shi - 1] + cnt[shi - 1] - off[slo];
-            coll_send(s, coll_at(rbuf, off[slo], ext), sn, type, dst);
-            coll_recv(s, coll_at(tmp, off[klo], ext), kn, type, dst);
-            coll_round(s);
-            coll_op(s, coll_at(tmp, off[klo], ext), coll_at(rbuf, off[klo], ext), kn, type, op);
+            mrail_coll_send(s, mrail_coll_at(rbuf, off[slo], ext), sn, type, dst);
+            mrail_coll_recv(s, mrail_coll_at(tmp, off[klo], ext), kn, type, dst);
+            mrail_coll_round(s);
+            mrail_coll_op(s, mrail_coll_at(tmp, off[klo], ext), mrail_coll_at(rbuf, off[klo], ext),
+                          kn, type, op);
             lo = klo, hi = khi;
         }
         for (int mask = 1; mask < p2; mask <<= 1) {
@@ -203,9 +204,9 @@ static void allreduce_rabenseifner(coll_sched_t *s, int me, int p, void *rbuf, s
             int plo = newrank & mask ? lo - mask : hi, phi = plo + mask;
             size_t mn = off[hi - 1] + cnt[hi - 1] - off[lo];
             size_t pn = off[phi - 1] + cnt[phi - 1] - off[plo];
-            coll_send(s, coll_at(rbuf, off[lo], ext), mn, type, dst);
-            coll_recv(s, coll_at(rbuf, off[plo], ext), pn, type, dst);
-            coll_round(s);
+            mrail_coll_send(s, mrail_coll_at(rbuf, off[lo], ext), mn, type, dst);
+            mrail_coll_recv(s, mrail_coll_at(rbuf, off[plo], ext), pn, type, dst);
+            mrail_coll_round(s);
             lo = lo < plo ? lo : plo;
             hi = hi > phi ? hi : phi;
         }
@@ -215,7 +216,7 @@ static void allreduce_rabenseifner(coll_sched_t *s, int me, int p, void *rbuf, s
 
 /* Ring reduce-scatter whose rank r ends with block (r + shift) reduced;
  * blocks given by cnt/off. */
-static void ring_reduce_scatter(coll_sched_t *s, int me, int p, void *buf, void *tmp,
+static void ring_reduce_scatter(mrail_coll_sched_t *s, int me, int p, void *buf, void *tmp,
                                 const size_t *cnt, const size_t *off, MPI_Datatype type, MPI_Op op,
                                 int shift)
 {
@@ -223,19 +224,20 @@ static void ring_reduce_scatter(coll_sched_t *s, int me, int p, void *buf, void 
     int right = (me + 1) % p, left = (me - 1 + p) % p;
     for (int k = 0; k < p - 1; k++) {
         int sb = ((me - k - 1 + shift) % p + p) % p, rb = ((me - k - 2 + shift) % p + p) % p;
-        coll_send(s, coll_at(buf, off[sb], ext), cnt[sb], type, right);
-        coll_recv(s, coll_at(tmp, off[rb], ext), cnt[rb], type, left);
-        coll_round(s);
-        coll_op(s, coll_at(tmp, off[rb], ext), coll_at(buf, off[rb], ext), cnt[rb], type, op);
+        mrail_coll_send(s, mrail_coll_at(buf, off[sb], ext), cnt[sb], type, right);
+        mrail_coll_recv(s, mrail_coll_at(tmp, off[rb], ext), cnt[rb], type, left);
+        mrail_coll_round(s);
+        mrail_coll_op(s, mrail_coll_at(tmp, off[rb], ext), mrail_coll_at(buf, off[rb], ext),
+                      cnt[rb], type, op);
     }
 }
 
-static void allreduce_ring(coll_sched_t *s, int me, int p, void *rbuf, size_t count,
+static void allreduce_ring(mrail_coll_sched_t *s, int me, int p, void *rbuf, size_t count,
                            MPI_Datatype type, MPI_Op op)
 {
     MPI_Aint ext = coll_extent(type);
     size_t *off, *cnt = coll_blocks(s, count, p, &off);
-    void *tmp = coll_tmp(s, count, type);
+    void *tmp = mrail_coll_tmp(s, count, type);
     if (tmp == NULL || cnt == NULL) {
         return;
     }
@@ -243,21 +245,21 @@ static void allreduce_ring(coll_sched_t *s, int me, int p, void *rbuf, size_t co
     int right = (me + 1) % p, left = (me - 1 + p) % p;
     for (int k = 0; k < p - 1; k++) {
         int sb = (me - k + p) % p, rb = (me - k - 1 + p) % p;
-        coll_send(s, coll_at(rbuf, off[sb], ext), cnt[sb], type, right);
-        coll_recv(s, coll_at(rbuf, off[rb], ext), cnt[rb], type, left);
-        coll_round(s);
+        mrail_coll_send(s, mrail_coll_at(rbuf, off[sb], ext), cnt[sb], type, right);
+        mrail_coll_recv(s, mrail_coll_at(rbuf, off[rb], ext), cnt[rb], type, left);
+        mrail_coll_round(s);
     }
 }
 
-void coll_tuned_allreduce(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf,
+void coll_tuned_allreduce(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf,
                           size_t count, MPI_Datatype type, MPI_Op op)
 {
     int me = coll_rank(comm), p = coll_size(comm), size;
-    coll_copy(s, sbuf, count, type, rbuf, count, type);
+    mrail_coll_copy(s, sbuf, count, type, rbuf, count, type);
     if (p == 1) {
         return;
     }
-    PMPI_Type_size(type, &size);
+    size = (int)mpi_type_size(type);
     size_t bytes = count * (size_t)size;
     bool commute = mpi_op_commutes(op);
     const char *a = coll_tuned_forced(COLL_ALLREDUCE);
@@ -270,31 +272,31 @@ void coll_tuned_allreduce(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void
         a = "recursive_doubling"; /* they combine out of rank order */
     }
     if (coll_is(a, "reduce_bcast")) {
-        void *acc = coll_tmp(s, count, type), *spare = coll_tmp(s, count, type);
+        void *acc = mrail_coll_tmp(s, count, type), *spare = mrail_coll_tmp(s, count, type);
         if (acc == NULL || spare == NULL) {
             return;
         }
-        coll_copy(s, rbuf, count, type, acc, count, type);
+        mrail_coll_copy(s, rbuf, count, type, acc, count, type);
         void *result = binomial_up(s, me, p, 0, acc, spare, count, type, op);
         if (me == 0) {
-            coll_copy(s, result, count, type, rbuf, count, type);
+            mrail_coll_copy(s, result, count, type, rbuf, count, type);
         }
-        coll_round(s);
+        mrail_coll_round(s);
         /* Binomial broadcast from 0, whatever bcast's own setting. */
         int mask = 1;
         while (mask < p && !(me & mask)) {
             mask <<= 1;
         }
         if (me != 0) {
-            coll_recv(s, rbuf, count, type, me - mask);
-            coll_round(s);
+            mrail_coll_recv(s, rbuf, count, type, me - mask);
+            mrail_coll_round(s);
         }
         for (mask >>= 1; mask > 0; mask >>= 1) {
             if (me + mask < p) {
-                coll_send(s, rbuf, count, type, me + mask);
+                mrail_coll_send(s, rbuf, count, type, me + mask);
             }
         }
-        coll_round(s);
+        mrail_coll_round(s);
     } else if (coll_is(a, "rabenseifner")) {
         allreduce_rabenseifner(s, me, p, rbuf, count, type, op);
     } else if (coll_is(a, "ring")) {
@@ -304,7 +306,7 @@ void coll_tuned_allreduce(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void
     }
 }
 
-void coll_tuned_reduce_scatter(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf,
+void coll_tuned_reduce_scatter(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf,
                                const int *rcounts, MPI_Datatype type, MPI_Op op)
 {
     int me = coll_rank(comm), p = coll_size(comm);
@@ -318,85 +320,86 @@ void coll_tuned_reduce_scatter(coll_sched_t *s, MPI_Comm comm, const void *sbuf,
         off[i] = total;
         total += cnt[i];
     }
-    void *all = coll_tmp(s, total, type);
+    void *all = mrail_coll_tmp(s, total, type);
     if (all == NULL) {
         return;
     }
-    coll_copy(s, sbuf, total, type, all, total, type);
+    mrail_coll_copy(s, sbuf, total, type, all, total, type);
     const char *a = coll_tuned_forced(COLL_REDUCE_SCATTER);
     bool ring = p > 1 && mpi_op_commutes(op) && (a == NULL || coll_is(a, "ring"));
     if (ring) {
-        void *tmp = coll_tmp(s, total, type);
+        void *tmp = mrail_coll_tmp(s, total, type);
         if (tmp == NULL) {
             return;
         }
         ring_reduce_scatter(s, me, p, all, tmp, cnt, off, type, op, 0); /* rank r: block r */
-        coll_copy(s, coll_at(all, off[me], ext), cnt[me], type, rbuf, cnt[me], type);
+        mrail_coll_copy(s, mrail_coll_at(all, off[me], ext), cnt[me], type, rbuf, cnt[me], type);
         return;
     }
     /* Reduce everything to rank 0 (rank order kept), then scatter the blocks. */
-    void *spare = coll_tmp(s, total, type);
+    void *spare = mrail_coll_tmp(s, total, type);
     if (spare == NULL) {
         return;
     }
     void *result = p > 1 ? binomial_up(s, me, p, 0, all, spare, total, type, op) : all;
     if (me == 0) {
         for (int r = 1; r < p; r++) {
-            coll_send(s, coll_at(result, off[r], ext), cnt[r], type, r);
+            mrail_coll_send(s, mrail_coll_at(result, off[r], ext), cnt[r], type, r);
         }
-        coll_copy(s, coll_at(result, off[0], ext), cnt[0], type, rbuf, cnt[0], type);
+        mrail_coll_copy(s, mrail_coll_at(result, off[0], ext), cnt[0], type, rbuf, cnt[0], type);
     } else {
-        coll_recv(s, rbuf, cnt[me], type, 0);
+        mrail_coll_recv(s, rbuf, cnt[me], type, 0);
     }
-    coll_round(s);
+    mrail_coll_round(s);
 }
 
-void coll_tuned_scan(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf, size_t count,
-                     MPI_Datatype type, MPI_Op op, bool exclusive)
+void coll_tuned_scan(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf,
+                     size_t count, MPI_Datatype type, MPI_Op op, bool exclusive)
 {
     int me = coll_rank(comm), p = coll_size(comm);
-    void *mine = coll_tmp(s, count, type);
+    void *mine = mrail_coll_tmp(s, count, type);
     if (mine == NULL) {
         return;
     }
-    coll_copy(s, sbuf, count, type, mine, count, type); /* sbuf may be rbuf */
+    mrail_coll_copy(s, sbuf, count, type, mine, count, type); /* sbuf may be rbuf */
     const char *a = coll_tuned_forced(COLL_SCAN);
     if (a == NULL) {
         a = p >= 8 ? "recursive_doubling" : "linear";
     }
     if (coll_is(a, "linear")) {
         /* A chain: rank r gets a0..a(r-1) from r-1 and passes a0..ar on. */
-        void *partial = coll_tmp(s, count, type);
+        void *partial = mrail_coll_tmp(s, count, type);
         if (partial == NULL) {
             return;
         }
         if (me > 0) {
-            coll_recv(s, partial, count, type, me - 1);
-            coll_round(s);
+            mrail_coll_recv(s, partial, count, type, me - 1);
+            mrail_coll_round(s);
         }
         if (exclusive && me > 0) {
-            coll_copy(s, partial, count, type, rbuf, count, type);
+            mrail_coll_copy(s, partial, count, type, rbuf, count, type);
         }
         if (me > 0) {
-            coll_op(s, partial, mine, count, type, op); /* mine = a0..ar */
+            mrail_coll_op(s, partial, mine, count, type, op); /* mine = a0..ar */
         }
         if (!exclusive) {
-            coll_copy(s, mine, count, type, rbuf, count, type);
+            mrail_coll_copy(s, mine, count, type, rbuf, count, type);
         }
         if (me < p - 1) {
-            coll_send(s, mine, count, type, me + 1);
-            coll_round(s);
+            mrail_coll_send(s, mine, count, type, me + 1);
+            mrail_coll_round(s);
         }
         return;
     }
     /* Recursive doubling: partial covers a growing block of ranks around
      * me; lower partners' partials are prepended to the result. */
-    void *partial = mine, *tmp = coll_tmp(s, count, type), *spare = coll_tmp(s, count, type);
+    void *partial = mine, *tmp = mrail_coll_tmp(s, count, type),
+         *spare = mrail_coll_tmp(s, count, type);
     if (tmp == NULL || spare == NULL) {
         return;
     }
     if (!exclusive) {
-        coll_copy(s, mine, count, type, rbuf, count, type);
+        mrail_coll_copy(s, mine, count, type, rbuf, count, type);
     }
     bool have = !exclusive;
     for (int mask = 1; mask < p; mask <<= 1) {
@@ -404,22 +407,22 @@ void coll_tuned_scan(coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbu
         if (dst >= p) {
             continue;
         }
-        coll_send(s, partial, count, type, dst);
-        coll_recv(s, tmp, count, type, dst);
-        coll_round(s);
+        mrail_coll_send(s, partial, count, type, dst);
+        mrail_coll_recv(s, tmp, count, type, dst);
+        mrail_coll_round(s);
         if (dst < me) {
             if (have) {
-                coll_op(s, tmp, rbuf, count, type, op); /* rbuf = lower op rbuf */
+                mrail_coll_op(s, tmp, rbuf, count, type, op); /* rbuf = lower op rbuf */
             } else {
-                coll_copy(s, tmp, count, type, rbuf, count, type);
+                mrail_coll_copy(s, tmp, count, type, rbuf, count, type);
                 have = true;
             }
-            coll_op(s, tmp, partial, count, type, op); /* partial = lower op partial */
+            mrail_coll_op(s, tmp, partial, count, type, op); /* partial = lower op partial */
         } else {
-            coll_op(s, partial, tmp, count, type, op); /* tmp = partial op higher */
-            coll_copy(s, tmp, count, type, partial, count, type);
+            mrail_coll_op(s, partial, tmp, count, type, op); /* tmp = partial op higher */
+            mrail_coll_copy(s, tmp, count, type, partial, count, type);
         }
-        coll_round(s);
+        mrail_coll_round(s);
     }
     (void)spare;
 }

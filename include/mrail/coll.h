@@ -1,10 +1,29 @@
-/* The coll framework: collective algorithms for the MPI layer. One
- * component per job, the highest priority wins (like pml). Components
- * build schedules (coll/base/coll_base.h) for the MPI collectives; their
- * MCA parameters choose the algorithms. */
+/* The coll framework: collective algorithms for the MPI layer.
+ *
+ * Every available component may take operations on a communicator: at the
+ * communicator's first collective the base asks each component, lowest
+ * priority first, which operations it takes there (comm_query fills those
+ * entries of a table), so the highest-priority component that takes an
+ * operation runs it. A component such as a shared-memory barrier can thus
+ * take one operation and leave the rest to coll/tuned.
+ *
+ * An operation is a builder that appends the collective to a schedule:
+ * rounds of sends and receives posted together, and local steps
+ * (reductions, copies), each round starting when the previous one is done.
+ * Blocking collectives run the schedule to its end, nonblocking ones
+ * return it as a request; every algorithm is written once. Messages travel
+ * in the communicator's collective context with a tag from its collective
+ * sequence, so concurrent nonblocking collectives never take each other's
+ * messages. Peers are ranks of the communicator; buffers are in the
+ * user's layout (count elements of type, extent apart). */
 #ifndef MRAIL_COLL_H
 #define MRAIL_COLL_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mpi.h"
 #include "mrail/component.h"
 
 /* Declarations here are libmrail's interface: visible even when the
@@ -15,9 +34,107 @@
 extern "C" {
 #endif
 
-typedef mrail_ranked_component_t mrail_coll_component_t;
-
 extern const mrail_framework_ops_t mrail_coll_framework_ops;
+
+/* ---- schedules (coll/base) ---- */
+typedef struct mrail_coll_sched mrail_coll_sched_t;
+
+/* A new, empty schedule on comm (takes the comm's next collective tag). */
+mrail_coll_sched_t *mrail_coll_sched_new(MPI_Comm comm);
+/* The same, with an explicit tag (communicator construction). */
+mrail_coll_sched_t *mrail_coll_sched_new_tagged(MPI_Comm comm, int tag);
+void mrail_coll_send(mrail_coll_sched_t *s, const void *buf, size_t count, MPI_Datatype type,
+                     int peer);
+void mrail_coll_recv(mrail_coll_sched_t *s, void *buf, size_t count, MPI_Datatype type, int peer);
+/* inout = in op inout. */
+void mrail_coll_op(mrail_coll_sched_t *s, const void *in, void *inout, size_t count,
+                   MPI_Datatype type, MPI_Op op);
+/* Copies scount stype elements into dst as dtype elements (same bytes). */
+void mrail_coll_copy(mrail_coll_sched_t *s, const void *src, size_t scount, MPI_Datatype stype,
+                     void *dst, size_t dcount, MPI_Datatype dtype);
+/* The steps that follow wait for every transfer before them. */
+void mrail_coll_round(mrail_coll_sched_t *s);
+/* A buffer for count elements of type, freed with the schedule; addressed
+ * like a user buffer (element i at i * extent). NULL when out of memory
+ * (the schedule then fails to start). */
+void *mrail_coll_tmp(mrail_coll_sched_t *s, size_t count, MPI_Datatype type);
+/* Starts it; MPI_SUCCESS or MPI_ERR_NO_MEM / MPI_ERR_INTERN. */
+int mrail_coll_start(mrail_coll_sched_t *s);
+/* Advances it; true once every step is done. */
+bool mrail_coll_test(mrail_coll_sched_t *s);
+/* Runs it to its end; returns its MPI error and frees it. */
+int mrail_coll_run(mrail_coll_sched_t *s);
+/* The MPI error of a finished schedule (MPI_SUCCESS, MPI_ERR_TRUNCATE...). */
+int mrail_coll_error(const mrail_coll_sched_t *s);
+void mrail_coll_free(mrail_coll_sched_t *s);
+/* This process's rank in comm, and comm's size. */
+int mrail_coll_comm_rank(MPI_Comm comm);
+int mrail_coll_comm_size(MPI_Comm comm);
+/* Byte address of element i of buf. */
+static inline void *mrail_coll_at(const void *buf, size_t i, MPI_Aint extent)
+{
+    return (char *)(uintptr_t)buf + (MPI_Aint)i * extent;
+}
+
+/* ---- a communicator's operations ----
+ * Each builder appends its collective to s. The MPI layer has checked the
+ * arguments; the in-place forms are as noted. */
+typedef struct mrail_coll_fns {
+    void (*barrier)(mrail_coll_sched_t *s, MPI_Comm comm);
+    void (*bcast)(mrail_coll_sched_t *s, MPI_Comm comm, void *buf, size_t count, MPI_Datatype type,
+                  int root);
+    /* sbuf may equal rbuf (in place at the root). */
+    void (*reduce)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf, size_t count,
+                   MPI_Datatype type, MPI_Op op, int root);
+    /* sbuf may equal rbuf (in place). */
+    void (*allreduce)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf,
+                      size_t count, MPI_Datatype type, MPI_Op op);
+    /* sbuf == MPI_IN_PLACE at the root: its block is in rbuf already. */
+    void (*gather)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, size_t scount,
+                   MPI_Datatype stype, void *rbuf, size_t rcount, MPI_Datatype rtype, int root);
+    void (*gatherv)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, size_t scount,
+                    MPI_Datatype stype, void *rbuf, const int *rcounts, const int *displs,
+                    MPI_Datatype rtype, int root);
+    /* rbuf == MPI_IN_PLACE at the root: its block stays in sbuf. */
+    void (*scatter)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, size_t scount,
+                    MPI_Datatype stype, void *rbuf, size_t rcount, MPI_Datatype rtype, int root);
+    void (*scatterv)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, const int *scounts,
+                     const int *displs, MPI_Datatype stype, void *rbuf, size_t rcount,
+                     MPI_Datatype rtype, int root);
+    /* sbuf == MPI_IN_PLACE: this rank's block is in rbuf already. */
+    void (*allgather)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, size_t scount,
+                      MPI_Datatype stype, void *rbuf, size_t rcount, MPI_Datatype rtype);
+    void (*allgatherv)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, size_t scount,
+                       MPI_Datatype stype, void *rbuf, const int *rcounts, const int *displs,
+                       MPI_Datatype rtype);
+    /* sbuf == MPI_IN_PLACE: the data to send is in rbuf. */
+    void (*alltoall)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, size_t scount,
+                     MPI_Datatype stype, void *rbuf, size_t rcount, MPI_Datatype rtype);
+    /* One type per peer and byte displacements (alltoallv passes its one
+     * type everywhere and displacements scaled by its extent). */
+    void (*alltoallw)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, const int *scounts,
+                      const MPI_Aint *sdispls, const MPI_Datatype *stypes, void *rbuf,
+                      const int *rcounts, const MPI_Aint *rdispls, const MPI_Datatype *rtypes);
+    /* sbuf may equal rbuf (in place: rbuf holds the whole input). */
+    void (*reduce_scatter)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf,
+                           const int *rcounts, MPI_Datatype type, MPI_Op op);
+    /* sbuf may equal rbuf (in place). */
+    void (*scan)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf, size_t count,
+                 MPI_Datatype type, MPI_Op op, bool exclusive);
+} mrail_coll_fns_t;
+
+typedef struct mrail_coll_component {
+    mrail_ranked_component_t ranked; /* first: the framework ranks it by priority */
+    /* Sets in fns the operations it takes on comm and leaves the others
+     * as they are; taking none is declining the communicator. */
+    void (*comm_query)(struct mrail_coll_component *self, MPI_Comm comm, mrail_coll_fns_t *fns);
+} mrail_coll_component_t;
+
+/* The operations comm uses, from every selected component by priority
+ * (see above); NULL with why (naming the operation no component took)
+ * when one is left without a builder. The caller frees the table. */
+mrail_coll_fns_t *mrail_coll_comm_select(mrail_frameworks_t *fws, MPI_Comm comm,
+                                         mrail_reason_t *why);
 
 #ifdef __cplusplus
 }

@@ -7,16 +7,11 @@
 
 #include "mca_components.h"
 #include "mca_internal.h"
-#include "mrail/btl.h"
-#include "mrail/coll.h"
-#include "mrail/pml.h"
 
-static const mrail_framework_ops_t *const framework_ops[] = {
-    &mrail_btl_framework_ops,
-    &mrail_pml_framework_ops,
-    &mrail_coll_framework_ops,
-};
-#define FRAMEWORK_COUNT (sizeof(framework_ops) / sizeof(framework_ops[0]))
+/* The frameworks are not named here: each declares itself to the build
+ * (mrail_add_framework in its CMakeLists.txt), which generates
+ * mrail_known_frameworks, lowest layer first. */
+#define MAX_FRAMEWORKS 8
 
 typedef struct mca_base_config {
     mrail_mca_list_t component_path;
@@ -27,8 +22,9 @@ struct mrail_frameworks {
     mrail_mca_t *mca;
     mca_base_config_t base;
     char *default_path;
-    mrail_framework_t fw[FRAMEWORK_COUNT];
-    char *selection_help[FRAMEWORK_COUNT];
+    size_t count;
+    mrail_framework_t fw[MAX_FRAMEWORKS];
+    char *selection_help[MAX_FRAMEWORKS];
     mca_signals_t signals; /* the fatal signals before any plugin loaded */
 };
 
@@ -242,10 +238,13 @@ int mrail_frameworks_open(mrail_mca_t *mca, mrail_frameworks_t **out)
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     fws->mca = mca;
+    while (fws->count < MAX_FRAMEWORKS && mrail_known_frameworks[fws->count] != NULL) {
+        fws->count++;
+    }
     mca_signals_save(&fws->signals);
     int rc = register_base(fws);
-    for (size_t i = 0; i < FRAMEWORK_COUNT && rc != MRAIL_ERR_OUT_OF_RESOURCE; i++) {
-        fws->fw[i].ops = framework_ops[i];
+    for (size_t i = 0; i < fws->count && rc != MRAIL_ERR_OUT_OF_RESOURCE; i++) {
+        fws->fw[i].ops = mrail_known_frameworks[i];
         fws->fw[i].mca = mca;
         rc = collect_components(fws, &fws->fw[i]);
         if (rc == MRAIL_SUCCESS) {
@@ -268,12 +267,12 @@ int mrail_frameworks_open(mrail_mca_t *mca, mrail_frameworks_t **out)
     /* Settings for components that could not load are explained, not
      * reported as misspellings. */
     size_t ndormant = 0;
-    for (size_t i = 0; i < FRAMEWORK_COUNT; i++) {
+    for (size_t i = 0; i < fws->count; i++) {
         ndormant += fws->fw[i].entry_count;
     }
     char **dormant = calloc(2 * ndormant + 2, sizeof(char *));
     size_t nd = 0;
-    for (size_t i = 0; dormant && i < FRAMEWORK_COUNT; i++) {
+    for (size_t i = 0; dormant && i < fws->count; i++) {
         for (size_t k = 0; k < fws->fw[i].entry_count; k++) {
             mrail_component_entry_t *e = &fws->fw[i].entries[k];
             if (e->component == NULL &&
@@ -429,7 +428,7 @@ static int select_framework(mrail_framework_t *fw)
 int mrail_frameworks_select(mrail_frameworks_t *fws)
 {
     int result = MRAIL_SUCCESS;
-    for (size_t i = 0; i < FRAMEWORK_COUNT; i++) {
+    for (size_t i = 0; i < fws->count; i++) {
         int rc = select_framework(&fws->fw[i]);
         if (rc != MRAIL_SUCCESS && result == MRAIL_SUCCESS) {
             result = rc;
@@ -449,7 +448,7 @@ void mrail_frameworks_close(mrail_frameworks_t *fws)
     if (fws == NULL) {
         return;
     }
-    for (size_t i = 0; i < FRAMEWORK_COUNT; i++) {
+    for (size_t i = 0; i < fws->count; i++) {
         mrail_framework_t *fw = &fws->fw[i];
         for (size_t k = 0; k < fw->entry_count; k++) {
             mrail_component_entry_t *e = &fw->entries[k];
@@ -475,18 +474,17 @@ void mrail_frameworks_close(mrail_frameworks_t *fws)
 
 size_t mrail_frameworks_count(const mrail_frameworks_t *fws)
 {
-    (void)fws;
-    return FRAMEWORK_COUNT;
+    return fws->count;
 }
 
 mrail_framework_t *mrail_frameworks_at(mrail_frameworks_t *fws, size_t i)
 {
-    return i < FRAMEWORK_COUNT ? &fws->fw[i] : NULL;
+    return i < fws->count ? &fws->fw[i] : NULL;
 }
 
 mrail_framework_t *mrail_frameworks_find(mrail_frameworks_t *fws, const char *name)
 {
-    for (size_t i = 0; i < FRAMEWORK_COUNT; i++) {
+    for (size_t i = 0; i < fws->count; i++) {
         if (strcmp(fws->fw[i].ops->name, name) == 0) {
             return &fws->fw[i];
         }

@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "btl_tcp.h" /* the wire formats, to play a stranger */
+#include "btl_strangers.h" /* tests/btl: strangers at btl/tcp's door */
 
 typedef struct probe {
     mrail_pml_t *pml;
@@ -436,29 +436,6 @@ static void check_failover(probe_t *p)
     barrier(p);
 }
 
-/* Connects to rank 1's first tcp listener and sends bytes, then closes. */
-static void stranger(probe_t *p, const void *bytes, size_t len)
-{
-    void *blob;
-    size_t blen;
-    mrail_reason_t why;
-    if (mrail_rte_modex_get(p->rte, 1, "btl.tcp.0", &blob, &blen, &why) != MRAIL_SUCCESS) {
-        die(p, "no tcp address of rank 1: %s", why.text);
-    }
-    btl_tcp_modex_t e;
-    memcpy(&e, blob, sizeof(e));
-    free(blob);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = e.port, .sin_addr.s_addr = e.addr};
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        die(p, "stranger could not connect");
-    }
-    if (len > 0 && send(fd, bytes, len, MSG_NOSIGNAL) != (ssize_t)len) {
-        die(p, "stranger could not send");
-    }
-    close(fd);
-}
-
 /* While rank 0 streams to rank 1 over tcp, it also knocks on rank 1's
  * door as strangers: garbage, a truncated hello, a wrong secret, another
  * job, a job member that is already connected, and a bare connect. Rank 1
@@ -470,29 +447,15 @@ static void check_strangers(probe_t *p)
         barrier(p);
         return;
     }
-    btl_tcp_hello_t good = {BTL_TCP_MAGIC, 0, 0, 0};
     unsigned char *buf = malloc(MSG);
     for (int k = 0; k < ROUNDS; k++) {
         mrail_pml_request_t *r;
         if (p->rank == 0) {
             fill(buf, 0, 1, MSG);
             isend(p, buf, MSG, 1, 41, false, &r);
-            char garbage[64];
-            memset(garbage, 0xa5, sizeof(garbage));
-            btl_tcp_hello_t bad = good;
-            switch (k) {
-            case 0: stranger(p, garbage, sizeof(garbage)); break;
-            case 1: stranger(p, &good, sizeof(good) / 2); break;
-            case 2:
-                bad.secret = 12345;
-                stranger(p, &bad, sizeof(bad));
-                break;
-            case 3:
-                bad.job = 777;
-                stranger(p, &bad, sizeof(bad));
-                break;
-            case 4: stranger(p, &good, sizeof(good)); break;
-            case 5: stranger(p, NULL, 0); break;
+            char why[256];
+            if (btl_stranger_knock(p->rte, 1, k % BTL_STRANGER_KINDS, why, sizeof(why)) != 0) {
+                die(p, "%s", why);
             }
             wait_free(p, r);
         } else {
@@ -511,12 +474,7 @@ static void check_strangers(probe_t *p)
         unsigned refused = 0;
         for (int spin = 0; spin < 2000 && refused < ROUNDS; spin++) {
             mrail_pml_progress(p->pml);
-            refused = 0;
-            for (size_t i = 0; i < rails->nmodules; i++) {
-                if (!strncmp(rails->modules[i]->name, "tcp:", 4)) {
-                    refused += ((btl_tcp_module_t *)rails->modules[i])->strangers;
-                }
-            }
+            refused = btl_tcp_strangers_refused(rails);
             usleep(1000);
         }
         printf("rank=1 strangers_refused=%u\n", refused);
@@ -752,14 +710,7 @@ static void check_placed(probe_t *p)
 /* Connections this rank's tcp modules have made or accepted. */
 static unsigned tcp_connections(const probe_t *p)
 {
-    const mrail_rails_t *rails = mrail_pml_rails(p->pml);
-    unsigned n = 0;
-    for (size_t i = 0; i < rails->nmodules; i++) {
-        if (!strncmp(rails->modules[i]->name, "tcp:", 4)) {
-            n += ((btl_tcp_module_t *)rails->modules[i])->connections;
-        }
-    }
-    return n;
+    return btl_tcp_connections(mrail_pml_rails(p->pml));
 }
 
 /* tcp connects lazily: after a ring exchange (both ways, eager and

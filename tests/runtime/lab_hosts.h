@@ -10,7 +10,7 @@
 #define HOSTS MRAIL_TEST_SRC_DIR "/../runtime/netns_hosts.sh"
 /* Each suite that builds hosts takes subnets from its own range (10.S.x.0/24
  * in the root namespace), so that suites run side by side never collide:
- * btl_tcp 100-159, btl_ofi 160-219, mrun_netns 220-249. */
+ * pml_failover 40-99, btl_tcp 100-159, btl_ofi 160-219, mrun_netns 220-249. */
 #ifndef LAB_SUBNET_FIRST
 #define LAB_SUBNET_FIRST 100
 #endif
@@ -40,6 +40,19 @@ static void hosts_down(void)
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "%s down %s 2 3", HOSTS, prefix);
     cr_expect_eq(system(cmd), 0);
+}
+
+/* Shapes rail1 and rail2 of host 0 to 400 Mbit/s. */
+static inline void shape_two_rails(void)
+{
+    char cmd[256];
+    for (int k = 1; k <= 2; k++) {
+        snprintf(cmd, sizeof(cmd),
+                 "ip netns exec %s-0 tc qdisc add dev rail%d root tbf rate 400mbit burst 256kb "
+                 "latency 100ms",
+                 prefix, k);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+    }
 }
 
 #endif

@@ -1,0 +1,154 @@
+/* The MPI object layer: the tables behind MPI's handles (communicators,
+ * groups, datatypes, reduction operations), the datatype engine and the
+ * reduction kernels. Below the collectives and the MPI calls, above the
+ * pml: it names no MPI call and reports no error itself (callers do, in
+ * their own terms). Handles are process-global, as MPI makes them. */
+#ifndef MRAIL_MPIOBJ_H
+#define MRAIL_MPIOBJ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mpi.h"
+#include "mrail/pml.h"
+
+typedef struct mpi_attr {
+    int keyval;
+    void *value;
+    struct mpi_attr *next;
+} mpi_attr_t;
+
+/* A communicator's collective functions, chosen by the coll framework
+ * (include/mrail/coll.h); this layer only owns the memory. */
+struct mrail_coll_fns;
+
+typedef struct mpi_comm {
+    bool valid;
+    uint32_t ctx;      /* PML context of point-to-point */
+    uint32_t coll_ctx; /* of collectives: user messages never match them */
+    uint32_t coll_seq; /* collectives started on it: the next one's tag */
+    int size, rank;
+    uint32_t *world; /* comm rank -> job rank (an intercommunicator's local group) */
+    bool inter;
+    int remote_size;
+    uint32_t *remote_world; /* intercommunicator: remote rank -> job rank */
+    MPI_Comm local;         /* intercommunicator: a private intracommunicator of the local group */
+    MPI_Errhandler errhandler;
+    char name[MPI_MAX_OBJECT_NAME];
+    mpi_attr_t *attrs;
+    int topo;  /* MPI_CART, MPI_DIST_GRAPH or MPI_UNDEFINED */
+    int ndims; /* cartesian */
+    int *dims, *periods;
+    int indegree, outdegree; /* distributed graph */
+    int *sources, *destinations;
+    struct mrail_coll_fns *coll; /* freed with the communicator */
+} mpi_comm_t;
+
+/* The tables this layer shares with those above it. */
+typedef struct mpi_objs {
+    mrail_pml_t *pml;  /* what every message goes through */
+    mpi_comm_t *comms; /* by handle: NULL, WORLD, SELF, then created ones */
+    int ncomms;
+    uint32_t next_ctx; /* lowest PML context this process has not used */
+} mpi_objs_t;
+
+extern mpi_objs_t mrail_obj;
+
+/* ---- communicators (obj_comm.c) ---- */
+/* The job rank of comm's rank r as a peer (the remote group of an intercommunicator). */
+static inline uint32_t mpi_peer_world(const mpi_comm_t *c, int r)
+{
+    return c->inter ? c->remote_world[r] : c->world[r];
+}
+/* Size of the group peers are named in (remote group of an intercommunicator). */
+static inline int mpi_peer_size(const mpi_comm_t *c)
+{
+    return c->inter ? c->remote_size : c->size;
+}
+/* A new communicator handle with the given groups; MPI_COMM_NULL when out of memory. */
+MPI_Comm mpi_comm_new(uint32_t ctx, int size, int rank, const uint32_t *world);
+/* Fills handle h (WORLD and SELF at start-up). */
+int mpi_comm_init_at(MPI_Comm h, uint32_t ctx, int size, int rank, const uint32_t *world);
+void mpi_comm_release(MPI_Comm comm);
+int mpi_comms_init(void);
+void mpi_comms_fini(void);
+
+/* ---- groups (obj_group.c) ---- */
+MPI_Group mpi_group_new(int size, const uint32_t *world);
+bool mpi_group_valid(MPI_Group group);
+void mpi_group_delete(MPI_Group group);
+const uint32_t *mpi_group_world(MPI_Group group, int *size);
+void mpi_groups_fini(void);
+/* MPI_IDENT (same order), MPI_SIMILAR (same members) or MPI_UNEQUAL. */
+int mpi_world_compare(const uint32_t *a, int na, const uint32_t *b, int nb);
+
+/* ---- datatypes (obj_datatype.c). One instance of a type is its byte
+ * blocks, in typemap order; count instances lie extent bytes apart. ---- */
+#define MPI_FIRST_DERIVED_TYPE 64
+
+typedef struct mpi_block {
+    MPI_Aint disp;
+    size_t len;
+} mpi_block_t;
+
+typedef struct mpi_type {
+    int refs; /* the handle's and those of operations in flight */
+    bool predefined, committed;
+    bool explicit_bounds; /* resized somewhere inside: a struct does not pad it */
+    bool mixed;           /* more than one base type */
+    size_t size;          /* data bytes of one instance */
+    size_t align;         /* strictest alignment inside */
+    MPI_Aint lb, extent, true_lb, true_extent;
+    mpi_block_t *blocks;
+    size_t nblocks;
+    MPI_Datatype base;        /* homogeneous: the predefined type of every element; else NULL */
+    size_t base_count;        /* elements of base in one instance */
+    int combiner, ni, na, nt; /* MPI_Type_get_envelope/contents */
+    int *ints;
+    MPI_Aint *aints;
+    MPI_Datatype *types;
+    char name[MPI_MAX_OBJECT_NAME];
+} mpi_type_t;
+
+int mpi_types_init(void);
+void mpi_types_fini(void);
+/* NULL for an invalid handle. */
+const mpi_type_t *mpi_type(MPI_Datatype type);
+mpi_type_t *mpi_type_mut(MPI_Datatype type);
+size_t mpi_type_size(MPI_Datatype type); /* 0 for an invalid handle too */
+const char *mpi_type_name(MPI_Datatype type);
+bool mpi_type_is_pair(MPI_Datatype type); /* MPI_FLOAT_INT .. MPI_LONG_DOUBLE_INT */
+/* One block at displacement 0 as long as the extent: count instances are
+ * count * size contiguous bytes. */
+bool mpi_type_contiguous(const mpi_type_t *t);
+/* Gives a finished derived type a handle; -1 when out of memory. */
+int mpi_type_store(mpi_type_t *t, MPI_Datatype *out);
+/* Drops a reference; the last one frees the type. */
+void mpi_type_release(mpi_type_t *t);
+/* Drops the handle's reference and frees the handle (MPI_Type_free). */
+void mpi_type_forget(MPI_Datatype type);
+/* Operations in flight keep the type alive past MPI_Type_free. */
+const mpi_type_t *mpi_type_hold(const mpi_type_t *t);
+void mpi_type_drop(const mpi_type_t *t);
+void mpi_type_pack(const mpi_type_t *t, size_t count, const void *src, void *dst);
+/* Unpacks the first bytes of count packed instances (a short message). */
+void mpi_type_unpack(const mpi_type_t *t, size_t count, const void *src, size_t bytes, void *dst);
+
+/* ---- reduction operations (obj_op.c) ---- */
+#define MPI_FIRST_USER_OP 32
+int mpi_ops_init(void);
+void mpi_ops_fini(void);
+bool mpi_op_valid(MPI_Op op);
+bool mpi_op_commutes(MPI_Op op);
+bool mpi_op_is_user(MPI_Op op);
+const char *mpi_op_name(MPI_Op op);
+/* Does op apply to t's elements? (User operations take every type.) */
+bool mpi_op_fits(MPI_Op op, const mpi_type_t *t);
+/* A user operation's handle; -1 when out of memory. */
+int mpi_op_new(MPI_User_function *fn, bool commute, MPI_Op *out);
+void mpi_op_delete(MPI_Op op);
+/* inout = in op inout, count elements of type in the user's layout. */
+void mpi_op_apply(MPI_Op op, const void *in, void *inout, size_t count, MPI_Datatype type);
+
+#endif
