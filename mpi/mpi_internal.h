@@ -92,6 +92,9 @@ int mpi_req_start(mpi_req_t *req, const char *fn);
 /* Converts a PML status into comm's terms. */
 void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status *out);
 void mpi_status_empty(MPI_Status *out);
+/* A finished operation's MPI error (err, with the PML's cause) through
+ * comm's handler; MPI_SUCCESS when err is. */
+int mpi_report_outcome(MPI_Comm comm, int err, int cause, const char *fn);
 /* Completes what finished in the background (detached requests, bsends). */
 void mpi_reap_background(void);
 

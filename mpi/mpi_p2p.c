@@ -27,9 +27,9 @@
 #pragma weak MPI_Buffer_detach = PMPI_Buffer_detach
 #pragma weak MPI_Bsend = PMPI_Bsend
 
-/* Checks the arguments and fills a new (inactive) request. */
-static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
-                   int tag, MPI_Comm comm, const char *fn, mpi_req_t **req_out, MPI_Request *handle)
+/* The checks every point-to-point call makes. */
+static int check_p2p(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
+                     int tag, MPI_Comm comm, const char *fn)
 {
     int rc = mpi_check_comm(comm, fn);
     if (rc == MPI_SUCCESS) {
@@ -43,6 +43,14 @@ static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype
         rc = kind == MPI_REQ_SEND ? mpi_check_send_tag(comm, tag, fn)
                                   : mpi_check_recv_tag(comm, tag, fn);
     }
+    return rc;
+}
+
+/* Checks the arguments and fills a new (inactive) request. */
+static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
+                   int tag, MPI_Comm comm, const char *fn, mpi_req_t **req_out, MPI_Request *handle)
+{
+    int rc = check_p2p(kind, buf, count, type, peer, tag, comm, fn);
     if (rc == MPI_SUCCESS && mpi_req_new(req_out, handle) != MPI_SUCCESS) {
         rc = mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
     }
@@ -112,10 +120,27 @@ static int blocking(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatyp
     return PMPI_Wait(&r, status);
 }
 
+/* MPI_Send and MPI_Recv on a contiguous buffer skip the MPI request: a
+ * small send goes out at once through the pml's sendi (no request in the
+ * pml either), a receive waits on its pml request. Everything else (other
+ * types, MPI_PROC_NULL, a busy transport, an error) takes the general
+ * path, which reports as it always does. */
 int PMPI_Send(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
-    return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Send",
-                    MPI_STATUS_IGNORE);
+    const char *fn = "MPI_Send";
+    int rc = check_p2p(MPI_REQ_SEND, buf, count, type, dest, tag, comm, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    const mpi_type_t *t = mpi_type(type);
+    if (dest != MPI_PROC_NULL && mpi_type_contiguous(t)) {
+        const mpi_comm_t *c = &mrail_obj.comms[comm];
+        if (mrail_pml_sendi(mrail_obj.pml, buf, (size_t)count * t->size, mpi_peer_world(c, dest),
+                            tag, c->ctx) == MRAIL_SUCCESS) {
+            return MPI_SUCCESS;
+        }
+    }
+    return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, fn, MPI_STATUS_IGNORE);
 }
 
 int PMPI_Ssend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
@@ -133,7 +158,33 @@ int PMPI_Rsend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
 int PMPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
               MPI_Status *status)
 {
-    return blocking(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Recv", status);
+    const char *fn = "MPI_Recv";
+    int rc = check_p2p(MPI_REQ_RECV, buf, count, type, source, tag, comm, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    const mpi_type_t *t = mpi_type(type);
+    if (source == MPI_PROC_NULL || !mpi_type_contiguous(t)) {
+        return blocking(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, fn, status);
+    }
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
+    int32_t src =
+        source == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)mpi_peer_world(c, source);
+    mrail_pml_request_t *preq;
+    if (mrail_pml_irecv(mrail_obj.pml, buf, (size_t)count * t->size, src,
+                        tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : tag, c->ctx,
+                        &preq) != MRAIL_SUCCESS) {
+        return blocking(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, fn, status);
+    }
+    mrail_pml_status_t ps;
+    mrail_pml_wait(mrail_obj.pml, preq, &ps);
+    mrail_pml_request_free(mrail_obj.pml, preq);
+    MPI_Status st;
+    mpi_status_from_pml(comm, &ps, &st);
+    if (status != MPI_STATUS_IGNORE) {
+        *status = st;
+    }
+    return mpi_report_outcome(comm, st.MPI_ERROR, ps.error, fn);
 }
 
 int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag,

@@ -147,6 +147,11 @@ int mpi_req_start(mpi_req_t *req, const char *fn)
         }
     }
     int rc;
+    if (req->kind == MPI_REQ_SEND && !pack && !req->synchronous && req->bsend_copy == NULL &&
+        mrail_pml_sendi(mrail_obj.pml, req->buf, bytes, mpi_peer_world(c, req->peer), req->tag,
+                        c->ctx) == MRAIL_SUCCESS) {
+        return MPI_SUCCESS; /* sent already: the request completes at its wait or test */
+    }
     if (req->kind == MPI_REQ_SEND) {
         const void *data = req->bsend_copy ? req->bsend_copy : pack ? req->packed : req->buf;
         rc = mrail_pml_isend(mrail_obj.pml, data, bytes, mpi_peer_world(c, req->peer), req->tag,
@@ -182,7 +187,13 @@ void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status
     }
     const mpi_comm_t *c = &mrail_obj.comms[comm];
     int source = MPI_ANY_SOURCE;
-    for (int r = 0; r < mpi_peer_size(c); r++) {
+    /* Most communicators keep the job's order (MPI_COMM_WORLD, dups): the
+     * job rank is the rank, and no search is needed. */
+    if (in->source >= 0 && in->source < mpi_peer_size(c) &&
+        mpi_peer_world(c, in->source) == (uint32_t)in->source) {
+        source = in->source;
+    }
+    for (int r = 0; source == MPI_ANY_SOURCE && r < mpi_peer_size(c); r++) {
         if (mpi_peer_world(c, r) == (uint32_t)in->source) {
             source = r;
             break;
@@ -236,6 +247,21 @@ static void release(mpi_req_t *req)
     mpi_req_drop(req);
 }
 
+/* The status of a request with no pml operation: MPI_PROC_NULL's, or
+ * that of a send the pml's sendi completed at its start. */
+static void done_status(const mpi_req_t *req, MPI_Status *out)
+{
+    if (req->peer == MPI_PROC_NULL || req->kind != MPI_REQ_SEND) {
+        *out = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
+        return;
+    }
+    const mpi_comm_t *c = &mrail_obj.comms[req->comm];
+    mrail_pml_status_t ps = {.source = (int32_t)c->world[c->rank],
+                             .tag = req->tag,
+                             .count = (size_t)req->count * mpi_type_size(req->type)};
+    mpi_status_from_pml(req->comm, &ps, out);
+}
+
 /* How a finished request ended, for the error handler of its communicator. */
 typedef struct mpi_outcome {
     int err; /* MPI error class */
@@ -270,7 +296,7 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
         mrail_coll_free(req->coll);
         req->coll = NULL;
     } else if (req->pml == NULL) {
-        st = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
+        done_status(req, &st);
     } else {
         mrail_pml_status_t ps;
         if (block) {
@@ -297,18 +323,23 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
     return true;
 }
 
-/* A failed request's error goes to its communicator's handler. */
-static int report(const mpi_outcome_t *o, const char *fn)
+int mpi_report_outcome(MPI_Comm comm, int err, int cause, const char *fn)
 {
-    if (o->err == MPI_SUCCESS) {
+    if (err == MPI_SUCCESS) {
         return MPI_SUCCESS;
     }
-    if (o->err == MPI_ERR_TRUNCATE) {
-        return mpi_error(o->comm, o->err, fn,
+    if (err == MPI_ERR_TRUNCATE) {
+        return mpi_error(comm, err, fn,
                          "a message was longer than its receive buffer (the buffer holds its "
                          "first part)");
     }
-    return mpi_error(o->comm, o->err, fn, "the operation failed: %s", mrail_strerror(o->cause));
+    return mpi_error(comm, err, fn, "the operation failed: %s", mrail_strerror(cause));
+}
+
+/* A failed request's error goes to its communicator's handler. */
+static int report(const mpi_outcome_t *o, const char *fn)
+{
+    return mpi_report_outcome(o->comm, o->err, o->cause, fn);
 }
 
 void mpi_reap_background(void)
@@ -501,7 +532,7 @@ int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
     if (req->pml == NULL) {
         *flag = 1;
         if (status != MPI_STATUS_IGNORE) {
-            *status = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
+            done_status(req, status);
         }
         return MPI_SUCCESS;
     }

@@ -1,10 +1,10 @@
 /* OSU-style collective latency, written against mpi.h only, so that the
  * same source builds with any MPI (bench/osu/coll_compare.sh).
- *   mpirun -n N osu_coll allreduce|bcast|alltoall [--min BYTES] [--max BYTES] [--iters N]
+ *   mpirun -n N osu_coll allreduce|bcast|alltoall|barrier [--min BYTES] [--max BYTES] [--iters N]
  * Prints "size avg_latency_us" per message size: the time of one call,
  * averaged over the iterations and then over the ranks (as OSU does), with
  * a barrier between calls that is not timed. For alltoall the size is per
- * peer. */
+ * peer; barrier has one line, of size 0. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +31,15 @@ int main(int argc, char **argv)
     int op = !strcmp(mode, "allreduce")  ? 0
              : !strcmp(mode, "bcast")    ? 1
              : !strcmp(mode, "alltoall") ? 2
+             : !strcmp(mode, "barrier")  ? 3
                                          : -1;
+    if (op == 3) {
+        min = max = 1; /* one round, reported as size 0 */
+    }
     if (op < 0 || min == 0 || min > max) {
         if (rank == 0) {
-            fprintf(stderr, "usage: mpirun -n N osu_coll allreduce|bcast|alltoall [--min BYTES] "
-                            "[--max BYTES] [--iters N]\n");
+            fprintf(stderr, "usage: mpirun -n N osu_coll allreduce|bcast|alltoall|barrier [--min "
+                            "BYTES] [--max BYTES] [--iters N]\n");
         }
         MPI_Finalize();
         return 2;
@@ -57,9 +61,11 @@ int main(int argc, char **argv)
                 MPI_Allreduce(sbuf, rbuf, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
             } else if (op == 1) {
                 MPI_Bcast(sbuf, (int)bytes, MPI_CHAR, 0, MPI_COMM_WORLD);
-            } else {
+            } else if (op == 2) {
                 MPI_Alltoall(sbuf, (int)bytes, MPI_CHAR, rbuf, (int)bytes, MPI_CHAR,
                              MPI_COMM_WORLD);
+            } else {
+                MPI_Barrier(MPI_COMM_WORLD);
             }
             double t = MPI_Wtime() - t0;
             if (i >= skip) {
@@ -70,7 +76,7 @@ int main(int argc, char **argv)
         double mine = total * 1e6 / iters, sum = 0;
         MPI_Reduce(&mine, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
         if (rank == 0) {
-            printf("%zu %.2f\n", bytes, sum / size);
+            printf("%zu %.2f\n", op == 3 ? 0 : bytes, sum / size);
             fflush(stdout);
         }
     }

@@ -1,9 +1,11 @@
 /* OSU-style point-to-point benchmarks written against plain mpi.h, so that
  * the same file builds with mrail's, Open MPI's and MPICH's mpicc.
- *   osu_p2p latency|bw|bibw [--min BYTES] [--max BYTES] [--iters N]
+ *   osu_p2p latency|bw|bibw|mbw_mr [--min BYTES] [--max BYTES] [--iters N]
  * latency: ping-pong, half the round trip in us; bw: rank 0 streams a
  * window of 64 messages, rank 1 acks each window, MB/s; bibw: both stream
- * at once, MB/s summed. Output: "size value" per line, after a # header. */
+ * at once, MB/s summed; mbw_mr: bw's loop as osu_mbw_mr reports it for one
+ * pair, messages per second. --min 0 also measures empty messages.
+ * Output: "size value" per line, after a # header. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +88,8 @@ int main(int argc, char **argv)
             iters_override = atoi(argv[i + 1]);
         }
     }
-    int known = !strcmp(mode, "latency") || !strcmp(mode, "bw") || !strcmp(mode, "bibw");
+    int mr = !strcmp(mode, "mbw_mr");
+    int known = !strcmp(mode, "latency") || !strcmp(mode, "bw") || !strcmp(mode, "bibw") || mr;
     if (size != 2 || !known) {
         if (rank == 0) {
             fprintf(stderr,
@@ -100,11 +103,17 @@ int main(int argc, char **argv)
     memset(sbuf, 'a', max);
     memset(rbuf, 'b', max);
     if (rank == 0) {
-        printf("# osu_p2p %s: size(B) %s\n", mode, !strcmp(mode, "latency") ? "us" : "MB/s");
+        printf("# osu_p2p %s: size(B) %s\n", mode,
+               !strcmp(mode, "latency") ? "us"
+               : mr                     ? "messages/s"
+                                        : "MB/s");
     }
-    for (size_t s = min ? min : 1; s <= max; s *= 2) {
+    for (size_t s = min; s <= max; s = s ? 2 * s : 1) {
         double v = !strcmp(mode, "latency") ? latency(sbuf, s, rank)
                                             : bandwidth(sbuf, rbuf, s, rank, !strcmp(mode, "bibw"));
+        if (mr) {
+            v = s > 0 ? v * 1e6 / (double)s : 0; /* MB/s -> messages/s */
+        }
         if (rank == 0) {
             printf("%zu %.2f\n", s, v);
             fflush(stdout);

@@ -65,6 +65,12 @@ int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst,
 /* Starts a receive into buf (len bytes) from src (or MRAIL_PML_ANY_SOURCE). */
 int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
                     mrail_pml_request_t **req);
+/* A small standard-mode send done now, with no request: MRAIL_SUCCESS (the
+ * buffer may be reused), or MRAIL_ERR_AGAIN when it cannot go at once
+ * (too large, the transport busy, a pml without the call): nothing was
+ * sent, and the caller uses mrail_pml_isend. Other errors as isend's. */
+int mrail_pml_sendi(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
+                    uint32_t ctx);
 /* The same for data in pieces (a non-contiguous MPI datatype's blocks):
  * iov[0..niov) is the message in order; the array and the memory it names
  * stay the caller's until the request completes. No pack copy is made:
@@ -127,6 +133,9 @@ struct mrail_pml_ops {
                  uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
     int (*irecv)(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
                  mrail_pml_request_t **req);
+    /* May be NULL: mrail_pml_sendi then answers MRAIL_ERR_AGAIN. */
+    int (*sendi)(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
+                 uint32_t ctx);
     int (*isendv)(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst, int32_t tag,
                   uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
     int (*irecvv)(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src, int32_t tag,

@@ -34,6 +34,13 @@ int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst,
     return pml->ops->isend(pml, buf, len, dst, tag, ctx, synchronous, req);
 }
 
+int mrail_pml_sendi(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
+                    uint32_t ctx)
+{
+    return pml->ops->sendi != NULL ? pml->ops->sendi(pml, buf, len, dst, tag, ctx)
+                                   : MRAIL_ERR_AGAIN;
+}
+
 int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
                     mrail_pml_request_t **req)
 {

@@ -329,6 +329,10 @@ void pml_request_complete(mrail_pml_request_t *req);
 void pml_peer_unreachable(pml_stripe_t *pml, uint32_t peer);
 
 /* pml_stripe_send.c: the send side of the protocols. */
+/* mrail_pml_sendi: an eager message to a single-rail peer through the
+ * btl's sendi, with no request; MRAIL_ERR_AGAIN when it cannot go now. */
+int pml_send_inline(pml_stripe_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
+                    uint32_t ctx);
 int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req);
 void pml_send_on_cts(pml_stripe_t *pml, uint32_t from, const pml_hdr_cts_t *cts);
 void pml_send_on_fin(pml_stripe_t *pml, const pml_hdr_fin_t *fin);
@@ -350,9 +354,10 @@ void pml_striping_remove(pml_stripe_t *pml, mrail_pml_request_t *req);
  * the rails left, every fragment it carried for confirmed messages not yet
  * confirmed. Returns the rails the peer has left. */
 size_t pml_failover(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *module);
-/* From progress, every so often: fails rails that stalled while their
- * peer's other rails went on, and probes failed rails whose back-off ran
- * out. */
+/* From progress, every PML_HEALTH_EVERY calls: fails rails that stalled
+ * while their peer's other rails went on, and probes failed rails whose
+ * back-off ran out. */
+#define PML_HEALTH_EVERY 1024 /* progress calls between looks at the clock */
 void pml_health_poll(pml_stripe_t *pml);
 /* Something arrived from peer over module: a rail we saw fail is back. */
 static inline void pml_rail_seen(pml_stripe_t *pml, uint32_t peer,

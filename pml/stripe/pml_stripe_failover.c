@@ -22,7 +22,6 @@
 
 #define PML_PROBE_FIRST_US 1e6
 #define PML_PROBE_MAX_US 30e6
-#define PML_HEALTH_EVERY 1024 /* progress calls between looks at the clock */
 
 void pml_striping_add(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
@@ -198,9 +197,6 @@ static void stall_check(pml_stripe_t *pml)
 
 void pml_health_poll(pml_stripe_t *pml)
 {
-    if (++pml->health_polls < PML_HEALTH_EVERY) {
-        return;
-    }
     pml->health_polls = 0;
     double now = pml_now_us();
     if (pml->stall_us > 0 && pml->striping != NULL) {

@@ -324,7 +324,11 @@ static int pml_stripe_progress(mrail_pml_t *base)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     int events = mrail_rails_progress(&pml->rails);
-    pml_health_poll(pml);
+    /* The clock and the rails' health, every PML_HEALTH_EVERY calls: none
+     * of it on the path of a small message. */
+    if (++pml->health_polls >= PML_HEALTH_EVERY) {
+        pml_health_poll(pml);
+    }
     return events;
 }
 
@@ -596,10 +600,17 @@ static bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint3
     return true;
 }
 
+static int pml_stripe_sendi(mrail_pml_t *base, const void *buf, size_t len, uint32_t dst,
+                            int32_t tag, uint32_t ctx)
+{
+    return pml_send_inline((pml_stripe_t *)base, buf, len, dst, tag, ctx);
+}
+
 static const mrail_pml_ops_t pml_stripe_ops = {
     .close = stripe_close,
     .isend = pml_stripe_isend,
     .irecv = pml_stripe_irecv,
+    .sendi = pml_stripe_sendi,
     .isendv = pml_stripe_isendv,
     .irecvv = pml_stripe_irecvv,
     .test = pml_stripe_test,

@@ -387,6 +387,34 @@ int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req)
     return pml_send_control(pml, dst, PML_TAG_RTS, &req->rts, rts_len);
 }
 
+int pml_send_inline(pml_stripe_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
+                    uint32_t ctx)
+{
+    if (dst >= pml->size || tag < 0) {
+        return MRAIL_ERR_BAD_PARAM;
+    }
+    pml_comm_t *c = pml_comm(pml, ctx);
+    const mrail_rail_t *r0 = pml->unreachable[dst] ? NULL : pml_first_up(pml, dst);
+    /* Only a single-rail peer: with several, eager messages go through the
+     * acknowledged control channel so that a failing rail's can go again. */
+    if (c == NULL || r0 == NULL || r0->state != MRAIL_RAIL_UP || r0->module->sendi == NULL ||
+        mrail_rail_table_peer(&pml->rails.table, dst)->count > 1) {
+        return MRAIL_ERR_AGAIN; /* isend decides, and reports what it finds */
+    }
+    mrail_btl_module_t *m = r0->module;
+    size_t eager_max = m->config.eager_limit < m->config.max_send_size ? m->config.eager_limit
+                                                                       : m->config.max_send_size;
+    pml_hdr_match_t h = {
+        .ctx = ctx, .src = (int32_t)pml->rank, .tag = tag, .seq = c->send_seq[dst], .len = len};
+    if (sizeof(h) + len > eager_max ||
+        m->sendi(m, r0->ep, PML_TAG_EAGER, &h, sizeof(h), buf, len) != MRAIL_SUCCESS) {
+        return MRAIL_ERR_AGAIN; /* nothing went: the sequence number stays free */
+    }
+    c->send_seq[dst]++;
+    pml->stats.eager++;
+    return MRAIL_SUCCESS;
+}
+
 /* The figures the receiver measured of our rails towards it; a rail it
  * has no figure for (never measured, or forgotten) is planned by its
  * nominal rate. */

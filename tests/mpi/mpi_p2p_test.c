@@ -202,6 +202,48 @@ static void many_outstanding(void)
     free(sr);
 }
 
+/* Small sends that go out at once (MPI_Send, MPI_Isend: the pml's sendi,
+ * no request) keep MPI's order behind a large one still in its
+ * rendezvous, and beside a synchronous one that cannot take that path;
+ * a request completed at its start reports a clean status at once. */
+static void inline_sends_keep_order(void)
+{
+    enum { BIG = 1 << 18, ROUNDS = 50 };
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    int *big_out = malloc(BIG * sizeof(int)), *big_in = malloc(BIG * sizeof(int));
+    for (int round = 0; round < ROUNDS; round++) {
+        int small_in[3] = {-1, -1, -1};
+        MPI_Request r[5];
+        MPI_Irecv(big_in, BIG, MPI_INT, prev, 60, MPI_COMM_WORLD, &r[0]);
+        for (int k = 0; k < 3; k++) {
+            MPI_Irecv(&small_in[k], 1, MPI_INT, prev, 60, MPI_COMM_WORLD, &r[1 + k]);
+        }
+        fill(big_out, BIG, rank + round);
+        MPI_Isend(big_out, BIG, MPI_INT, next, 60, MPI_COMM_WORLD, &r[4]);
+        int a = rank * 10 + 1, b = rank * 10 + 2, c = rank * 10 + 3;
+        MPI_Send(&a, 1, MPI_INT, next, 60, MPI_COMM_WORLD);
+        MPI_Request rb;
+        MPI_Isend(&b, 1, MPI_INT, next, 60, MPI_COMM_WORLD, &rb);
+        int flag = 0;
+        MPI_Status st;
+        do {
+            MPI_Test(&rb, &flag, &st);
+        } while (!flag);
+        CHECK(st.MPI_ERROR == MPI_SUCCESS && rb == MPI_REQUEST_NULL, "small Isend status %d",
+              st.MPI_ERROR);
+        MPI_Ssend(&c, 1, MPI_INT, next, 60, MPI_COMM_WORLD);
+        MPI_Waitall(5, r, MPI_STATUSES_IGNORE);
+        int at = bad_index(big_in, BIG, prev + round);
+        CHECK(at < 0, "round %d: the large message is wrong at %d", round, at);
+        for (int k = 0; k < 3; k++) {
+            CHECK(small_in[k] == prev * 10 + 1 + k, "round %d: small message %d is %d, not %d",
+                  round, k, small_in[k], prev * 10 + 1 + k);
+        }
+    }
+    free(big_out);
+    free(big_in);
+}
+
 static void persistent_and_cancel(void)
 {
     int next = (rank + 1) % size, prev = (rank + size - 1) % size;
@@ -380,6 +422,7 @@ int main(int argc, char **argv)
     wildcards_and_probe();
     completion_calls();
     many_outstanding();
+    inline_sends_keep_order();
     persistent_and_cancel();
     sendrecv_self_null_bsend();
     errors_return();
