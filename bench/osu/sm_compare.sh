@@ -70,7 +70,7 @@ measure() { # condition
     while IFS='|' read -r name np cmd unit better; do
       for s in $stacks; do
         # shellcheck disable=SC2086
-        launch "$s" "$np" $cmd | grep -v '^#' >"$work/$cond.$name.$s.$r" ||
+        launch "$s" "$np" $cmd </dev/null | grep -v '^#' >"$work/$cond.$name.$s.$r" ||
           { echo "sm_compare.sh: $s failed on $name ($cond)" >&2; exit 1; }
       done
     done <<<"$tests"

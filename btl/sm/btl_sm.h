@@ -92,6 +92,7 @@ struct mrail_btl_endpoint {
     bool polling;            /* a record of from_peer is being delivered right now */
     uint64_t to_peer_tail;   /* last consumer position seen in to_peer */
     uint64_t from_peer_head; /* last producer position seen in from_peer */
+    unsigned stuck_flushes;  /* progress calls in a row whose flush moved nothing */
 };
 
 struct btl_sm_module {

@@ -11,6 +11,7 @@
 
 #define SM_MODEX_KEY "btl.sm"
 #define SM_POLL_BATCH 64
+#define SM_STUCK_FLUSHES 4096 /* progress calls with a full ring before a liveness check */
 
 static btl_sm_module_t *sm_of(mrail_btl_module_t *m)
 {
@@ -328,7 +329,12 @@ static int sm_progress(mrail_btl_module_t *module)
         mrail_btl_endpoint_t *ep = &m->eps[i];
         if (ep->out_head != NULL) {
             int flushed = btl_sm_out_flush(m, ep);
-            if (flushed == 0) {
+            /* A full ring is the normal state of a stream; only a long run of
+             * progress calls that move nothing asks the kernel (a system
+             * call) whether the peer still exists. */
+            ep->stuck_flushes = flushed == 0 ? ep->stuck_flushes + 1 : 0;
+            if (ep->stuck_flushes >= SM_STUCK_FLUSHES) {
+                ep->stuck_flushes = 0;
                 check_peer_alive(m, ep);
             }
             events += flushed;
