@@ -55,7 +55,7 @@ int mpi_req_new(mpi_req_t **req_out, MPI_Request *handle)
 
 void mpi_req_drop(mpi_req_t *req)
 {
-    *req = (mpi_req_t){0};
+    req->kind = MPI_REQ_UNUSED; /* every scan of the table skips it; mpi_req_new clears it */
     mrail_mpi.free_slots[mrail_mpi.nfree++] = (int)(req - mrail_mpi.reqs) + 1;
 }
 
@@ -296,7 +296,11 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
         mrail_coll_free(req->coll);
         req->coll = NULL;
     } else if (req->pml == NULL) {
-        done_status(req, &st);
+        if (status != MPI_STATUS_IGNORE) {
+            done_status(req, &st);
+        } else {
+            st.MPI_ERROR = MPI_SUCCESS; /* nothing else is read */
+        }
     } else {
         mrail_pml_status_t ps;
         if (block) {
