@@ -46,11 +46,13 @@ static int check_p2p(mpi_req_kind_t kind, const void *buf, int count, MPI_Dataty
     return rc;
 }
 
-/* Checks the arguments and fills a new (inactive) request. */
+/* Checks the arguments (unless the caller did) and fills a new (inactive)
+ * request. */
 static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
-                   int tag, MPI_Comm comm, const char *fn, mpi_req_t **req_out, MPI_Request *handle)
+                   int tag, MPI_Comm comm, const char *fn, bool checked, mpi_req_t **req_out,
+                   MPI_Request *handle)
 {
-    int rc = check_p2p(kind, buf, count, type, peer, tag, comm, fn);
+    int rc = checked ? MPI_SUCCESS : check_p2p(kind, buf, count, type, peer, tag, comm, fn);
     if (rc == MPI_SUCCESS && mpi_req_new(req_out, handle) != MPI_SUCCESS) {
         rc = mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
     }
@@ -67,10 +69,11 @@ static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype
 }
 
 static int start_new(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
-                     int tag, MPI_Comm comm, bool sync, const char *fn, MPI_Request *request)
+                     int tag, MPI_Comm comm, bool sync, const char *fn, bool checked,
+                     MPI_Request *request)
 {
     mpi_req_t *req;
-    int rc = prepare(kind, buf, count, type, peer, tag, comm, fn, &req, request);
+    int rc = prepare(kind, buf, count, type, peer, tag, comm, fn, checked, &req, request);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -86,34 +89,38 @@ static int start_new(mpi_req_kind_t kind, const void *buf, int count, MPI_Dataty
 int PMPI_Isend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
                MPI_Request *request)
 {
-    return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Isend", request);
+    return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Isend", false,
+                     request);
 }
 
 int PMPI_Issend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
                 MPI_Request *request)
 {
-    return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Issend", request);
+    return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Issend", false,
+                     request);
 }
 
 int PMPI_Irsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
                 MPI_Request *request)
 {
     /* A ready send may be a standard one: the receive is posted anyway. */
-    return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Irsend", request);
+    return start_new(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Irsend", false,
+                     request);
 }
 
 int PMPI_Irecv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
                MPI_Request *request)
 {
-    return start_new(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Irecv",
+    return start_new(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Irecv", false,
                      request);
 }
 
+/* A blocking call whose arguments the caller has checked. */
 static int blocking(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
                     int tag, MPI_Comm comm, bool sync, const char *fn, MPI_Status *status)
 {
     MPI_Request r;
-    int rc = start_new(kind, buf, count, type, peer, tag, comm, sync, fn, &r);
+    int rc = start_new(kind, buf, count, type, peer, tag, comm, sync, fn, true, &r);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -145,14 +152,18 @@ int PMPI_Send(const void *buf, int count, MPI_Datatype type, int dest, int tag, 
 
 int PMPI_Ssend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
-    return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true, "MPI_Ssend",
-                    MPI_STATUS_IGNORE);
+    int rc = check_p2p(MPI_REQ_SEND, buf, count, type, dest, tag, comm, "MPI_Ssend");
+    return rc != MPI_SUCCESS ? rc
+                             : blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true,
+                                        "MPI_Ssend", MPI_STATUS_IGNORE);
 }
 
 int PMPI_Rsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
-    return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Rsend",
-                    MPI_STATUS_IGNORE);
+    int rc = check_p2p(MPI_REQ_SEND, buf, count, type, dest, tag, comm, "MPI_Rsend");
+    return rc != MPI_SUCCESS ? rc
+                             : blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false,
+                                        "MPI_Rsend", MPI_STATUS_IGNORE);
 }
 
 int PMPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
@@ -309,7 +320,7 @@ static int persistent(mpi_req_kind_t kind, const void *buf, int count, MPI_Datat
                       int tag, MPI_Comm comm, bool sync, const char *fn, MPI_Request *request)
 {
     mpi_req_t *req;
-    int rc = prepare(kind, buf, count, type, peer, tag, comm, fn, &req, request);
+    int rc = prepare(kind, buf, count, type, peer, tag, comm, fn, false, &req, request);
     if (rc == MPI_SUCCESS) {
         req->persistent = true;
         req->synchronous = sync;
@@ -378,7 +389,8 @@ int PMPI_Bsend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
 {
     mpi_req_t *req;
     MPI_Request handle;
-    int rc = prepare(MPI_REQ_SEND, buf, count, type, dest, tag, comm, "MPI_Bsend", &req, &handle);
+    int rc =
+        prepare(MPI_REQ_SEND, buf, count, type, dest, tag, comm, "MPI_Bsend", false, &req, &handle);
     if (rc != MPI_SUCCESS) {
         return rc;
     }

@@ -308,6 +308,13 @@ static const mrail_rail_t *rget_rail(pml_stripe_t *pml, uint32_t dst, size_t len
     return can ? r : NULL;
 }
 
+/* The largest EAGER message (header included) module m carries. */
+static size_t eager_max_of(const mrail_btl_module_t *m)
+{
+    return m->config.eager_limit < m->config.max_send_size ? m->config.eager_limit
+                                                           : m->config.max_send_size;
+}
+
 int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     pml_comm_t *c = pml_comm(pml, req->ctx);
@@ -328,8 +335,7 @@ int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req)
                                    .sreq = (uintptr_t)req};
     req->status =
         (mrail_pml_status_t){.source = (int32_t)pml->rank, .tag = req->tag, .count = req->len};
-    size_t eager_max = m->config.eager_limit < m->config.max_send_size ? m->config.eager_limit
-                                                                       : m->config.max_send_size;
+    size_t eager_max = eager_max_of(m);
     if (!req->synchronous && sizeof(req->rts.m) + req->len <= eager_max &&
         r0->state == MRAIL_RAIL_UP && req->niov <= PML_MAX_PIECES) {
         pml->stats.eager++;
@@ -402,8 +408,7 @@ int pml_send_inline(pml_stripe_t *pml, const void *buf, size_t len, uint32_t dst
         return MRAIL_ERR_AGAIN; /* isend decides, and reports what it finds */
     }
     mrail_btl_module_t *m = r0->module;
-    size_t eager_max = m->config.eager_limit < m->config.max_send_size ? m->config.eager_limit
-                                                                       : m->config.max_send_size;
+    size_t eager_max = eager_max_of(m);
     pml_hdr_match_t h = {
         .ctx = ctx, .src = (int32_t)pml->rank, .tag = tag, .seq = c->send_seq[dst], .len = len};
     if (sizeof(h) + len > eager_max ||

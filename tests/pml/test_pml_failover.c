@@ -204,6 +204,26 @@ Test(pml_failover, a_lossy_rail_carries_its_part_without_false_alarms, .timeout 
     run_fini(&r);
 }
 
+/* Runs pml_probe's check over rail1 and rail2 (shaped) with rank 1
+ * cutting the rails in fail_if during it; extra is one more probe flag or
+ * NULL. */
+static void run_cut(run_t *r, const char *check, const char *fail_if, const char *extra)
+{
+    shape_two_rails();
+    run_init(r);
+    char *argv[] = {MRUN,          "-n",        "2",
+                    "--netns",     nslist,      "--pmix-if",
+                    bridge,        "--mca",     "btl",
+                    "self,tcp",    "--mca",     "btl_tcp_if_include",
+                    "rail1,rail2", "--mca",     "btl_tcp_user_timeout",
+                    "1000",        PROBE,       "--checks",
+                    (char *)check, "--fail-if", (char *)fail_if,
+                    "--tag",       r->tag,      (char *)extra,
+                    NULL};
+    run_cmd(r, argv, NULL, NULL);
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+}
+
 /* Rank 1 cuts both rails in the middle of a 32 MiB message (shaped to 400
  * Mbit/s so that it is still going). Nothing hangs: on both ranks the
  * message and a receive the peer never answers complete with
@@ -212,19 +232,8 @@ Test(pml_failover, a_lossy_rail_carries_its_part_without_false_alarms, .timeout 
  * mrun uses is untouched). */
 Test(pml_failover, every_rail_cut_fails_pending_requests_instead_of_hanging, .timeout = 120)
 {
-    shape_two_rails();
     run_t r;
-    run_init(&r);
-    char *argv[] = {MRUN,          "-n",        "2",
-                    "--netns",     nslist,      "--pmix-if",
-                    bridge,        "--mca",     "btl",
-                    "self,tcp",    "--mca",     "btl_tcp_if_include",
-                    "rail1,rail2", "--mca",     "btl_tcp_user_timeout",
-                    "1000",        PROBE,       "--checks",
-                    "unreachable", "--fail-if", "rail1,rail2",
-                    "--tag",       r.tag,       NULL};
-    run_cmd(&r, argv, NULL, NULL);
-    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    run_cut(&r, "unreachable", "rail1,rail2", NULL);
     cr_expect_eq(count_lines(r.out, "check=unreachable ok\n"), 2, "%s", r.out);
     cr_expect_eq(count_lines(r.out, "rank=0 unreachable after "), 1, "%s", r.out);
     cr_expect_eq(count_lines(r.out, "rank=1 unreachable after "), 1, "%s", r.out);
@@ -237,20 +246,8 @@ Test(pml_failover, every_rail_cut_fails_pending_requests_instead_of_hanging, .ti
  * (every byte checked by pml_probe). */
 Test(pml_failover, a_rail_that_comes_back_is_used_again, .timeout = 150)
 {
-    shape_two_rails();
     run_t r;
-    run_init(&r);
-    char *argv[] = {MRUN,          "-n",        "2",
-                    "--netns",     nslist,      "--pmix-if",
-                    bridge,        "--mca",     "btl",
-                    "self,tcp",    "--mca",     "btl_tcp_if_include",
-                    "rail1,rail2", "--mca",     "btl_tcp_user_timeout",
-                    "1000",        PROBE,       "--checks",
-                    "failback",    "--fail-if", "rail2",
-                    "--stats",     "--tag",     r.tag,
-                    NULL};
-    run_cmd(&r, argv, NULL, NULL);
-    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    run_cut(&r, "failback", "rail2", "--stats");
     cr_expect_eq(count_lines(r.out, "check=failback ok\n"), 2, "%s", r.out);
     const char *l = strstr(r.out, "rank=0 failback ");
     cr_assert_not_null(l, "%s", r.out);
