@@ -31,15 +31,24 @@ function(mrail_add_framework fw)
 endfunction()
 
 # Declares one component in one line:
-#   mrail_add_component(<framework> <name> SOURCES a.c b.c [PLUGIN] [PKG pkgmod ...])
+#   mrail_add_component(<framework> <name> SOURCES a.c b.c [PLUGIN] [PKG pkgmod ...]
+#                       [CORE c.c d.c ...])
 # Built-in components are compiled into libmrail; PLUGIN components become
 # dlopen()ed modules in <libdir>/mrail/. A PKG module that pkg-config cannot
 # find turns the component off with one configure message, and mrail_info
 # reports it as "not built" with that reason.
+# CORE splits a PLUGIN in two: the plugin proper (SOURCES: parameters and a
+# cheap check, compiled against the PKG headers but linked with none of
+# them) and <plugin dir>/core/mrail_<fw>_<name>.so (CORE, linked with the
+# PKG libraries), which the plugin loads with mrail_mca_core_load only when
+# the check finds something to drive. Built in, both lists are compiled in.
 function(mrail_add_component fw name)
-  cmake_parse_arguments(C "PLUGIN" "" "SOURCES;PKG" ${ARGN})
+  cmake_parse_arguments(C "PLUGIN" "" "SOURCES;PKG;CORE" ${ARGN})
   set(id ${fw}_${name})
   set(deps "")
+  set(headers_only_dirs "")
+  set(headers_only_opts "")
+  set(split "")
   foreach(pkg IN LISTS C_PKG)
     string(MAKE_C_IDENTIFIER "MRAIL_DEP_${pkg}" var)
     pkg_check_modules(${var} QUIET IMPORTED_TARGET ${pkg})
@@ -52,14 +61,38 @@ function(mrail_add_component fw name)
     list(APPEND deps PkgConfig::${var})
   endforeach()
   list(TRANSFORM C_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+  list(TRANSFORM C_CORE PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+  if(C_PLUGIN AND C_CORE)
+    # The core: what needs the PKG libraries, loaded by the plugin on need.
+    set(core mrail_${id}_core)
+    add_library(${core} MODULE ${C_CORE})
+    set_target_properties(${core} PROPERTIES PREFIX "" OUTPUT_NAME mrail_${id}
+      LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/${MRAIL_PLUGIN_DIR}/core
+      INSTALL_RPATH "$ORIGIN/../..")
+    target_compile_definitions(${core} PRIVATE _GNU_SOURCE)
+    target_link_libraries(${core} PRIVATE mrail ${deps})
+    install(TARGETS ${core} LIBRARY DESTINATION ${MRAIL_PLUGIN_DIR}/core)
+    # The plugin proper sees the PKG headers only.
+    foreach(t IN LISTS deps)
+      list(APPEND headers_only_dirs $<TARGET_PROPERTY:${t},INTERFACE_INCLUDE_DIRECTORIES>)
+      list(APPEND headers_only_opts $<TARGET_PROPERTY:${t},INTERFACE_COMPILE_OPTIONS>)
+    endforeach()
+    set(deps ${CMAKE_DL_LIBS})
+    set(split MRAIL_CORE_SPLIT)
+  else()
+    list(APPEND C_SOURCES ${C_CORE})
+    list(REMOVE_DUPLICATES C_SOURCES)
+  endif()
   if(C_PLUGIN)
     set(target mrail_${id})
     add_library(${target} MODULE ${C_SOURCES})
     set_target_properties(${target} PROPERTIES PREFIX ""
       LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/${MRAIL_PLUGIN_DIR}
       INSTALL_RPATH "$ORIGIN/..")
-    target_compile_definitions(${target} PRIVATE _GNU_SOURCE)
+    target_compile_definitions(${target} PRIVATE _GNU_SOURCE ${split})
     target_link_libraries(${target} PRIVATE mrail ${deps})
+    target_include_directories(${target} PRIVATE ${headers_only_dirs})
+    target_compile_options(${target} PRIVATE ${headers_only_opts})
     install(TARGETS ${target} LIBRARY DESTINATION ${MRAIL_PLUGIN_DIR})
     set_property(GLOBAL APPEND PROPERTY MRAIL_PLUGIN_COMPONENTS "${fw}|${name}")
     message(STATUS "mrail: component ${fw}/${name} enabled (plugin)")

@@ -1,5 +1,6 @@
 /* The btl framework: parameters every btl has, their constraints, and
  * keeping the modules each component's query returns. */
+#include <dlfcn.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -151,6 +152,22 @@ void mrail_btl_modules_free(mrail_btl_module_t **list, size_t count)
         list[i]->finalize(list[i]);
     }
     free(list);
+}
+
+int mrail_btl_core_query(mrail_btl_component_t *self, const char *entry, const void *config,
+                         mrail_btl_module_t ***modules, size_t *count, mrail_reason_t *why)
+{
+    void *handle;
+    mrail_btl_core_query_fn query;
+    *(void **)&query = mrail_mca_core_load(self, entry, &handle, why);
+    if (query == NULL) {
+        return MRAIL_ERR_DECLINED;
+    }
+    int rc = query(config, self, modules, count, why);
+    if (rc != MRAIL_SUCCESS) {
+        dlclose(handle);
+    }
+    return rc;
 }
 
 const mrail_framework_ops_t mrail_btl_framework_ops = {

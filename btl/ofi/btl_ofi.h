@@ -34,6 +34,11 @@ typedef struct btl_ofi_config {
 
 extern btl_ofi_config_t btl_ofi_config;
 
+/* The query proper (btl_ofi_query.c; a mrail_btl_core_query_fn): asks the
+ * providers and opens a module per domain kept. */
+int btl_ofi_core_query(const void *config, mrail_btl_component_t *self,
+                       mrail_btl_module_t ***modules, size_t *count, mrail_reason_t *why);
+
 typedef struct btl_ofi_module btl_ofi_module_t;
 
 /* What precedes the owner's header in every message. */

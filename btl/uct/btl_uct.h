@@ -29,6 +29,11 @@ typedef struct btl_uct_config {
 
 extern btl_uct_config_t btl_uct_config;
 
+/* The query proper (btl_uct_query.c; a mrail_btl_core_query_fn): scans
+ * UCX's components for the listed transports and opens their modules. */
+int btl_uct_core_query(const void *config, mrail_btl_component_t *self,
+                       mrail_btl_module_t ***modules, size_t *count, mrail_reason_t *why);
+
 typedef struct btl_uct_module btl_uct_module_t;
 
 /* The 8 bytes that precede the owner's header in every message (UCT's

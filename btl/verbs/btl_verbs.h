@@ -151,6 +151,11 @@ typedef struct btl_verbs_config {
 
 extern btl_verbs_config_t btl_verbs_config;
 
+/* The query proper (btl_verbs_query.c; a mrail_btl_core_query_fn): opens
+ * the RDMA devices and a module per active port. */
+int btl_verbs_core_query(const void *config, mrail_btl_component_t *self,
+                         mrail_btl_module_t ***modules, size_t *count, mrail_reason_t *why);
+
 struct ibv_context;
 struct ibv_port_attr;
 

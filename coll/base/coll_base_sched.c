@@ -193,6 +193,12 @@ static int post(mrail_coll_sched_t *s, step_t *st)
             }
             mpi_type_pack(st->type, st->count, st->src, st->packed);
             data = st->packed;
+        } else {
+            /* A small send leaves at once, with no request to test. */
+            rc = mrail_pml_sendi(mrail_obj.pml, data, bytes, world_of(s, st->peer), s->tag, s->ctx);
+            if (rc != MRAIL_ERR_AGAIN) {
+                return rc == MRAIL_SUCCESS ? MPI_SUCCESS : MPI_ERR_INTERN;
+            }
         }
         rc = mrail_pml_isend(mrail_obj.pml, data, bytes, world_of(s, st->peer), s->tag, s->ctx,
                              false, &st->req);

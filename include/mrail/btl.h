@@ -237,6 +237,16 @@ int mrail_btl_modules_append(mrail_btl_component_t *component, const char *devic
 /* Finalizes every module of the array and frees it. */
 void mrail_btl_modules_free(mrail_btl_module_t **list, size_t count);
 
+/* The query of a plugin split in two (see mrail_mca_core_load): what the
+ * core exports as entry, given the component's configuration. */
+typedef int (*mrail_btl_core_query_fn)(const void *config, mrail_btl_component_t *self,
+                                       mrail_btl_module_t ***modules, size_t *count,
+                                       mrail_reason_t *why);
+/* Loads self's core, runs its query and keeps it loaded while modules it
+ * returned live (for the process); unloads it again when it declines. */
+int mrail_btl_core_query(mrail_btl_component_t *self, const char *entry, const void *config,
+                         mrail_btl_module_t ***modules, size_t *count, mrail_reason_t *why);
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,6 +45,15 @@ struct mrail_component {
     void (*close)(mrail_component_t *self);
 };
 
+/* A plugin split in two (mrail_add_component ... CORE): the plugin proper
+ * calls this once its cheap check found something to drive. Loads
+ * core/<the plugin's own file name> beside the plugin that holds
+ * anchor (any address in it) and returns its function entry, keeping the
+ * library's handle in *handle (dlclose it when the component declines or
+ * closes). NULL with why filled when it cannot. */
+void *mrail_mca_core_load(const void *anchor, const char *entry, void **handle,
+                          mrail_reason_t *why);
+
 typedef enum mrail_select_policy {
     MRAIL_SELECT_MANY, /* every component that finds devices is kept (btl) */
     MRAIL_SELECT_ONE,  /* the highest <fw>_<comp>_priority wins (pml) */

@@ -124,3 +124,39 @@ void mca_plugin_unload(mrail_component_entry_t *entry)
     dlclose(entry->dl_handle);
     entry->dl_handle = NULL;
 }
+
+void *mrail_mca_core_load(const void *anchor, const char *entry, void **handle, mrail_reason_t *why)
+{
+    *handle = NULL;
+    Dl_info info;
+    if (dladdr(anchor, &info) == 0 || info.dli_fname == NULL) {
+        mrail_reason_set(why, MRAIL_ERR_NOT_FOUND, "cannot tell which file the plugin is");
+        return NULL;
+    }
+    const char *slash = strrchr(info.dli_fname, '/');
+    int dirlen = slash ? (int)(slash - info.dli_fname) : 1;
+    char *path = NULL;
+    if (asprintf(&path, "%.*s/core/%s", dirlen, slash ? info.dli_fname : ".",
+                 slash ? slash + 1 : info.dli_fname) < 0) {
+        mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+        return NULL;
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        const char *err = dlerror();
+        mrail_reason_set(why, MRAIL_ERR_NOT_FOUND, "cannot load %s: %s", path,
+                         err ? err : "unknown loader error");
+        free(path);
+        return NULL;
+    }
+    void *fn = dlsym(h, entry);
+    if (fn == NULL) {
+        mrail_reason_set(why, MRAIL_ERR_NOT_FOUND, "%s does not define %s", path, entry);
+        dlclose(h);
+        free(path);
+        return NULL;
+    }
+    free(path);
+    *handle = h;
+    return fn;
+}

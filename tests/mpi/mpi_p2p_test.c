@@ -363,10 +363,19 @@ static void request_errors_go_to_their_communicator(void)
     MPI_Comm_free(&dup);
 }
 
-/* Which transport libraries MPI_Init mapped into this process. */
+/* Which transport libraries MPI_Init mapped into this process, and whether
+ * btl/uct's plugin and its core are mapped. */
 static void print_transport_libraries(void)
 {
-    static const char *const libs[] = {"libucs", "libuct", "libfabric", "libibverbs", "librdmacm"};
+    static const char *const libs[] = {"libucs",
+                                       "libuct",
+                                       "libfabric",
+                                       "libibverbs",
+                                       "librdmacm",
+                                       "/mrail/mrail_btl_uct.so",
+                                       "/core/mrail_btl_uct.so"};
+    static const char *const shown[] = {"libucs",    "libuct",     "libfabric", "libibverbs",
+                                        "librdmacm", "uct-plugin", "uct-core"};
     bool seen[sizeof(libs) / sizeof(libs[0])] = {false};
     FILE *maps = fopen("/proc/self/maps", "r");
     CHECK(maps != NULL, "cannot read /proc/self/maps");
@@ -383,7 +392,7 @@ static void print_transport_libraries(void)
     bool any = false;
     for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
         if (seen[i]) {
-            printf("%s%s", any ? "," : "", libs[i]);
+            printf("%s%s", any ? "," : "", shown[i]);
             any = true;
         }
     }
