@@ -123,10 +123,17 @@ void mrail_rails_disconnect(mrail_rails_t *rails)
     rails->nmodules = 0;
 }
 
+#define RAILS_IDLE_MODULE_POLLS (1u << 14)
+
 int mrail_rails_progress(mrail_rails_t *rails)
 {
     int events = 0;
-    bool all = ++rails->quiet_polls >= 256;
+    /* Modules that carry no rail (tcp when sm reaches every peer) only
+     * accept connections nobody in the job makes: their turn costs a
+     * system call (epoll_wait), which every 256 polls was a third of an
+     * 8-byte ping-pong's time. A few hundred microseconds is prompt enough
+     * for a listener. */
+    bool all = ++rails->quiet_polls >= RAILS_IDLE_MODULE_POLLS;
     if (all) {
         rails->quiet_polls = 0;
     }

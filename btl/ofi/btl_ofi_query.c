@@ -185,4 +185,3 @@ int btl_ofi_core_query(const void *config, mrail_btl_component_t *self,
     *count = n;
     return MRAIL_SUCCESS;
 }
-

@@ -27,7 +27,7 @@ typedef struct btl_sm_config {
 
 /* Ring control: producer and consumer positions on their own cache lines. */
 typedef struct btl_sm_ring {
-    _Alignas(BTL_SM_CACHE_LINE) _Atomic uint64_t head; /* written by the producer */
+    _Alignas(BTL_SM_CACHE_LINE) _Atomic uint64_t head; /* the producer's own position */
     _Alignas(BTL_SM_CACHE_LINE) _Atomic uint64_t tail; /* written by the consumer */
     _Alignas(BTL_SM_CACHE_LINE) char data[];
 } btl_sm_ring_t;
@@ -89,10 +89,9 @@ struct mrail_btl_endpoint {
     size_t peer_seg_size;
     btl_sm_out_t *out_head, *out_tail; /* waiting for room, in order */
     bool failed;
-    bool polling;            /* a record of from_peer is being delivered right now */
-    uint64_t to_peer_tail;   /* last consumer position seen in to_peer */
-    uint64_t from_peer_head; /* last producer position seen in from_peer */
-    unsigned stuck_flushes;  /* progress calls in a row whose flush moved nothing */
+    bool polling;           /* a record of from_peer is being delivered right now */
+    uint64_t to_peer_tail;  /* last consumer position seen in to_peer */
+    unsigned stuck_flushes; /* progress calls in a row whose flush moved nothing */
 };
 
 struct btl_sm_module {
@@ -109,17 +108,19 @@ struct btl_sm_module {
     struct btl_sm_op *ops; /* fallback gets/puts in flight */
 };
 
-/* Ring (btl_sm_ring.c). Records are 8-byte aligned; a record never wraps. */
-/* Reserves room for a record of len bytes; NULL when the ring is full.
- * tail_cache is the producer's private copy of the consumer's position. */
+/* Ring (btl_sm_ring.c). Records are 8-byte aligned; a record never wraps;
+ * a record's 8-byte header, stored last, publishes it. */
+/* Reserves room for a record of len bytes (the header is not written);
+ * NULL when the ring is full. tail_cache is the producer's private copy of
+ * the consumer's position. */
 btl_sm_rec_t *btl_sm_ring_reserve(btl_sm_ring_t *ring, size_t ring_size, size_t len,
                                   uint64_t *tail_cache);
-/* Makes the record reserved last visible to the consumer. */
-void btl_sm_ring_commit(btl_sm_ring_t *ring, size_t ring_size, btl_sm_rec_t *rec);
-/* The next record, or NULL when empty; release it with btl_sm_ring_pop.
- * head_cache is the consumer's private copy of the producer's position. */
-btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size, uint64_t *head_cache);
-void btl_sm_ring_pop(btl_sm_ring_t *ring, size_t ring_size, btl_sm_rec_t *rec);
+/* Publishes the record reserved last, its body written: writes its header. */
+void btl_sm_ring_commit(btl_sm_ring_t *ring, btl_sm_rec_t *rec, size_t len, uint8_t kind,
+                        uint8_t tag, uint16_t hdr_len);
+/* The next record, or NULL when empty; release it with btl_sm_ring_pop. */
+btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size);
+void btl_sm_ring_pop(btl_sm_ring_t *ring, btl_sm_rec_t *rec);
 /* Largest len a record may have in a ring of ring_size bytes. */
 size_t btl_sm_ring_max_record(size_t ring_size);
 size_t btl_sm_ring_bytes(size_t ring_size); /* control + data, cache-line multiple */

@@ -44,7 +44,7 @@ static int btl_sm_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_r
             why, MRAIL_ERR_BAD_PARAM,
             "btl_sm_max_send_size must stay below half of btl_sm_ring_size (less %zu bytes of "
             "headers): %s, %s",
-            sizeof(btl_sm_rdma_hdr_t) + sizeof(btl_sm_rec_t),
+            sizeof(btl_sm_rdma_hdr_t) + 2 * sizeof(btl_sm_rec_t),
             mrail_mca_describe(mca, "btl_sm_max_send_size", d1, sizeof(d1)),
             mrail_mca_describe(mca, "btl_sm_ring_size", d2, sizeof(d2)));
     }

@@ -160,9 +160,6 @@ static bool emit(btl_sm_module_t *m, mrail_btl_endpoint_t *ep, uint8_t kind, uin
     if (rec == NULL) {
         return false;
     }
-    rec->kind = kind;
-    rec->tag = tag;
-    rec->hdr_len = (uint16_t)hdr_len;
     char *p = (char *)(rec + 1);
     memcpy(p, hdr, hdr_len);
     p += hdr_len;
@@ -172,7 +169,7 @@ static bool emit(btl_sm_module_t *m, mrail_btl_endpoint_t *ep, uint8_t kind, uin
             p += payload[i].iov_len;
         }
     }
-    btl_sm_ring_commit(ep->to_peer, m->cfg.ring_size, rec);
+    btl_sm_ring_commit(ep->to_peer, rec, len, kind, tag, (uint16_t)hdr_len);
     return true;
 }
 
@@ -284,7 +281,7 @@ static int poll_peer(btl_sm_module_t *m, mrail_btl_endpoint_t *ep)
     int events = 0;
     btl_sm_rec_t *rec;
     while (events < SM_POLL_BATCH &&
-           (rec = btl_sm_ring_peek(ep->from_peer, m->cfg.ring_size, &ep->from_peer_head)) != NULL) {
+           (rec = btl_sm_ring_peek(ep->from_peer, m->cfg.ring_size)) != NULL) {
         char *body = (char *)(rec + 1);
         if (rec->kind == BTL_SM_REC_AM) {
             struct iovec segs[2] = {{body, rec->hdr_len},
@@ -293,7 +290,7 @@ static int poll_peer(btl_sm_module_t *m, mrail_btl_endpoint_t *ep)
         } else {
             btl_sm_rdma_incoming(m, ep, rec);
         }
-        btl_sm_ring_pop(ep->from_peer, m->cfg.ring_size, rec);
+        btl_sm_ring_pop(ep->from_peer, rec);
         events++;
     }
     ep->polling = false;

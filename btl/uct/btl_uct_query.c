@@ -182,4 +182,3 @@ int btl_uct_core_query(const void *config, mrail_btl_component_t *self,
     *count = scan.count;
     return MRAIL_SUCCESS;
 }
-

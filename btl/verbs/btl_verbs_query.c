@@ -172,4 +172,3 @@ int btl_verbs_core_query(const void *config, mrail_btl_component_t *self,
     *count = scan.count;
     return MRAIL_SUCCESS;
 }
-
