@@ -71,6 +71,9 @@ static int init(const char *fn)
         mrail_rte_abort(mrail_mpi.rte, 1, why.text);
     }
     const mrail_rte_facts_t *f = mrail_rte_facts(mrail_mpi.rte);
+    mrail_obj.local_peers = f->local_peers;
+    mrail_obj.local_size = f->local_size;
+    mrail_obj.node_oversubscribed = f->oversubscribed;
     uint32_t *world = malloc(f->size * sizeof(uint32_t));
     for (uint32_t r = 0; r < f->size; r++) {
         world[r] = r;
@@ -164,6 +167,8 @@ int PMPI_Finalize(void)
     mrail_mpi.free_slots = NULL;
     mrail_mpi.nreqs = mrail_mpi.nfree = 0;
     mrail_obj.pml = NULL;
+    mrail_obj.local_peers = NULL; /* the rte's, gone with it */
+    mrail_obj.local_size = 0;
     mrail_mpi.rte = NULL;
     mrail_mpi.initialized = false;
     mrail_mpi.finalized = true;

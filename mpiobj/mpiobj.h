@@ -43,6 +43,10 @@ typedef struct mpi_comm {
     int indegree, outdegree; /* distributed graph */
     int *sources, *destinations;
     struct mrail_coll_fns *coll; /* freed with the communicator */
+    /* Every rank on this node, and the node has more ranks than CPUs: a
+     * message wakes a rank that may not be running (collectives choose
+     * fewer rounds). Every rank of the communicator computes the same. */
+    bool crowded;
 } mpi_comm_t;
 
 /* The tables this layer shares with those above it. */
@@ -51,6 +55,10 @@ typedef struct mpi_objs {
     mpi_comm_t *comms; /* by handle: NULL, WORLD, SELF, then created ones */
     int ncomms;
     uint32_t next_ctx; /* lowest PML context this process has not used */
+    /* This node: its ranks (ascending) and whether they outnumber its CPUs. */
+    const uint32_t *local_peers;
+    uint32_t local_size;
+    bool node_oversubscribed;
 } mpi_objs_t;
 
 extern mpi_objs_t mrail_obj;

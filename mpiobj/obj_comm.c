@@ -36,6 +36,37 @@ void mpi_comms_fini(void)
     mrail_obj.ncomms = 0;
 }
 
+static bool on_this_node(uint32_t rank)
+{
+    const uint32_t *p = mrail_obj.local_peers;
+    size_t lo = 0, hi = mrail_obj.local_size;
+    while (lo < hi) { /* local_peers is ascending */
+        size_t mid = lo + (hi - lo) / 2;
+        if (p[mid] == rank) {
+            return true;
+        }
+        if (p[mid] < rank) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
+}
+
+static bool all_crowded(int size, const uint32_t *world)
+{
+    if (!mrail_obj.node_oversubscribed) {
+        return false;
+    }
+    for (int r = 0; r < size; r++) {
+        if (!on_this_node(world[r])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 int mpi_comm_init_at(MPI_Comm h, uint32_t ctx, int size, int rank, const uint32_t *world)
 {
     mpi_comm_t *c = &mrail_obj.comms[h];
@@ -53,6 +84,7 @@ int mpi_comm_init_at(MPI_Comm h, uint32_t ctx, int size, int rank, const uint32_
         return MPI_ERR_NO_MEM;
     }
     memcpy(c->world, world, (size_t)size * sizeof(uint32_t));
+    c->crowded = all_crowded(size, world);
     if (ctx + 2 > mrail_obj.next_ctx) {
         mrail_obj.next_ctx = ctx + 2;
     }

@@ -68,6 +68,18 @@ static size_t parse_peers(const char *text, uint32_t *peers, size_t max)
     return n;
 }
 
+/* More ranks on this node than it has CPUs. Every rank of a node finds the
+ * same answer: bound ranks see one CPU each in their affinity, so the
+ * node's online count decides. */
+static bool node_oversubscribed(uint32_t local_size)
+{
+    cpu_set_t cpus;
+    int ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    ncpus = online > ncpus ? (int)online : ncpus;
+    return local_size > (uint32_t)ncpus;
+}
+
 static int load_facts(mrail_rte_t *rte, mrail_reason_t *why)
 {
     mrail_rte_facts_t *f = &rte->facts;
@@ -109,6 +121,7 @@ static int load_facts(mrail_rte_t *rte, mrail_reason_t *why)
                                 "the launcher said %u ranks share this node but listed %zu",
                                 f->local_size, n);
     }
+    f->oversubscribed = node_oversubscribed(f->local_size);
     return MRAIL_SUCCESS;
 }
 

@@ -51,11 +51,13 @@ static int coll_tuned_register(mrail_component_t *self, mrail_mca_t *mca)
     static const mrail_mca_param_def_t defs[] = {
         ALGO(barrier, COLL_BARRIER,
              "MPI_Barrier/Ibarrier: dissemination (log p rounds) or linear (through rank 0); "
-             "auto = dissemination"),
+             "auto: linear when every rank is on one node with more ranks than CPUs, else "
+             "dissemination"),
         ALGO(bcast, COLL_BCAST,
              "MPI_Bcast/Ibcast: linear, binomial tree, scatter then ring allgather, or a "
-             "pipelined chain of coll_tuned_bcast_segment_size pieces; auto: binomial below "
-             "128 KiB, scatter_allgather above"),
+             "pipelined chain of coll_tuned_bcast_segment_size pieces; auto: below 128 KiB "
+             "binomial, or linear when every rank is on one node with more ranks than CPUs; "
+             "scatter_allgather above"),
         ALGO(reduce, COLL_REDUCE,
              "MPI_Reduce/Ireduce: linear (in rank order at the root) or binomial tree (rank "
              "order kept for non-commutative operations); auto = binomial"),

@@ -28,8 +28,9 @@ typedef struct mrail_rte_facts {
     uint32_t node_id;
     uint32_t *local_peers; /* ranks on this node, local_size of them, ascending */
     char hostname[256];
-    char job[256];  /* PMIx namespace */
-    bool singleton; /* started without a launcher */
+    char job[256];       /* PMIx namespace */
+    bool singleton;      /* started without a launcher */
+    bool oversubscribed; /* more ranks on this node than CPUs: a waiting rank yields */
 } mrail_rte_facts_t;
 
 typedef struct mrail_rte mrail_rte_t;

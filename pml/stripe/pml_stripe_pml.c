@@ -228,13 +228,7 @@ int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_framewo
     pml->steal = pml_stripe_steal();
     pml->stall_us = pml_stripe_stall_timeout() * 1e3;
     pml->report = pml_stripe_report();
-    cpu_set_t cpus;
-    int ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
-    /* Bound ranks see one CPU each: only more ranks than the node's CPUs oversubscribe. */
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    ncpus = online > ncpus ? (int)online : ncpus;
-    pml->spin_limit =
-        mrail_rte_facts(rte)->local_size > (uint32_t)ncpus ? 1 : PML_SPIN_BEFORE_YIELD;
+    pml->spin_limit = mrail_rte_facts(rte)->oversubscribed ? 1 : PML_SPIN_BEFORE_YIELD;
     mrail_btl_am_register(&pml->am, PML_TAG_EAGER, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_RTS, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_CTS, am_cts, pml);
