@@ -119,6 +119,24 @@ Test(btl_sm, bad_ring_size_is_refused, .timeout = 60)
     run_fini(&r);
 }
 
+/* /dev/shm is sparse: a ring larger than its free space would map and
+ * then kill a rank with SIGBUS mid-message. It is refused at start-up,
+ * with the sizes, and leaves no segment behind. */
+Test(btl_sm, a_ring_larger_than_dev_shm_is_refused_at_start, .timeout = 60)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MRUN, "-n", "2", "--mca", "btl_sm_ring_size", "64g", EXCHANGE, NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_expect_neq(r.status, 0);
+    cr_expect(strstr(r.err, "/dev/shm has ") != NULL, "%s", r.err);
+    cr_expect(strstr(r.err, "2 local ranks x btl_sm_ring_size 68719476736 bytes") != NULL, "%s",
+              r.err);
+    cr_expect(strstr(r.err, "signal") == NULL, "%s", r.err);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
 /* A real refusal: ranks without CAP_SYS_PTRACE that made themselves
  * non-dumpable cannot read each other with process_vm_readv, as under Yama. */
 #define NO_PTRACE "/usr/bin/setpriv", "--bounding-set=-sys_ptrace", "--inh-caps=-sys_ptrace"
