@@ -92,9 +92,9 @@ bool mrail_pml_iprobe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
                       mrail_pml_status_t *status);
 /* Drives every rail once; returns the events handled. */
 int mrail_pml_progress(mrail_pml_t *pml);
-/* Idle polls a waiting loop should spin before it yields the CPU: many
- * when every local rank has a CPU of its own, 1 when the node is
- * oversubscribed (the peer we wait for may need our CPU to run at all). */
+/* Idle polls a waiting loop should spin before it yields the CPU: 1 when
+ * the node is oversubscribed (the peer we wait for may need our CPU to run
+ * at all), UINT_MAX (never) when every local rank has a CPU of its own. */
 unsigned mrail_pml_spin_limit(const mrail_pml_t *pml);
 
 /* Non-zero once a btl reported a failed peer or device. */
