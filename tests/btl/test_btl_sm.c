@@ -108,15 +108,28 @@ Test(btl_sm, a_rank_killed_mid_transfer_leaves_no_segment, .timeout = 120)
     run_fini(&r);
 }
 
-Test(btl_sm, bad_ring_size_is_refused, .timeout = 60)
+/* Runs the exchange on np ranks with btl_sm_ring_size=value, which must
+ * be refused with a message holding every one of want[]. */
+static void expect_ring_refused(const char *np, const char *value, const char *const want[])
 {
     run_t r;
     run_init(&r);
-    char *argv[] = {MRUN, "-n", "1", "--mca", "btl_sm_ring_size", "100000", EXCHANGE, NULL};
+    char *argv[] = {MRUN,          "-n",     (char *)np, "--mca", "btl_sm_ring_size",
+                    (char *)value, EXCHANGE, NULL};
     run_cmd(&r, argv, NULL, NULL);
-    cr_expect_neq(r.status, 0);
-    cr_expect(strstr(r.err, "btl_sm_ring_size must be a power of two") != NULL, "%s", r.err);
+    cr_expect_neq(r.status, 0, "btl_sm_ring_size=%s was accepted", value);
+    for (size_t i = 0; want[i] != NULL; i++) {
+        cr_expect(strstr(r.err, want[i]) != NULL, "no \"%s\" in: %s", want[i], r.err);
+    }
+    cr_expect(strstr(r.err, "signal 7") == NULL, "a rank died of SIGBUS: %s", r.err);
+    run_expect_clean(&r);
     run_fini(&r);
+}
+
+Test(btl_sm, bad_ring_size_is_refused, .timeout = 60)
+{
+    const char *const want[] = {"btl_sm_ring_size must be a power of two", NULL};
+    expect_ring_refused("1", "100000", want);
 }
 
 /* /dev/shm is sparse: a ring larger than its free space would map and
@@ -124,17 +137,9 @@ Test(btl_sm, bad_ring_size_is_refused, .timeout = 60)
  * with the sizes, and leaves no segment behind. */
 Test(btl_sm, a_ring_larger_than_dev_shm_is_refused_at_start, .timeout = 60)
 {
-    run_t r;
-    run_init(&r);
-    char *argv[] = {MRUN, "-n", "2", "--mca", "btl_sm_ring_size", "64g", EXCHANGE, NULL};
-    run_cmd(&r, argv, NULL, NULL);
-    cr_expect_neq(r.status, 0);
-    cr_expect(strstr(r.err, "/dev/shm has ") != NULL, "%s", r.err);
-    cr_expect(strstr(r.err, "2 local ranks x btl_sm_ring_size 68719476736 bytes") != NULL, "%s",
-              r.err);
-    cr_expect(strstr(r.err, "signal 7") == NULL, "a rank died of SIGBUS: %s", r.err);
-    run_expect_clean(&r);
-    run_fini(&r);
+    const char *const want[] = {"/dev/shm has ",
+                                "2 local ranks x btl_sm_ring_size 68719476736 bytes", NULL};
+    expect_ring_refused("2", "64g", want);
 }
 
 /* A real refusal: ranks without CAP_SYS_PTRACE that made themselves
