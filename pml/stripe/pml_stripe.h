@@ -39,6 +39,7 @@ enum {
     PML_TAG_FIN,
     PML_TAG_ACK,
     PML_TAG_PROBE, /* over a rail that failed: is it back? (pml_stripe_failover.c) */
+    PML_TAG_SHORT, /* EAGER to a peer of one rail, with pml_hdr_short_t */
 };
 
 /* First in every message but FRAG: the reliable control channel to peers
@@ -63,6 +64,16 @@ typedef struct pml_hdr_match {
     uint64_t len;  /* message length */
     uint64_t sreq; /* RTS: the sender's request, echoed in CTS */
 } pml_hdr_match_t;
+
+/* EAGER to a peer reached over one rail (no control channel to carry):
+ * a record of a small message is one cache line or less, and the message
+ * length is the payload's. */
+typedef struct pml_hdr_short {
+    uint32_t ctx;
+    int32_t src;
+    int32_t tag;
+    uint32_t seq;
+} pml_hdr_short_t;
 
 /* RTS: the match header, and for rdma get where the data is. */
 typedef struct pml_hdr_rts {
@@ -186,10 +197,12 @@ typedef struct pml_unexpected {
     uint64_t raddr; /* rget: the sender's buffer and handle */
     bool rget;
     uint32_t reg_len;
-    uint8_t reg[PML_REG_MAX];
     const struct iovec *live_segs; /* EAGER payload in the btl's buffer, during delivery */
     int live_nsegs;
-    void *data; /* EAGER payload copied once it has to wait */
+    void *data; /* EAGER payload copied once it has to wait: small, or malloc'd */
+    /* Last, and not cleared for reuse: only what reg_len and data say is read. */
+    uint8_t reg[PML_REG_MAX];
+    uint8_t small[64];
 } pml_unexpected_t;
 
 typedef struct pml_comm {
@@ -370,6 +383,7 @@ int pml_rail_index(const pml_stripe_t *pml, uint32_t peer, const mrail_btl_modul
 void pml_recv_matched(match_recv_t *recv, match_msg_t *msg, void *ctx);
 void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t tag,
                               const struct iovec *segs, int nsegs);
+void pml_recv_on_short(pml_stripe_t *pml, const struct iovec *segs, int nsegs);
 void pml_recv_on_frag(pml_stripe_t *pml, uint32_t from, const struct iovec *segs, int nsegs);
 /* Where a FRAG's payload goes: straight into its receive's buffer when the
  * fragment is one the receive still waits for. */

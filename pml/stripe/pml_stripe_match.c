@@ -54,6 +54,45 @@ static void match_in_order(match_comm_t *c, match_msg_t *msg)
     c->unexpected_tail = msg;
 }
 
+/* Whatever the source's newest header was holding up is in order now. */
+static void release_parked(match_comm_t *c, uint32_t src)
+{
+    match_msg_t *head;
+    while ((head = c->out_of_order[src]) != NULL && head->seq == c->expected[src]) {
+        c->out_of_order[src] = head->next;
+        match_in_order(c, head);
+        c->expected[src]++;
+    }
+}
+
+match_recv_t *match_incoming_posted(match_comm_t *c, int32_t src, int32_t tag, uint32_t seq)
+{
+    if ((uint32_t)src >= c->nprocs || seq != c->expected[src]) {
+        return NULL;
+    }
+    match_msg_t msg = {.src = src, .tag = tag, .seq = seq};
+    match_recv_t **link = &c->posted, *prev = NULL;
+    for (match_recv_t *r = c->posted; r != NULL; prev = r, link = &r->next, r = r->next) {
+        if (matches(r, &msg)) {
+            *link = r->next;
+            if (c->posted_tail == r) {
+                c->posted_tail = prev;
+            }
+            r->next = NULL;
+            c->expected[src]++;
+            return r;
+        }
+    }
+    return NULL;
+}
+
+void match_incoming_done(match_comm_t *c, int32_t src)
+{
+    if (c->out_of_order[src] != NULL) {
+        release_parked(c, (uint32_t)src);
+    }
+}
+
 void match_incoming(match_comm_t *c, match_msg_t *msg)
 {
     uint32_t src = (uint32_t)msg->src;
@@ -71,13 +110,7 @@ void match_incoming(match_comm_t *c, match_msg_t *msg)
     }
     match_in_order(c, msg);
     c->expected[src]++;
-    /* Whatever it was holding up is in order now. */
-    match_msg_t *head;
-    while ((head = c->out_of_order[src]) != NULL && head->seq == c->expected[src]) {
-        c->out_of_order[src] = head->next;
-        match_in_order(c, head);
-        c->expected[src]++;
-    }
+    release_parked(c, src);
 }
 
 match_msg_t *match_probe(const match_comm_t *c, int32_t src, int32_t tag)

@@ -53,6 +53,15 @@ void match_comm_fini(match_comm_t *c);
  * that now become in order are matched too. */
 void match_incoming(match_comm_t *c, match_msg_t *msg);
 
+/* The common case of match_incoming, with no message state to keep: the
+ * header (src, tag, seq) is next in sequence from its source and a posted
+ * receive takes it. Returns that receive, removed from the queue, and the
+ * source's sequence advanced; NULL, with nothing changed, in any other
+ * case (then call match_incoming). After handling the match, the caller
+ * calls match_incoming_done for headers it may have unblocked. */
+match_recv_t *match_incoming_posted(match_comm_t *c, int32_t src, int32_t tag, uint32_t seq);
+void match_incoming_done(match_comm_t *c, int32_t src);
+
 /* Posts a receive: returns the unexpected message it matches (removed from
  * the queue; on_match is not called) or NULL when it was queued. */
 match_msg_t *match_post(match_comm_t *c, match_recv_t *recv);

@@ -18,6 +18,14 @@ double pml_now_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
 }
 
+static void unexpected_free(pml_unexpected_t *u)
+{
+    if (u->data != u->small) {
+        free(u->data);
+    }
+    free(u);
+}
+
 pml_comm_t *pml_comm(pml_stripe_t *pml, uint32_t ctx)
 {
     if (ctx >= pml->ncomms) {
@@ -99,6 +107,14 @@ static void am_match_header(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uin
     if (pml_ctl_arrived(ctx, peer, segs[0].iov_base)) {
         pml_recv_on_match_header(ctx, peer, tag, segs, nsegs);
     }
+}
+
+static void am_short(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
+                     mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
+{
+    (void)ep, (void)tag;
+    pml_rail_seen(ctx, peer, m);
+    pml_recv_on_short(ctx, segs, nsegs);
 }
 
 static void am_ack(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
@@ -237,6 +253,7 @@ int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_framewo
     pml->spin_limit = mrail_rte_facts(rte)->oversubscribed ? 1 : UINT_MAX;
     mrail_btl_am_register(&pml->am, PML_TAG_EAGER, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_RTS, am_match_header, pml);
+    mrail_btl_am_register(&pml->am, PML_TAG_SHORT, am_short, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_CTS, am_cts, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_FRAG, am_frag, pml);
     mrail_btl_am_register_place(&pml->am, PML_TAG_FRAG, am_place_frag);
@@ -271,17 +288,13 @@ static void stripe_close(mrail_pml_t *base)
         pml_comm_t *comm = &pml->comms[c];
         for (match_msg_t *m = comm->match.unexpected; m != NULL;) {
             match_msg_t *next = m->next;
-            pml_unexpected_t *u = m->owner;
-            free(u->data);
-            free(u);
+            unexpected_free(m->owner);
             m = next;
         }
         for (uint32_t s = 0; comm->match.out_of_order && s < pml->size; s++) {
             for (match_msg_t *m = comm->match.out_of_order[s]; m != NULL;) {
                 match_msg_t *next = m->next;
-                pml_unexpected_t *u = m->owner;
-                free(u->data);
-                free(u);
+                unexpected_free(m->owner);
                 m = next;
             }
         }
@@ -391,16 +404,18 @@ pml_unexpected_t *pml_unexpected_get(pml_stripe_t *pml)
     } else if ((u = malloc(sizeof(*u))) == NULL) {
         return NULL;
     }
-    *u = (pml_unexpected_t){0};
+    memset(u, 0, offsetof(pml_unexpected_t, reg));
     return u;
 }
 
 void pml_unexpected_put(pml_stripe_t *pml, pml_unexpected_t *u)
 {
-    free(u->data);
     if (pml->nfree_unexpected >= PML_FREE_LIST_MAX) {
-        free(u);
+        unexpected_free(u);
         return;
+    }
+    if (u->data != u->small) {
+        free(u->data);
     }
     u->next_free = pml->free_unexpected;
     pml->free_unexpected = u;

@@ -126,14 +126,21 @@ static int get_start(pml_stripe_t *pml, mrail_pml_request_t *req, const pml_unex
     return MRAIL_SUCCESS;
 }
 
+/* The status of the receive req of the message h; returns the bytes it takes. */
+static size_t take_status(mrail_pml_request_t *req, const pml_hdr_match_t *h)
+{
+    size_t take = h->len < req->len ? h->len : req->len;
+    req->status.source = h->src;
+    req->status.tag = h->tag;
+    req->status.count = take;
+    req->status.error = h->len > req->len ? MRAIL_ERR_TRUNCATE : MRAIL_SUCCESS;
+    return take;
+}
+
 /* The receive req takes the message u. */
 static void deliver(pml_stripe_t *pml, mrail_pml_request_t *req, pml_unexpected_t *u)
 {
-    size_t take = u->hdr.len < req->len ? u->hdr.len : req->len;
-    req->status.source = u->hdr.src;
-    req->status.tag = u->hdr.tag;
-    req->status.count = take;
-    req->status.error = u->hdr.len > req->len ? MRAIL_ERR_TRUNCATE : MRAIL_SUCCESS;
+    size_t take = take_status(req, &u->hdr);
     if (!u->rts) {
         if (u->data != NULL) {
             pml_copy_in(req, 0, u->data, take);
@@ -164,33 +171,43 @@ void pml_recv_matched(match_recv_t *recv, match_msg_t *msg, void *ctx)
     deliver(ctx, recv->owner, msg->owner);
 }
 
-void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t tag,
-                              const struct iovec *segs, int nsegs)
+/* A match header h (with rts, the whole RTS when it carries an rget
+ * address) and the payload segs that follow it. */
+static void on_header(pml_stripe_t *pml, const pml_hdr_match_t *h, bool rts,
+                      const pml_hdr_rts_t *rget, const struct iovec *segs, int nsegs)
 {
-    (void)from;
+    pml_comm_t *c = pml_comm(pml, h->ctx);
+    if (c == NULL) {
+        pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
+        return;
+    }
+    /* An EAGER message a posted receive takes, in sequence: straight from
+     * the btl's buffer into the receive, with no state of its own. */
+    match_recv_t *r = rts ? NULL : match_incoming_posted(&c->match, h->src, h->tag, h->seq);
+    if (r != NULL) {
+        mrail_pml_request_t *req = r->owner;
+        gather_into(req, take_status(req, h), segs, nsegs);
+        req->rstate = PML_RECV_DONE;
+        pml_request_complete(req);
+        match_incoming_done(&c->match, h->src);
+        return;
+    }
     pml_unexpected_t *u = pml_unexpected_get(pml);
     if (u == NULL) {
         pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
         return;
     }
-    memcpy(&u->hdr, segs[0].iov_base, sizeof(u->hdr));
-    u->rts = tag == PML_TAG_RTS;
-    if (u->rts && segs[0].iov_len >= sizeof(pml_hdr_rts_t)) {
-        const pml_hdr_rts_t *r = segs[0].iov_base;
-        u->rget = r->rget == 1 && r->reg_len <= PML_REG_MAX;
-        u->raddr = r->addr;
-        u->reg_len = r->reg_len;
-        memcpy(u->reg, r->reg, u->rget ? r->reg_len : 0);
+    u->hdr = *h;
+    u->rts = rts;
+    if (rget != NULL) {
+        u->rget = rget->rget == 1 && rget->reg_len <= PML_REG_MAX;
+        u->raddr = rget->addr;
+        u->reg_len = rget->reg_len;
+        memcpy(u->reg, rget->reg, u->rget ? rget->reg_len : 0);
     }
-    u->live_segs = segs + 1;
-    u->live_nsegs = nsegs - 1;
-    u->match = (match_msg_t){.src = u->hdr.src, .tag = u->hdr.tag, .seq = u->hdr.seq, .owner = u};
-    pml_comm_t *c = pml_comm(pml, u->hdr.ctx);
-    if (c == NULL) {
-        pml_unexpected_put(pml, u);
-        pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
-        return;
-    }
+    u->live_segs = segs;
+    u->live_nsegs = nsegs;
+    u->match = (match_msg_t){.src = h->src, .tag = h->tag, .seq = h->seq, .owner = u};
     pml->live = u;
     match_incoming(&c->match, &u->match);
     pml->live = NULL;
@@ -200,7 +217,7 @@ void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t 
     }
     /* It waits (unexpected, or ahead of its sequence): keep the payload. */
     if (!u->rts && u->hdr.len > 0) {
-        u->data = malloc(u->hdr.len);
+        u->data = u->hdr.len <= sizeof(u->small) ? u->small : malloc(u->hdr.len);
         if (u->data == NULL) {
             pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
             return;
@@ -209,6 +226,30 @@ void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t 
     }
     u->live_segs = NULL;
     u->live_nsegs = 0;
+}
+
+void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t tag,
+                              const struct iovec *segs, int nsegs)
+{
+    (void)from;
+    pml_hdr_match_t h;
+    memcpy(&h, segs[0].iov_base, sizeof(h));
+    bool rts = tag == PML_TAG_RTS;
+    const pml_hdr_rts_t *rget =
+        rts && segs[0].iov_len >= sizeof(pml_hdr_rts_t) ? segs[0].iov_base : NULL;
+    on_header(pml, &h, rts, rget, segs + 1, nsegs - 1);
+}
+
+void pml_recv_on_short(pml_stripe_t *pml, const struct iovec *segs, int nsegs)
+{
+    pml_hdr_short_t s;
+    memcpy(&s, segs[0].iov_base, sizeof(s));
+    size_t len = 0;
+    for (int i = 1; i < nsegs; i++) {
+        len += segs[i].iov_len;
+    }
+    pml_hdr_match_t h = {.ctx = s.ctx, .src = s.src, .tag = s.tag, .seq = s.seq, .len = len};
+    on_header(pml, &h, false, NULL, segs + 1, nsegs - 1);
 }
 
 /* First fragment of a striped receive: where its bookkeeping lives. */

@@ -360,8 +360,11 @@ int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req)
             }
             return rc < 0 ? rc : MRAIL_SUCCESS;
         }
-        if (m->sendi != NULL && m->sendi(m, r0->ep, PML_TAG_EAGER, &req->rts.m, sizeof(req->rts.m),
-                                         req->buf, req->len) == MRAIL_SUCCESS) {
+        pml_hdr_short_t sh = {
+            .ctx = req->ctx, .src = (int32_t)pml->rank, .tag = req->tag, .seq = req->rts.m.seq};
+        if (m->sendi != NULL && sizeof(sh) + req->len <= eager_max &&
+            m->sendi(m, r0->ep, PML_TAG_SHORT, &sh, sizeof(sh), req->buf, req->len) ==
+                MRAIL_SUCCESS) {
             req->sstate = PML_SEND_DONE;
             pml_request_complete(req);
             return MRAIL_SUCCESS;
@@ -409,10 +412,10 @@ int pml_send_inline(pml_stripe_t *pml, const void *buf, size_t len, uint32_t dst
     }
     mrail_btl_module_t *m = r0->module;
     size_t eager_max = eager_max_of(m);
-    pml_hdr_match_t h = {
-        .ctx = ctx, .src = (int32_t)pml->rank, .tag = tag, .seq = c->send_seq[dst], .len = len};
+    pml_hdr_short_t h = {
+        .ctx = ctx, .src = (int32_t)pml->rank, .tag = tag, .seq = c->send_seq[dst]};
     if (sizeof(h) + len > eager_max ||
-        m->sendi(m, r0->ep, PML_TAG_EAGER, &h, sizeof(h), buf, len) != MRAIL_SUCCESS) {
+        m->sendi(m, r0->ep, PML_TAG_SHORT, &h, sizeof(h), buf, len) != MRAIL_SUCCESS) {
         return MRAIL_ERR_AGAIN; /* nothing went: the sequence number stays free */
     }
     c->send_seq[dst]++;
