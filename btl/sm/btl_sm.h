@@ -89,7 +89,9 @@ struct mrail_btl_endpoint {
     size_t peer_seg_size;
     btl_sm_out_t *out_head, *out_tail; /* waiting for room, in order */
     bool failed;
-    bool polling;           /* a record of from_peer is being delivered right now */
+    bool polling;      /* a record of from_peer is being delivered right now */
+    bool to_peer_warm; /* btl_sm_ring_warm done */
+    bool from_peer_warm;
     uint64_t to_peer_tail;  /* last consumer position seen in to_peer */
     unsigned stuck_flushes; /* progress calls in a row whose flush moved nothing */
 };
@@ -121,6 +123,16 @@ void btl_sm_ring_commit(btl_sm_ring_t *ring, btl_sm_rec_t *rec, size_t len, uint
 /* The next record, or NULL when empty; release it with btl_sm_ring_pop. */
 btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size);
 void btl_sm_ring_pop(btl_sm_ring_t *ring, btl_sm_rec_t *rec);
+/* Makes the first lap of a ring as fast as the later ones: faults in
+ * every page with one system call (write: as the producer, who also
+ * allocates them), then touches every line from this side (the producer
+ * writes zeros, which is what a ring nothing was published in holds; the
+ * consumer reads). Measured here, the first lap through untouched lines
+ * took twice as long per message as the next ones, with or without the
+ * page faults, unless both sides had touched them. Done on a peer's first
+ * message, not at start-up: most peers on a large node are never spoken
+ * to, and 64 ranks' rings are a gigabyte. */
+void btl_sm_ring_warm(btl_sm_ring_t *ring, size_t ring_size, bool producer);
 /* Largest len a record may have in a ring of ring_size bytes. */
 size_t btl_sm_ring_max_record(size_t ring_size);
 size_t btl_sm_ring_bytes(size_t ring_size); /* control + data, cache-line multiple */

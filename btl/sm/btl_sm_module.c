@@ -156,6 +156,10 @@ static bool emit(btl_sm_module_t *m, mrail_btl_endpoint_t *ep, uint8_t kind, uin
                  const void *hdr, size_t hdr_len, const struct iovec *payload, int npayload)
 {
     size_t len = hdr_len + iov_total(payload, npayload);
+    if (!ep->to_peer_warm) {
+        btl_sm_ring_warm(ep->to_peer, m->cfg.ring_size, true);
+        ep->to_peer_warm = true;
+    }
     btl_sm_rec_t *rec = btl_sm_ring_reserve(ep->to_peer, m->cfg.ring_size, len, &ep->to_peer_tail);
     if (rec == NULL) {
         return false;
@@ -282,6 +286,10 @@ static int poll_peer(btl_sm_module_t *m, mrail_btl_endpoint_t *ep)
     btl_sm_rec_t *rec;
     while (events < SM_POLL_BATCH &&
            (rec = btl_sm_ring_peek(ep->from_peer, m->cfg.ring_size)) != NULL) {
+        if (!ep->from_peer_warm) {
+            btl_sm_ring_warm(ep->from_peer, m->cfg.ring_size, false);
+            ep->from_peer_warm = true;
+        }
         char *body = (char *)(rec + 1);
         if (rec->kind == BTL_SM_REC_AM) {
             struct iovec segs[2] = {{body, rec->hdr_len},

@@ -11,7 +11,10 @@
  * header. The consumer frees records with a release store of tail; the
  * producer reads tail only when its last look says the ring is full. No
  * locks, no atomic read-modify-write; head is the producer's alone. */
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "btl_sm.h"
 
@@ -35,6 +38,29 @@ static void publish(btl_sm_rec_t *rec, uint32_t len, uint8_t kind, uint8_t tag, 
     uint64_t word;
     memcpy(&word, &h, sizeof(word));
     atomic_store_explicit(header_word(rec), word, memory_order_release);
+}
+
+void btl_sm_ring_warm(btl_sm_ring_t *ring, size_t ring_size, bool producer)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)ring & ~(page - 1);
+    uintptr_t end = (uintptr_t)ring->data + ring_size;
+    /* A kernel without it (before 5.14), or a /dev/shm too full, leaves
+     * the pages to fault in as they are touched. */
+    if (madvise((void *)start, end - start, producer ? MADV_POPULATE_WRITE : MADV_POPULATE_READ) !=
+        0) {
+        return; /* no touching either: a full /dev/shm would be a SIGBUS */
+    }
+#endif
+    if (producer) {
+        memset(ring->data, 0, ring_size); /* called before our first record */
+    } else {
+        volatile const char *line = ring->data;
+        for (size_t at = 0; at < ring_size; at += BTL_SM_CACHE_LINE) {
+            (void)line[at];
+        }
+    }
 }
 
 size_t btl_sm_ring_max_record(size_t ring_size)
