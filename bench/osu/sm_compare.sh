@@ -9,7 +9,8 @@
 # turn, --reps times, on a quiet machine and then with a memory-bandwidth
 # load beside the ranks (bench/osu/memload: memcpy over 2 x 64 MiB, pinned
 # to core 0 with taskset). Prints medians and mrail against the best other
-# stack; --write puts the tables in docs/PERFORMANCE.md.
+# stack, and the floor under latency (bench/osu/line_pingpong: one cache
+# line bounced between the cores); --write puts it in docs/PERFORMANCE.md.
 #   bench/osu/sm_compare.sh [--reps N] [--build DIR] [--only quiet|load] [--write]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
     --build) build=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --write) write=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "sm_compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -30,8 +31,8 @@ case $only in ''|quiet|load) ;; *) echo "sm_compare.sh: --only takes quiet or lo
 for tool in mpicc.openmpi mpirun.openmpi mpicc.mpich mpirun.mpich taskset; do
   command -v "$tool" >/dev/null || { echo "sm_compare.sh: $tool missing (apt-get install libopenmpi-dev libmpich-dev util-linux)" >&2; exit 1; }
 done
-[ -x "$build/bin/mpicc" ] && [ -x "$build/bin/memload" ] ||
-  { echo "sm_compare.sh: build mrail first (cmake --build $build): no $build/bin/mpicc or memload" >&2; exit 1; }
+[ -x "$build/bin/mpicc" ] && [ -x "$build/bin/memload" ] && [ -x "$build/bin/line_pingpong" ] ||
+  { echo "sm_compare.sh: build mrail first (cmake --build $build): no $build/bin/mpicc, memload or line_pingpong" >&2; exit 1; }
 work=$(mktemp -d)
 load_pid=""
 cleanup() { [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; rm -rf "$work"; }
@@ -100,13 +101,16 @@ for cond in quiet load; do
     load_pid=$!
     sleep 1
   fi
+  floor=$("$build/bin/line_pingpong" | awk '{print $3}')
   measure "$cond"
+  floor="$floor $("$build/bin/line_pingpong" | awk '{print $3}')"
   if [ -n "$load_pid" ]; then
     kill "$load_pid"
     wait "$load_pid" 2>/dev/null || true
     load_pid=""
   fi
   out+=$(report "$cond")
+  out+=$'\n\n'"The floor, $cond: one cache line bounced between the two cores (bench/osu/line_pingpong) took $(echo "$floor" | sed 's/ / and /') ns one way, before and after the runs."
   [ "$cond" = load ] && out+=$'\n\n'"The load: $(cat "$work/memload.log")"
 done
 printf '%s\n' "$out"

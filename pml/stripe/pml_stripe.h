@@ -65,14 +65,17 @@ typedef struct pml_hdr_match {
     uint64_t sreq; /* RTS: the sender's request, echoed in CTS */
 } pml_hdr_match_t;
 
-/* EAGER to a peer reached over one rail (no control channel to carry):
- * a record of a small message is one cache line or less, and the message
- * length is the payload's. */
+/* EAGER to a peer reached over one rail (no control channel to carry), on
+ * a communicator whose context fits 16 bits: 8 bytes, so that an 8-byte
+ * message is a 24-byte record and a cache line carries more than two (the
+ * message rate is set by the lines that go from core to core). The rail
+ * keeps order, so the receiver knows the sender (the btl says who) and
+ * the rest of the sequence number (match_seq_widen); the length is the
+ * payload's. */
 typedef struct pml_hdr_short {
-    uint32_t ctx;
-    int32_t src;
+    uint16_t ctx;
+    uint16_t seq; /* the low 16 bits */
     int32_t tag;
-    uint32_t seq;
 } pml_hdr_short_t;
 
 /* RTS: the match header, and for rdma get where the data is. */
@@ -383,7 +386,7 @@ int pml_rail_index(const pml_stripe_t *pml, uint32_t peer, const mrail_btl_modul
 void pml_recv_matched(match_recv_t *recv, match_msg_t *msg, void *ctx);
 void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t tag,
                               const struct iovec *segs, int nsegs);
-void pml_recv_on_short(pml_stripe_t *pml, const struct iovec *segs, int nsegs);
+void pml_recv_on_short(pml_stripe_t *pml, uint32_t from, const struct iovec *segs, int nsegs);
 void pml_recv_on_frag(pml_stripe_t *pml, uint32_t from, const struct iovec *segs, int nsegs);
 /* Where a FRAG's payload goes: straight into its receive's buffer when the
  * fragment is one the receive still waits for. */

@@ -62,6 +62,15 @@ void match_incoming(match_comm_t *c, match_msg_t *msg);
 match_recv_t *match_incoming_posted(match_comm_t *c, int32_t src, int32_t tag, uint32_t seq);
 void match_incoming_done(match_comm_t *c, int32_t src);
 
+/* The whole sequence number of a header from src that carried only its
+ * low 16 bits: the nearest to the one expected (a single rail delivers in
+ * order, so it is the one expected). */
+static inline uint32_t match_seq_widen(const match_comm_t *c, uint32_t src, uint16_t low)
+{
+    uint32_t expected = c->expected[src];
+    return expected + (uint16_t)(low - (uint16_t)expected);
+}
+
 /* Posts a receive: returns the unexpected message it matches (removed from
  * the queue; on_match is not called) or NULL when it was queued. */
 match_msg_t *match_post(match_comm_t *c, match_recv_t *recv);

@@ -114,7 +114,7 @@ static void am_short(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t p
 {
     (void)ep, (void)tag;
     pml_rail_seen(ctx, peer, m);
-    pml_recv_on_short(ctx, segs, nsegs);
+    pml_recv_on_short(ctx, peer, segs, nsegs);
 }
 
 static void am_ack(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,

@@ -240,15 +240,24 @@ void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t 
     on_header(pml, &h, rts, rget, segs + 1, nsegs - 1);
 }
 
-void pml_recv_on_short(pml_stripe_t *pml, const struct iovec *segs, int nsegs)
+void pml_recv_on_short(pml_stripe_t *pml, uint32_t from, const struct iovec *segs, int nsegs)
 {
     pml_hdr_short_t s;
     memcpy(&s, segs[0].iov_base, sizeof(s));
+    pml_comm_t *c = pml_comm(pml, s.ctx);
+    if (c == NULL || from >= c->match.nprocs) {
+        pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
+        return;
+    }
     size_t len = 0;
     for (int i = 1; i < nsegs; i++) {
         len += segs[i].iov_len;
     }
-    pml_hdr_match_t h = {.ctx = s.ctx, .src = s.src, .tag = s.tag, .seq = s.seq, .len = len};
+    pml_hdr_match_t h = {.ctx = s.ctx,
+                         .src = (int32_t)from,
+                         .tag = s.tag,
+                         .seq = match_seq_widen(&c->match, from, s.seq),
+                         .len = len};
     on_header(pml, &h, false, NULL, segs + 1, nsegs - 1);
 }
 

@@ -361,8 +361,8 @@ int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req)
             return rc < 0 ? rc : MRAIL_SUCCESS;
         }
         pml_hdr_short_t sh = {
-            .ctx = req->ctx, .src = (int32_t)pml->rank, .tag = req->tag, .seq = req->rts.m.seq};
-        if (m->sendi != NULL && sizeof(sh) + req->len <= eager_max &&
+            .ctx = (uint16_t)req->ctx, .seq = (uint16_t)req->rts.m.seq, .tag = req->tag};
+        if (m->sendi != NULL && req->ctx <= UINT16_MAX && sizeof(sh) + req->len <= eager_max &&
             m->sendi(m, r0->ep, PML_TAG_SHORT, &sh, sizeof(sh), req->buf, req->len) ==
                 MRAIL_SUCCESS) {
             req->sstate = PML_SEND_DONE;
@@ -412,9 +412,8 @@ int pml_send_inline(pml_stripe_t *pml, const void *buf, size_t len, uint32_t dst
     }
     mrail_btl_module_t *m = r0->module;
     size_t eager_max = eager_max_of(m);
-    pml_hdr_short_t h = {
-        .ctx = ctx, .src = (int32_t)pml->rank, .tag = tag, .seq = c->send_seq[dst]};
-    if (sizeof(h) + len > eager_max ||
+    pml_hdr_short_t h = {.ctx = (uint16_t)ctx, .seq = (uint16_t)c->send_seq[dst], .tag = tag};
+    if (ctx > UINT16_MAX || sizeof(h) + len > eager_max ||
         m->sendi(m, r0->ep, PML_TAG_SHORT, &h, sizeof(h), buf, len) != MRAIL_SUCCESS) {
         return MRAIL_ERR_AGAIN; /* nothing went: the sequence number stays free */
     }

@@ -132,11 +132,12 @@ static void one_host(const fabric_t *f, const char *device, bool expect_get)
     expect_suite("3", false, f, mca, COMM);
 
     run_t r;
-    const char *const probe[] = {
-        PROBE, "--checks", "exchange,order,truncate,outstanding,probe,anysource", "--stats", NULL};
+    const char *const probe[] = {PROBE, "--checks",
+                                 "exchange,order,contexts,truncate,outstanding,probe,anysource",
+                                 "--stats", NULL};
     run_fabric(&r, "2", false, f, mca, probe);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_expect_eq(count_lines(r.out, " ok\n"), 2 * 6, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, " ok\n"), 2 * 7, "%s", r.out);
     if (expect_get) {
         cr_expect_gt(probe_stat(r.out, "rank=1 stats", "rget="), 0,
                      "large messages must have been pulled with get: %s", r.out);

@@ -244,6 +244,45 @@ static void inline_sends_keep_order(void)
     free(big_in);
 }
 
+/* More small messages to one peer than the 16 bits of sequence number a
+ * short header carries; windows whose receives are posted first and
+ * windows that arrive before their receives, with synchronous sends (the
+ * full header) among them: every message lands in its own receive. */
+static void sequence_past_16_bits(void)
+{
+    enum { N = 70000, WINDOW = 1000 };
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    int out[WINDOW], in[WINDOW];
+    MPI_Request rr[WINDOW], sr[WINDOW];
+    for (int base = 0; base < N; base += WINDOW) {
+        bool posted_first = (base / WINDOW) % 2 == 0;
+        for (int k = 0; posted_first && k < WINDOW; k++) {
+            MPI_Irecv(&in[k], 1, MPI_INT, prev, 61, MPI_COMM_WORLD, &rr[k]);
+        }
+        MPI_Barrier(MPI_COMM_WORLD);
+        for (int k = 0; k < WINDOW; k++) {
+            out[k] = base + k;
+            if (k % 7 == 3) {
+                MPI_Issend(&out[k], 1, MPI_INT, next, 61, MPI_COMM_WORLD, &sr[k]);
+            } else {
+                MPI_Isend(&out[k], 1, MPI_INT, next, 61, MPI_COMM_WORLD, &sr[k]);
+            }
+        }
+        if (!posted_first) {
+            MPI_Barrier(MPI_COMM_WORLD);
+            for (int k = 0; k < WINDOW; k++) {
+                MPI_Irecv(&in[k], 1, MPI_INT, prev, 61, MPI_COMM_WORLD, &rr[k]);
+            }
+        }
+        MPI_Waitall(WINDOW, rr, MPI_STATUSES_IGNORE);
+        MPI_Waitall(WINDOW, sr, MPI_STATUSES_IGNORE);
+        for (int k = 0; k < WINDOW; k++) {
+            CHECK(in[k] == base + k, "message %d from rank %d arrived as %d", base + k, prev,
+                  in[k]);
+        }
+    }
+}
+
 static void persistent_and_cancel(void)
 {
     int next = (rank + 1) % size, prev = (rank + size - 1) % size;
@@ -432,6 +471,7 @@ int main(int argc, char **argv)
     completion_calls();
     many_outstanding();
     inline_sends_keep_order();
+    sequence_past_16_bits();
     persistent_and_cancel();
     sendrecv_self_null_bsend();
     errors_return();

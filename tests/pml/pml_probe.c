@@ -186,6 +186,66 @@ static void check_order(probe_t *p)
     barrier(p);
 }
 
+/* Small messages on communicator contexts on both sides of 16 bits (a
+ * short header carries 16; larger ones take the full header), interleaved
+ * on one peer, synchronous ones among them, received before they arrive
+ * and after: each lands in its own receive, in order, per context. */
+static void check_contexts(probe_t *p)
+{
+    enum { NCTX = 4, N = 16 };
+    static const uint32_t ctxs[NCTX] = {0, 65535, 65536, 70001};
+    uint32_t dst = (p->rank + 1) % p->size, src = (p->rank + p->size - 1) % p->size;
+    uint32_t out[NCTX][N], in[NCTX][N];
+    mrail_pml_request_t *rr[NCTX][N], *sr[NCTX][N];
+    for (int round = 0; round < 2; round++) {
+        bool posted_first = round == 0;
+        for (int c = 0; posted_first && c < NCTX; c++) {
+            for (int k = 0; k < N; k++) {
+                if (mrail_pml_irecv(p->pml, &in[c][k], sizeof(in[c][k]), (int32_t)src, 9, ctxs[c],
+                                    &rr[c][k]) != MRAIL_SUCCESS) {
+                    die(p, "irecv on context %u failed", ctxs[c]);
+                }
+            }
+        }
+        barrier(p);
+        for (int k = 0; k < N; k++) {
+            for (int c = 0; c < NCTX; c++) {
+                out[c][k] = p->rank * 1000000 + ctxs[c] * 10 + (uint32_t)k + (uint32_t)round;
+                if (mrail_pml_isend(p->pml, &out[c][k], sizeof(out[c][k]), dst, 9, ctxs[c],
+                                    k % 5 == 2, &sr[c][k]) != MRAIL_SUCCESS) {
+                    die(p, "isend on context %u failed", ctxs[c]);
+                }
+            }
+        }
+        if (!posted_first) {
+            barrier(p);
+        }
+        for (int c = 0; !posted_first && c < NCTX; c++) {
+            for (int k = 0; k < N; k++) {
+                if (mrail_pml_irecv(p->pml, &in[c][k], sizeof(in[c][k]), (int32_t)src, 9, ctxs[c],
+                                    &rr[c][k]) != MRAIL_SUCCESS) {
+                    die(p, "irecv on context %u failed", ctxs[c]);
+                }
+            }
+        }
+        for (int c = 0; c < NCTX; c++) {
+            for (int k = 0; k < N; k++) {
+                wait_free(p, rr[c][k]);
+                uint32_t want = src * 1000000 + ctxs[c] * 10 + (uint32_t)k + (uint32_t)round;
+                if (in[c][k] != want) {
+                    die(p, "message %d on context %u is %u, not %u", k, ctxs[c], in[c][k], want);
+                }
+            }
+        }
+        for (int c = 0; c < NCTX; c++) {
+            for (int k = 0; k < N; k++) {
+                wait_free(p, sr[c][k]);
+            }
+        }
+    }
+    barrier(p);
+}
+
 static void check_truncate(probe_t *p)
 {
     if (p->size < 2 || p->rank > 1) {
@@ -814,6 +874,7 @@ int main(int argc, char **argv)
         void (*fn)(probe_t *);
     } all[] = {{"exchange", check_exchange},
                {"order", check_order},
+               {"contexts", check_contexts},
                {"truncate", check_truncate},
                {"outstanding", check_outstanding},
                {"probe", check_probe_and_cancel},

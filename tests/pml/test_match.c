@@ -159,6 +159,21 @@ Test(match, the_fast_path_takes_only_an_in_order_header_a_receive_waits_for)
     match_comm_fini(&c);
 }
 
+Test(match, a_short_sequence_number_widens_to_the_expected_one)
+{
+    log_t l = {0};
+    match_comm_t c;
+    cr_assert_eq(match_comm_init(&c, 2, on_match, &l), 0);
+    const uint32_t expected[] = {0, 5, 65535, 65536, 0x1234ffff, UINT32_MAX};
+    for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+        c.expected[1] = expected[i];
+        cr_expect_eq(match_seq_widen(&c, 1, (uint16_t)expected[i]), expected[i]);
+        cr_expect_eq(match_seq_widen(&c, 1, (uint16_t)(expected[i] + 3)), expected[i] + 3,
+                     "a header ahead of its turn keeps its distance");
+    }
+    match_comm_fini(&c);
+}
+
 /* Shuffled arrival across sources and within them, receives with every mix
  * of wildcards: every message matches exactly once, and no receive gets a
  * message while an earlier one from the same source that it also fits is

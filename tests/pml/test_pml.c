@@ -5,7 +5,7 @@
 
 #define MRUN MRAIL_TEST_BIN_DIR "/mrun"
 #define PROBE MRAIL_TEST_BIN_DIR "/pml_probe"
-#define ALL_CHECKS 6
+#define ALL_CHECKS 7
 
 /* min_rdma: btl_sm_min_rdma_pipeline_size ("0": never rdma get). Returns
  * how many messages the ranks sent with rdma get, all ranks together. */
@@ -51,7 +51,7 @@ static void run_checks(const char *np, const char *max, const char *checks, int 
                  "rdma get used although btl_sm_min_rdma_pipeline_size=0");
 }
 
-#define CHECKS "exchange,order,truncate,outstanding,probe,anysource"
+#define CHECKS "exchange,order,contexts,truncate,outstanding,probe,anysource"
 
 Test(pml, one_rank_talks_to_itself, .timeout = 120)
 {
