@@ -56,7 +56,8 @@ int main(int argc, char **argv)
         }
     }
     /* Two flags on their own lines: each side writes one and polls the other. */
-    _Atomic long *ping = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    _Atomic long *ping =
+        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (ping == MAP_FAILED) {
         perror("line_pingpong: mmap");
         return 1;
