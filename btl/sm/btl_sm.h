@@ -21,9 +21,26 @@
 typedef enum { BTL_SM_COPY_AUTO, BTL_SM_COPY_CMA, BTL_SM_COPY_NONE } btl_sm_copy_t;
 
 typedef struct btl_sm_config {
-    size_t ring_size; /* bytes of each ring, a power of two */
-    int single_copy;  /* btl_sm_copy_t */
+    size_t ring_size;    /* bytes of each ring, a power of two; 0: by the local rank count */
+    int single_copy;     /* btl_sm_copy_t */
+    bool max_send_given; /* btl_sm_max_send_size was set, not defaulted */
 } btl_sm_config_t;
+
+/* The automatic sizes (btl_sm_ring_size=0): a node's rings share this
+ * budget, each between the bounds; fragments are a quarter of a ring.
+ * Measured on two cores (docs/PERFORMANCE.md, issue 14): 512 KiB rings of
+ * 128 KiB fragments stream 22-26 GB/s at 64 KiB-4 MiB where 256 KiB rings
+ * of 32 KiB fragments gave 14-20. Larger rings gained nothing more and
+ * cost start-up: a ring is warmed whole on its first message, and the
+ * oversubscribed collective suite took 25 s with 1 MiB rings, 21 with
+ * 512 KiB, 20.5 with 256 KiB. */
+#define BTL_SM_RING_BUDGET (64ull << 20)
+#define BTL_SM_RING_MIN (64u << 10)
+#define BTL_SM_RING_MAX (512u << 10)
+#define BTL_SM_FRAGS_PER_RING 4
+
+/* The ring size for nlocal ranks on the node, from the budget. */
+size_t btl_sm_auto_ring_size(uint32_t nlocal);
 
 /* Ring control: producer and consumer positions on their own cache lines. */
 typedef struct btl_sm_ring {

@@ -15,9 +15,11 @@ static const char *const copy_names[] = {"auto", "cma", "none", NULL};
 static int btl_sm_register(mrail_component_t *self, mrail_mca_t *mca)
 {
     static const mrail_mca_param_def_t defs[] = {
-        {"ring_size", MRAIL_MCA_SIZE, "256k", 5,
+        {"ring_size", MRAIL_MCA_SIZE, "0", 5,
          "Bytes of each per-peer ring (a power of two, at least twice btl_sm_max_send_size); "
-         "each rank's segment holds one ring per local rank",
+         "each rank's segment holds one ring per local rank. 0: by the number of ranks on the "
+         "node, 512k up to 11 ranks, halving beyond so that the node's rings stay within 64m "
+         "(64k at least), and btl_sm_max_send_size (unless set) a quarter of it",
          NULL, offsetof(btl_sm_config_t, ring_size)},
         {"single_copy_mechanism", MRAIL_MCA_ENUM, "auto", 3,
          "How put/get move large data: cma (Cross Memory Attach, single copy; an error if the "
@@ -34,12 +36,18 @@ static int btl_sm_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_r
     const mrail_btl_component_t *btl = (const mrail_btl_component_t *)self;
     size_t ring = btl_sm_config.ring_size;
     char d1[512], d2[512];
-    if (ring < 4096 || (ring & (ring - 1)) != 0) {
-        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
-                                "btl_sm_ring_size must be a power of two of at least 4k: %s",
-                                mrail_mca_describe(mca, "btl_sm_ring_size", d1, sizeof(d1)));
+    if (ring != 0 && (ring < 4096 || (ring & (ring - 1)) != 0)) {
+        return mrail_reason_set(
+            why, MRAIL_ERR_BAD_PARAM,
+            "btl_sm_ring_size must be 0 (sized by the ranks on the node) or a power of two of at "
+            "least 4k: %s",
+            mrail_mca_describe(mca, "btl_sm_ring_size", d1, sizeof(d1)));
     }
-    if (btl->config.max_send_size + sizeof(btl_sm_rdma_hdr_t) > btl_sm_ring_max_record(ring)) {
+    const mrail_mca_param_t *mss = mrail_mca_find(mca, "btl_sm_max_send_size");
+    btl_sm_config.max_send_given = mss != NULL && mss->source != MRAIL_MCA_SOURCE_DEFAULT;
+    /* An automatic ring grows to hold the fragments asked for (wire-up). */
+    if (ring != 0 &&
+        btl->config.max_send_size + sizeof(btl_sm_rdma_hdr_t) > btl_sm_ring_max_record(ring)) {
         return mrail_reason_set(
             why, MRAIL_ERR_BAD_PARAM,
             "btl_sm_max_send_size must stay below half of btl_sm_ring_size (less %zu bytes of "
@@ -94,6 +102,7 @@ mrail_btl_component_t mrail_btl_sm_component = {
     /* Above every network btl, so that local peers never go through tcp. */
     .defaults = {.exclusivity = 65280,
                  .eager_limit = 4 * 1024,
+                 /* with btl_sm_ring_size=0 (the default), a quarter of the ring instead */
                  .max_send_size = 32 * 1024,
                  .bandwidth = 20000,
                  .latency = 1,

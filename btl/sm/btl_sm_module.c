@@ -29,6 +29,17 @@ static int sm_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
             m->my_local = i;
         }
     }
+    if (m->cfg.ring_size == 0) {
+        size_t ring = btl_sm_auto_ring_size(m->nlocal);
+        if (!m->cfg.max_send_given) {
+            module->config.max_send_size = ring / BTL_SM_FRAGS_PER_RING;
+        }
+        while (module->config.max_send_size + sizeof(btl_sm_rdma_hdr_t) >
+               btl_sm_ring_max_record(ring)) {
+            ring *= 2; /* the fragments asked for must fit */
+        }
+        m->cfg.ring_size = ring;
+    }
     int rc = btl_sm_segment_create(m, f->job, m->nlocal, why);
     if (rc != MRAIL_SUCCESS) {
         return rc;

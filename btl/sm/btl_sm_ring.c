@@ -63,6 +63,16 @@ void btl_sm_ring_warm(btl_sm_ring_t *ring, size_t ring_size, bool producer)
     }
 }
 
+size_t btl_sm_auto_ring_size(uint32_t nlocal)
+{
+    uint64_t pairs = (uint64_t)nlocal * nlocal;
+    size_t ring = BTL_SM_RING_MAX;
+    while (ring > BTL_SM_RING_MIN && pairs * ring > BTL_SM_RING_BUDGET) {
+        ring /= 2;
+    }
+    return ring;
+}
+
 size_t btl_sm_ring_max_record(size_t ring_size)
 {
     return ring_size / 2 - 2 * sizeof(btl_sm_rec_t);

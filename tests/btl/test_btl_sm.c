@@ -128,7 +128,9 @@ static void expect_ring_refused(const char *np, const char *value, const char *c
 
 Test(btl_sm, bad_ring_size_is_refused, .timeout = 60)
 {
-    const char *const want[] = {"btl_sm_ring_size must be a power of two", NULL};
+    const char *const want[] = {"btl_sm_ring_size must be 0 (sized by the ranks on the node) or a "
+                                "power of two of at least 4k",
+                                "btl_sm_ring_size = 100000", NULL};
     expect_ring_refused("1", "100000", want);
 }
 
