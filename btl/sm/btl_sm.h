@@ -5,8 +5,9 @@
  * peer with local index i). Peers map it after the modex; it is unlinked as
  * soon as every local rank has mapped it, so a rank that dies later leaves
  * no file in /dev/shm. Large transfers are single-copy through Cross Memory
- * Attach (process_vm_readv/writev), or pipelined through the rings when the
- * kernel refuses CMA. */
+ * Attach (process_vm_readv/writev), a get of registered memory shared by
+ * both ranks (btl_sm_share.c; the share slots follow the rings), or
+ * pipelined through the rings when the kernel refuses CMA. */
 #ifndef MRAIL_BTL_SM_H
 #define MRAIL_BTL_SM_H
 
@@ -24,6 +25,7 @@ typedef struct btl_sm_config {
     size_t ring_size;    /* bytes of each ring, a power of two; 0: by the local rank count */
     int single_copy;     /* btl_sm_copy_t */
     bool max_send_given; /* btl_sm_max_send_size was set, not defaulted */
+    bool min_rdma_given; /* btl_sm_min_rdma_pipeline_size likewise */
 } btl_sm_config_t;
 
 /* The automatic sizes (btl_sm_ring_size=0): a node's rings share this
@@ -92,6 +94,21 @@ typedef struct btl_sm_rdma_hdr {
     uint64_t offset; /* of this chunk within the transfer */
 } btl_sm_rdma_hdr_t;
 
+/* A shared single copy's slot in the owner's segment (btl_sm_share.c). */
+#define BTL_SM_SHARE_SLOTS 128
+#define BTL_SM_SHARE_HANDLE_SIZE 8
+typedef struct btl_sm_share {
+    _Alignas(BTL_SM_CACHE_LINE) _Atomic uint64_t ctl; /* generation << 2 | state */
+    uint64_t base, len;                               /* the owner's offer */
+    uint64_t from, to; /* the getter's: owner's [from, +total) into its [to, +total) */
+    uint64_t total;
+    uint32_t chunk;                                      /* bytes a claim takes */
+    uint32_t getter;                                     /* its local index */
+    _Alignas(BTL_SM_CACHE_LINE) _Atomic uint64_t claims; /* back << 32 | front, in chunks */
+    _Atomic uint64_t done;                               /* bytes copied, by either side */
+    _Atomic int32_t error;                               /* errno of an owner's failed copy */
+} btl_sm_share_t;
+
 typedef struct btl_sm_out btl_sm_out_t;
 typedef struct btl_sm_module btl_sm_module_t;
 
@@ -125,6 +142,12 @@ struct btl_sm_module {
     bool use_cma;
     uint64_t next_req;
     struct btl_sm_op *ops; /* fallback gets/puts in flight */
+    /* Shared single copy: our offers (slots in our segment) and the gets we accepted. */
+    btl_sm_share_t *shares;
+    bool share_in_use[BTL_SM_SHARE_SLOTS];
+    uint32_t share_offered[BTL_SM_SHARE_SLOTS];
+    uint32_t share_noffered, share_cursor, share_gen;
+    struct btl_sm_pull *pulls;
 };
 
 /* Ring (btl_sm_ring.c). Records are 8-byte aligned; a record never wraps;
@@ -159,6 +182,8 @@ int btl_sm_segment_create(btl_sm_module_t *m, const char *job, uint32_t nlocal,
                           mrail_reason_t *why);
 void *btl_sm_segment_attach(const char *name, size_t size, mrail_reason_t *why);
 btl_sm_ring_t *btl_sm_segment_ring(void *seg, size_t ring_size, uint32_t index);
+/* The share slots, after the rings. */
+btl_sm_share_t *btl_sm_segment_shares(void *seg, size_t ring_size, uint32_t nrings);
 void btl_sm_segment_unlink(btl_sm_module_t *m);
 
 /* Outbound queue and sends (btl_sm_module.c). */
@@ -176,6 +201,19 @@ int btl_sm_rdma_select(btl_sm_module_t *m, const btl_sm_modex_t *peers, mrail_re
 /* Handles a fallback-protocol record that arrived from ep. */
 void btl_sm_rdma_incoming(btl_sm_module_t *m, mrail_btl_endpoint_t *ep, const btl_sm_rec_t *rec);
 void btl_sm_rdma_fail_peer(btl_sm_module_t *m, mrail_btl_endpoint_t *ep);
+
+/* Shared single copy (btl_sm_share.c), with CMA only. register offers
+ * memory (a handle that offers nothing without CMA or a free slot);
+ * share_get accepts an offer, MRAIL_ERR_NOT_FOUND when there is none or the
+ * get is too small to share, and finishes in progress; progress copies a
+ * chunk of every accepted offer and accepted get. */
+int btl_sm_share_register(mrail_btl_module_t *self, void *base, size_t len, void *handle);
+void btl_sm_share_deregister(mrail_btl_module_t *self, void *handle);
+int btl_sm_share_get(btl_sm_module_t *m, mrail_btl_endpoint_t *ep, void *local,
+                     uint64_t remote_addr, const void *remote_handle, size_t len,
+                     mrail_btl_done_fn_t done, void *cbdata);
+int btl_sm_share_progress(btl_sm_module_t *m);
+void btl_sm_share_fail_peer(btl_sm_module_t *m, mrail_btl_endpoint_t *ep);
 
 /* Queues an outbound item (btl_sm_module.c); items emit records in order. */
 typedef enum { BTL_SM_OUT_AM, BTL_SM_OUT_COPY, BTL_SM_OUT_STREAM } btl_sm_out_kind_t;

@@ -45,6 +45,8 @@ static int btl_sm_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_r
     }
     const mrail_mca_param_t *mss = mrail_mca_find(mca, "btl_sm_max_send_size");
     btl_sm_config.max_send_given = mss != NULL && mss->source != MRAIL_MCA_SOURCE_DEFAULT;
+    const mrail_mca_param_t *mrp = mrail_mca_find(mca, "btl_sm_min_rdma_pipeline_size");
+    btl_sm_config.min_rdma_given = mrp != NULL && mrp->source != MRAIL_MCA_SOURCE_DEFAULT;
     /* An automatic ring grows to hold the fragments asked for (wire-up). */
     if (ring != 0 &&
         btl->config.max_send_size + sizeof(btl_sm_rdma_hdr_t) > btl_sm_ring_max_record(ring)) {
@@ -106,10 +108,13 @@ mrail_btl_component_t mrail_btl_sm_component = {
                  .max_send_size = 32 * 1024,
                  .bandwidth = 20000,
                  .latency = 1,
-                 /* The PML's rdma get (CMA, one copy) only when asked: on the
-                  * machines measured so far the ring's two copies move large
-                  * messages 3.5x faster (docs/PERFORMANCE.md). 0 = never; 64k turns it on. */
-                 .min_rdma_pipeline_size = 0,
-                 .rdma_pipeline_frag_size = 4 << 20},
+                 /* From 256 KiB on, the PML's rdma get: CMA, and from two
+                  * chunks on the copy shared by both ranks in 256 KiB chunks
+                  * (btl_sm_share.c). Measured on two cores (docs/PERFORMANCE.md,
+                  * issue 14): 37-43 GB/s one way and both ways at 512 KiB-4 MiB
+                  * where the rings give 22-28; 64 KiB chunks gave 19-23, 1 MiB
+                  * ones 17-30. Without CMA, the rings carry everything. */
+                 .min_rdma_pipeline_size = 256 << 10,
+                 .rdma_pipeline_frag_size = 256 << 10},
     .query = btl_sm_query,
 };

@@ -357,6 +357,9 @@ static int sm_progress(mrail_btl_module_t *module)
         }
         events += poll_peer(m, ep);
     }
+    if (m->share_noffered > 0 || m->pulls != NULL) {
+        events += btl_sm_share_progress(m);
+    }
     return events;
 }
 
@@ -389,6 +392,9 @@ void btl_sm_module_init(btl_sm_module_t *m, const btl_sm_config_t *cfg)
     m->cfg = *cfg;
     b->flags = MRAIL_BTL_FLAG_SEND | MRAIL_BTL_FLAG_SENDI | MRAIL_BTL_FLAG_PUT | MRAIL_BTL_FLAG_GET;
     b->put_limit = SIZE_MAX;
+    b->reg_size = BTL_SM_SHARE_HANDLE_SIZE;
+    b->mem_register = btl_sm_share_register;
+    b->mem_deregister = btl_sm_share_deregister;
     b->wire_up = sm_wire_up;
     b->add_peers = sm_add_peers;
     b->del_peers = sm_del_peers;

@@ -40,10 +40,20 @@ static int cma_copy(pid_t pid, void *local, uint64_t remote, size_t len, bool wr
     return 0;
 }
 
+/* Without CMA, get() is two copies through the rings, which the PML's own
+ * striped rendezvous does as well: rdma get only when asked for. */
+static void without_cma(btl_sm_module_t *m)
+{
+    m->use_cma = false;
+    if (!m->cfg.min_rdma_given) {
+        m->base.config.min_rdma_pipeline_size = 0;
+    }
+}
+
 int btl_sm_rdma_select(btl_sm_module_t *m, const btl_sm_modex_t *peers, mrail_reason_t *why)
 {
     if (m->cfg.single_copy == BTL_SM_COPY_NONE) {
-        m->use_cma = false;
+        without_cma(m);
         snprintf(m->base.note, sizeof(m->base.note),
                  "copy-in/copy-out through the rings (btl_sm_single_copy_mechanism=none)");
         return MRAIL_SUCCESS;
@@ -64,7 +74,7 @@ int btl_sm_rdma_select(btl_sm_module_t *m, const btl_sm_modex_t *peers, mrail_re
                                     "/proc/sys/kernel/yama/ptrace_scope, or use auto",
                                     m->eps[i].rank, (int)peers[i].pid, cause);
         }
-        m->use_cma = false;
+        without_cma(m);
         snprintf(m->base.note, sizeof(m->base.note),
                  "copy-in/copy-out through the rings: the kernel refused CMA (process_vm_readv "
                  "on rank %u: %s)",
@@ -72,8 +82,9 @@ int btl_sm_rdma_select(btl_sm_module_t *m, const btl_sm_modex_t *peers, mrail_re
         return MRAIL_SUCCESS;
     }
     m->use_cma = true;
+    m->base.flags |= MRAIL_BTL_FLAG_GET_SHARED;
     snprintf(m->base.note, sizeof(m->base.note),
-             "single copy through CMA (process_vm_readv/writev)");
+             "single copy through CMA (process_vm_readv/writev), shared by both ranks");
     return MRAIL_SUCCESS;
 }
 
@@ -169,6 +180,12 @@ int btl_sm_get(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, void *local,
         return MRAIL_SUCCESS;
     }
     if (m->use_cma) {
+        int rc = remote_handle == NULL ? MRAIL_ERR_NOT_FOUND
+                                       : btl_sm_share_get(m, ep, local, remote_addr, remote_handle,
+                                                          len, done, cbdata);
+        if (rc != MRAIL_ERR_NOT_FOUND) {
+            return rc;
+        }
         return cma_result(m, ep, cma_copy(ep->pid, local, remote_addr, len, false), "get");
     }
     btl_sm_op_t *op = op_new(m, ep, local, len, done, cbdata);
@@ -257,6 +274,7 @@ void btl_sm_rdma_incoming(btl_sm_module_t *m, mrail_btl_endpoint_t *ep, const bt
 
 void btl_sm_rdma_fail_peer(btl_sm_module_t *m, mrail_btl_endpoint_t *ep)
 {
+    btl_sm_share_fail_peer(m, ep);
     for (btl_sm_op_t **p = &m->ops; *p != NULL;) {
         btl_sm_op_t *op = *p;
         if (ep == NULL || op->ep == ep) {

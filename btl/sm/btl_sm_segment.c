@@ -40,7 +40,8 @@ int btl_sm_segment_create(btl_sm_module_t *m, const char *job, uint32_t nlocal, 
             *p = '_';
         }
     }
-    m->seg_size = BTL_SM_CACHE_LINE + (size_t)nlocal * btl_sm_ring_bytes(m->cfg.ring_size);
+    m->seg_size = BTL_SM_CACHE_LINE + (size_t)nlocal * btl_sm_ring_bytes(m->cfg.ring_size) +
+                  BTL_SM_SHARE_SLOTS * sizeof(btl_sm_share_t);
     /* /dev/shm is sparse: a segment larger than its free space maps fine
      * and kills the rank with SIGBUS when a message reaches the missing
      * pages. Say so now. (Every local rank makes one such segment.) */
@@ -78,6 +79,7 @@ int btl_sm_segment_create(btl_sm_module_t *m, const char *job, uint32_t nlocal, 
     h->nrings = nlocal;
     h->ring_size = m->cfg.ring_size;
     h->magic = BTL_SM_MAGIC;
+    m->shares = btl_sm_segment_shares(m->seg, m->cfg.ring_size, nlocal);
     return MRAIL_SUCCESS;
 }
 

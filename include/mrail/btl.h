@@ -49,6 +49,9 @@ enum {
     MRAIL_BTL_FLAG_SENDI = 1u << 1, /* sendi() */
     MRAIL_BTL_FLAG_PUT = 1u << 2,   /* put() */
     MRAIL_BTL_FLAG_GET = 1u << 3,   /* get() */
+    /* get() of memory registered by the peer shares the copy with it, in
+     * chunks of rdma_pipeline_frag_size: give it whole messages. */
+    MRAIL_BTL_FLAG_GET_SHARED = 1u << 4,
 };
 
 /* Receives one active message. segs[0] is the sender's header, the rest its

@@ -108,6 +108,9 @@ static int get_start(pml_stripe_t *pml, mrail_pml_request_t *req, const pml_unex
     size_t piece = m->config.rdma_pipeline_frag_size < m->put_limit
                        ? m->config.rdma_pipeline_frag_size
                        : m->put_limit;
+    if (m->flags & MRAIL_BTL_FLAG_GET_SHARED) {
+        piece = req->expected; /* the btl cuts it, and the sender copies part */
+    }
     req->rstate = PML_RECV_GETTING;
     req->gets_pending = 1; /* held until every get is issued */
     for (size_t at = 0; at < req->expected; at += piece) {

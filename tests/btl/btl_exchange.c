@@ -2,9 +2,10 @@
  * modules the MCA selects, routes each peer through the module of highest
  * exclusivity that reaches it, and moves messages of every size class to
  * every rank (itself included) three ways: fragmented sends, get (receiver
- * pulls) and put (sender pushes). Every byte is checked.
+ * pulls) and put (sender pushes); rget is get of memory the sender
+ * registered first (btl/sm then shares the copy). Every byte is checked.
  *
- *   btl_exchange [--sizes a,b,...] [--paths send,get,put] [--backpressure N]
+ *   btl_exchange [--sizes a,b,...] [--paths send,get,rget,put] [--backpressure N]
  *                [--die RANK] [--tag T] [--undumpable]
  * Prints "rank=R ..." lines; exits non-zero on any mismatch or error. */
 #include <sched.h>
@@ -20,9 +21,13 @@
 
 enum { TAG_FRAG = 1, TAG_RTS_GET, TAG_RTS_PUT, TAG_CTS, TAG_FIN, TAG_BP };
 
+#define REG_MAX 64
+
 typedef struct wire_hdr {
     uint32_t src, kind;
     uint64_t total, offset, addr;
+    uint32_t reg_len; /* rget: the sender's registration */
+    unsigned char reg[REG_MAX];
 } wire_hdr_t;
 
 typedef struct peer_state {
@@ -201,7 +206,8 @@ static void on_message(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t
     }
     case TAG_RTS_GET: {
         recv_alloc(p, h.total);
-        int rc = p->module->get(p->module, p->ep, p->rbuf, h.addr, NULL, h.total, on_get_done, p);
+        int rc = p->module->get(p->module, p->ep, p->rbuf, h.addr, h.reg_len ? h.reg : NULL,
+                                h.total, on_get_done, p);
         if (rc == MRAIL_SUCCESS) {
             on_get_done(p->module, p->ep, MRAIL_SUCCESS, p);
         } else if (rc != MRAIL_INPROGRESS) {
@@ -302,10 +308,20 @@ static void send_one(exchange_t *x, uint32_t dst, const char *path, uint64_t siz
         } while (off < size);
         return;
     }
-    if (!strcmp(path, "get")) {
+    if (!strcmp(path, "get") || !strcmp(path, "rget")) {
+        mrail_btl_module_t *m = p->module;
+        bool reg = !strcmp(path, "rget") && m->reg_size > 0 && m->reg_size <= REG_MAX;
+        if (reg && m->mem_register(m, buf, size, h.reg) != MRAIL_SUCCESS) {
+            fail(x, "registering %llu bytes for rank %u failed", (unsigned long long)size, dst);
+            return;
+        }
+        h.reg_len = reg ? (uint32_t)m->reg_size : 0;
         send_ctl(x, dst, TAG_RTS_GET, &h);
         while (!p->fin && x->errors == 0) {
             progress_all(x);
+        }
+        if (reg) {
+            m->mem_deregister(m, h.reg);
         }
         return;
     }

@@ -53,12 +53,20 @@ static void exchange(const char *np, const char *btl, const char *mech, const ch
 
 Test(btl_sm, two_ranks_every_size_every_path_cma, .timeout = 240)
 {
-    exchange("2", "self,sm", "cma", ALL_SIZES, "send,get,put", "3000", 8, 3, CMA_NOTE);
+    exchange("2", "self,sm", "cma", ALL_SIZES, "send,get,rget,put", "3000", 8, 4, CMA_NOTE);
+}
+
+/* The copy both ranks share (rget: get of registered memory), between many
+ * pairs at once, at sizes around the 256 KiB chunk and of up to 32 chunks. */
+Test(btl_sm, eight_ranks_share_copies_cut_in_chunks, .timeout = 240)
+{
+    exchange("8", "self,sm", "cma", "262143,262144,262145,1048583,8388608", "rget", NULL, 5, 1,
+             CMA_NOTE);
 }
 
 Test(btl_sm, two_ranks_every_size_every_path_copy_fallback, .timeout = 240)
 {
-    exchange("2", "self,sm", "none", ALL_SIZES, "send,get,put", "3000", 8, 3, RING_NOTE);
+    exchange("2", "self,sm", "none", ALL_SIZES, "send,get,rget,put", "3000", 8, 4, RING_NOTE);
 }
 
 Test(btl_sm, auto_picks_cma_where_the_kernel_allows_it, .timeout = 240)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static int rank, size, checks;
 
@@ -438,6 +439,46 @@ static void print_transport_libraries(void)
     printf("%s\n", any ? "" : "none");
 }
 
+/* Large messages a receiver takes while their sender makes no MPI call at
+ * all (it waits for the file the receiver creates, up to a minute): over
+ * shared memory with CMA the receiver copies alone what the sender does not
+ * copy, with no hand-off to wait for. */
+static void receive_while_sender_computes(const char *flag_file)
+{
+    enum { NMSG = 3 };
+    const int counts[NMSG] = {300000 / 4, (1 << 20) / 4 + 7, 16 << 18};
+    int *bufs[NMSG];
+    MPI_Request reqs[NMSG];
+    for (int i = 0; i < NMSG; i++) {
+        bufs[i] = malloc((size_t)counts[i] * sizeof(int));
+        CHECK(bufs[i] != NULL, "out of memory");
+        if (rank == 0) {
+            fill(bufs[i], counts[i], 40 + i);
+            MPI_Isend(bufs[i], counts[i], MPI_INT, 1, 40 + i, MPI_COMM_WORLD, &reqs[i]);
+        } else if (rank == 1) {
+            memset(bufs[i], 0, (size_t)counts[i] * sizeof(int));
+            MPI_Recv(bufs[i], counts[i], MPI_INT, 0, 40 + i, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            int bad = bad_index(bufs[i], counts[i], 40 + i);
+            CHECK(bad < 0, "message %d of %d ints: wrong at %d", i, counts[i], bad);
+        }
+    }
+    if (rank == 1) {
+        FILE *f = fopen(flag_file, "w");
+        CHECK(f != NULL && fclose(f) == 0, "cannot create %s", flag_file);
+    } else if (rank == 0) {
+        int waited = 0;
+        while (access(flag_file, F_OK) != 0 && waited < 60000) {
+            usleep(1000);
+            waited++;
+        }
+        CHECK(waited < 60000, "rank 1 did not receive within 60 s while rank 0 made no MPI call");
+        MPI_Waitall(NMSG, reqs, MPI_STATUSES_IGNORE);
+    }
+    for (int i = 0; i < NMSG; i++) {
+        free(bufs[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int provided;
@@ -457,6 +498,12 @@ int main(int argc, char **argv)
             *bad = 1;
         }
         MPI_Barrier(MPI_COMM_WORLD);
+        MPI_Finalize();
+        return 0;
+    }
+    if (argc > 2 && !strcmp(argv[1], "--sender-computes")) {
+        receive_while_sender_computes(argv[2]);
+        printf("rank %d: %d checks passed\n", rank, checks);
         MPI_Finalize();
         return 0;
     }

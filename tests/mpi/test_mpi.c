@@ -27,6 +27,44 @@ Test(mpi, p2p_surface_on_3_ranks, .timeout = 120)
     run_p2p("3", PROG);
 }
 
+/* Over shared memory with CMA (the default where the kernel allows it),
+ * a large receive completes while its sender computes outside MPI. */
+Test(mpi, large_receive_completes_while_the_sender_computes, .timeout = 120)
+{
+    FILE *yama = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+    int scope = 0;
+    if (yama != NULL) {
+        if (fscanf(yama, "%d", &scope) != 1) {
+            scope = 0;
+        }
+        fclose(yama);
+    }
+    if (scope > 0) {
+        cr_skip_test("kernel.yama.ptrace_scope=%d refuses CMA between ranks", scope);
+    }
+    run_t r;
+    run_init(&r);
+    char flag[512];
+    snprintf(flag, sizeof(flag), "%s/sender_computes.%s", MRAIL_TEST_WORK_DIR, r.tag);
+    unlink(flag);
+    char *argv[] = {MRUN,
+                    "-n",
+                    "2",
+                    "--mca",
+                    "btl_sm_single_copy_mechanism",
+                    "cma",
+                    (char *)PROG,
+                    "--sender-computes",
+                    flag,
+                    NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, " checks passed\n"), 2, "%s", r.out);
+    run_expect_clean(&r);
+    unlink(flag);
+    run_fini(&r);
+}
+
 Test(mpi, errors_are_fatal_by_default_and_name_the_call, .timeout = 60)
 {
     run_t r;
