@@ -108,13 +108,15 @@ mrail_btl_component_t mrail_btl_sm_component = {
                  .max_send_size = 32 * 1024,
                  .bandwidth = 20000,
                  .latency = 1,
-                 /* From 256 KiB on, the PML's rdma get: CMA, and from two
-                  * chunks on the copy shared by both ranks in 256 KiB chunks
-                  * (btl_sm_share.c). Measured on two cores (docs/PERFORMANCE.md,
-                  * issue 14): 37-43 GB/s one way and both ways at 512 KiB-4 MiB
-                  * where the rings give 22-28; 64 KiB chunks gave 19-23, 1 MiB
-                  * ones 17-30. Without CMA, the rings carry everything. */
-                 .min_rdma_pipeline_size = 256 << 10,
+                 /* From 512 KiB on, the PML's rdma get: CMA, with the copy
+                  * shared by both ranks in 256 KiB chunks (btl_sm_share.c).
+                  * Measured on two cores (docs/PERFORMANCE.md, issue 14):
+                  * 37-43 GB/s one way and both ways at 512 KiB-4 MiB where
+                  * the rings give 22-28; 64 KiB chunks gave 19-23, 1 MiB ones
+                  * 17-30. A 256 KiB message, one chunk, would be the
+                  * receiver's copy alone: 14-21 GB/s one way against the
+                  * rings' 22-25. Without CMA, the rings carry everything. */
+                 .min_rdma_pipeline_size = 512 << 10,
                  .rdma_pipeline_frag_size = 256 << 10},
     .query = btl_sm_query,
 };
