@@ -28,6 +28,7 @@ extern const mrail_framework_ops_t mrail_pml_framework_ops;
 
 typedef struct mrail_pml mrail_pml_t;
 typedef struct mrail_pml_request mrail_pml_request_t; /* each pml defines its own */
+typedef struct mrail_pml_message mrail_pml_message_t; /* a message a matched probe took */
 typedef struct mrail_pml_ops mrail_pml_ops_t;
 
 /* Every pml instance begins with this: the calls below go through its
@@ -90,6 +91,15 @@ bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req);
 /* Is a message from src/tag waiting? Fills status without receiving it. */
 bool mrail_pml_iprobe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
                       mrail_pml_status_t *status);
+/* A matched probe: as iprobe, but the message is taken out of matching (no
+ * receive can take it any more) and handed back in *msg, for exactly one
+ * mrail_pml_imrecv. */
+bool mrail_pml_improbe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
+                       mrail_pml_status_t *status, mrail_pml_message_t **msg);
+/* Receives the message improbe took, into buf (len bytes) or, with iov
+ * non-NULL, into niov pieces; completes like a receive. */
+int mrail_pml_imrecv(mrail_pml_t *pml, void *buf, size_t len, const struct iovec *iov, int niov,
+                     mrail_pml_message_t *msg, mrail_pml_request_t **req);
 /* Drives every rail once; returns the events handled. */
 int mrail_pml_progress(mrail_pml_t *pml);
 /* Idle polls a waiting loop should spin before it yields the CPU: 1 when
@@ -146,6 +156,10 @@ struct mrail_pml_ops {
     bool (*cancel)(mrail_pml_t *pml, mrail_pml_request_t *req);
     bool (*iprobe)(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
                    mrail_pml_status_t *status);
+    bool (*improbe)(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
+                    mrail_pml_status_t *status, mrail_pml_message_t **msg);
+    int (*imrecv)(mrail_pml_t *pml, void *buf, size_t len, const struct iovec *iov, int niov,
+                  mrail_pml_message_t *msg, mrail_pml_request_t **req);
     int (*progress)(mrail_pml_t *pml);
     unsigned (*spin_limit)(const mrail_pml_t *pml);
     int (*failed)(const mrail_pml_t *pml);

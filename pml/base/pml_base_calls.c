@@ -85,6 +85,19 @@ bool mrail_pml_iprobe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
     return pml->ops->iprobe(pml, src, tag, ctx, status);
 }
 
+bool mrail_pml_improbe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
+                       mrail_pml_status_t *status, mrail_pml_message_t **msg)
+{
+    return pml->ops->improbe != NULL && pml->ops->improbe(pml, src, tag, ctx, status, msg);
+}
+
+int mrail_pml_imrecv(mrail_pml_t *pml, void *buf, size_t len, const struct iovec *iov, int niov,
+                     mrail_pml_message_t *msg, mrail_pml_request_t **req)
+{
+    return pml->ops->imrecv != NULL ? pml->ops->imrecv(pml, buf, len, iov, niov, msg, req)
+                                    : MRAIL_ERR_NOT_SUPPORTED;
+}
+
 int mrail_pml_progress(mrail_pml_t *pml)
 {
     return pml->ops->progress(pml);

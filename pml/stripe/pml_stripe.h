@@ -393,6 +393,8 @@ void pml_recv_on_frag(pml_stripe_t *pml, uint32_t from, const struct iovec *segs
 void pml_recv_place_frag(pml_stripe_t *pml, uint32_t from, const void *hdr, size_t hdr_len,
                          size_t payload_len, mrail_btl_place_t *out);
 int pml_recv_start(pml_stripe_t *pml, mrail_pml_request_t *req);
+/* Starts receive req on the message u a matched probe took out of matching. */
+void pml_recv_start_matched(pml_stripe_t *pml, mrail_pml_request_t *req, pml_unexpected_t *u);
 /* The source is unreachable: finish req with the error. */
 void pml_recv_abort(pml_stripe_t *pml, mrail_pml_request_t *req);
 

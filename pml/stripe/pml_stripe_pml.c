@@ -615,6 +615,49 @@ static bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint3
     return true;
 }
 
+static bool pml_stripe_improbe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
+                               mrail_pml_status_t *status, mrail_pml_message_t **msg)
+{
+    pml_stripe_t *pml = (pml_stripe_t *)base;
+    pml_stripe_progress(&pml->base);
+    pml_comm_t *c = pml_comm(pml, ctx);
+    match_msg_t *m = c ? match_probe(&c->match, src, tag) : NULL;
+    if (m == NULL) {
+        return false;
+    }
+    match_take(&c->match, m);
+    pml_unexpected_t *u = m->owner;
+    if (status != NULL) {
+        *status =
+            (mrail_pml_status_t){.source = u->hdr.src, .tag = u->hdr.tag, .count = u->hdr.len};
+    }
+    *msg = (mrail_pml_message_t *)u;
+    return true;
+}
+
+static int pml_stripe_imrecv(mrail_pml_t *base, void *buf, size_t len, const struct iovec *iov,
+                             int niov, mrail_pml_message_t *msg, mrail_pml_request_t **req_out)
+{
+    pml_stripe_t *pml = (pml_stripe_t *)base;
+    pml_unexpected_t *u = (pml_unexpected_t *)msg;
+    if (u == NULL || niov < 0) {
+        return MRAIL_ERR_BAD_PARAM;
+    }
+    mrail_pml_request_t *req = request_new(pml, false, iov ? NULL : buf, iov ? 0 : len, u->hdr.src,
+                                           u->hdr.tag, u->hdr.ctx);
+    if (req == NULL) {
+        return MRAIL_ERR_OUT_OF_RESOURCE;
+    }
+    int rc = iov != NULL ? pml_iov_prepare(req, iov, niov) : MRAIL_SUCCESS;
+    if (rc != MRAIL_SUCCESS) {
+        pml_stripe_request_free(&pml->base, req);
+        return rc;
+    }
+    pml_recv_start_matched(pml, req, u);
+    *req_out = req;
+    return MRAIL_SUCCESS;
+}
+
 static int pml_stripe_sendi(mrail_pml_t *base, const void *buf, size_t len, uint32_t dst,
                             int32_t tag, uint32_t ctx)
 {
@@ -633,6 +676,8 @@ static const mrail_pml_ops_t pml_stripe_ops = {
     .request_free = pml_stripe_request_free,
     .cancel = pml_stripe_cancel,
     .iprobe = pml_stripe_iprobe,
+    .improbe = pml_stripe_improbe,
+    .imrecv = pml_stripe_imrecv,
     .progress = pml_stripe_progress,
     .spin_limit = pml_stripe_spin_limit,
     .failed = pml_stripe_failed,

@@ -174,16 +174,12 @@ void pml_recv_matched(match_recv_t *recv, match_msg_t *msg, void *ctx)
     deliver(ctx, recv->owner, msg->owner);
 }
 
-/* A match header h (with rts, the whole RTS when it carries an rget
- * address) and the payload segs that follow it. */
-static void on_header(pml_stripe_t *pml, const pml_hdr_match_t *h, bool rts,
+/* A match header h of communicator c (with rts, the whole RTS when it
+ * carries an rget address) and the payload segs that follow it; h->src is
+ * a rank of c's matching. */
+static void on_header(pml_stripe_t *pml, pml_comm_t *c, const pml_hdr_match_t *h, bool rts,
                       const pml_hdr_rts_t *rget, const struct iovec *segs, int nsegs)
 {
-    pml_comm_t *c = pml_comm(pml, h->ctx);
-    if (c == NULL) {
-        pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
-        return;
-    }
     /* An EAGER message a posted receive takes, in sequence: straight from
      * the btl's buffer into the receive, with no state of its own. */
     match_recv_t *r = rts ? NULL : match_incoming_posted(&c->match, h->src, h->tag, h->seq);
@@ -234,13 +230,23 @@ static void on_header(pml_stripe_t *pml, const pml_hdr_match_t *h, bool rts,
 void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t tag,
                               const struct iovec *segs, int nsegs)
 {
-    (void)from;
     pml_hdr_match_t h;
     memcpy(&h, segs[0].iov_base, sizeof(h));
+    pml_comm_t *c = pml_comm(pml, h.ctx);
+    if (c == NULL) {
+        pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
+        return;
+    }
+    /* The matching state is indexed by the sender: a header that names
+     * another rank than the one it came from is not ours to believe. */
+    if (h.src < 0 || (uint32_t)h.src != from || from >= c->match.nprocs) {
+        pml->failed = MRAIL_ERROR;
+        return;
+    }
     bool rts = tag == PML_TAG_RTS;
     const pml_hdr_rts_t *rget =
         rts && segs[0].iov_len >= sizeof(pml_hdr_rts_t) ? segs[0].iov_base : NULL;
-    on_header(pml, &h, rts, rget, segs + 1, nsegs - 1);
+    on_header(pml, c, &h, rts, rget, segs + 1, nsegs - 1);
 }
 
 void pml_recv_on_short(pml_stripe_t *pml, uint32_t from, const struct iovec *segs, int nsegs)
@@ -261,7 +267,7 @@ void pml_recv_on_short(pml_stripe_t *pml, uint32_t from, const struct iovec *seg
                          .tag = s.tag,
                          .seq = match_seq_widen(&c->match, from, s.seq),
                          .len = len};
-    on_header(pml, &h, false, NULL, segs + 1, nsegs - 1);
+    on_header(pml, c, &h, false, NULL, segs + 1, nsegs - 1);
 }
 
 /* First fragment of a striped receive: where its bookkeeping lives. */
@@ -415,6 +421,13 @@ void pml_recv_abort(pml_stripe_t *pml, mrail_pml_request_t *req)
     req->status.error = MRAIL_ERR_UNREACHABLE;
     req->rstate = PML_RECV_DONE;
     pml_request_complete(req);
+}
+
+void pml_recv_start_matched(pml_stripe_t *pml, mrail_pml_request_t *req, pml_unexpected_t *u)
+{
+    req->rstate = PML_RECV_POSTED;
+    req->match = (match_recv_t){.src = u->hdr.src, .tag = u->hdr.tag, .owner = req};
+    deliver(pml, req, u);
 }
 
 int pml_recv_start(pml_stripe_t *pml, mrail_pml_request_t *req)
