@@ -34,7 +34,47 @@ struct mrail_coll_sched {
     int error;
     void **tmps;
     size_t ntmps, tmp_cap;
+    bool finished;
+    struct mrail_coll_sched *prev_active, *next_active; /* in the active registry */
 };
+
+/* The registry of started, unfinished schedules. MPI's progress rule: a
+ * collective moves whenever the process is in MPI, not only when its own
+ * request is tested; ranks that wait for their collectives in different
+ * orders (or wait for a message instead) would otherwise wait for each
+ * other for ever. */
+static struct {
+    mrail_coll_sched_t *head;
+    size_t count;
+} active;
+
+static void active_link(mrail_coll_sched_t *s)
+{
+    s->prev_active = NULL;
+    s->next_active = active.head;
+    if (active.head != NULL) {
+        active.head->prev_active = s;
+    }
+    active.head = s;
+    active.count++;
+}
+
+static void active_unlink(mrail_coll_sched_t *s)
+{
+    if (s->prev_active == NULL && active.head != s) {
+        return; /* not linked */
+    }
+    if (s->prev_active != NULL) {
+        s->prev_active->next_active = s->next_active;
+    } else {
+        active.head = s->next_active;
+    }
+    if (s->next_active != NULL) {
+        s->next_active->prev_active = s->prev_active;
+    }
+    s->prev_active = s->next_active = NULL;
+    active.count--;
+}
 
 static mrail_coll_sched_t *sched_alloc(MPI_Comm comm, int32_t tag)
 {
@@ -233,23 +273,9 @@ static void retire(mrail_coll_sched_t *s, step_t *st, const mrail_pml_status_t *
     st->req = NULL;
 }
 
-int mrail_coll_start(mrail_coll_sched_t *s)
+/* Moves s as far as its finished transfers allow; true once it is done. */
+static bool advance(mrail_coll_sched_t *s)
 {
-    s->started = true;
-    if (s->failed_alloc) {
-        s->error = MPI_ERR_NO_MEM;
-        return s->error;
-    }
-    mrail_coll_test(s);
-    return s->error == MPI_ERR_NO_MEM || s->error == MPI_ERR_INTERN ? s->error : MPI_SUCCESS;
-}
-
-bool mrail_coll_test(mrail_coll_sched_t *s)
-{
-    if (s->failed_alloc) {
-        return true;
-    }
-    mrail_pml_progress(mrail_obj.pml);
     for (;;) {
         bool waiting = false;
         for (size_t i = s->round_start; i < s->cursor; i++) {
@@ -290,6 +316,45 @@ bool mrail_coll_test(mrail_coll_sched_t *s)
     }
 }
 
+size_t mrail_coll_progress_all(void)
+{
+    for (mrail_coll_sched_t *s = active.head, *next; s != NULL; s = next) {
+        next = s->next_active;
+        if (advance(s)) {
+            s->finished = true;
+            active_unlink(s);
+        }
+    }
+    return active.count;
+}
+
+size_t mrail_coll_active(void)
+{
+    return active.count;
+}
+
+int mrail_coll_start(mrail_coll_sched_t *s)
+{
+    s->started = true;
+    if (s->failed_alloc) {
+        s->error = MPI_ERR_NO_MEM;
+        return s->error;
+    }
+    active_link(s);
+    mrail_coll_test(s);
+    return s->error == MPI_ERR_NO_MEM || s->error == MPI_ERR_INTERN ? s->error : MPI_SUCCESS;
+}
+
+bool mrail_coll_test(mrail_coll_sched_t *s)
+{
+    if (s->failed_alloc) {
+        return true;
+    }
+    mrail_pml_progress(mrail_obj.pml);
+    mrail_coll_progress_all(); /* s, and every other collective in flight */
+    return s->finished;
+}
+
 int mrail_coll_run(mrail_coll_sched_t *s)
 {
     int rc = mrail_coll_start(s);
@@ -315,6 +380,7 @@ void mrail_coll_free(mrail_coll_sched_t *s)
     if (s == NULL) {
         return;
     }
+    active_unlink(s);
     for (size_t i = 0; i < s->n; i++) {
         step_t *st = &s->steps[i];
         if (st->req != NULL) { /* freed before it finished: finish it first */

@@ -62,6 +62,11 @@ void *mrail_coll_tmp(mrail_coll_sched_t *s, size_t count, MPI_Datatype type);
 int mrail_coll_start(mrail_coll_sched_t *s);
 /* Advances it; true once every step is done. */
 bool mrail_coll_test(mrail_coll_sched_t *s);
+/* Advances every started, unfinished schedule (MPI's progress rule: each
+ * MPI call that waits moves every collective in flight); returns how many
+ * are still unfinished. mrail_coll_active only counts them. */
+size_t mrail_coll_progress_all(void);
+size_t mrail_coll_active(void);
 /* Runs it to its end; returns its MPI error and frees it. */
 int mrail_coll_run(mrail_coll_sched_t *s);
 /* The MPI error of a finished schedule (MPI_SUCCESS, MPI_ERR_TRUNCATE...). */
