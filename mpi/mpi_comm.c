@@ -155,7 +155,7 @@ int PMPI_Comm_get_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag
 {
     /* Values live as long as the program: MPI hands out pointers to them. */
     static int tag_ub = MPI_TAG_MAX, universe, appnum = 0, wtime_global = 0, host = MPI_PROC_NULL;
-    static int io = MPI_ANY_SOURCE;
+    static int io = MPI_ANY_SOURCE, lastused;
     int rc = mpi_check_comm(comm, "MPI_Comm_get_attr");
     if (rc != MPI_SUCCESS) {
         return rc;
@@ -169,6 +169,7 @@ int PMPI_Comm_get_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag
     case MPI_WTIME_IS_GLOBAL: value = &wtime_global; break;
     case MPI_HOST: value = &host; break;
     case MPI_IO: value = &io; break;
+    case MPI_LASTUSEDCODE: value = (lastused = mpi_last_used_code(), &lastused); break;
     default: return mpi_attr_get(comm, keyval, attribute_val, flag);
     }
     *(int **)attribute_val = value;

@@ -25,6 +25,9 @@
 #pragma weak MPI_Type_size_x = PMPI_Type_size_x
 #pragma weak MPI_Type_get_extent = PMPI_Type_get_extent
 #pragma weak MPI_Type_get_true_extent = PMPI_Type_get_true_extent
+#pragma weak MPI_Type_get_extent_x = PMPI_Type_get_extent_x
+#pragma weak MPI_Type_get_true_extent_x = PMPI_Type_get_true_extent_x
+#pragma weak MPI_Type_match_size = PMPI_Type_match_size
 #pragma weak MPI_Type_get_name = PMPI_Type_get_name
 #pragma weak MPI_Type_set_name = PMPI_Type_set_name
 #pragma weak MPI_Type_get_envelope = PMPI_Type_get_envelope
@@ -40,7 +43,7 @@
 
 typedef struct builder {
     mpi_type_t *t;
-    size_t cap;
+    size_t cap, runs_cap;
     bool first;
     MPI_Aint lb, ub;
     bool failed;
@@ -76,11 +79,69 @@ static void add_block(builder_t *b, MPI_Aint disp, size_t len)
     t->size += len;
 }
 
+/* Appends count elements of size bytes to the type's element runs. */
+static void add_run(builder_t *b, size_t size, size_t count)
+{
+    mpi_type_t *t = b->t;
+    if (t->runs_lost) {
+        return;
+    }
+    if (t->nruns > 0 && t->runs[t->nruns - 1].size == size) {
+        t->runs[t->nruns - 1].count += count;
+        return;
+    }
+    if (t->nruns == MPI_ELEM_RUNS_MAX) {
+        free(t->runs);
+        t->runs = NULL;
+        t->nruns = 0;
+        t->runs_lost = true;
+        return;
+    }
+    if (t->nruns == b->runs_cap) {
+        size_t cap = b->runs_cap ? 2 * b->runs_cap : 4;
+        mpi_elem_run_t *grown = realloc(t->runs, cap * sizeof(*grown));
+        if (grown == NULL) {
+            b->failed = true;
+            return;
+        }
+        t->runs = grown;
+        b->runs_cap = cap;
+    }
+    t->runs[t->nruns++] = (mpi_elem_run_t){size, count};
+}
+
+/* count copies of old's elements, in order. */
+static void add_runs(builder_t *b, const mpi_type_t *old, size_t count)
+{
+    if (count == 0 || old->elements == 0) {
+        return;
+    }
+    b->t->elements += count * old->elements;
+    if (old->runs_lost) {
+        free(b->t->runs);
+        b->t->runs = NULL;
+        b->t->nruns = 0;
+        b->t->runs_lost = true;
+        return;
+    }
+    if (old->nruns == 1) {
+        add_run(b, old->runs[0].size, count * old->runs[0].count);
+        return;
+    }
+    /* Each copy adds a run at least: this stops at MPI_ELEM_RUNS_MAX. */
+    for (size_t i = 0; i < count && !b->t->runs_lost && !b->failed; i++) {
+        for (size_t k = 0; k < old->nruns; k++) {
+            add_run(b, old->runs[k].size, old->runs[k].count);
+        }
+    }
+}
+
 /* count copies of old, the first at disp, the next ones stride bytes apart. */
 static void add_copies(builder_t *b, const mpi_type_t *old, MPI_Aint disp, size_t count,
                        MPI_Aint stride)
 {
     b->no_merge = b->no_merge || mpi_type_is_pair(old->base);
+    add_runs(b, old, count);
     for (size_t i = 0; i < count && !b->failed; i++) {
         MPI_Aint at = disp + (MPI_Aint)i * stride;
         for (size_t k = 0; k < old->nblocks; k++) {
@@ -452,6 +513,67 @@ int PMPI_Type_get_extent(MPI_Datatype type, MPI_Aint *lb, MPI_Aint *extent)
         *extent = mpi_type(type)->extent;
     }
     return rc;
+}
+
+int PMPI_Type_get_extent_x(MPI_Datatype type, MPI_Count *lb, MPI_Count *extent)
+{
+    int rc = mpi_check_type(type, "MPI_Type_get_extent_x");
+    if (rc == MPI_SUCCESS) {
+        *lb = mpi_type(type)->lb;
+        *extent = mpi_type(type)->extent;
+    }
+    return rc;
+}
+
+int PMPI_Type_get_true_extent_x(MPI_Datatype type, MPI_Count *true_lb, MPI_Count *true_extent)
+{
+    int rc = mpi_check_type(type, "MPI_Type_get_true_extent_x");
+    if (rc == MPI_SUCCESS) {
+        *true_lb = mpi_type(type)->true_lb;
+        *true_extent = mpi_type(type)->true_extent;
+    }
+    return rc;
+}
+
+/* The predefined type of a class and size. mrail has no Fortran types, so
+ * the answers are the C types of that size (as a C program needs). */
+int PMPI_Type_match_size(int typeclass, int size, MPI_Datatype *type)
+{
+    static const struct {
+        int typeclass, size;
+        MPI_Datatype type;
+    } match[] = {
+        {MPI_TYPECLASS_REAL, sizeof(float), MPI_FLOAT},
+        {MPI_TYPECLASS_REAL, sizeof(double), MPI_DOUBLE},
+        {MPI_TYPECLASS_REAL, sizeof(long double), MPI_LONG_DOUBLE},
+        {MPI_TYPECLASS_INTEGER, 1, MPI_INT8_T},
+        {MPI_TYPECLASS_INTEGER, 2, MPI_INT16_T},
+        {MPI_TYPECLASS_INTEGER, 4, MPI_INT32_T},
+        {MPI_TYPECLASS_INTEGER, 8, MPI_INT64_T},
+        {MPI_TYPECLASS_COMPLEX, 2 * sizeof(float), MPI_C_FLOAT_COMPLEX},
+        {MPI_TYPECLASS_COMPLEX, 2 * sizeof(double), MPI_C_DOUBLE_COMPLEX},
+        {MPI_TYPECLASS_COMPLEX, 2 * sizeof(long double), MPI_C_LONG_DOUBLE_COMPLEX},
+    };
+    const char *fn = "MPI_Type_match_size";
+    if (typeclass != MPI_TYPECLASS_REAL && typeclass != MPI_TYPECLASS_INTEGER &&
+        typeclass != MPI_TYPECLASS_COMPLEX) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn,
+                         "type class %d (valid: MPI_TYPECLASS_REAL, _INTEGER, _COMPLEX)",
+                         typeclass);
+    }
+    for (size_t i = 0; i < sizeof(match) / sizeof(match[0]); i++) {
+        if (match[i].typeclass == typeclass && match[i].size == size) {
+            *type = match[i].type;
+            return MPI_SUCCESS;
+        }
+    }
+    return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn,
+                     "no %s type of %d bytes (real: 4, 8, 16; integer: 1, 2, 4, 8; complex: 8, "
+                     "16, 32)",
+                     typeclass == MPI_TYPECLASS_REAL      ? "real"
+                     : typeclass == MPI_TYPECLASS_INTEGER ? "integer"
+                                                          : "complex",
+                     size);
 }
 
 int PMPI_Type_get_true_extent(MPI_Datatype type, MPI_Aint *true_lb, MPI_Aint *true_extent)

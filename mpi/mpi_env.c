@@ -86,6 +86,7 @@ static int init(const char *fn)
         mrail_rte_abort(mrail_mpi.rte, 1, "out of memory");
     }
     free(world);
+    mpi_info_env_fill((int)f->size, mrail_mpi.thread_level);
     mrail_mpi.initialized = true;
     return MPI_SUCCESS;
 }
@@ -160,6 +161,9 @@ int PMPI_Finalize(void)
     mpi_types_fini();
     mpi_ops_fini();
     mpi_groups_fini();
+    mpi_infos_fini();
+    mpi_errors_fini();
+    mpi_messages_fini();
     mpi_keyvals_fini();
     free(mrail_mpi.reqs);
     free(mrail_mpi.free_slots);

@@ -1,6 +1,7 @@
 /* Error classes, their strings, and error handlers. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mpi_internal.h"
@@ -12,6 +13,23 @@
 #pragma weak MPI_Comm_set_errhandler = PMPI_Comm_set_errhandler
 #pragma weak MPI_Comm_get_errhandler = PMPI_Comm_get_errhandler
 #pragma weak MPI_Errhandler_free = PMPI_Errhandler_free
+#pragma weak MPI_Comm_create_errhandler = PMPI_Comm_create_errhandler
+#pragma weak MPI_Comm_call_errhandler = PMPI_Comm_call_errhandler
+#pragma weak MPI_Add_error_class = PMPI_Add_error_class
+#pragma weak MPI_Add_error_code = PMPI_Add_error_code
+#pragma weak MPI_Add_error_string = PMPI_Add_error_string
+
+/* The registries of user error handlers (handles from MPI_ERRORS_RETURN + 1)
+ * and of user error classes and codes (numbers from MPI_ERR_LASTCODE + 1;
+ * a class is a code that is its own class). */
+static MPI_Comm_errhandler_function **user_handlers;
+static int nuser_handlers;
+typedef struct user_code {
+    int errclass;
+    char text[MPI_MAX_ERROR_STRING];
+} user_code_t;
+static user_code_t *user_codes;
+static int nuser_codes;
 
 static const char *const class_names[] = {
     "MPI_SUCCESS: no error",
@@ -75,12 +93,24 @@ static const char *const class_names[] = {
 };
 #define NCLASSES (int)(sizeof(class_names) / sizeof(class_names[0]))
 
+static const user_code_t *user_code(int errorcode)
+{
+    int i = errorcode - MPI_ERR_LASTCODE - 1;
+    return i >= 0 && i < nuser_codes ? &user_codes[i] : NULL;
+}
+
+int mpi_last_used_code(void)
+{
+    return MPI_ERR_LASTCODE + nuser_codes;
+}
+
 int PMPI_Error_class(int errorcode, int *errorclass)
 {
-    if (errorcode < 0 || errorcode > MPI_ERR_LASTCODE || errorclass == NULL) {
+    const user_code_t *u = user_code(errorcode);
+    if (errorclass == NULL || (u == NULL && (errorcode < 0 || errorcode > MPI_ERR_LASTCODE))) {
         return MPI_ERR_ARG;
     }
-    *errorclass = errorcode < NCLASSES ? errorcode : MPI_ERR_UNKNOWN;
+    *errorclass = u != NULL ? u->errclass : errorcode < NCLASSES ? errorcode : MPI_ERR_UNKNOWN;
     return MPI_SUCCESS;
 }
 
@@ -89,13 +119,16 @@ int PMPI_Error_string(int errorcode, char *string, int *resultlen)
     if (string == NULL || resultlen == NULL) {
         return MPI_ERR_ARG;
     }
-    const char *text =
-        errorcode >= 0 && errorcode < NCLASSES ? class_names[errorcode] : "unknown error code";
+    const user_code_t *u = user_code(errorcode);
+    const char *text = u != NULL                                ? u->text
+                       : errorcode >= 0 && errorcode < NCLASSES ? class_names[errorcode]
+                                                                : "unknown error code";
     *resultlen = snprintf(string, MPI_MAX_ERROR_STRING, "%s", text);
     if (*resultlen >= MPI_MAX_ERROR_STRING) {
         *resultlen = MPI_MAX_ERROR_STRING - 1;
     }
-    return errorcode >= 0 && errorcode <= MPI_ERR_LASTCODE ? MPI_SUCCESS : MPI_ERR_ARG;
+    return u != NULL || (errorcode >= 0 && errorcode <= MPI_ERR_LASTCODE) ? MPI_SUCCESS
+                                                                          : MPI_ERR_ARG;
 }
 
 static const char *class_id(int errclass)
@@ -114,6 +147,11 @@ int mpi_error(MPI_Comm comm, int errclass, const char *fn, const char *fmt, ...)
     }
     if (eh == MPI_ERRORS_RETURN) {
         return errclass;
+    }
+    if (eh > MPI_ERRORS_RETURN && eh - MPI_ERRORS_RETURN <= nuser_handlers) {
+        int code = errclass;
+        user_handlers[eh - MPI_ERRORS_RETURN - 1](&comm, &code);
+        return errclass; /* the handler returned: so does the call */
     }
     char what[512];
     va_list ap;
@@ -139,10 +177,11 @@ int PMPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    if (errhandler != MPI_ERRORS_ARE_FATAL && errhandler != MPI_ERRORS_RETURN) {
+    if (errhandler != MPI_ERRORS_ARE_FATAL && errhandler != MPI_ERRORS_RETURN &&
+        (errhandler <= MPI_ERRORS_RETURN || errhandler - MPI_ERRORS_RETURN > nuser_handlers)) {
         return mpi_error(comm, MPI_ERR_ARG, "MPI_Comm_set_errhandler",
                          "invalid error handler %d (valid: MPI_ERRORS_ARE_FATAL, "
-                         "MPI_ERRORS_RETURN)",
+                         "MPI_ERRORS_RETURN, or one from MPI_Comm_create_errhandler)",
                          errhandler);
     }
     mrail_obj.comms[comm].errhandler = errhandler;
@@ -158,9 +197,95 @@ int PMPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler)
     return rc;
 }
 
+int PMPI_Comm_create_errhandler(MPI_Comm_errhandler_function *function, MPI_Errhandler *errhandler)
+{
+    if (function == NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Comm_create_errhandler",
+                         "a NULL error handler function");
+    }
+    MPI_Comm_errhandler_function **grown =
+        realloc(user_handlers, (size_t)(nuser_handlers + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, "MPI_Comm_create_errhandler",
+                         "out of memory");
+    }
+    user_handlers = grown;
+    user_handlers[nuser_handlers++] = function;
+    *errhandler = MPI_ERRORS_RETURN + nuser_handlers;
+    return MPI_SUCCESS;
+}
+
+/* Runs comm's handler on errorcode as if a call on comm had failed. */
+int PMPI_Comm_call_errhandler(MPI_Comm comm, int errorcode)
+{
+    int rc = mpi_check_comm(comm, "MPI_Comm_call_errhandler");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    char text[MPI_MAX_ERROR_STRING];
+    int len;
+    PMPI_Error_string(errorcode, text, &len);
+    mpi_error(comm, errorcode, "MPI_Comm_call_errhandler", "%s", text);
+    return MPI_SUCCESS;
+}
+
+static int add_code(int errclass, int *code, const char *fn)
+{
+    user_code_t *grown = realloc(user_codes, (size_t)(nuser_codes + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
+    }
+    user_codes = grown;
+    *code = MPI_ERR_LASTCODE + 1 + nuser_codes;
+    user_codes[nuser_codes++] = (user_code_t){.errclass = errclass < 0 ? *code : errclass};
+    return MPI_SUCCESS;
+}
+
+int PMPI_Add_error_class(int *errorclass)
+{
+    return add_code(-1, errorclass, "MPI_Add_error_class");
+}
+
+int PMPI_Add_error_code(int errorclass, int *errorcode)
+{
+    const user_code_t *u = user_code(errorclass);
+    bool is_class =
+        (errorclass >= 0 && errorclass < NCLASSES) || (u != NULL && u->errclass == errorclass);
+    if (!is_class) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Add_error_code",
+                         "%d is not an error class (predefined 0..%d, or one from "
+                         "MPI_Add_error_class)",
+                         errorclass, NCLASSES - 1);
+    }
+    return add_code(errorclass, errorcode, "MPI_Add_error_code");
+}
+
+int PMPI_Add_error_string(int errorcode, const char *string)
+{
+    const user_code_t *u = user_code(errorcode);
+    if (u == NULL || string == NULL) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Add_error_string",
+                         "%d is not a code from MPI_Add_error_class or MPI_Add_error_code "
+                         "(predefined strings do not change)",
+                         errorcode);
+    }
+    snprintf(user_codes[errorcode - MPI_ERR_LASTCODE - 1].text, MPI_MAX_ERROR_STRING, "%s", string);
+    return MPI_SUCCESS;
+}
+
+void mpi_errors_fini(void)
+{
+    free(user_handlers);
+    free(user_codes);
+    user_handlers = NULL;
+    user_codes = NULL;
+    nuser_handlers = nuser_codes = 0;
+}
+
 int PMPI_Errhandler_free(MPI_Errhandler *errhandler)
 {
-    /* Predefined handlers are not freed; the handle becomes null. */
+    /* Handlers are not freed (a communicator may still use a user one); the
+     * handle becomes null. */
     if (errhandler == NULL) {
         return MPI_ERR_ARG;
     }

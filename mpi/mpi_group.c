@@ -14,6 +14,10 @@
 #pragma weak MPI_Group_incl = PMPI_Group_incl
 #pragma weak MPI_Group_excl = PMPI_Group_excl
 #pragma weak MPI_Group_range_incl = PMPI_Group_range_incl
+#pragma weak MPI_Group_range_excl = PMPI_Group_range_excl
+#pragma weak MPI_Group_union = PMPI_Group_union
+#pragma weak MPI_Group_intersection = PMPI_Group_intersection
+#pragma weak MPI_Group_difference = PMPI_Group_difference
 #pragma weak MPI_Group_translate_ranks = PMPI_Group_translate_ranks
 #pragma weak MPI_Group_compare = PMPI_Group_compare
 #pragma weak MPI_Group_free = PMPI_Group_free
@@ -168,28 +172,31 @@ int PMPI_Group_excl(MPI_Group group, int n, const int ranks[], MPI_Group *newgro
     return rc;
 }
 
-int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
+/* The ranks n (first, last, stride) triplets of a group of size name, in
+ * order; NULL with *rc set on a bad triplet or no memory. */
+static int *expand_ranges(int size, int n, int ranges[][3], int *count, int *rc, const char *fn)
 {
-    const char *fn = "MPI_Group_range_incl";
-    int size, rc = mpi_check_group(group, fn);
-    if (rc != MPI_SUCCESS) {
-        return rc;
-    }
-    mpi_group_world(group, &size);
-    int total = 0;
+    long long total = 0;
     for (int i = 0; i < n; i++) {
         int first = ranges[i][0], last = ranges[i][1], stride = ranges[i][2];
         if (stride == 0 || first < 0 || first >= size || last < 0 || last >= size ||
             (stride > 0 && first > last) || (stride < 0 && first < last)) {
-            return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn,
-                             "range %d (%d, %d, %d) is not valid in a group of %d", i, first, last,
-                             stride, size);
+            *rc = mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn,
+                            "range %d (%d, %d, %d) is not valid in a group of %d", i, first, last,
+                            stride, size);
+            return NULL;
         }
         total += (last - first) / stride + 1;
     }
+    if (total > size) { /* then some rank is named twice */
+        *rc = mpi_error(MPI_COMM_WORLD, MPI_ERR_RANK, fn,
+                        "the ranges name %lld ranks of a group of %d: some twice", total, size);
+        return NULL;
+    }
     int *ranks = malloc((size_t)(total ? total : 1) * sizeof(int));
     if (ranks == NULL) {
-        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
+        *rc = mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
+        return NULL;
     }
     int k = 0;
     for (int i = 0; i < n; i++) {
@@ -198,9 +205,108 @@ int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *ne
             ranks[k++] = r;
         }
     }
-    rc = PMPI_Group_incl(group, k, ranks, newgroup);
+    *count = k;
+    return ranks;
+}
+
+int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
+{
+    const char *fn = "MPI_Group_range_incl";
+    int size, count, rc = mpi_check_group(group, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mpi_group_world(group, &size);
+    int *ranks = expand_ranges(size, n, ranges, &count, &rc, fn);
+    if (ranks == NULL) {
+        return rc;
+    }
+    rc = PMPI_Group_incl(group, count, ranks, newgroup);
     free(ranks);
     return rc;
+}
+
+int PMPI_Group_range_excl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
+{
+    const char *fn = "MPI_Group_range_excl";
+    int size, count, rc = mpi_check_group(group, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mpi_group_world(group, &size);
+    int *ranks = expand_ranges(size, n, ranges, &count, &rc, fn);
+    if (ranks == NULL) {
+        return rc;
+    }
+    rc = PMPI_Group_excl(group, count, ranks, newgroup);
+    free(ranks);
+    return rc;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef enum { SET_UNION, SET_INTERSECTION, SET_DIFFERENCE } set_op_t;
+
+/* Union: group1, then group2's processes not in it; intersection and
+ * difference: group1's processes in (not in) group2; in that order. */
+static int set_op(MPI_Group group1, MPI_Group group2, set_op_t op, MPI_Group *newgroup,
+                  const char *fn)
+{
+    int s1, s2, rc = mpi_check_group(group1, fn);
+    rc = rc ? rc : mpi_check_group(group2, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    const uint32_t *w1 = mpi_group_world(group1, &s1), *w2 = mpi_group_world(group2, &s2);
+    uint32_t *sorted1 = malloc((size_t)(s1 ? s1 : 1) * sizeof(uint32_t));
+    uint32_t *sorted2 = malloc((size_t)(s2 ? s2 : 1) * sizeof(uint32_t));
+    uint32_t *out = malloc((size_t)(s1 + s2 ? s1 + s2 : 1) * sizeof(uint32_t));
+    if (sorted1 == NULL || sorted2 == NULL || out == NULL) {
+        free(sorted1), free(sorted2), free(out);
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
+    }
+    if (s1 > 0) { /* MPI_GROUP_EMPTY has no member array at all */
+        memcpy(sorted1, w1, (size_t)s1 * sizeof(uint32_t));
+    }
+    if (s2 > 0) {
+        memcpy(sorted2, w2, (size_t)s2 * sizeof(uint32_t));
+    }
+    qsort(sorted1, (size_t)s1, sizeof(uint32_t), cmp_u32);
+    qsort(sorted2, (size_t)s2, sizeof(uint32_t), cmp_u32);
+    int n = 0;
+    for (int i = 0; i < s1; i++) {
+        bool in2 = bsearch(&w1[i], sorted2, (size_t)s2, sizeof(uint32_t), cmp_u32) != NULL;
+        if (op == SET_UNION || (op == SET_INTERSECTION) == in2) {
+            out[n++] = w1[i];
+        }
+    }
+    for (int i = 0; op == SET_UNION && i < s2; i++) {
+        if (bsearch(&w2[i], sorted1, (size_t)s1, sizeof(uint32_t), cmp_u32) == NULL) {
+            out[n++] = w2[i];
+        }
+    }
+    rc = make(n, out, newgroup, fn);
+    free(sorted1), free(sorted2), free(out);
+    return rc;
+}
+
+int PMPI_Group_union(MPI_Group group1, MPI_Group group2, MPI_Group *newgroup)
+{
+    return set_op(group1, group2, SET_UNION, newgroup, "MPI_Group_union");
+}
+
+int PMPI_Group_intersection(MPI_Group group1, MPI_Group group2, MPI_Group *newgroup)
+{
+    return set_op(group1, group2, SET_INTERSECTION, newgroup, "MPI_Group_intersection");
+}
+
+int PMPI_Group_difference(MPI_Group group1, MPI_Group group2, MPI_Group *newgroup)
+{
+    return set_op(group1, group2, SET_DIFFERENCE, newgroup, "MPI_Group_difference");
 }
 
 int PMPI_Group_translate_ranks(MPI_Group group1, int n, const int ranks1[], MPI_Group group2,

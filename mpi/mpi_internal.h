@@ -28,9 +28,13 @@ typedef struct mpi_req {
     bool synchronous;
     void *bsend_copy; /* MPI_Bsend: the copy in the attached buffer's budget */
     size_t bsend_bytes;
-    void *packed;                  /* a non-contiguous type's bytes, or its pieces' iovec */
-    bool pieces;                   /* packed is the iovec: sent/received in place */
-    const mpi_type_t *held_type;   /* kept alive while packed is in use */
+    void *packed;                 /* a non-contiguous type's bytes, or its pieces' iovec */
+    bool pieces;                  /* packed is the iovec: sent/received in place */
+    const mpi_type_t *held_type;  /* kept alive while packed is in use */
+    bool buffered;                /* MPI_Bsend_init: each start is a buffered send */
+    mrail_pml_message_t *pml_msg; /* MPI_Imrecv: the message a matched probe took */
+    const mpi_type_t
+        *kept_type; /* persistent: the type, from init to free (the user may free it) */
     struct mrail_coll_sched *coll; /* MPI_REQ_COLL */
 } mpi_req_t;
 
@@ -71,6 +75,22 @@ int mpi_check_recv_tag(MPI_Comm comm, int tag, const char *fn);
 int mpi_ctx_agree(MPI_Comm comm, uint32_t *ctx);
 /* Groups (mpi_group.c). */
 int mpi_check_group(MPI_Group group, const char *fn);
+/* A started receive request for count of type: of the message msg a
+ * matched probe took, or with peer MPI_PROC_NULL, of none (mpi_p2p.c). */
+int mpi_recv_prepare(void *buf, int count, MPI_Datatype type, int peer, MPI_Comm comm,
+                     const char *fn, mrail_pml_message_t *msg, MPI_Request *request);
+/* Frees the matched-probe message table (mpi_mprobe.c). */
+void mpi_messages_fini(void);
+/* A buffered send of count of type (t: its object when the handle may be
+ * freed, else NULL), detached: it finishes on its own (mpi_p2p.c). */
+int mpi_bsend(const void *buf, int count, MPI_Datatype type, const mpi_type_t *t, int dest, int tag,
+              MPI_Comm comm, bool checked, const char *fn);
+/* The largest error code in use (MPI_LASTUSEDCODE); frees the user's
+ * handlers and codes at MPI_Finalize (mpi_errors.c). */
+int mpi_last_used_code(void);
+void mpi_errors_fini(void);
+/* Fills MPI_INFO_ENV (mpi_info.c), at MPI_Init. */
+void mpi_info_env_fill(int world_size, int thread_level);
 /* Attributes (mpi_attr.c): copies on dup, deletes on free. */
 int mpi_attrs_copy(MPI_Comm from, MPI_Comm to);
 void mpi_attrs_delete_all(MPI_Comm comm);

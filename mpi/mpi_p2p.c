@@ -1,8 +1,10 @@
 /* MPI point-to-point calls: argument checks, then a request on the PML. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mpi_internal.h"
+#include "mrail/coll.h"
 
 /* The profiling interface: MPI_ names are weak aliases of the PMPI_
  * definitions, so a tool may define MPI_X and call PMPI_X. */
@@ -20,20 +22,32 @@
 #pragma weak MPI_Probe = PMPI_Probe
 #pragma weak MPI_Get_count = PMPI_Get_count
 #pragma weak MPI_Get_elements = PMPI_Get_elements
+#pragma weak MPI_Get_elements_x = PMPI_Get_elements_x
+#pragma weak MPI_Status_set_elements = PMPI_Status_set_elements
+#pragma weak MPI_Status_set_elements_x = PMPI_Status_set_elements_x
+#pragma weak MPI_Status_set_cancelled = PMPI_Status_set_cancelled
 #pragma weak MPI_Send_init = PMPI_Send_init
 #pragma weak MPI_Ssend_init = PMPI_Ssend_init
 #pragma weak MPI_Recv_init = PMPI_Recv_init
 #pragma weak MPI_Buffer_attach = PMPI_Buffer_attach
 #pragma weak MPI_Buffer_detach = PMPI_Buffer_detach
 #pragma weak MPI_Bsend = PMPI_Bsend
+#pragma weak MPI_Ibsend = PMPI_Ibsend
+#pragma weak MPI_Bsend_init = PMPI_Bsend_init
+#pragma weak MPI_Rsend_init = PMPI_Rsend_init
 
-/* The checks every point-to-point call makes. */
-static int check_p2p(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
+/* The checks every point-to-point call makes. An empty message may name
+ * MPI_DATATYPE_NULL (as with Open MPI and MPICH; public test suites rely on
+ * it): it becomes MPI_BYTE. */
+static int check_p2p(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype *type, int peer,
                      int tag, MPI_Comm comm, const char *fn)
 {
+    if (count == 0 && *type == MPI_DATATYPE_NULL) {
+        *type = MPI_BYTE;
+    }
     int rc = mpi_check_comm(comm, fn);
     if (rc == MPI_SUCCESS) {
-        rc = mpi_check_buffer(comm, buf, count, type, fn);
+        rc = mpi_check_buffer(comm, buf, count, *type, fn);
     }
     if (rc == MPI_SUCCESS) {
         rc = kind == MPI_REQ_SEND ? mpi_check_dest(comm, peer, fn)
@@ -52,7 +66,7 @@ static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype
                    int tag, MPI_Comm comm, const char *fn, bool checked, mpi_req_t **req_out,
                    MPI_Request *handle)
 {
-    int rc = checked ? MPI_SUCCESS : check_p2p(kind, buf, count, type, peer, tag, comm, fn);
+    int rc = checked ? MPI_SUCCESS : check_p2p(kind, buf, count, &type, peer, tag, comm, fn);
     if (rc == MPI_SUCCESS && mpi_req_new(req_out, handle) != MPI_SUCCESS) {
         rc = mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
     }
@@ -78,6 +92,24 @@ static int start_new(mpi_req_kind_t kind, const void *buf, int count, MPI_Dataty
         return rc;
     }
     req->synchronous = sync;
+    rc = mpi_req_start(req, fn);
+    if (rc != MPI_SUCCESS) {
+        mpi_req_drop(req);
+        *request = MPI_REQUEST_NULL;
+    }
+    return rc;
+}
+
+int mpi_recv_prepare(void *buf, int count, MPI_Datatype type, int peer, MPI_Comm comm,
+                     const char *fn, mrail_pml_message_t *msg, MPI_Request *request)
+{
+    mpi_req_t *req;
+    int rc =
+        prepare(MPI_REQ_RECV, buf, count, type, peer, MPI_ANY_TAG, comm, fn, false, &req, request);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    req->pml_msg = msg;
     rc = mpi_req_start(req, fn);
     if (rc != MPI_SUCCESS) {
         mpi_req_drop(req);
@@ -135,7 +167,7 @@ static int blocking(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatyp
 int PMPI_Send(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
     const char *fn = "MPI_Send";
-    int rc = check_p2p(MPI_REQ_SEND, buf, count, type, dest, tag, comm, fn);
+    int rc = check_p2p(MPI_REQ_SEND, buf, count, &type, dest, tag, comm, fn);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -152,7 +184,7 @@ int PMPI_Send(const void *buf, int count, MPI_Datatype type, int dest, int tag, 
 
 int PMPI_Ssend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
-    int rc = check_p2p(MPI_REQ_SEND, buf, count, type, dest, tag, comm, "MPI_Ssend");
+    int rc = check_p2p(MPI_REQ_SEND, buf, count, &type, dest, tag, comm, "MPI_Ssend");
     return rc != MPI_SUCCESS ? rc
                              : blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, true,
                                         "MPI_Ssend", MPI_STATUS_IGNORE);
@@ -160,7 +192,7 @@ int PMPI_Ssend(const void *buf, int count, MPI_Datatype type, int dest, int tag,
 
 int PMPI_Rsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
-    int rc = check_p2p(MPI_REQ_SEND, buf, count, type, dest, tag, comm, "MPI_Rsend");
+    int rc = check_p2p(MPI_REQ_SEND, buf, count, &type, dest, tag, comm, "MPI_Rsend");
     return rc != MPI_SUCCESS ? rc
                              : blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false,
                                         "MPI_Rsend", MPI_STATUS_IGNORE);
@@ -170,12 +202,13 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_
               MPI_Status *status)
 {
     const char *fn = "MPI_Recv";
-    int rc = check_p2p(MPI_REQ_RECV, buf, count, type, source, tag, comm, fn);
+    int rc = check_p2p(MPI_REQ_RECV, buf, count, &type, source, tag, comm, fn);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
     const mpi_type_t *t = mpi_type(type);
-    if (source == MPI_PROC_NULL || !mpi_type_contiguous(t)) {
+    /* With collectives in flight, the wait must move them too (the general path does). */
+    if (source == MPI_PROC_NULL || !mpi_type_contiguous(t) || mrail_coll_active() > 0) {
         return blocking(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, fn, status);
     }
     const mpi_comm_t *c = &mrail_obj.comms[comm];
@@ -262,7 +295,8 @@ int PMPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *statu
     }
     mpi_reap_background();
     const mpi_comm_t *c = &mrail_obj.comms[comm];
-    int32_t src = source == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)c->world[source];
+    int32_t src =
+        source == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)mpi_peer_world(c, source);
     mrail_pml_status_t ps;
     *flag = mrail_pml_iprobe(mrail_obj.pml, src, tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : tag,
                              c->ctx, &ps);
@@ -296,23 +330,56 @@ int PMPI_Get_count(const MPI_Status *status, MPI_Datatype type, int *count)
     return MPI_SUCCESS;
 }
 
-/* Basic elements: partial instances count too when the type has one base. */
+/* Basic elements, those of a partial instance too (MPI 3.1, 4.1.11). */
 int PMPI_Get_elements(const MPI_Status *status, MPI_Datatype type, int *count)
 {
     int rc = mpi_check_type(type, "MPI_Get_elements");
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    const mpi_type_t *t = mpi_type(type);
-    size_t bytes = status->mrail_count;
-    if (t->size == 0) {
-        *count = 0;
-    } else if (t->base != MPI_DATATYPE_NULL) {
-        size_t e = mpi_type_size(t->base);
-        *count = bytes % e ? MPI_UNDEFINED : (int)(bytes / e);
-    } else {
-        *count = bytes % t->size ? MPI_UNDEFINED : (int)(bytes / t->size * t->base_count);
+    long long n = mpi_type_elements(mpi_type(type), status->mrail_count);
+    *count = n < 0 || n > INT_MAX ? MPI_UNDEFINED : (int)n;
+    return MPI_SUCCESS;
+}
+
+int PMPI_Get_elements_x(const MPI_Status *status, MPI_Datatype type, MPI_Count *count)
+{
+    int rc = mpi_check_type(type, "MPI_Get_elements_x");
+    if (rc == MPI_SUCCESS) {
+        long long n = mpi_type_elements(mpi_type(type), status->mrail_count);
+        *count = n < 0 ? MPI_UNDEFINED : (MPI_Count)n;
     }
+    return rc;
+}
+
+/* For generalized requests and tools: the status of count basic elements
+ * of type, which MPI_Get_elements and MPI_Get_count then report. */
+int PMPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype type, MPI_Count count)
+{
+    const char *fn = "MPI_Status_set_elements_x";
+    int rc = mpi_check_type(type, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    long long bytes = count < 0 ? -1 : mpi_type_element_bytes(mpi_type(type), (size_t)count);
+    if (bytes < 0) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_COUNT, fn,
+                         "%lld elements of %s: a negative count, or a part of an instance whose "
+                         "elements mrail does not track",
+                         (long long)count, mpi_type_name(type));
+    }
+    status->mrail_count = (size_t)bytes;
+    return MPI_SUCCESS;
+}
+
+int PMPI_Status_set_elements(MPI_Status *status, MPI_Datatype type, int count)
+{
+    return PMPI_Status_set_elements_x(status, type, count);
+}
+
+int PMPI_Status_set_cancelled(MPI_Status *status, int flag)
+{
+    status->mrail_cancelled = flag != 0;
     return MPI_SUCCESS;
 }
 
@@ -324,6 +391,7 @@ static int persistent(mpi_req_kind_t kind, const void *buf, int count, MPI_Datat
     if (rc == MPI_SUCCESS) {
         req->persistent = true;
         req->synchronous = sync;
+        req->kept_type = mpi_type_hold(mpi_type(req->type));
     }
     return rc;
 }
@@ -385,35 +453,79 @@ int PMPI_Buffer_detach(void *buffer_addr, int *size)
     return MPI_SUCCESS;
 }
 
-int PMPI_Bsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
+int mpi_bsend(const void *buf, int count, MPI_Datatype type, const mpi_type_t *t, int dest, int tag,
+              MPI_Comm comm, bool checked, const char *fn)
 {
     mpi_req_t *req;
     MPI_Request handle;
-    int rc =
-        prepare(MPI_REQ_SEND, buf, count, type, dest, tag, comm, "MPI_Bsend", false, &req, &handle);
+    int rc = prepare(MPI_REQ_SEND, buf, count, type, dest, tag, comm, fn, checked, &req, &handle);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
     mpi_reap_background();
-    size_t bytes = (size_t)count * mpi_type_size(type), need = bytes + MPI_BSEND_OVERHEAD;
+    t = t != NULL ? t : mpi_type(req->type);
+    size_t bytes = (size_t)count * t->size, need = bytes + MPI_BSEND_OVERHEAD;
     if (mrail_mpi.bsend_buffer == NULL || need > mrail_mpi.bsend_size - mrail_mpi.bsend_used) {
         mpi_req_drop(req);
-        return mpi_error(comm, MPI_ERR_BUFFER, "MPI_Bsend",
+        return mpi_error(comm, MPI_ERR_BUFFER, fn,
                          "%zu bytes (with MPI_BSEND_OVERHEAD) do not fit the attached buffer: "
                          "%zu of %zu bytes free%s",
                          need, mrail_mpi.bsend_size - mrail_mpi.bsend_used, mrail_mpi.bsend_size,
                          mrail_mpi.bsend_buffer ? "" : " (none attached: MPI_Buffer_attach)");
     }
-    /* The attached buffer's budget is honoured; the copy itself lives here. */
+    /* The attached buffer's budget is honoured; the copy itself lives here,
+     * packed (the data of a non-contiguous type, in order). */
     req->bsend_copy = malloc(bytes ? bytes : 1);
     if (req->bsend_copy == NULL) {
         mpi_req_drop(req);
-        return mpi_error(comm, MPI_ERR_NO_MEM, "MPI_Bsend", "no memory to copy %zu bytes", bytes);
+        return mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory to copy %zu bytes", bytes);
     }
-    memcpy(req->bsend_copy, buf, bytes);
+    mpi_type_pack(t, (size_t)count, buf, req->bsend_copy);
+    req->kept_type = mpi_type_hold(t); /* the user may free it before the send is out */
     req->bsend_bytes = need;
     mrail_mpi.bsend_used += need;
     mrail_mpi.bsend_pending++;
     req->detached = true;
-    return mpi_req_start(req, "MPI_Bsend");
+    return mpi_req_start(req, fn);
+}
+
+int PMPI_Bsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
+{
+    return mpi_bsend(buf, count, type, NULL, dest, tag, comm, false, "MPI_Bsend");
+}
+
+/* The data is copied out at once, so the request is complete from the start. */
+int PMPI_Ibsend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+                MPI_Request *request)
+{
+    const char *fn = "MPI_Ibsend";
+    int rc = check_p2p(MPI_REQ_SEND, buf, count, &type, dest, tag, comm, fn);
+    rc = rc ? rc : mpi_bsend(buf, count, type, NULL, dest, tag, comm, true, fn);
+    mpi_req_t *req;
+    rc =
+        rc ? rc : prepare(MPI_REQ_SEND, buf, count, type, dest, tag, comm, fn, true, &req, request);
+    if (rc == MPI_SUCCESS) {
+        req->active = true; /* and no pml operation: done */
+        req->kept_type = mpi_type_hold(mpi_type(type));
+    }
+    return rc;
+}
+
+int PMPI_Bsend_init(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+                    MPI_Request *request)
+{
+    int rc = persistent(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Bsend_init",
+                        request);
+    if (rc == MPI_SUCCESS) {
+        mpi_req_get(*request)->buffered = true;
+    }
+    return rc;
+}
+
+int PMPI_Rsend_init(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm,
+                    MPI_Request *request)
+{
+    /* A ready send may be a standard one: the receive is posted anyway. */
+    return persistent(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, "MPI_Rsend_init",
+                      request);
 }

@@ -108,7 +108,10 @@ static int start_pieces(mpi_req_t *req, const mpi_comm_t *c, const mpi_type_t *t
         int32_t src = req->peer == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE
                                                   : (int32_t)mpi_peer_world(c, req->peer);
         int32_t tag = req->tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : req->tag;
-        rc = mrail_pml_irecvv(mrail_obj.pml, iov, (int)n, src, tag, c->ctx, &req->pml);
+        rc = req->pml_msg != NULL
+                 ? mrail_pml_imrecv(mrail_obj.pml, NULL, 0, iov, (int)n, req->pml_msg, &req->pml)
+                 : mrail_pml_irecvv(mrail_obj.pml, iov, (int)n, src, tag, c->ctx, &req->pml);
+        req->pml_msg = NULL;
     }
     if (rc != MRAIL_SUCCESS) {
         req->active = false;
@@ -127,7 +130,7 @@ int mpi_req_start(mpi_req_t *req, const char *fn)
     if (req->peer == MPI_PROC_NULL) {
         return MPI_SUCCESS; /* completes at once, with an empty status */
     }
-    const mpi_type_t *t = mpi_type(req->type);
+    const mpi_type_t *t = req->kept_type != NULL ? req->kept_type : mpi_type(req->type);
     size_t bytes = (size_t)req->count * t->size;
     bool contiguous = mpi_type_contiguous(t) || bytes == 0 || req->bsend_copy != NULL;
     if (!contiguous && pieces_worth_it(t)) {
@@ -160,8 +163,11 @@ int mpi_req_start(mpi_req_t *req, const char *fn)
         int32_t src = req->peer == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE
                                                   : (int32_t)mpi_peer_world(c, req->peer);
         int32_t tag = req->tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : req->tag;
-        rc = mrail_pml_irecv(mrail_obj.pml, pack ? req->packed : req->buf, bytes, src, tag, c->ctx,
-                             &req->pml);
+        void *into = pack ? req->packed : req->buf;
+        rc = req->pml_msg != NULL
+                 ? mrail_pml_imrecv(mrail_obj.pml, into, bytes, NULL, 0, req->pml_msg, &req->pml)
+                 : mrail_pml_irecv(mrail_obj.pml, into, bytes, src, tag, c->ctx, &req->pml);
+        req->pml_msg = NULL;
     }
     if (rc != MRAIL_SUCCESS) {
         req->active = false;
@@ -239,6 +245,8 @@ static void release(mpi_req_t *req)
         req->coll = NULL;
     }
     unpack(req, 0);
+    mpi_type_drop(req->kept_type);
+    req->kept_type = NULL;
     if (req->bsend_copy != NULL) {
         free(req->bsend_copy);
         mrail_mpi.bsend_used -= req->bsend_bytes;
@@ -258,7 +266,9 @@ static void done_status(const mpi_req_t *req, MPI_Status *out)
     const mpi_comm_t *c = &mrail_obj.comms[req->comm];
     mrail_pml_status_t ps = {.source = (int32_t)c->world[c->rank],
                              .tag = req->tag,
-                             .count = (size_t)req->count * mpi_type_size(req->type)};
+                             .count =
+                                 (size_t)req->count * (req->kept_type ? req->kept_type->size
+                                                                      : mpi_type_size(req->type))};
     mpi_status_from_pml(req->comm, &ps, out);
 }
 
@@ -303,10 +313,22 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
         }
     } else {
         mrail_pml_status_t ps;
-        if (block) {
+        if (block && mrail_coll_active() == 0) {
             mrail_pml_wait(mrail_obj.pml, req->pml, &ps);
-        } else if (!mrail_pml_test(mrail_obj.pml, req->pml, &ps)) {
-            return false;
+        } else if (!block) {
+            mrail_coll_progress_all();
+            if (!mrail_pml_test(mrail_obj.pml, req->pml, &ps)) {
+                return false;
+            }
+        } else { /* collectives in flight move while we wait (MPI's progress rule) */
+            unsigned idle = 0;
+            while (!mrail_pml_test(mrail_obj.pml, req->pml, &ps)) {
+                mrail_coll_progress_all();
+                if (++idle >= mrail_pml_spin_limit(mrail_obj.pml)) {
+                    sched_yield();
+                    idle = 0;
+                }
+            }
         }
         mpi_status_from_pml(req->comm, &ps, &st);
         out->cause = ps.error;
@@ -349,6 +371,9 @@ static int report(const mpi_outcome_t *o, const char *fn)
 void mpi_reap_background(void)
 {
     mrail_pml_progress(mrail_obj.pml);
+    if (mrail_coll_active() > 0) {
+        mrail_coll_progress_all();
+    }
     for (int i = 0; i < mrail_mpi.nreqs; i++) {
         mpi_req_t *req = &mrail_mpi.reqs[i];
         if (req->kind != MPI_REQ_UNUSED && req->detached && req_done(req)) {
@@ -608,6 +633,13 @@ int PMPI_Start(MPI_Request *request)
     if (req->active) {
         return mpi_error(req->comm, MPI_ERR_REQUEST, "MPI_Start",
                          "request %d is already active; wait for it first", *request);
+    }
+    if (req->buffered) { /* the copy is out at once: the request is done */
+        rc = mpi_bsend(req->buf, req->count, req->type, req->kept_type, req->peer, req->tag,
+                       req->comm, true, "MPI_Start");
+        req->active = rc == MPI_SUCCESS;
+        req->pml = NULL;
+        return rc;
     }
     return mpi_req_start(req, "MPI_Start");
 }

@@ -19,6 +19,117 @@
 #pragma weak MPI_Dist_graph_create_adjacent = PMPI_Dist_graph_create_adjacent
 #pragma weak MPI_Dist_graph_neighbors = PMPI_Dist_graph_neighbors
 
+/* A search for the most balanced split of a number into k factors. */
+typedef struct dims_split {
+    int k;
+    const int *divs; /* the number's divisors, largest first */
+    int ndivs;
+    int *cur;        /* the factors chosen so far, non-increasing */
+    int *best;       /* the best complete split found */
+    int spread;      /* its largest minus its smallest; -1: none yet */
+    long long sumsq; /* its factors' squares, summed: among equal spreads, the smaller */
+} dims_split_t;
+
+/* Is r^k at most n? */
+static bool power_fits(int r, int k, int n)
+{
+    long long p = 1;
+    for (int i = 0; i < k; i++) {
+        p *= r;
+        if (p > n) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The largest r >= 1 with r^k <= n (n >= 1). */
+static int iroot(int n, int k)
+{
+    int lo = 1, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+        if (power_fits(mid, k, n)) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return lo;
+}
+
+/* Chooses cur[depth..k-1], non-increasing and at most cap, whose product
+ * is n. The factor at depth is the largest of those left, so it is at
+ * least the (k - depth)-th root of n; a split whose spread so far already
+ * exceeds the best one's is abandoned. Between splits of equal spread the
+ * one whose middle factors are closer (smaller sum of squares) wins: 20 in
+ * four dimensions is 5 x 2 x 2 x 1, not 5 x 4 x 1 x 1, as MPICH has it. */
+static void dims_search(dims_split_t *s, int n, int cap, int depth)
+{
+    int left = s->k - depth;
+    if (left == 1) {
+        if (n > cap) {
+            return;
+        }
+        s->cur[depth] = n;
+        long long sumsq = 0;
+        for (int i = 0; i < s->k; i++) {
+            sumsq += (long long)s->cur[i] * s->cur[i];
+        }
+        int spread = s->cur[0] - n;
+        if (s->spread < 0 || spread < s->spread || (spread == s->spread && sumsq < s->sumsq)) {
+            s->spread = spread;
+            s->sumsq = sumsq;
+            memcpy(s->best, s->cur, (size_t)s->k * sizeof(int));
+        }
+        return;
+    }
+    for (int i = 0; i < s->ndivs && s->spread != 0; i++) {
+        int d = s->divs[i];
+        if (d > cap || n % d != 0) {
+            continue;
+        }
+        long long power = 1; /* d^left < n: below the root, as is every later d */
+        for (int j = 0; j < left && power < n; j++) {
+            power *= d;
+        }
+        if (power < n) {
+            break;
+        }
+        /* The rest's smallest factor is at most the (left - 1)-th root of
+         * what remains: a spread that must exceed the best one is pruned. */
+        int top = depth > 0 ? s->cur[0] : d;
+        if (s->spread >= 0 && top - iroot(n / d, left - 1) > s->spread) {
+            continue;
+        }
+        s->cur[depth] = d;
+        dims_search(s, n / d, d, depth + 1);
+    }
+}
+
+/* No int has more than 1600 divisors (2,095,133,040 has that many). */
+#define DIMS_MAX_DIVISORS 1600
+
+/* n's divisors, largest first, into divs (DIMS_MAX_DIVISORS). */
+static int divisors_of(int n, int *divs)
+{
+    int lo = 0, count = 0, small[DIMS_MAX_DIVISORS / 2 + 1];
+    for (int i = 1; (long long)i * i <= n; i++) {
+        if (n % i == 0) {
+            small[lo++] = i;
+        }
+    }
+    for (int i = 0; i < lo; i++) { /* the large ones, largest first */
+        divs[count++] = n / small[i];
+    }
+    for (int i = lo - 1; i >= 0; i--) {
+        if (small[i] != n / small[i]) {
+            divs[count++] = small[i];
+        }
+    }
+    return count;
+}
+
 int PMPI_Dims_create(int nnodes, int ndims, int dims[])
 {
     const char *fn = "MPI_Dims_create";
@@ -49,40 +160,25 @@ int PMPI_Dims_create(int nnodes, int ndims, int dims[])
                          : mpi_error(MPI_COMM_WORLD, MPI_ERR_DIMS, fn,
                                      "the dimensions multiply to %d, not %d", fixed, nnodes);
     }
-    /* Prime factors, largest first, each to the currently smallest free
-     * dimension: as balanced as possible, in non-increasing order. */
-    int *f = calloc((size_t)free_dims, sizeof(int));
-    if (f == NULL) {
+    /* The most balanced split: the smallest spread between the largest
+     * and the smallest free dimension (MPI: "as close to each other as
+     * possible"), found by search; a greedy share of prime factors gives
+     * 72 in two dimensions as 12 x 6 instead of 9 x 8. */
+    int *f = malloc(2 * (size_t)free_dims * sizeof(int));
+    int *divs = malloc(DIMS_MAX_DIVISORS * sizeof(int));
+    if (f == NULL || divs == NULL) {
+        free(f);
+        free(divs);
         return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
     }
-    for (int i = 0; i < free_dims; i++) {
-        f[i] = 1;
-    }
-    int primes[64], np = 0;
-    for (int p = 2; left > 1 && np < 64;) {
-        if (left % p == 0) {
-            primes[np++] = p;
-            left /= p;
-        } else {
-            p = p * p > left ? left : p + 1;
-        }
-    }
-    for (int k = np - 1; k >= 0; k--) {
-        int smallest = 0;
-        for (int i = 1; i < free_dims; i++) {
-            smallest = f[i] < f[smallest] ? i : smallest;
-        }
-        f[smallest] *= primes[k];
-    }
-    for (int a = 0; a < free_dims; a++) { /* non-increasing */
-        for (int b = a + 1; b < free_dims; b++) {
-            if (f[b] > f[a]) {
-                int t = f[a];
-                f[a] = f[b];
-                f[b] = t;
-            }
-        }
-    }
+    dims_split_t split = {.k = free_dims,
+                          .divs = divs,
+                          .ndivs = divisors_of(left, divs),
+                          .cur = f + free_dims,
+                          .best = f,
+                          .spread = -1};
+    dims_search(&split, left, left, 0);
+    free(divs);
     for (int i = 0, k = 0; i < ndims; i++) {
         if (dims[i] == 0) {
             dims[i] = f[k++];

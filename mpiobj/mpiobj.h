@@ -40,7 +40,9 @@ typedef struct mpi_comm {
     int topo;  /* MPI_CART, MPI_DIST_GRAPH or MPI_UNDEFINED */
     int ndims; /* cartesian */
     int *dims, *periods;
-    int indegree, outdegree; /* distributed graph */
+    int nnodes; /* graph: the whole graph, as MPI_Graph_create took it */
+    int *index, *edges;
+    int indegree, outdegree; /* distributed graph, and a graph node's neighbours */
     int *sources, *destinations;
     struct mrail_coll_fns *coll; /* freed with the communicator */
     /* Every rank on this node, and the node has more ranks than CPUs: a
@@ -82,6 +84,18 @@ void mpi_comm_release(MPI_Comm comm);
 int mpi_comms_init(void);
 void mpi_comms_fini(void);
 
+/* ---- info objects (obj_info.c): -1, NULL or false when the handle is
+ * not a live info or memory ran out ---- */
+MPI_Info mpi_info_new(void); /* MPI_INFO_NULL when out of memory */
+bool mpi_info_valid(MPI_Info info);
+int mpi_info_set(MPI_Info info, const char *key, const char *value);
+const char *mpi_info_get(MPI_Info info, const char *key); /* NULL: no such key */
+bool mpi_info_remove(MPI_Info info, const char *key);
+int mpi_info_nkeys(MPI_Info info);
+const char *mpi_info_nthkey(MPI_Info info, int n); /* in the order keys were first set */
+void mpi_info_delete_all(MPI_Info info);           /* and the handle, unless MPI_INFO_ENV */
+void mpi_infos_fini(void);
+
 /* ---- groups (obj_group.c) ---- */
 MPI_Group mpi_group_new(int size, const uint32_t *world);
 bool mpi_group_valid(MPI_Group group);
@@ -100,6 +114,16 @@ typedef struct mpi_block {
     size_t len;
 } mpi_block_t;
 
+/* A run of basic elements of one size, in the order the type's data is
+ * packed (its type map's order): what MPI_Get_elements counts. */
+typedef struct mpi_elem_run {
+    size_t size;
+    size_t count;
+} mpi_elem_run_t;
+/* Types whose element sequence needs more runs keep only the count; a
+ * partial instance of one is MPI_UNDEFINED elements. */
+#define MPI_ELEM_RUNS_MAX 256
+
 typedef struct mpi_type {
     int refs; /* the handle's and those of operations in flight */
     bool predefined, committed;
@@ -110,6 +134,10 @@ typedef struct mpi_type {
     MPI_Aint lb, extent, true_lb, true_extent;
     mpi_block_t *blocks;
     size_t nblocks;
+    mpi_elem_run_t *runs; /* NULL when over MPI_ELEM_RUNS_MAX (runs_lost) */
+    size_t nruns;
+    size_t elements; /* basic elements of one instance */
+    bool runs_lost;
     MPI_Datatype base;        /* homogeneous: the predefined type of every element; else NULL */
     size_t base_count;        /* elements of base in one instance */
     int combiner, ni, na, nt; /* MPI_Type_get_envelope/contents */
@@ -127,6 +155,14 @@ mpi_type_t *mpi_type_mut(MPI_Datatype type);
 size_t mpi_type_size(MPI_Datatype type); /* 0 for an invalid handle too */
 const char *mpi_type_name(MPI_Datatype type);
 bool mpi_type_is_pair(MPI_Datatype type); /* MPI_FLOAT_INT .. MPI_LONG_DOUBLE_INT */
+/* Basic elements in bytes of data of type t (count instances and a part of
+ * one): -1 when the bytes end inside an element, or the part cannot be
+ * known (runs_lost). */
+long long mpi_type_elements(const mpi_type_t *t, size_t bytes);
+/* The data bytes of the first count basic elements of type t, instances
+ * one after another; -1 when that ends inside an instance whose runs were
+ * lost. */
+long long mpi_type_element_bytes(const mpi_type_t *t, size_t count);
 /* One block at displacement 0 as long as the extent: count instances are
  * count * size contiguous bytes. */
 bool mpi_type_contiguous(const mpi_type_t *t);

@@ -22,6 +22,8 @@ static void comm_clear(mpi_comm_t *c)
     free(c->periods);
     free(c->sources);
     free(c->destinations);
+    free(c->index);
+    free(c->edges);
     free(c->coll);
     *c = (mpi_comm_t){0};
 }

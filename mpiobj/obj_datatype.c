@@ -100,14 +100,22 @@ static void predefined_blocks(MPI_Datatype t, mpi_type_t *out)
     case MPI_DOUBLE_INT: first = sizeof(double), second = offsetof(struct double_int, i); break;
     case MPI_LONG_INT: first = sizeof(long), second = offsetof(struct long_int, i); break;
     case MPI_SHORT_INT: first = sizeof(short), second = offsetof(struct short_int, i); break;
-    case MPI_LONG_DOUBLE_INT:
-        first = 10, second = offsetof(struct long_double_int, i); /* x87: 10 data bytes */
+    case MPI_LONG_DOUBLE_INT: /* as MPI_LONG_DOUBLE, the padding of the x87 value included */
+        first = sizeof(long double), second = offsetof(struct long_double_int, i);
         break;
     default: break;
     }
     out->blocks[0] = (mpi_block_t){0, first};
     out->nblocks = 1;
     out->size = first;
+    /* A pair is two elements, a value and an int; MPI_2INT two ints. */
+    out->runs[0] = (mpi_elem_run_t){t == MPI_2INT ? sizeof(int) : first, t == MPI_2INT ? 2 : 1};
+    out->nruns = 1;
+    if (second > 0) {
+        out->runs[1] = (mpi_elem_run_t){sizeof(int), 1};
+        out->nruns = 2;
+    }
+    out->elements = t == MPI_2INT || second > 0 ? 2 : 1;
     if (second == first) { /* value and int adjacent: one block */
         out->blocks[0].len += sizeof(int);
         out->size += sizeof(int);
@@ -121,6 +129,7 @@ static void predefined_blocks(MPI_Datatype t, mpi_type_t *out)
 static mpi_type_t **table; /* by handle; predefined ones first */
 static int ntable;
 static mpi_block_t predefined_storage[MPI_FIRST_DERIVED_TYPE][2];
+static mpi_elem_run_t predefined_runs[MPI_FIRST_DERIVED_TYPE][2];
 static mpi_type_t predefined_types[MPI_FIRST_DERIVED_TYPE];
 
 static int grow_table(int need)
@@ -157,6 +166,7 @@ int mpi_types_init(void)
                           .extent = (MPI_Aint)predefined[t].size,
                           .align = predefined[t].align,
                           .blocks = predefined_storage[t],
+                          .runs = predefined_runs[t],
                           .base = (MPI_Datatype)t,
                           .base_count = 1,
                           .combiner = MPI_COMBINER_NAMED};
@@ -174,10 +184,51 @@ void mpi_type_release(mpi_type_t *t)
         return;
     }
     free(t->blocks);
+    free(t->runs);
     free(t->ints);
     free(t->aints);
     free(t->types);
     free(t);
+}
+
+long long mpi_type_elements(const mpi_type_t *t, size_t bytes)
+{
+    if (t->size == 0) {
+        return 0;
+    }
+    long long elements = (long long)(bytes / t->size * t->elements);
+    size_t rest = bytes % t->size;
+    if (rest > 0 && t->runs_lost) {
+        return -1;
+    }
+    for (size_t i = 0; i < t->nruns && rest > 0; i++) {
+        size_t n = rest / t->runs[i].size;
+        n = n < t->runs[i].count ? n : t->runs[i].count;
+        elements += (long long)n;
+        rest -= n * t->runs[i].size;
+        if (n < t->runs[i].count) {
+            break;
+        }
+    }
+    return rest == 0 ? elements : -1;
+}
+
+long long mpi_type_element_bytes(const mpi_type_t *t, size_t count)
+{
+    if (t->elements == 0) {
+        return count == 0 ? 0 : -1;
+    }
+    long long bytes = (long long)(count / t->elements * t->size);
+    size_t rest = count % t->elements;
+    if (rest > 0 && t->runs_lost) {
+        return -1;
+    }
+    for (size_t i = 0; i < t->nruns && rest > 0; i++) {
+        size_t n = rest < t->runs[i].count ? rest : t->runs[i].count;
+        bytes += (long long)(n * t->runs[i].size);
+        rest -= n;
+    }
+    return bytes;
 }
 
 const mpi_type_t *mpi_type_hold(const mpi_type_t *t)

@@ -540,6 +540,49 @@ static void test_nonblocking(void)
     MPI_Wait(&rq[1], MPI_STATUS_IGNORE);
     MPI_Wait(&rq[0], MPI_STATUS_IGNORE);
     CHECK(sum == size && rq[0] == MPI_REQUEST_NULL, "iallreduce max %d", sum);
+    /* MPI's progress rule: collectives in flight move while a rank waits for
+     * something else. Odd ranks wait for theirs in reverse order, even ranks
+     * in order, and rank 0 first waits for a message rank 1 sends only after
+     * its own barrier completed. */
+    enum { NB = 24 };
+    MPI_Request many[NB];
+    int vals[NB], outs[NB];
+    for (int k = 0; k < NB; k++) {
+        vals[k] = rank * NB + k;
+        if (k % 3 == 0) {
+            MPI_Iallreduce(&vals[k], &outs[k], 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD, &many[k]);
+        } else if (k % 3 == 1) {
+            outs[k] = rank == k % size ? vals[k] : -1;
+            MPI_Ibcast(&outs[k], 1, MPI_INT, k % size, MPI_COMM_WORLD, &many[k]);
+        } else {
+            MPI_Iscan(&vals[k], &outs[k], 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD, &many[k]);
+        }
+    }
+    for (int k = 0; k < NB; k++) {
+        MPI_Wait(&many[rank % 2 ? NB - 1 - k : k], MPI_STATUS_IGNORE);
+    }
+    for (int k = 0; k < NB; k++) {
+        int want = 0;
+        for (int q = 0; q < (k % 3 == 2 ? rank + 1 : size); q++) { /* sum or prefix sum */
+            want += q * NB + k;
+        }
+        if (k % 3 == 1) {
+            want = (k % size) * NB + k;
+        }
+        CHECK(outs[k] == want, "collective %d of %d waited out of order: %d, not %d", k, NB,
+              outs[k], want);
+    }
+    MPI_Request bar;
+    MPI_Ibarrier(MPI_COMM_WORLD, &bar);
+    if (size > 1 && rank == 0) {
+        int from1 = -1;
+        MPI_Recv(&from1, 1, MPI_INT, 1, 99, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        CHECK(from1 == 1, "message after the barrier: %d", from1);
+    }
+    MPI_Wait(&bar, MPI_STATUS_IGNORE);
+    if (size > 1 && rank == 1) {
+        MPI_Send(&rank, 1, MPI_INT, 0, 99, MPI_COMM_WORLD);
+    }
     free(a), free(b), free(c), free(g), free(x), free(y);
 }
 

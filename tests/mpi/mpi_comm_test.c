@@ -37,8 +37,120 @@ struct particle {
     int id;
 };
 
+/* Basic elements in bytes of data of one struct rec after another, one
+ * by one (MPI_UNDEFINED when the data ends inside an element). */
+static int elements_by_hand(int bytes)
+{
+    static const int sizes[] = {4, 4, 4, 8, 8,
+                                1, 1, 1, 1, 1}; /* int a[3]; double b[2]; char c[5] */
+    int n = 0;
+    for (int i = 0; bytes > 0; i = (i + 1) % 10) {
+        if (bytes < sizes[i]) {
+            return MPI_UNDEFINED;
+        }
+        bytes -= sizes[i];
+        n++;
+    }
+    return n;
+}
+
+/* Element counts of received data cut short, and the pair types' sizes. */
+static void test_elements(void)
+{
+    struct ldi {
+        long double v;
+        int i;
+    };
+    int bl2[2] = {1, 1}, s_pair, s_built;
+    MPI_Aint d2[2] = {offsetof(struct ldi, v), offsetof(struct ldi, i)};
+    MPI_Datatype t2[2] = {MPI_LONG_DOUBLE, MPI_INT}, built;
+    MPI_Type_create_struct(2, bl2, d2, t2, &built);
+    MPI_Type_size(MPI_LONG_DOUBLE_INT, &s_pair);
+    MPI_Type_size(built, &s_built);
+    CHECK(s_pair == s_built && s_built == (int)(sizeof(long double) + sizeof(int)),
+          "MPI_LONG_DOUBLE_INT size %d, a struct of long double and int %d", s_pair, s_built);
+    MPI_Type_free(&built);
+
+    struct rec {
+        int a[3];
+        double b[2];
+        char c[5];
+    };
+    int bl[3] = {3, 2, 5};
+    MPI_Aint dis[3] = {offsetof(struct rec, a), offsetof(struct rec, b), offsetof(struct rec, c)};
+    MPI_Datatype tys[3] = {MPI_INT, MPI_DOUBLE, MPI_CHAR}, rec_t;
+    MPI_Type_create_struct(3, bl, dis, tys, &rec_t);
+    MPI_Type_commit(&rec_t);
+    unsigned char bytes[4 * 33];
+    for (size_t i = 0; i < sizeof(bytes); i++) {
+        bytes[i] = (unsigned char)i;
+    }
+    struct rec got[4];
+    const int cuts[] = {33, 2 * 33, 33 + 12 + 8, 2 * 33 + 12 + 16 + 3, 12 + 2, 0, 4 * 33, 33 + 6};
+    for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
+        MPI_Status st;
+        MPI_Sendrecv(bytes, cuts[k], MPI_BYTE, rank, 7, got, 4, rec_t, rank, 7, MPI_COMM_WORLD,
+                     &st);
+        int n, count, want = elements_by_hand(cuts[k]);
+        MPI_Get_elements(&st, rec_t, &n);
+        MPI_Get_count(&st, rec_t, &count);
+        CHECK(n == want, "%d bytes of struct rec: %d elements, by hand %d", cuts[k], n, want);
+        CHECK(count == (cuts[k] % 33 ? MPI_UNDEFINED : cuts[k] / 33), "%d bytes: count %d", cuts[k],
+              count);
+    }
+    /* A status made by hand (generalized requests, tools) says the same. */
+    MPI_Status made;
+    MPI_Count nx;
+    int n, count;
+    for (int e = 0; e <= 25; e++) {
+        MPI_Status_set_elements(&made, rec_t, e);
+        MPI_Get_elements(&made, rec_t, &n);
+        MPI_Get_elements_x(&made, rec_t, &nx);
+        MPI_Get_count(&made, rec_t, &count);
+        CHECK(n == e && nx == e && count == (e % 10 ? MPI_UNDEFINED : e / 10),
+              "status set to %d elements: %d, %lld, count %d", e, n, (long long)nx, count);
+    }
+    MPI_Status_set_cancelled(&made, 1);
+    MPI_Test_cancelled(&made, &n);
+    CHECK(n == 1, "MPI_Status_set_cancelled");
+    MPI_Count lbx, extx;
+    MPI_Aint lb, ext;
+    MPI_Type_get_extent_x(rec_t, &lbx, &extx);
+    MPI_Type_get_extent(rec_t, &lb, &ext);
+    CHECK(lbx == lb && extx == ext && ext == (MPI_Aint)sizeof(struct rec), "extent_x %lld",
+          (long long)extx);
+    MPI_Type_free(&rec_t);
+    MPI_Datatype m1, m2, m3;
+    MPI_Type_match_size(MPI_TYPECLASS_REAL, 8, &m1);
+    MPI_Type_match_size(MPI_TYPECLASS_INTEGER, 4, &m2);
+    MPI_Type_match_size(MPI_TYPECLASS_COMPLEX, 8, &m3);
+    CHECK(m1 == MPI_DOUBLE && m2 == MPI_INT32_T && m3 == MPI_C_FLOAT_COMPLEX,
+          "MPI_Type_match_size");
+
+    /* A pair is two elements: 20 bytes of MPI_DOUBLE_INT (12 each) are a
+     * pair and a double; 2 MPI_2INT are 4 ints. */
+    struct {
+        double v;
+        int i;
+    } di[2];
+    MPI_Status st;
+    MPI_Sendrecv(bytes, 20, MPI_BYTE, rank, 8, di, 2, MPI_DOUBLE_INT, rank, 8, MPI_COMM_WORLD, &st);
+    MPI_Get_elements(&st, MPI_DOUBLE_INT, &n);
+    CHECK(n == 3, "20 bytes of MPI_DOUBLE_INT: %d elements, not 3", n);
+    int two[4], ints[4] = {1, 2, 3, 4};
+    MPI_Sendrecv(ints, 2, MPI_2INT, rank, 9, two, 2, MPI_2INT, rank, 9, MPI_COMM_WORLD, &st);
+    MPI_Get_elements(&st, MPI_2INT, &n);
+    CHECK(n == 4 && two[3] == 4, "2 MPI_2INT: %d elements, not 4", n);
+    /* An empty message may name MPI_DATATYPE_NULL. */
+    MPI_Sendrecv(NULL, 0, MPI_DATATYPE_NULL, rank, 10, NULL, 0, MPI_DATATYPE_NULL, rank, 10,
+                 MPI_COMM_WORLD, &st);
+    MPI_Get_count(&st, MPI_BYTE, &n);
+    CHECK(n == 0 && st.MPI_SOURCE == rank, "empty message of MPI_DATATYPE_NULL: count %d", n);
+}
+
 static void test_datatypes(void)
 {
+    test_elements();
     MPI_Datatype c, v, hv, ix, hix, ib, st, rs, dp;
     MPI_Type_contiguous(3, MPI_INT, &c);
     type_shape(c, 12, 0, 12, "contiguous");
@@ -207,8 +319,157 @@ static int delete_fn(MPI_Comm c, int k, void *val, void *extra)
     return MPI_SUCCESS;
 }
 
+/* The world ranks of group g in its order, against want[0..n). */
+static void group_is(MPI_Group g, MPI_Group world, const int *want, int n, const char *what)
+{
+    int gs;
+    MPI_Group_size(g, &gs);
+    CHECK(gs == n, "%s: %d members, not %d", what, gs, n);
+    int *in = malloc(((size_t)n + 1) * sizeof(int)), *out = malloc(((size_t)n + 1) * sizeof(int));
+    for (int i = 0; i < n; i++) {
+        in[i] = i;
+    }
+    MPI_Group_translate_ranks(g, n, in, world, out);
+    for (int i = 0; i < n; i++) {
+        CHECK(out[i] == want[i], "%s: member %d is world rank %d, not %d", what, i, out[i],
+              want[i]);
+    }
+    free(in), free(out);
+    if (g != MPI_GROUP_EMPTY) {
+        MPI_Group_free(&g);
+    }
+}
+
+/* Union, intersection, difference and range exclusion, the expected
+ * members listed by plain loops over world ranks. */
+static void test_group_sets(void)
+{
+    MPI_Group world, even, low, g;
+    MPI_Comm_group(MPI_COMM_WORLD, &world);
+    int half = (size + 1) / 2, r_even[1][3] = {{0, size - 1, 2}}, r_low[1][3] = {{half - 1, 0, -1}};
+    MPI_Group_range_incl(world, 1, r_even, &even); /* 0, 2, 4, ... */
+    MPI_Group_range_incl(world, 1, r_low, &low);   /* half-1, ..., 1, 0 */
+    int *want = malloc(2 * (size_t)size * sizeof(int)), n = 0;
+    for (int r = 0; r < size; r += 2) { /* union: even, then low's odd ones */
+        want[n++] = r;
+    }
+    for (int r = half - 1; r >= 0; r--) {
+        if (r % 2) {
+            want[n++] = r;
+        }
+    }
+    MPI_Group_union(even, low, &g);
+    group_is(g, world, want, n, "union");
+    n = 0;
+    for (int r = 0; r < size; r += 2) {
+        if (r < half) {
+            want[n++] = r;
+        }
+    }
+    MPI_Group_intersection(even, low, &g);
+    group_is(g, world, want, n, "intersection");
+    n = 0;
+    for (int r = 0; r < size; r += 2) {
+        if (r >= half) {
+            want[n++] = r;
+        }
+    }
+    MPI_Group_difference(even, low, &g);
+    group_is(g, world, want, n, "difference");
+    n = 0;
+    for (int r = half - 1; r >= 0; r--) {
+        if (r % 2) {
+            want[n++] = r;
+        }
+    }
+    MPI_Group_difference(low, even, &g);
+    group_is(g, world, want, n, "difference, the other way");
+    n = 0;
+    for (int r = 0; r < size; r++) {
+        if (r % 3) {
+            want[n++] = r;
+        }
+    }
+    int r_third[1][3] = {{0, size - 1, 3}};
+    MPI_Group_range_excl(world, 1, r_third, &g);
+    group_is(g, world, want, n, "range_excl");
+    MPI_Group_union(world, world, &g);
+    for (int r = 0; r < size; r++) {
+        want[r] = r;
+    }
+    group_is(g, world, want, size, "union with itself");
+    MPI_Group_intersection(even, MPI_GROUP_EMPTY, &g);
+    group_is(g, world, want, 0, "intersection with the empty group");
+    free(want);
+    MPI_Group_free(&even), MPI_Group_free(&low), MPI_Group_free(&world);
+}
+
+/* Info objects: keys in the order first set, values replaced, copies
+ * independent, the errors MPI names; MPI_INFO_ENV describes this start. */
+static void test_info(void)
+{
+    MPI_Info info, copy;
+    MPI_Info_create(&info);
+    MPI_Info_set(info, "wdir", "/tmp");
+    MPI_Info_set(info, "mpi_assert_no_any_tag", "true");
+    MPI_Info_set(info, "wdir", "/var/tmp"); /* replaced, keeps its place */
+    int nkeys, flag, len;
+    char key[MPI_MAX_INFO_KEY + 1], value[MPI_MAX_INFO_VAL + 1];
+    MPI_Info_get_nkeys(info, &nkeys);
+    MPI_Info_get_nthkey(info, 0, key);
+    CHECK(nkeys == 2 && strcmp(key, "wdir") == 0, "%d keys, the first %s", nkeys, key);
+    MPI_Info_get(info, "wdir", MPI_MAX_INFO_VAL, value, &flag);
+    CHECK(flag && strcmp(value, "/var/tmp") == 0, "wdir = %s", value);
+    MPI_Info_get(info, "wdir", 4, value, &flag);
+    CHECK(flag && strcmp(value, "/var") == 0, "a value cut at valuelen: %s", value);
+    MPI_Info_get_valuelen(info, "mpi_assert_no_any_tag", &len, &flag);
+    CHECK(flag && len == 4, "valuelen %d", len);
+    MPI_Info_get(info, "nothing", MPI_MAX_INFO_VAL, value, &flag);
+    CHECK(!flag, "a missing key was found");
+    MPI_Info_dup(info, &copy);
+    MPI_Info_delete(info, "wdir");
+    MPI_Info_get_nkeys(info, &nkeys);
+    MPI_Info_get(copy, "wdir", MPI_MAX_INFO_VAL, value, &flag);
+    CHECK(nkeys == 1 && flag && strcmp(value, "/var/tmp") == 0, "dup shares its keys");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int cls, rc = MPI_Info_delete(info, "wdir");
+    MPI_Error_class(rc, &cls);
+    CHECK(cls == MPI_ERR_INFO_NOKEY, "deleting a missing key: class %d", cls);
+    char long_key[MPI_MAX_INFO_KEY + 2];
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    rc = MPI_Info_set(info, long_key, "v");
+    MPI_Error_class(rc, &cls);
+    CHECK(cls == MPI_ERR_INFO_KEY, "a key of %d characters: class %d", MPI_MAX_INFO_KEY + 1, cls);
+    rc = MPI_Info_get_nthkey(info, 5, key);
+    MPI_Error_class(rc, &cls);
+    CHECK(cls == MPI_ERR_ARG, "key 5 of 1: class %d", cls);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+    MPI_Comm dup;
+    MPI_Comm_dup_with_info(MPI_COMM_WORLD, copy, &dup);
+    MPI_Comm_set_info(dup, info);
+    MPI_Info used;
+    MPI_Comm_get_info(dup, &used);
+    MPI_Info_get_nkeys(used, &nkeys);
+    CHECK(nkeys == 0, "hints in use: %d, mrail acts on none", nkeys);
+    int sum = 0;
+    MPI_Allreduce(&rank, &sum, 1, MPI_INT, MPI_SUM, dup);
+    CHECK(sum == size * (size - 1) / 2, "allreduce on a communicator duplicated with info");
+    MPI_Comm_free(&dup);
+    MPI_Info_free(&used), MPI_Info_free(&copy), MPI_Info_free(&info);
+    CHECK(info == MPI_INFO_NULL, "MPI_Info_free leaves MPI_INFO_NULL");
+    MPI_Info_get(MPI_INFO_ENV, "maxprocs", MPI_MAX_INFO_VAL, value, &flag);
+    CHECK(flag && atoi(value) == size, "MPI_INFO_ENV maxprocs %s, size %d", flag ? value : "-",
+          size);
+    MPI_Info_get(MPI_INFO_ENV, "command", MPI_MAX_INFO_VAL, value, &flag);
+    CHECK(flag && strstr(value, "mpi_comm_test") != NULL, "MPI_INFO_ENV command %s",
+          flag ? value : "-");
+}
+
 static void test_communicators(void)
 {
+    test_group_sets();
+    test_info();
     MPI_Comm dup, half, rev, shared;
     MPI_Comm_dup(MPI_COMM_WORLD, &dup);
     int r, s, res;
@@ -386,8 +647,158 @@ static void test_intercomm(void)
     MPI_Comm_free(&merged), MPI_Comm_free(&inter), MPI_Comm_free(&local);
 }
 
+/* The smallest spread (largest minus smallest factor) of any split of n
+ * into k non-increasing factors of at most cap, by trying every one. */
+static void brute_spread(int n, int k, int cap, int top, int *best)
+{
+    if (k == 1) {
+        int spread = (top ? top : n) - n;
+        if (n <= cap && (*best < 0 || spread < *best)) {
+            *best = spread;
+        }
+        return;
+    }
+    for (int f = 1; f <= cap && f <= n; f++) {
+        if (n % f == 0) {
+            brute_spread(n / f, k - 1, f, top ? top : f, best);
+        }
+    }
+}
+
+/* MPI_Dims_create against every split (rank 0 alone: it is local). */
+static void test_dims_create(void)
+{
+    int d2[2] = {0, 0}, d3[3] = {0, 0, 0};
+    MPI_Dims_create(72, 2, d2);
+    CHECK(d2[0] == 9 && d2[1] == 8, "72 in 2d: %d x %d, not 9 x 8", d2[0], d2[1]);
+    MPI_Dims_create(16, 3, d3);
+    CHECK(d3[0] == 4 && d3[1] == 2 && d3[2] == 2, "16 in 3d: %d x %d x %d", d3[0], d3[1], d3[2]);
+    if (rank != 0) {
+        return;
+    }
+    int bad = 0;
+    for (int n = 1; n <= 600; n++) {
+        for (int k = 1; k <= 4; k++) {
+            for (int fix = 0; fix < 2; fix++) {
+                int dims[4] = {0, 0, 0, 0}, free_n = n, nfree = k;
+                if (fix && k > 1) { /* dimension 1 fixed at 3 (n a multiple of 3) */
+                    if (n % 3 != 0) {
+                        continue;
+                    }
+                    dims[1] = 3, free_n = n / 3, nfree = k - 1;
+                }
+                if (MPI_Dims_create(n, k, dims) != MPI_SUCCESS) {
+                    bad++;
+                    continue;
+                }
+                int prod = 1, lo = -1, hi = -1, prev = -1, ordered = 1;
+                for (int i = 0; i < k; i++) {
+                    prod *= dims[i];
+                    if (fix && k > 1 && i == 1) {
+                        ordered = ordered && dims[1] == 3;
+                        continue;
+                    }
+                    ordered = ordered && (prev < 0 || dims[i] <= prev);
+                    prev = dims[i];
+                    hi = hi < 0 || dims[i] > hi ? dims[i] : hi;
+                    lo = lo < 0 || dims[i] < lo ? dims[i] : lo;
+                }
+                int best = -1;
+                brute_spread(free_n, nfree, free_n, 0, &best);
+                if (prod != n || !ordered || hi - lo != best) {
+                    if (bad++ < 5) {
+                        fprintf(stderr, "%d in %dd (fixed: %d): %d %d %d %d, spread %d, best %d\n",
+                                n, k, fix, dims[0], dims[1], dims[2], dims[3], hi - lo, best);
+                    }
+                }
+            }
+        }
+    }
+    CHECK(bad == 0, "%d MPI_Dims_create results are not the most balanced split", bad);
+}
+
+/* A ring as a graph (each node's neighbours: the one before, the one
+ * after), and the rows of a grid as sub-grids. */
+static void test_graph_and_cart_sub(void)
+{
+    int *index = malloc((size_t)size * sizeof(int)),
+        *edges = malloc(2 * (size_t)size * sizeof(int));
+    for (int i = 0; i < size; i++) {
+        index[i] = 2 * (i + 1);
+        edges[2 * i] = (i + size - 1) % size;
+        edges[2 * i + 1] = (i + 1) % size;
+    }
+    MPI_Comm graph;
+    MPI_Graph_create(MPI_COMM_WORLD, size, index, edges, 0, &graph);
+    int status, nnodes, nedges, count, nb[2], gi[64], ge[128];
+    MPI_Topo_test(graph, &status);
+    MPI_Graphdims_get(graph, &nnodes, &nedges);
+    CHECK(status == MPI_GRAPH && nnodes == size && nedges == 2 * size,
+          "graph %d: %d nodes %d edges", status, nnodes, nedges);
+    MPI_Graph_neighbors_count(graph, rank, &count);
+    MPI_Graph_neighbors(graph, rank, 2, nb);
+    CHECK(count == 2 && nb[0] == (rank + size - 1) % size && nb[1] == (rank + 1) % size,
+          "graph neighbours %d: %d %d", count, nb[0], nb[1]);
+    if (size <= 64) {
+        MPI_Graph_get(graph, 64, 128, gi, ge);
+        for (int i = 0; i < size; i++) {
+            CHECK(gi[i] == index[i] && ge[2 * i] == edges[2 * i] &&
+                      ge[2 * i + 1] == edges[2 * i + 1],
+                  "MPI_Graph_get at node %d", i);
+        }
+    }
+    int got = -1;
+    MPI_Sendrecv(&rank, 1, MPI_INT, nb[1], 5, &got, 1, MPI_INT, nb[0], 5, graph, MPI_STATUS_IGNORE);
+    CHECK(got == nb[0], "graph neighbour sent %d", got);
+    MPI_Comm_free(&graph);
+    int newrank;
+    MPI_Graph_map(MPI_COMM_WORLD, size, index, edges, &newrank);
+    CHECK(newrank == rank, "MPI_Graph_map %d", newrank);
+    if (size > 1) { /* a ring of one node fewer: the last rank is left out */
+        int m = size - 1;
+        for (int i = 0; i < m; i++) {
+            edges[2 * i] = (i + m - 1) % m;
+            edges[2 * i + 1] = (i + 1) % m;
+        }
+        MPI_Graph_create(MPI_COMM_WORLD, m, index, edges, 0, &graph);
+        CHECK((graph == MPI_COMM_NULL) == (rank == size - 1), "graph of %d nodes", size - 1);
+        if (graph != MPI_COMM_NULL) {
+            MPI_Comm_free(&graph);
+        }
+    }
+    free(index), free(edges);
+
+    int dims[2] = {0, 0}, periods[2] = {0, 1}, coords[2];
+    MPI_Dims_create(size, 2, dims);
+    MPI_Comm cart, row;
+    MPI_Cart_create(MPI_COMM_WORLD, 2, dims, periods, 0, &cart);
+    MPI_Cart_map(MPI_COMM_WORLD, 2, dims, periods, &newrank);
+    CHECK(newrank == rank, "MPI_Cart_map %d", newrank);
+    MPI_Cart_coords(cart, rank, 2, coords);
+    int remain[2] = {0, 1};
+    MPI_Cart_sub(cart, remain, &row);
+    int row_rank, row_size, ndims, sum = 0, want = 0;
+    MPI_Comm_rank(row, &row_rank);
+    MPI_Comm_size(row, &row_size);
+    MPI_Cartdim_get(row, &ndims);
+    CHECK(row_size == dims[1] && row_rank == coords[1] && ndims == 1, "row %d of %d, %d dims",
+          row_rank, row_size, ndims);
+    MPI_Allreduce(&rank, &sum, 1, MPI_INT, MPI_SUM, row);
+    for (int j = 0; j < dims[1]; j++) { /* the world ranks of this row */
+        want += coords[0] * dims[1] + j;
+    }
+    CHECK(sum == want, "row sum %d, by hand %d", sum, want);
+    int sd, sp, sc;
+    MPI_Cart_get(row, 1, &sd, &sp, &sc);
+    CHECK(sd == dims[1] && sp == 1 && sc == coords[1], "sub-grid: dims %d periods %d coords %d", sd,
+          sp, sc);
+    MPI_Comm_free(&row), MPI_Comm_free(&cart);
+}
+
 static void test_topologies(void)
 {
+    test_dims_create();
+    test_graph_and_cart_sub();
     int dims[2] = {0, 0};
     MPI_Dims_create(size, 2, dims);
     CHECK(dims[0] * dims[1] == size && dims[0] >= dims[1], "dims %d x %d", dims[0], dims[1]);

@@ -72,6 +72,28 @@ static void environment(void)
     CHECK(lb == 0 && extent == 16, "MPI_DOUBLE_INT lb %ld extent %ld", (long)lb, (long)extent);
     MPI_Type_size(MPIX_C_FLOAT16, &tsize);
     CHECK(tsize == 2, "MPIX_C_FLOAT16 size %d", tsize);
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING];
+    MPI_Get_library_version(lib, &len);
+    CHECK(len > 0 && (int)strlen(lib) == len && strstr(lib, "mrail") != NULL, "library version %s",
+          lib);
+    CHECK(MPI_Pcontrol(1) == MPI_SUCCESS && MPI_Pcontrol(0, "ignored") == MPI_SUCCESS, "Pcontrol");
+    /* Handles survive the trip to Fortran and back. */
+    MPI_Group world_group;
+    MPI_Comm_group(MPI_COMM_WORLD, &world_group);
+    CHECK(MPI_Comm_f2c(MPI_Comm_c2f(MPI_COMM_WORLD)) == MPI_COMM_WORLD &&
+              MPI_Type_f2c(MPI_Type_c2f(MPI_DOUBLE_INT)) == MPI_DOUBLE_INT &&
+              MPI_Group_f2c(MPI_Group_c2f(world_group)) == world_group &&
+              MPI_Op_f2c(MPI_Op_c2f(MPI_MAXLOC)) == MPI_MAXLOC &&
+              MPI_Request_f2c(MPI_Request_c2f(MPI_REQUEST_NULL)) == MPI_REQUEST_NULL &&
+              MPI_Errhandler_f2c(MPI_Errhandler_c2f(MPI_ERRORS_RETURN)) == MPI_ERRORS_RETURN,
+          "a handle changed on its way through Fortran");
+    MPI_Group_free(&world_group);
+    MPI_Status cs = {.MPI_SOURCE = 3, .MPI_TAG = 77, .MPI_ERROR = MPI_ERR_TRUNCATE}, back;
+    MPI_Fint fs[MPI_STATUS_SIZE];
+    MPI_Status_c2f(&cs, fs);
+    MPI_Status_f2c(fs, &back);
+    CHECK(back.MPI_SOURCE == 3 && back.MPI_TAG == 77 && back.MPI_ERROR == MPI_ERR_TRUNCATE,
+          "a status changed on its way through Fortran");
 }
 
 /* Blocking and nonblocking sends of every protocol size to every rank. */
@@ -284,6 +306,61 @@ static void sequence_past_16_bits(void)
     }
 }
 
+/* A matched probe takes its message out of matching: a wildcard receive
+ * posted afterwards gets the next message, and MPI_Mrecv the probed one. */
+static void matched_probe(void)
+{
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    enum { BIG = 100000 };
+    int small[3] = {rank, rank + 1, rank + 2}, *big = malloc(BIG * sizeof(int));
+    int *got_big = malloc(BIG * sizeof(int)), got_small[3] = {-1, -1, -1};
+    fill(big, BIG, rank + 70);
+    MPI_Request sends[3], wild;
+    MPI_Isend(small, 3, MPI_INT, next, 70, MPI_COMM_WORLD, &sends[0]);
+    MPI_Isend(big, BIG, MPI_INT, next, 70, MPI_COMM_WORLD, &sends[1]);
+    MPI_Message m;
+    MPI_Status st;
+    MPI_Mprobe(prev, 70, MPI_COMM_WORLD, &m, &st);
+    int count;
+    MPI_Get_count(&st, MPI_INT, &count);
+    CHECK(m != MPI_MESSAGE_NULL && count == 3 && st.MPI_SOURCE == prev, "mprobe: count %d", count);
+    MPI_Irecv(got_big, BIG, MPI_INT, MPI_ANY_SOURCE, 70, MPI_COMM_WORLD, &wild);
+    MPI_Mrecv(got_small, 3, MPI_INT, &m, &st);
+    CHECK(m == MPI_MESSAGE_NULL && got_small[0] == prev && got_small[2] == prev + 2,
+          "mrecv got %d %d %d", got_small[0], got_small[1], got_small[2]);
+    MPI_Wait(&wild, &st);
+    MPI_Get_count(&st, MPI_INT, &count);
+    CHECK(count == BIG && bad_index(got_big, BIG, prev + 70) < 0,
+          "the wildcard receive after a matched probe: %d ints", count);
+    /* Non-blocking probe and receive, into every other int (a vector). */
+    MPI_Isend(big, BIG / 2, MPI_INT, next, 71, MPI_COMM_WORLD, &sends[2]);
+    int flag = 0;
+    while (!flag) {
+        MPI_Improbe(MPI_ANY_SOURCE, 71, MPI_COMM_WORLD, &flag, &m, &st);
+    }
+    MPI_Datatype every_other;
+    MPI_Type_vector(BIG / 2, 1, 2, MPI_INT, &every_other);
+    MPI_Type_commit(&every_other);
+    for (int i = 0; i < BIG; i++) {
+        got_big[i] = -1;
+    }
+    MPI_Request r;
+    MPI_Imrecv(got_big, 1, every_other, &m, &r);
+    MPI_Wait(&r, &st);
+    MPI_Type_free(&every_other);
+    for (int i = 0; i < BIG; i++) {
+        int want = i % 2 ? -1 : (prev + 70) * 1000003 + i / 2;
+        CHECK(got_big[i] == want, "imrecv into a vector: int %d is %d, not %d", i, got_big[i],
+              want);
+    }
+    MPI_Waitall(3, sends, MPI_STATUSES_IGNORE);
+    MPI_Improbe(MPI_PROC_NULL, 0, MPI_COMM_WORLD, &flag, &m, &st);
+    CHECK(flag && m == MPI_MESSAGE_NO_PROC && st.MPI_SOURCE == MPI_PROC_NULL, "probe of PROC_NULL");
+    MPI_Mrecv(NULL, 0, MPI_INT, &m, &st);
+    CHECK(m == MPI_MESSAGE_NULL && st.MPI_SOURCE == MPI_PROC_NULL, "mrecv of MPI_MESSAGE_NO_PROC");
+    free(big), free(got_big);
+}
+
 static void persistent_and_cancel(void)
 {
     int next = (rank + 1) % size, prev = (rank + size - 1) % size;
@@ -297,6 +374,31 @@ static void persistent_and_cancel(void)
         MPI_Waitall(2, p, MPI_STATUSES_IGNORE);
         CHECK(p[0] != MPI_REQUEST_NULL, "a persistent request survives its wait");
         CHECK(in == prev * 10 + round, "persistent round %d got %d", round, in);
+    }
+    MPI_Request_free(&p[0]);
+    MPI_Request_free(&p[1]);
+    /* Persistent requests of a derived type (every third int of 12), started
+     * again and again after the type was freed (they keep it). */
+    int sv[12], rv[12];
+    MPI_Datatype third;
+    MPI_Type_vector(4, 1, 3, MPI_INT, &third);
+    MPI_Type_commit(&third);
+    MPI_Recv_init(rv, 1, third, prev, 10, MPI_COMM_WORLD, &p[0]);
+    MPI_Send_init(sv, 1, third, next, 10, MPI_COMM_WORLD, &p[1]);
+    MPI_Type_free(&third);
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 12; i++) {
+            sv[i] = rank * 1000 + round * 100 + i;
+            rv[i] = -1;
+        }
+        MPI_Start(&p[0]);
+        MPI_Start(&p[1]);
+        MPI_Waitall(2, p, MPI_STATUSES_IGNORE);
+        for (int i = 0; i < 12; i++) {
+            int want = i % 3 ? -1 : prev * 1000 + round * 100 + i;
+            CHECK(rv[i] == want, "persistent vector round %d: int %d is %d, not %d", round, i,
+                  rv[i], want);
+        }
     }
     MPI_Request_free(&p[0]);
     MPI_Request_free(&p[1]);
@@ -330,7 +432,7 @@ static void sendrecv_self_null_bsend(void)
     MPI_Recv(&w, 1, MPI_INT, MPI_PROC_NULL, 1, MPI_COMM_WORLD, &st);
     CHECK(st.MPI_SOURCE == MPI_PROC_NULL && st.MPI_TAG == MPI_ANY_TAG, "MPI_PROC_NULL status");
     MPI_Send(&v, 1, MPI_INT, MPI_PROC_NULL, 1, MPI_COMM_WORLD);
-    int bufsize = 4 * (1000 * (int)sizeof(int) + MPI_BSEND_OVERHEAD);
+    int bufsize = 8 * (1000 * (int)sizeof(int) + MPI_BSEND_OVERHEAD);
     char *buf = malloc((size_t)bufsize);
     MPI_Buffer_attach(buf, bufsize);
     int big[1000], got[1000];
@@ -342,6 +444,46 @@ static void sendrecv_self_null_bsend(void)
         MPI_Recv(got, 1000, MPI_INT, prev, 20 + k, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         CHECK(bad_index(got, 1000, prev + k) < 0, "bsend %d", k);
     }
+    /* Buffered sends of a non-contiguous type (every other int of 1000):
+     * MPI_Ibsend is complete at once, even before the receive is posted,
+     * and a persistent MPI_Bsend_init goes again at each start. */
+    MPI_Datatype every_other;
+    MPI_Type_vector(500, 1, 2, MPI_INT, &every_other);
+    MPI_Type_commit(&every_other);
+    fill(big, 1000, rank + 50);
+    MPI_Request ib, bp, rp;
+    MPI_Ibsend(big, 1, every_other, next, 30, MPI_COMM_WORLD, &ib);
+    int done = 0;
+    MPI_Test(&ib, &done, MPI_STATUS_IGNORE);
+    CHECK(done && ib == MPI_REQUEST_NULL, "MPI_Ibsend not complete at once");
+    MPI_Bsend_init(big, 1, every_other, next, 31, MPI_COMM_WORLD, &bp);
+    MPI_Rsend_init(big, 1, every_other, next, 32, MPI_COMM_WORLD, &rp);
+    MPI_Type_free(&every_other); /* the requests keep it */
+    MPI_Recv(got, 500, MPI_INT, prev, 30, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    for (int i = 0; i < 500; i++) {
+        CHECK(got[i] == (prev + 50) * 1000003 + 2 * i, "ibsend of a vector: int %d is %d", i,
+              got[i]);
+    }
+    for (int round = 0; round < 3; round++) {
+        fill(big, 1000, rank + 60 + round);
+        MPI_Start(&bp);
+        MPI_Wait(&bp, MPI_STATUS_IGNORE);
+        MPI_Request rr;
+        MPI_Irecv(got + 500, 500, MPI_INT, prev, 32, MPI_COMM_WORLD, &rr);
+        MPI_Barrier(MPI_COMM_WORLD); /* a ready send needs the receive posted */
+        MPI_Start(&rp);
+        MPI_Recv(got, 500, MPI_INT, prev, 31, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Wait(&rr, MPI_STATUS_IGNORE);
+        MPI_Wait(&rp, MPI_STATUS_IGNORE);
+        for (int i = 0; i < 500; i++) {
+            int want = (prev + 60 + round) * 1000003 + 2 * i;
+            CHECK(got[i] == want && got[500 + i] == want,
+                  "round %d, int %d: buffered %d, ready %d, not %d", round, i, got[i], got[500 + i],
+                  want);
+        }
+    }
+    MPI_Request_free(&bp);
+    MPI_Request_free(&rp);
     void *det;
     int detsize;
     MPI_Buffer_detach(&det, &detsize);
@@ -349,8 +491,55 @@ static void sendrecv_self_null_bsend(void)
     free(buf);
 }
 
+static int handler_calls, handler_code;
+static MPI_Comm handler_comm;
+
+static void count_errors(MPI_Comm *comm, int *code, ...)
+{
+    handler_calls++;
+    handler_code = *code;
+    handler_comm = *comm;
+}
+
+/* A user error handler sees the failing call's class and communicator and
+ * the call returns; user error classes, codes and strings. */
+static void user_error_handlers(void)
+{
+    MPI_Comm dup;
+    MPI_Comm_dup(MPI_COMM_WORLD, &dup);
+    MPI_Errhandler eh, got;
+    MPI_Comm_create_errhandler(count_errors, &eh);
+    MPI_Comm_set_errhandler(dup, eh);
+    MPI_Comm_get_errhandler(dup, &got);
+    CHECK(got == eh, "errhandler %d, set %d", got, eh);
+    int v = 1;
+    int rc = MPI_Send(&v, 1, MPI_INT, size + 2, 0, dup);
+    CHECK(rc == MPI_ERR_RANK && handler_calls == 1 && handler_code == MPI_ERR_RANK &&
+              handler_comm == dup,
+          "user handler: rc %d, %d calls, code %d", rc, handler_calls, handler_code);
+    int cls, code, cls2, len, flag, *last;
+    MPI_Add_error_class(&cls);
+    MPI_Add_error_code(cls, &code);
+    MPI_Add_error_string(code, "the widget overheated");
+    char text[MPI_MAX_ERROR_STRING];
+    MPI_Error_string(code, text, &len);
+    MPI_Error_class(code, &cls2);
+    CHECK(cls > MPI_ERR_LASTCODE && code > cls && cls2 == cls &&
+              strcmp(text, "the widget overheated") == 0 && len == (int)strlen(text),
+          "user class %d code %d (class %d): %s", cls, code, cls2, text);
+    MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_LASTUSEDCODE, &last, &flag);
+    CHECK(flag && *last >= code, "MPI_LASTUSEDCODE %d, a code %d", flag ? *last : -1, code);
+    MPI_Comm_call_errhandler(dup, code);
+    CHECK(handler_calls == 2 && handler_code == code, "MPI_Comm_call_errhandler: %d calls, code %d",
+          handler_calls, handler_code);
+    MPI_Errhandler_free(&eh);
+    CHECK(eh == MPI_ERRHANDLER_NULL, "freed handler handle");
+    MPI_Comm_free(&dup);
+}
+
 static void errors_return(void)
 {
+    user_error_handlers();
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Errhandler eh;
     MPI_Comm_get_errhandler(MPI_COMM_WORLD, &eh);
@@ -446,7 +635,7 @@ static void print_transport_libraries(void)
 static void receive_while_sender_computes(const char *flag_file)
 {
     enum { NMSG = 3 };
-    const int counts[NMSG] = {300000 / 4, (1 << 20) / 4 + 7, 16 << 18};
+    const int counts[NMSG] = {600000 / 4, (1 << 20) / 4 + 7, 16 << 18}; /* from 512 KiB on */
     int *bufs[NMSG];
     MPI_Request reqs[NMSG];
     for (int i = 0; i < NMSG; i++) {
@@ -520,6 +709,7 @@ int main(int argc, char **argv)
     inline_sends_keep_order();
     sequence_past_16_bits();
     persistent_and_cancel();
+    matched_probe();
     sendrecv_self_null_bsend();
     errors_return();
     request_errors_go_to_their_communicator();
