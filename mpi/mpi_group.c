@@ -209,9 +209,11 @@ static int *expand_ranges(int size, int n, int ranges[][3], int *count, int *rc,
     return ranks;
 }
 
-int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
+/* MPI_Group_range_incl (excl false) and _range_excl: the ranges' ranks,
+ * through MPI_Group_incl or _excl. */
+static int range_op(MPI_Group group, int n, int ranges[][3], bool excl, MPI_Group *newgroup,
+                    const char *fn)
 {
-    const char *fn = "MPI_Group_range_incl";
     int size, count, rc = mpi_check_group(group, fn);
     if (rc != MPI_SUCCESS) {
         return rc;
@@ -221,26 +223,20 @@ int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *ne
     if (ranks == NULL) {
         return rc;
     }
-    rc = PMPI_Group_incl(group, count, ranks, newgroup);
+    rc = excl ? PMPI_Group_excl(group, count, ranks, newgroup)
+              : PMPI_Group_incl(group, count, ranks, newgroup);
     free(ranks);
     return rc;
 }
 
+int PMPI_Group_range_incl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
+{
+    return range_op(group, n, ranges, false, newgroup, "MPI_Group_range_incl");
+}
+
 int PMPI_Group_range_excl(MPI_Group group, int n, int ranges[][3], MPI_Group *newgroup)
 {
-    const char *fn = "MPI_Group_range_excl";
-    int size, count, rc = mpi_check_group(group, fn);
-    if (rc != MPI_SUCCESS) {
-        return rc;
-    }
-    mpi_group_world(group, &size);
-    int *ranks = expand_ranges(size, n, ranges, &count, &rc, fn);
-    if (ranks == NULL) {
-        return rc;
-    }
-    rc = PMPI_Group_excl(group, count, ranks, newgroup);
-    free(ranks);
-    return rc;
+    return range_op(group, n, ranges, true, newgroup, "MPI_Group_range_excl");
 }
 
 static int cmp_u32(const void *a, const void *b)

@@ -79,6 +79,10 @@ int mpi_check_group(MPI_Group group, const char *fn);
  * matched probe took, or with peer MPI_PROC_NULL, of none (mpi_p2p.c). */
 int mpi_recv_prepare(void *buf, int count, MPI_Datatype type, int peer, MPI_Comm comm,
                      const char *fn, mrail_pml_message_t *msg, MPI_Request *request);
+/* The checks every probe makes; *proc_null (status filled as MPI says)
+ * when source is MPI_PROC_NULL, which a probe answers at once (mpi_p2p.c). */
+int mpi_probe_check(int source, int tag, MPI_Comm comm, MPI_Status *status, bool *proc_null,
+                    const char *fn);
 /* Frees the matched-probe message table (mpi_mprobe.c). */
 void mpi_messages_fini(void);
 /* A buffered send of count of type (t: its object when the handle may be

@@ -60,19 +60,12 @@ int PMPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *mes
                  MPI_Status *status)
 {
     const char *fn = "MPI_Improbe";
-    int rc = mpi_check_comm(comm, fn);
-    rc = rc ? rc : mpi_check_source(comm, source, fn);
-    rc = rc ? rc : mpi_check_recv_tag(comm, tag, fn);
-    if (rc != MPI_SUCCESS) {
+    bool proc_null;
+    int rc = mpi_probe_check(source, tag, comm, status, &proc_null, fn);
+    if (rc != MPI_SUCCESS || proc_null) {
+        *flag = proc_null;
+        *message = proc_null ? MPI_MESSAGE_NO_PROC : MPI_MESSAGE_NULL;
         return rc;
-    }
-    if (source == MPI_PROC_NULL) {
-        *flag = 1;
-        *message = MPI_MESSAGE_NO_PROC;
-        if (status != MPI_STATUS_IGNORE) {
-            *status = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
-        }
-        return MPI_SUCCESS;
     }
     mpi_reap_background();
     const mpi_comm_t *c = &mrail_obj.comms[comm];

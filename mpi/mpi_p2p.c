@@ -274,24 +274,26 @@ int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int
     return rc;
 }
 
+int mpi_probe_check(int source, int tag, MPI_Comm comm, MPI_Status *status, bool *proc_null,
+                    const char *fn)
+{
+    int rc = mpi_check_comm(comm, fn);
+    rc = rc ? rc : mpi_check_source(comm, source, fn);
+    rc = rc ? rc : mpi_check_recv_tag(comm, tag, fn);
+    *proc_null = rc == MPI_SUCCESS && source == MPI_PROC_NULL;
+    if (*proc_null && status != MPI_STATUS_IGNORE) {
+        *status = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
+    }
+    return rc;
+}
+
 int PMPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status)
 {
-    int rc = mpi_check_comm(comm, "MPI_Iprobe");
-    if (rc == MPI_SUCCESS) {
-        rc = mpi_check_source(comm, source, "MPI_Iprobe");
-    }
-    if (rc == MPI_SUCCESS) {
-        rc = mpi_check_recv_tag(comm, tag, "MPI_Iprobe");
-    }
-    if (rc != MPI_SUCCESS) {
+    bool proc_null;
+    int rc = mpi_probe_check(source, tag, comm, status, &proc_null, "MPI_Iprobe");
+    if (rc != MPI_SUCCESS || proc_null) {
+        *flag = proc_null;
         return rc;
-    }
-    if (source == MPI_PROC_NULL) {
-        *flag = 1;
-        if (status != MPI_STATUS_IGNORE) {
-            *status = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
-        }
-        return MPI_SUCCESS;
     }
     mpi_reap_background();
     const mpi_comm_t *c = &mrail_obj.comms[comm];

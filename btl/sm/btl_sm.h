@@ -196,6 +196,9 @@ int btl_sm_put(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, const void *l
 int btl_sm_get(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, void *local,
                uint64_t remote_addr, const void *remote_handle, size_t len,
                mrail_btl_done_fn_t done, void *cbdata);
+/* Moves len bytes between local and process pid's remote with
+ * process_vm_writev (write) or _readv, which may stop short; 0 or an errno. */
+int btl_sm_cma_copy(pid_t pid, void *local, uint64_t remote, size_t len, bool write);
 /* Decides CMA or copy-in/copy-out once peers are mapped; fills base.note. */
 int btl_sm_rdma_select(btl_sm_module_t *m, const btl_sm_modex_t *peers, mrail_reason_t *why);
 /* Handles a fallback-protocol record that arrived from ep. */

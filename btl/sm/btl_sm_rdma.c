@@ -20,8 +20,7 @@ typedef struct btl_sm_op {
     void *cbdata;
 } btl_sm_op_t;
 
-/* Moves len bytes with process_vm_readv/writev, which may stop short. */
-static int cma_copy(pid_t pid, void *local, uint64_t remote, size_t len, bool write)
+int btl_sm_cma_copy(pid_t pid, void *local, uint64_t remote, size_t len, bool write)
 {
     size_t moved = 0;
     while (moved < len) {
@@ -62,7 +61,7 @@ int btl_sm_rdma_select(btl_sm_module_t *m, const btl_sm_modex_t *peers, mrail_re
      * here (Yama ptrace_scope, seccomp, containers) it refuses later too. */
     for (uint32_t i = 0; i < m->nlocal; i++) {
         uint64_t magic = 0;
-        int err = cma_copy(peers[i].pid, &magic, peers[i].seg_addr, sizeof(magic), false);
+        int err = btl_sm_cma_copy(peers[i].pid, &magic, peers[i].seg_addr, sizeof(magic), false);
         if (err == 0 && magic == BTL_SM_MAGIC) {
             continue;
         }
@@ -186,7 +185,7 @@ int btl_sm_get(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, void *local,
         if (rc != MRAIL_ERR_NOT_FOUND) {
             return rc;
         }
-        return cma_result(m, ep, cma_copy(ep->pid, local, remote_addr, len, false), "get");
+        return cma_result(m, ep, btl_sm_cma_copy(ep->pid, local, remote_addr, len, false), "get");
     }
     btl_sm_op_t *op = op_new(m, ep, local, len, done, cbdata);
     btl_sm_rdma_hdr_t h = {.req = op ? op->id : 0, .addr = remote_addr, .len = len};
@@ -211,7 +210,8 @@ int btl_sm_put(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, const void *l
     }
     if (m->use_cma) {
         return cma_result(
-            m, ep, cma_copy(ep->pid, (void *)(uintptr_t)local, remote_addr, len, true), "put");
+            m, ep, btl_sm_cma_copy(ep->pid, (void *)(uintptr_t)local, remote_addr, len, true),
+            "put");
     }
     btl_sm_op_t *op = op_new(m, ep, NULL, len, done, cbdata);
     btl_sm_rdma_hdr_t h = {.req = op ? op->id : 0, .addr = remote_addr, .len = len};

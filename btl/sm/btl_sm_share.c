@@ -22,7 +22,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "btl_sm.h"
 
@@ -61,28 +60,20 @@ btl_sm_share_t *btl_sm_segment_shares(void *seg, size_t ring_size, uint32_t nrin
                               (size_t)nrings * btl_sm_ring_bytes(ring_size));
 }
 
-/* Moves one chunk of the slot with CMA; returns 0 or an errno. */
-static int copy_chunk(pid_t pid, const btl_sm_share_t *s, uint64_t chunk, bool owner)
+static uint64_t chunk_bytes(const btl_sm_share_t *s, uint64_t chunk)
 {
     uint64_t at = chunk * s->chunk;
-    size_t n = s->total - at < s->chunk ? (size_t)(s->total - at) : s->chunk;
-    size_t moved = 0;
-    while (moved < n) {
-        struct iovec mine = {(void *)(uintptr_t)((owner ? s->from : s->to) + at + moved),
-                             n - moved};
-        struct iovec theirs = {(void *)(uintptr_t)((owner ? s->to : s->from) + at + moved),
-                               n - moved};
-        ssize_t got = owner ? process_vm_writev(pid, &mine, 1, &theirs, 1, 0)
-                            : process_vm_readv(pid, &mine, 1, &theirs, 1, 0);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            return got < 0 ? errno : EIO;
-        }
-        moved += (size_t)got;
-    }
-    return 0;
+    return s->total - at < s->chunk ? s->total - at : s->chunk;
+}
+
+/* Moves one chunk of the slot with CMA, the owner writing, the getter
+ * reading; returns 0 or an errno. */
+static int copy_chunk(pid_t pid, const btl_sm_share_t *s, uint64_t chunk, bool owner)
+{
+    uint64_t at = chunk * s->chunk, mine = (owner ? s->from : s->to) + at;
+    uint64_t theirs = (owner ? s->to : s->from) + at;
+    return btl_sm_cma_copy(pid, (void *)(uintptr_t)mine, theirs, (size_t)chunk_bytes(s, chunk),
+                           owner);
 }
 
 /* Claims the next chunk from the front (owner) or the back (getter); false
@@ -103,12 +94,6 @@ static bool claim(btl_sm_share_t *s, bool front, uint64_t *chunk)
             return true;
         }
     }
-}
-
-static uint64_t chunk_bytes(const btl_sm_share_t *s, uint64_t chunk)
-{
-    uint64_t at = chunk * s->chunk;
-    return s->total - at < s->chunk ? s->total - at : s->chunk;
 }
 
 int btl_sm_share_register(mrail_btl_module_t *self, void *base, size_t len, void *handle)

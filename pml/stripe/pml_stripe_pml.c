@@ -597,42 +597,40 @@ static bool pml_stripe_cancel(mrail_pml_t *base, mrail_pml_request_t *req)
     return true;
 }
 
-static bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
-                              mrail_pml_status_t *status)
+/* The unexpected message a receive for (src, tag) on ctx would take, its
+ * status filled; NULL if none. */
+static pml_unexpected_t *probe_unexpected(pml_stripe_t *pml, int32_t src, int32_t tag, uint32_t ctx,
+                                          bool take, mrail_pml_status_t *status)
 {
-    pml_stripe_t *pml = (pml_stripe_t *)base;
     pml_stripe_progress(&pml->base);
     pml_comm_t *c = pml_comm(pml, ctx);
     match_msg_t *m = c ? match_probe(&c->match, src, tag) : NULL;
     if (m == NULL) {
-        return false;
+        return NULL;
+    }
+    if (take) {
+        match_take(&c->match, m);
     }
     pml_unexpected_t *u = m->owner;
     if (status != NULL) {
         *status =
             (mrail_pml_status_t){.source = u->hdr.src, .tag = u->hdr.tag, .count = u->hdr.len};
     }
-    return true;
+    return u;
+}
+
+static bool pml_stripe_iprobe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
+                              mrail_pml_status_t *status)
+{
+    return probe_unexpected((pml_stripe_t *)base, src, tag, ctx, false, status) != NULL;
 }
 
 static bool pml_stripe_improbe(mrail_pml_t *base, int32_t src, int32_t tag, uint32_t ctx,
                                mrail_pml_status_t *status, mrail_pml_message_t **msg)
 {
-    pml_stripe_t *pml = (pml_stripe_t *)base;
-    pml_stripe_progress(&pml->base);
-    pml_comm_t *c = pml_comm(pml, ctx);
-    match_msg_t *m = c ? match_probe(&c->match, src, tag) : NULL;
-    if (m == NULL) {
-        return false;
-    }
-    match_take(&c->match, m);
-    pml_unexpected_t *u = m->owner;
-    if (status != NULL) {
-        *status =
-            (mrail_pml_status_t){.source = u->hdr.src, .tag = u->hdr.tag, .count = u->hdr.len};
-    }
+    pml_unexpected_t *u = probe_unexpected((pml_stripe_t *)base, src, tag, ctx, true, status);
     *msg = (mrail_pml_message_t *)u;
-    return true;
+    return u != NULL;
 }
 
 static int pml_stripe_imrecv(mrail_pml_t *base, void *buf, size_t len, const struct iovec *iov,
