@@ -43,14 +43,12 @@
 #pragma weak MPI_Exscan = PMPI_Exscan
 #pragma weak MPI_Iexscan = PMPI_Iexscan
 
-/* Checks shared by every collective: an intracommunicator, whose coll
- * table is then filled. */
-static int check_intra(MPI_Comm comm, const char *fn)
+int mpi_coll_check(MPI_Comm comm, bool inter_ok, const char *fn)
 {
     int rc = mpi_check_comm(comm, fn);
-    if (rc == MPI_SUCCESS && mrail_obj.comms[comm].inter) {
-        rc = mpi_error(comm, MPI_ERR_UNSUPPORTED_OPERATION, fn,
-                       "collectives on intercommunicators are not supported (merge it with "
+    if (rc == MPI_SUCCESS && !inter_ok && mrail_obj.comms[comm].inter) {
+        rc = mpi_error(comm, MPI_ERR_COMM, fn,
+                       "not defined on an intercommunicator (MPI-3.1 5.2.2; merge it with "
                        "MPI_Intercomm_merge first)");
     }
     mpi_comm_t *c = rc == MPI_SUCCESS ? &mrail_obj.comms[comm] : NULL;
@@ -64,7 +62,7 @@ static int check_intra(MPI_Comm comm, const char *fn)
     return rc;
 }
 
-/* The communicator's collective operations (check_intra filled them). */
+/* The communicator's collective operations (check_coll filled them). */
 static inline const mrail_coll_fns_t *ops(MPI_Comm comm)
 {
     return mrail_obj.comms[comm].coll;
@@ -75,18 +73,46 @@ static MPI_Aint extent_of(MPI_Datatype type)
     return mpi_type(type)->extent;
 }
 
-static int check_root(MPI_Comm comm, int root, const char *fn)
+static bool is_inter(MPI_Comm comm)
 {
-    int size = mrail_obj.comms[comm].size;
-    if (root < 0 || root >= size) {
-        return mpi_error(comm, MPI_ERR_ROOT, fn, "invalid root %d (valid: 0..%d)", root, size - 1);
+    return mrail_obj.comms[comm].inter;
+}
+
+/* Whether this rank is the root, and whether it takes no part (the rest
+ * of the root's group on an intercommunicator: MPI_PROC_NULL). */
+static int check_root(MPI_Comm comm, int root, bool *is_root, bool *idle, const char *fn)
+{
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
+    *is_root = *idle = false;
+    if (c->inter) {
+        if (root == MPI_ROOT || root == MPI_PROC_NULL) {
+            *is_root = root == MPI_ROOT;
+            *idle = root == MPI_PROC_NULL;
+            return MPI_SUCCESS;
+        }
+        if (root < 0 || root >= c->remote_size) {
+            return mpi_error(comm, MPI_ERR_ROOT, fn,
+                             "invalid root %d (valid on an intercommunicator: MPI_ROOT, "
+                             "MPI_PROC_NULL or a remote rank 0..%d)",
+                             root, c->remote_size - 1);
+        }
+        return MPI_SUCCESS;
     }
+    if (root < 0 || root >= c->size) {
+        return mpi_error(comm, MPI_ERR_ROOT, fn, "invalid root %d (valid: 0..%d)", root,
+                         c->size - 1);
+    }
+    *is_root = c->rank == root;
     return MPI_SUCCESS;
 }
 
-static int check_counts(MPI_Comm comm, const int *counts, const char *what, const char *fn)
+/* counts has one entry per peer: per rank of the remote group on an
+ * intercommunicator (local_group: per rank of this one). */
+static int check_counts_of(MPI_Comm comm, const int *counts, bool local_group, const char *what,
+                           const char *fn)
 {
-    int size = mrail_obj.comms[comm].size;
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
+    int size = local_group ? c->size : mpi_peer_size(c);
     if (counts == NULL) {
         return mpi_error(comm, MPI_ERR_ARG, fn, "NULL %s array", what);
     }
@@ -99,20 +125,27 @@ static int check_counts(MPI_Comm comm, const int *counts, const char *what, cons
     return MPI_SUCCESS;
 }
 
-/* A buffer check that lets MPI_IN_PLACE through where the caller allows it. */
+static int check_counts(MPI_Comm comm, const int *counts, const char *what, const char *fn)
+{
+    return check_counts_of(comm, counts, false, what, fn);
+}
+
+/* A buffer check that lets MPI_IN_PLACE through where the caller allows it
+ * (never on an intercommunicator). */
 static int check_buf(MPI_Comm comm, const void *buf, int count, MPI_Datatype type, bool in_place_ok,
                      const char *fn)
 {
     if (buf == MPI_IN_PLACE) {
-        return in_place_ok ? MPI_SUCCESS
-                           : mpi_error(comm, MPI_ERR_BUFFER, fn,
-                                       "MPI_IN_PLACE is not allowed for this buffer here");
+        return in_place_ok && !is_inter(comm)
+                   ? MPI_SUCCESS
+                   : mpi_error(comm, MPI_ERR_BUFFER, fn,
+                               "MPI_IN_PLACE is not allowed for this buffer here%s",
+                               is_inter(comm) ? " (an intercommunicator)" : "");
     }
     return mpi_check_buffer(comm, buf, count, type, fn);
 }
 
-/* Runs (request == NULL) or starts s. */
-static int finish(mrail_coll_sched_t *s, MPI_Comm comm, MPI_Request *request, const char *fn)
+int mpi_coll_finish(mrail_coll_sched_t *s, MPI_Comm comm, MPI_Request *request, const char *fn)
 {
     if (s == NULL) {
         return mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for the collective");
@@ -142,7 +175,7 @@ static int finish(mrail_coll_sched_t *s, MPI_Comm comm, MPI_Request *request, co
 
 static int barrier(MPI_Comm comm, MPI_Request *request, const char *fn)
 {
-    int rc = check_intra(comm, fn);
+    int rc = mpi_coll_check(comm, true, fn);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -150,7 +183,7 @@ static int barrier(MPI_Comm comm, MPI_Request *request, const char *fn)
     if (s != NULL) {
         ops(comm)->barrier(s, comm);
     }
-    return finish(s, comm, request, fn);
+    return mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Barrier(MPI_Comm comm)
@@ -166,9 +199,10 @@ int PMPI_Ibarrier(MPI_Comm comm, MPI_Request *request)
 static int bcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm,
                  MPI_Request *request, const char *fn)
 {
-    int rc = check_intra(comm, fn);
-    rc = rc ? rc : check_root(comm, root, fn);
-    rc = rc ? rc : mpi_check_buffer(comm, buf, count, type, fn);
+    bool is_root = false, idle = false;
+    int rc = mpi_coll_check(comm, true, fn);
+    rc = rc ? rc : check_root(comm, root, &is_root, &idle, fn);
+    rc = rc ? rc : (idle ? MPI_SUCCESS : mpi_check_buffer(comm, buf, count, type, fn));
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -176,7 +210,7 @@ static int bcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm com
     if (s != NULL) {
         ops(comm)->bcast(s, comm, buf, (size_t)count, type, root);
     }
-    return finish(s, comm, request, fn);
+    return mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Bcast(void *buffer, int count, MPI_Datatype type, int root, MPI_Comm comm)
@@ -193,12 +227,14 @@ int PMPI_Ibcast(void *buffer, int count, MPI_Datatype type, int root, MPI_Comm c
 static int reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op, int root,
                   MPI_Comm comm, MPI_Request *request, const char *fn)
 {
-    int rc = check_intra(comm, fn);
-    rc = rc ? rc : check_root(comm, root, fn);
-    bool is_root = rc == MPI_SUCCESS && mrail_obj.comms[comm].rank == root;
-    rc = rc ? rc : check_buf(comm, sbuf, count, type, is_root, fn);
+    bool is_root = false, idle = false;
+    int rc = mpi_coll_check(comm, true, fn);
+    rc = rc ? rc : check_root(comm, root, &is_root, &idle, fn);
+    bool sends =
+        !idle && !(is_inter(comm) && is_root); /* an intercommunicator's root only receives */
+    rc = rc ? rc : (sends ? check_buf(comm, sbuf, count, type, is_root, fn) : MPI_SUCCESS);
     rc = rc ? rc : (is_root ? mpi_check_buffer(comm, rbuf, count, type, fn) : MPI_SUCCESS);
-    rc = rc ? rc : mpi_op_check(comm, op, type, fn);
+    rc = rc ? rc : (idle ? MPI_SUCCESS : mpi_op_check(comm, op, type, fn));
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -207,7 +243,7 @@ static int reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MP
         ops(comm)->reduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type,
                           op, root);
     }
-    return finish(s, comm, request, fn);
+    return mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
@@ -225,7 +261,7 @@ int PMPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype typ
 static int allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
                      MPI_Comm comm, MPI_Request *request, const char *fn)
 {
-    int rc = check_intra(comm, fn);
+    int rc = mpi_coll_check(comm, true, fn);
     rc = rc ? rc : check_buf(comm, sbuf, count, type, true, fn);
     rc = rc ? rc : mpi_check_buffer(comm, rbuf, count, type, fn);
     rc = rc ? rc : mpi_op_check(comm, op, type, fn);
@@ -237,7 +273,7 @@ static int allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type,
         ops(comm)->allreduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type,
                              op);
     }
-    return finish(s, comm, request, fn);
+    return mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,
@@ -256,10 +292,12 @@ static int gather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, 
                   MPI_Datatype rtype, const int *rcounts, const int *displs, int root,
                   MPI_Comm comm, MPI_Request *request, const char *fn)
 {
-    int rc = check_intra(comm, fn);
-    rc = rc ? rc : check_root(comm, root, fn);
-    bool is_root = rc == MPI_SUCCESS && mrail_obj.comms[comm].rank == root;
-    rc = rc ? rc : check_buf(comm, sbuf, scount, stype, is_root, fn);
+    bool is_root = false, idle = false;
+    int rc = mpi_coll_check(comm, true, fn);
+    rc = rc ? rc : check_root(comm, root, &is_root, &idle, fn);
+    bool sends =
+        !idle && !(is_inter(comm) && is_root); /* an intercommunicator's root only receives */
+    rc = rc ? rc : (sends ? check_buf(comm, sbuf, scount, stype, is_root, fn) : MPI_SUCCESS);
     if (rc == MPI_SUCCESS && is_root) {
         if (rcounts != NULL || displs != NULL) {
             rc = check_counts(comm, rcounts, "recvcounts", fn);
@@ -279,7 +317,7 @@ static int gather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, 
     } else if (s != NULL) {
         ops(comm)->gather(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype, root);
     }
-    return finish(s, comm, request, fn);
+    return mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
@@ -317,10 +355,12 @@ static int scatter(const void *sbuf, int scount, const int *scounts, const int *
                    MPI_Datatype stype, void *rbuf, int rcount, MPI_Datatype rtype, int root,
                    MPI_Comm comm, MPI_Request *request, const char *fn)
 {
-    int rc = check_intra(comm, fn);
-    rc = rc ? rc : check_root(comm, root, fn);
-    bool is_root = rc == MPI_SUCCESS && mrail_obj.comms[comm].rank == root;
-    rc = rc ? rc : check_buf(comm, rbuf, rcount, rtype, is_root, fn);
+    bool is_root = false, idle = false;
+    int rc = mpi_coll_check(comm, true, fn);
+    rc = rc ? rc : check_root(comm, root, &is_root, &idle, fn);
+    bool receives =
+        !idle && !(is_inter(comm) && is_root); /* an intercommunicator's root only sends */
+    rc = rc ? rc : (receives ? check_buf(comm, rbuf, rcount, rtype, is_root, fn) : MPI_SUCCESS);
     if (rc == MPI_SUCCESS && is_root) {
         if (displs != NULL) {
             rc = check_counts(comm, scounts, "sendcounts", fn);
@@ -339,7 +379,7 @@ static int scatter(const void *sbuf, int scount, const int *scounts, const int *
     } else if (s != NULL) {
         ops(comm)->scatter(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype, root);
     }
-    return finish(s, comm, request, fn);
+    return mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
@@ -377,7 +417,7 @@ static int allgather(const void *sbuf, int scount, MPI_Datatype stype, void *rbu
                      const int *rcounts, const int *displs, MPI_Datatype rtype, MPI_Comm comm,
                      MPI_Request *request, const char *fn)
 {
-    int rc = check_intra(comm, fn);
+    int rc = mpi_coll_check(comm, true, fn);
     rc = rc ? rc : check_buf(comm, sbuf, scount, stype, true, fn);
     if (rc == MPI_SUCCESS && displs != NULL) {
         rc = check_counts(comm, rcounts, "recvcounts", fn);
@@ -394,7 +434,7 @@ static int allgather(const void *sbuf, int scount, MPI_Datatype stype, void *rbu
     } else if (s != NULL) {
         ops(comm)->allgather(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype);
     }
-    return finish(s, comm, request, fn);
+    return mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
@@ -430,7 +470,7 @@ int PMPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, 
 static int alltoall(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, int rcount,
                     MPI_Datatype rtype, MPI_Comm comm, MPI_Request *request, const char *fn)
 {
-    int rc = check_intra(comm, fn);
+    int rc = mpi_coll_check(comm, true, fn);
     rc = rc ? rc : check_buf(comm, sbuf, scount, stype, true, fn);
     rc = rc ? rc : mpi_check_buffer(comm, rbuf, rcount, rtype, fn);
     if (rc != MPI_SUCCESS) {
@@ -440,7 +480,7 @@ static int alltoall(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf
     if (s != NULL) {
         ops(comm)->alltoall(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype);
     }
-    return finish(s, comm, request, fn);
+    return mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
@@ -463,13 +503,14 @@ static int alltoallw(const void *sbuf, const int *scounts, const int *sdispls,
                      const int *rdispls, const MPI_Datatype *rtypes, MPI_Datatype rtype,
                      MPI_Comm comm, MPI_Request *request, const char *fn)
 {
-    int rc = check_intra(comm, fn);
+    int rc = mpi_coll_check(comm, true, fn);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    int p = mrail_obj.comms[comm].size;
+    int p = mpi_peer_size(&mrail_obj.comms[comm]);
     bool in_place = sbuf == MPI_IN_PLACE;
-    rc = in_place ? MPI_SUCCESS : check_counts(comm, scounts, "sendcounts", fn);
+    rc = in_place ? check_buf(comm, sbuf, 0, MPI_BYTE, true, fn)
+                  : check_counts(comm, scounts, "sendcounts", fn);
     rc = rc ? rc : check_counts(comm, rcounts, "recvcounts", fn);
     MPI_Datatype *st = malloc((size_t)p * sizeof(MPI_Datatype));
     MPI_Datatype *rt = malloc((size_t)p * sizeof(MPI_Datatype));
@@ -492,7 +533,7 @@ static int alltoallw(const void *sbuf, const int *scounts, const int *sdispls,
         ops(comm)->alltoallw(s, comm, sbuf, scounts, sd, st, rbuf, rcounts, rd, rt);
     }
     free(st), free(rt), free(sd), free(rd); /* the schedule holds what it needs */
-    return rc != MPI_SUCCESS ? rc : finish(s, comm, request, fn);
+    return rc != MPI_SUCCESS ? rc : mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
@@ -534,7 +575,7 @@ static int reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts, int 
                           MPI_Datatype type, MPI_Op op, MPI_Comm comm, MPI_Request *request,
                           const char *fn)
 {
-    int rc = check_intra(comm, fn);
+    int rc = mpi_coll_check(comm, true, fn);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -547,7 +588,7 @@ static int reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts, int 
         counts[r] = rcounts ? rcounts[r] : block;
     }
     long total = 0;
-    rc = check_counts(comm, counts, rcounts ? "recvcounts" : "recvcount", fn);
+    rc = check_counts_of(comm, counts, true, rcounts ? "recvcounts" : "recvcount", fn);
     for (int r = 0; r < p; r++) {
         total += counts[r];
     }
@@ -562,7 +603,7 @@ static int reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts, int 
                                   op);
     }
     free(counts);
-    return rc != MPI_SUCCESS ? rc : finish(s, comm, request, fn);
+    return rc != MPI_SUCCESS ? rc : mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[],
@@ -596,7 +637,7 @@ int PMPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount
 static int scan(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_Op op,
                 MPI_Comm comm, bool exclusive, MPI_Request *request, const char *fn)
 {
-    int rc = check_intra(comm, fn);
+    int rc = mpi_coll_check(comm, false, fn);
     rc = rc ? rc : check_buf(comm, sbuf, count, type, true, fn);
     rc = rc ? rc : mpi_check_buffer(comm, rbuf, count, type, fn);
     rc = rc ? rc : mpi_op_check(comm, op, type, fn);
@@ -608,7 +649,7 @@ static int scan(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_
         ops(comm)->scan(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type, op,
                         exclusive);
     }
-    return finish(s, comm, request, fn);
+    return mpi_coll_finish(s, comm, request, fn);
 }
 
 int PMPI_Scan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype type, MPI_Op op,

@@ -15,39 +15,52 @@
 
 /* Every member proposes the lowest context it has not used; the largest
  * proposal is unused by all of them. */
+void mpi_ctx_vote(mrail_coll_sched_t *s, MPI_Comm comm, unsigned long *mine, unsigned long *agreed)
+{
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
+    *mine = *agreed = mrail_obj.next_ctx;
+    if (c->size == 1) {
+        return;
+    }
+    /* Gather to 0, reduce, broadcast: small and only at construction. */
+    if (c->rank == 0) {
+        unsigned long *all = mrail_coll_tmp(s, (size_t)c->size, MPI_UNSIGNED_LONG);
+        for (int r = 1; all && r < c->size; r++) {
+            mrail_coll_recv(s, &all[r], 1, MPI_UNSIGNED_LONG, r);
+        }
+        mrail_coll_round(s);
+        for (int r = 1; all && r < c->size; r++) {
+            mrail_coll_op(s, &all[r], agreed, 1, MPI_UNSIGNED_LONG, MPI_MAX);
+        }
+        for (int r = 1; r < c->size; r++) {
+            mrail_coll_send(s, agreed, 1, MPI_UNSIGNED_LONG, r);
+        }
+    } else {
+        mrail_coll_send(s, mine, 1, MPI_UNSIGNED_LONG, 0);
+        mrail_coll_recv(s, agreed, 1, MPI_UNSIGNED_LONG, 0);
+    }
+}
+
+uint32_t mpi_ctx_take(unsigned long agreed)
+{
+    mrail_obj.next_ctx = (uint32_t)agreed + 2;
+    return (uint32_t)agreed;
+}
+
 int mpi_ctx_agree(MPI_Comm comm, uint32_t *ctx)
 {
-    unsigned long mine = mrail_obj.next_ctx, agreed = mine;
-    const mpi_comm_t *c = &mrail_obj.comms[comm];
-    if (c->size > 1) {
-        mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
-        if (s == NULL) {
-            return MPI_ERR_NO_MEM;
-        }
-        /* Gather to 0, reduce, broadcast: small and only at construction. */
-        if (c->rank == 0) {
-            unsigned long *all = mrail_coll_tmp(s, (size_t)c->size, MPI_UNSIGNED_LONG);
-            for (int r = 1; all && r < c->size; r++) {
-                mrail_coll_recv(s, &all[r], 1, MPI_UNSIGNED_LONG, r);
-            }
-            mrail_coll_round(s);
-            for (int r = 1; all && r < c->size; r++) {
-                mrail_coll_op(s, &all[r], &agreed, 1, MPI_UNSIGNED_LONG, MPI_MAX);
-            }
-            for (int r = 1; r < c->size; r++) {
-                mrail_coll_send(s, &agreed, 1, MPI_UNSIGNED_LONG, r);
-            }
-        } else {
-            mrail_coll_send(s, &mine, 1, MPI_UNSIGNED_LONG, 0);
-            mrail_coll_recv(s, &agreed, 1, MPI_UNSIGNED_LONG, 0);
-        }
-        int rc = mrail_coll_run(s);
-        if (rc != MPI_SUCCESS) {
-            return rc;
-        }
+    mpi_idup_settle(); /* its proposal was this process's next context */
+    unsigned long mine, agreed;
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    if (s == NULL) {
+        return MPI_ERR_NO_MEM;
     }
-    *ctx = (uint32_t)agreed;
-    mrail_obj.next_ctx = (uint32_t)agreed + 2;
+    mpi_ctx_vote(s, comm, &mine, &agreed);
+    int rc = mrail_coll_run(s);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    *ctx = mpi_ctx_take(agreed);
     return MPI_SUCCESS;
 }
 

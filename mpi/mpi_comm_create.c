@@ -61,6 +61,7 @@ static int allgather_ints(MPI_Comm comm, int tag, const int *mine, int n, int *a
  * collective over a subset of the parent, MPI_Comm_create_group). */
 static int ctx_agree_tagged(MPI_Comm comm, int tag, uint32_t *ctx)
 {
+    mpi_idup_settle(); /* its proposal was this process's next context */
     const mpi_comm_t *c = &mrail_obj.comms[comm];
     int mine = (int)mrail_obj.next_ctx;
     int *all = malloc((size_t)c->size * sizeof(int));
@@ -100,30 +101,34 @@ static int make_intra(uint32_t ctx, const uint32_t *world, int size, MPI_Comm *o
     return *out == MPI_COMM_NULL ? MPI_ERR_NO_MEM : MPI_SUCCESS;
 }
 
+/* A copy of n ints (NULL stays NULL); false when out of memory. */
+static bool copy_ints(int **to, const int *from, int n)
+{
+    *to = NULL;
+    if (from == NULL) {
+        return true;
+    }
+    if ((*to = malloc((size_t)(n + 1) * sizeof(int))) != NULL) {
+        memcpy(*to, from, (size_t)n * sizeof(int));
+    }
+    return *to != NULL;
+}
+
 static int copy_topology(MPI_Comm from, MPI_Comm to)
 {
     mpi_comm_t *a = &mrail_obj.comms[from], *b = &mrail_obj.comms[to];
     b->topo = a->topo;
-    if (a->topo == MPI_CART) {
-        b->ndims = a->ndims;
-        b->dims = malloc((size_t)(a->ndims ? a->ndims : 1) * sizeof(int));
-        b->periods = malloc((size_t)(a->ndims ? a->ndims : 1) * sizeof(int));
-        if (b->dims == NULL || b->periods == NULL) {
-            return MPI_ERR_NO_MEM;
-        }
-        memcpy(b->dims, a->dims, (size_t)a->ndims * sizeof(int));
-        memcpy(b->periods, a->periods, (size_t)a->ndims * sizeof(int));
-    } else if (a->topo == MPI_DIST_GRAPH) {
-        b->indegree = a->indegree, b->outdegree = a->outdegree;
-        b->sources = malloc((size_t)(a->indegree + 1) * sizeof(int));
-        b->destinations = malloc((size_t)(a->outdegree + 1) * sizeof(int));
-        if (b->sources == NULL || b->destinations == NULL) {
-            return MPI_ERR_NO_MEM;
-        }
-        memcpy(b->sources, a->sources, (size_t)a->indegree * sizeof(int));
-        memcpy(b->destinations, a->destinations, (size_t)a->outdegree * sizeof(int));
-    }
-    return MPI_SUCCESS;
+    b->ndims = a->ndims, b->nnodes = a->nnodes;
+    b->indegree = a->indegree, b->outdegree = a->outdegree;
+    int nedges = a->nnodes > 0 && a->index != NULL ? a->index[a->nnodes - 1] : 0;
+    bool ok =
+        copy_ints(&b->dims, a->dims, a->ndims) && copy_ints(&b->periods, a->periods, a->ndims);
+    ok = ok && copy_ints(&b->index, a->index, a->nnodes) && copy_ints(&b->edges, a->edges, nedges);
+    ok = ok && copy_ints(&b->sources, a->sources, a->indegree) &&
+         copy_ints(&b->destinations, a->destinations, a->outdegree);
+    ok = ok && copy_ints(&b->sourceweights, a->sourceweights, a->indegree) &&
+         copy_ints(&b->destweights, a->destweights, a->outdegree);
+    return ok ? MPI_SUCCESS : MPI_ERR_NO_MEM;
 }
 
 static int dup_inter(MPI_Comm comm, MPI_Comm *newcomm);
@@ -144,15 +149,20 @@ int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
     if (rc != MPI_SUCCESS) {
         return mpi_error(comm, rc, fn, "could not agree on a context");
     }
+    rc = mpi_comm_dup_finish(comm, ctx, newcomm);
+    return rc == MPI_SUCCESS ? rc : mpi_error(comm, rc, fn, "could not copy the communicator");
+}
+
+int mpi_comm_dup_finish(MPI_Comm comm, uint32_t ctx, MPI_Comm *newcomm)
+{
     const mpi_comm_t *c = &mrail_obj.comms[comm];
     *newcomm = mpi_comm_new(ctx, c->size, c->rank, c->world);
     if (*newcomm == MPI_COMM_NULL) {
-        return no_mem(comm, fn);
+        return MPI_ERR_NO_MEM;
     }
     mrail_obj.comms[*newcomm].errhandler = mrail_obj.comms[comm].errhandler;
-    rc = copy_topology(comm, *newcomm);
-    rc = rc ? rc : mpi_attrs_copy(comm, *newcomm);
-    return rc == MPI_SUCCESS ? rc : mpi_error(comm, rc, fn, "could not copy the attributes");
+    int rc = copy_topology(comm, *newcomm);
+    return rc ? rc : mpi_attrs_copy(comm, *newcomm);
 }
 
 typedef struct {

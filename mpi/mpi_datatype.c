@@ -208,6 +208,15 @@ static bool record(mpi_type_t *t, int ni, const int *ints, int na, const MPI_Ain
     return true;
 }
 
+int mpi_type_relabel(MPI_Datatype type, int combiner, int ni, const int *ints, int na,
+                     const MPI_Aint *aints, int nt, const MPI_Datatype *types)
+{
+    mpi_type_t *t = mpi_type_mut(type);
+    free(t->ints), free(t->aints), free(t->types);
+    t->combiner = combiner;
+    return record(t, ni, ints, na, aints, nt, types) ? MPI_SUCCESS : MPI_ERR_NO_MEM;
+}
+
 static int builder_finish(builder_t *b, bool pad, const char *fn, MPI_Datatype *out)
 {
     mpi_type_t *t = b->t;
@@ -455,6 +464,9 @@ int PMPI_Type_dup(MPI_Datatype old, MPI_Datatype *newtype)
     if (rc == MPI_SUCCESS) {
         mpi_type_mut(*newtype)->explicit_bounds = o->explicit_bounds;
         mpi_type_mut(*newtype)->committed = o->committed;
+        rc = mpi_type_attrs_copy(old, *newtype);
+        rc = rc == MPI_SUCCESS ? rc
+                               : mpi_error(MPI_COMM_WORLD, rc, fn, "copying an attribute failed");
     }
     return rc;
 }
@@ -481,6 +493,13 @@ int PMPI_Type_free(MPI_Datatype *type)
         return mpi_error(MPI_COMM_WORLD, MPI_ERR_TYPE, fn, "%s is predefined and cannot be freed",
                          mpi_type_mut(*type)->name);
     }
+    int combiner = mpi_type(*type)->combiner;
+    if (combiner == MPI_COMBINER_F90_REAL || combiner == MPI_COMBINER_F90_COMPLEX ||
+        combiner == MPI_COMBINER_F90_INTEGER) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_TYPE, fn,
+                         "datatype %d came from MPI_Type_create_f90_*: it cannot be freed", *type);
+    }
+    mpi_type_attrs_delete_all(*type);
     /* Operations in flight hold their own reference. */
     mpi_type_forget(*type);
     *type = MPI_DATATYPE_NULL;

@@ -165,6 +165,7 @@ int PMPI_Finalize(void)
     mpi_errors_fini();
     mpi_messages_fini();
     mpi_keyvals_fini();
+    mpi_type_keyvals_fini();
     free(mrail_mpi.reqs);
     free(mrail_mpi.free_slots);
     mrail_mpi.reqs = NULL;

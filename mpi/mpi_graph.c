@@ -15,6 +15,7 @@
 #pragma weak MPI_Graph_map = PMPI_Graph_map
 #pragma weak MPI_Cart_map = PMPI_Cart_map
 #pragma weak MPI_Cart_sub = PMPI_Cart_sub
+#pragma weak MPI_Dist_graph_create = PMPI_Dist_graph_create
 
 /* Checks a graph of nnodes: index non-decreasing from >= 0, edges ranks. */
 static int check_graph(MPI_Comm comm, int nnodes, const int index[], const int edges[],
@@ -231,4 +232,97 @@ int PMPI_Cart_sub(MPI_Comm comm, const int remain_dims[], MPI_Comm *newcomm)
     memcpy(s->dims, sub_dims, (size_t)kept * sizeof(int));
     memcpy(s->periods, sub_periods, (size_t)kept * sizeof(int));
     return MPI_SUCCESS;
+}
+
+/* Edges given anywhere: each (source, destination, weight) goes to both
+ * ends, which list them in the order of the rank that gave them, then
+ * its order; the result is MPI_Dist_graph_create_adjacent's. */
+int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int sources[], const int degrees[],
+                           const int destinations[], const int weights[], MPI_Info info,
+                           int reorder, MPI_Comm *comm_dist_graph)
+{
+    const char *fn = "MPI_Dist_graph_create";
+    int rc = mpi_check_comm(comm_old, fn);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    int p = mrail_obj.comms[comm_old].size, me = mrail_obj.comms[comm_old].rank, nedges = 0;
+    if (n < 0) {
+        return mpi_error(comm_old, MPI_ERR_ARG, fn, "n = %d is negative", n);
+    }
+    for (int i = 0; i < n; i++) {
+        if (degrees[i] < 0 || sources[i] < 0 || sources[i] >= p) {
+            return mpi_error(comm_old, degrees[i] < 0 ? MPI_ERR_ARG : MPI_ERR_RANK, fn,
+                             "source %d with degree %d (ranks 0..%d, degrees >= 0)", sources[i],
+                             degrees[i], p - 1);
+        }
+        for (int k = 0; k < degrees[i]; k++, nedges++) {
+            if (destinations[nedges] < 0 || destinations[nedges] >= p) {
+                return mpi_error(comm_old, MPI_ERR_RANK, fn,
+                                 "destination %d of source %d (valid: 0..%d)", destinations[nedges],
+                                 sources[i], p - 1);
+            }
+        }
+    }
+    bool given = weights != MPI_UNWEIGHTED && weights != MPI_WEIGHTS_EMPTY && nedges > 0;
+    int weighted = weights != MPI_UNWEIGHTED;
+    int *scnt = calloc((size_t)p, sizeof(int)), *rcnt = calloc((size_t)p, sizeof(int));
+    int *sdis = calloc((size_t)p, sizeof(int)), *rdis = calloc((size_t)p, sizeof(int));
+    int *sbuf = malloc((size_t)(6 * nedges + 1) * sizeof(int)),
+        *at = calloc((size_t)p, sizeof(int));
+    if (!scnt || !rcnt || !sdis || !rdis || !sbuf || !at) {
+        rc = MPI_ERR_NO_MEM;
+    }
+    for (int i = 0, e = 0; rc == MPI_SUCCESS && i < n; i++) {
+        for (int k = 0; k < degrees[i]; k++, e++) {
+            scnt[sources[i]] += 3;
+            scnt[destinations[e]] += destinations[e] != sources[i] ? 3 : 0;
+        }
+    }
+    for (int r = 1; rc == MPI_SUCCESS && r < p; r++) {
+        sdis[r] = sdis[r - 1] + scnt[r - 1];
+    }
+    for (int i = 0, e = 0; rc == MPI_SUCCESS && i < n; i++) {
+        for (int k = 0; k < degrees[i]; k++, e++) {
+            int t[3] = {sources[i], destinations[e], given ? weights[e] : 1};
+            for (int end = 0; end < (t[0] == t[1] ? 1 : 2); end++) {
+                int *slot = &sbuf[sdis[t[end]] + at[t[end]]];
+                slot[0] = t[0], slot[1] = t[1], slot[2] = t[2];
+                at[t[end]] += 3;
+            }
+        }
+    }
+    int total = 0, *rbuf = NULL;
+    int *lists = NULL; /* in, in weights, out, out weights */
+    rc = rc ? rc : PMPI_Allreduce(MPI_IN_PLACE, &weighted, 1, MPI_INT, MPI_LOR, comm_old);
+    rc = rc ? rc : PMPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm_old);
+    for (int r = 0; rc == MPI_SUCCESS && r < p; r++) {
+        rdis[r] = total;
+        total += rcnt[r];
+    }
+    if (rc == MPI_SUCCESS &&
+        ((rbuf = malloc((size_t)(total + 1) * sizeof(int))) == NULL ||
+         (lists = malloc((size_t)(4 * total / 3 + 4) * sizeof(int))) == NULL)) {
+        rc = MPI_ERR_NO_MEM;
+    }
+    rc = rc ? rc : PMPI_Alltoallv(sbuf, scnt, sdis, MPI_INT, rbuf, rcnt, rdis, MPI_INT, comm_old);
+    int nin = 0, nout = 0, m = total / 3 + 1;
+    int *in = lists, *inw = lists + m, *out = lists + 2 * m, *outw = lists + 3 * m;
+    for (int t = 0; rc == MPI_SUCCESS && t < total; t += 3) {
+        if (rbuf[t + 1] == me) {
+            in[nin] = rbuf[t], inw[nin++] = rbuf[t + 2];
+        }
+        if (rbuf[t] == me) {
+            out[nout] = rbuf[t + 1], outw[nout++] = rbuf[t + 2];
+        }
+    }
+    if (rc == MPI_SUCCESS) {
+        rc = PMPI_Dist_graph_create_adjacent(comm_old, nin, in, weighted ? inw : MPI_UNWEIGHTED,
+                                             nout, out, weighted ? outw : MPI_UNWEIGHTED, info,
+                                             reorder, comm_dist_graph);
+    } else if (rc == MPI_ERR_NO_MEM) {
+        rc = mpi_error(comm_old, rc, fn, "out of memory");
+    }
+    free(scnt), free(rcnt), free(sdis), free(rdis), free(sbuf), free(at), free(rbuf), free(lists);
+    return rc;
 }

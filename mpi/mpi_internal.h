@@ -11,7 +11,13 @@
 
 #define MPI_TAG_MAX 0x3fffffff /* what MPI_TAG_UB reports */
 
-typedef enum { MPI_REQ_UNUSED, MPI_REQ_SEND, MPI_REQ_RECV, MPI_REQ_COLL } mpi_req_kind_t;
+typedef enum {
+    MPI_REQ_UNUSED,
+    MPI_REQ_SEND,
+    MPI_REQ_RECV,
+    MPI_REQ_COLL,
+    MPI_REQ_GREQ /* generalized request (mpi_grequest.c) */
+} mpi_req_kind_t;
 
 typedef struct mpi_req {
     mpi_req_kind_t kind;
@@ -36,7 +42,20 @@ typedef struct mpi_req {
     const mpi_type_t
         *kept_type; /* persistent: the type, from init to free (the user may free it) */
     struct mrail_coll_sched *coll; /* MPI_REQ_COLL */
+    struct mpi_idup *idup;         /* MPI_Comm_idup: the copy made when coll ends */
+    struct mpi_greq *greq;         /* MPI_REQ_GREQ: the program's functions */
 } mpi_req_t;
+
+/* Generalized requests (mpi_grequest.c). done: MPI_Grequest_complete was
+ * called; query fills st from the query function; finish also runs the
+ * free function (a wait or test completing it); release frees what is
+ * left (MPI_Request_free); cancel calls the cancel function. Each returns
+ * the program's error code. */
+bool mpi_greq_done(const mpi_req_t *req);
+int mpi_greq_query(mpi_req_t *req, MPI_Status *st);
+int mpi_greq_finish(mpi_req_t *req, MPI_Status *st);
+void mpi_greq_release(mpi_req_t *req);
+void mpi_greq_cancel(mpi_req_t *req);
 
 typedef struct mpi_state {
     bool initialized, finalized;
@@ -50,7 +69,8 @@ typedef struct mpi_state {
     int nfree;
     void *bsend_buffer; /* MPI_Buffer_attach */
     size_t bsend_size, bsend_used;
-    int bsend_pending; /* Bsend requests not complete yet */
+    int bsend_pending;             /* Bsend requests not complete yet */
+    struct mpi_idup *idup_pending; /* the MPI_Comm_idup whose context is not agreed yet */
 } mpi_state_t;
 
 extern mpi_state_t mrail_mpi;
@@ -70,9 +90,34 @@ int mpi_check_source(MPI_Comm comm, int rank, const char *fn);
 int mpi_check_send_tag(MPI_Comm comm, int tag, const char *fn);
 int mpi_check_recv_tag(MPI_Comm comm, int tag, const char *fn);
 
+/* Collectives (mpi_coll.c). The checks every collective makes first: a
+ * communicator (an intracommunicator unless inter_ok), whose coll table
+ * is then filled. */
+int mpi_coll_check(MPI_Comm comm, bool inter_ok, const char *fn);
+/* Runs s to its end (request NULL) or starts it as *request; s NULL is
+ * out of memory. */
+int mpi_coll_finish(struct mrail_coll_sched *s, MPI_Comm comm, MPI_Request *request,
+                    const char *fn);
+
 /* Communicators (mpi_comm.c, mpi_comm_create.c). */
 /* Agrees with every member of comm on a fresh pair of PML contexts (p2p, collectives). */
 int mpi_ctx_agree(MPI_Comm comm, uint32_t *ctx);
+/* The same in steps: the agreement's schedule appended to s (this
+ * process proposes its next context), then, once s has run, the agreed
+ * context taken. */
+void mpi_ctx_vote(struct mrail_coll_sched *s, MPI_Comm comm, unsigned long *mine,
+                  unsigned long *agreed);
+uint32_t mpi_ctx_take(unsigned long agreed);
+/* The copy of intracommunicator comm on context ctx (MPI_Comm_dup after
+ * the agreement): errhandler, topology and attributes. */
+int mpi_comm_dup_finish(MPI_Comm comm, uint32_t ctx, MPI_Comm *newcomm);
+/* Completes the MPI_Comm_idup in flight, if any: every other context
+ * agreement waits for it, so that no two take the same context
+ * (mpi_comm_idup.c). */
+void mpi_idup_settle(void);
+/* The request of an MPI_Comm_idup has ended (or is freed): makes the copy
+ * if not made yet, frees d; returns the error of the whole. */
+int mpi_idup_done(struct mpi_idup *d);
 /* Groups (mpi_group.c). */
 int mpi_check_group(MPI_Group group, const char *fn);
 /* A started receive request for count of type: of the message msg a
@@ -99,10 +144,19 @@ void mpi_info_env_fill(int world_size, int thread_level);
 int mpi_attrs_copy(MPI_Comm from, MPI_Comm to);
 void mpi_attrs_delete_all(MPI_Comm comm);
 void mpi_keyvals_fini(void);
+/* Datatype attributes (mpi_type_attr.c): copied by MPI_Type_dup, deleted
+ * by MPI_Type_free. */
+void mpi_type_keyvals_fini(void);
+int mpi_type_attrs_copy(MPI_Datatype from, MPI_Datatype to);
+void mpi_type_attrs_delete_all(MPI_Datatype type);
 int mpi_attr_get(MPI_Comm comm, int keyval, void *value, int *flag);
 
 /* Datatypes and operations (mpi_datatype.c, mpi_op.c). */
 int mpi_check_type(MPI_Datatype type, const char *fn);
+/* Gives a type built from others the combiner and arguments of the call
+ * that made it (MPI_Type_get_envelope/contents); MPI_ERR_NO_MEM. */
+int mpi_type_relabel(MPI_Datatype type, int combiner, int ni, const int *ints, int na,
+                     const MPI_Aint *aints, int nt, const MPI_Datatype *types);
 /* Is op valid, and does it apply to type? Reports through comm if not. */
 int mpi_op_check(MPI_Comm comm, MPI_Op op, MPI_Datatype type, const char *fn);
 

@@ -235,14 +235,24 @@ static bool req_done(mpi_req_t *req)
     if (req->kind == MPI_REQ_COLL) {
         return req->coll == NULL || mrail_coll_test(req->coll);
     }
+    if (req->kind == MPI_REQ_GREQ) {
+        return mpi_greq_done(req);
+    }
     return req->pml == NULL || mrail_pml_test(mrail_obj.pml, req->pml, NULL);
 }
 
 static void release(mpi_req_t *req)
 {
+    if (req->idup != NULL) { /* freed before it completed: the copy is still made */
+        mpi_idup_done(req->idup);
+        req->idup = NULL;
+    }
     if (req->coll != NULL) {
         mrail_coll_free(req->coll);
         req->coll = NULL;
+    }
+    if (req->greq != NULL) {
+        mpi_greq_release(req);
     }
     unpack(req, 0);
     mpi_type_drop(req->kept_type);
@@ -303,8 +313,26 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
         }
         mpi_status_empty(&st);
         st.MPI_ERROR = mrail_coll_error(req->coll);
+        if (req->idup != NULL) {
+            st.MPI_ERROR = mpi_idup_done(req->idup);
+            req->idup = NULL;
+        }
         mrail_coll_free(req->coll);
         req->coll = NULL;
+    } else if (req->kind == MPI_REQ_GREQ) {
+        unsigned idle = 0;
+        while (!mpi_greq_done(req)) { /* the program completes it: from another thread, or
+                                         from a callback of something MPI progresses */
+            if (!block) {
+                return false;
+            }
+            mpi_reap_background();
+            if (++idle >= mrail_pml_spin_limit(mrail_obj.pml)) {
+                sched_yield();
+                idle = 0;
+            }
+        }
+        mpi_greq_finish(req, &st);
     } else if (req->pml == NULL) {
         if (status != MPI_STATUS_IGNORE) {
             done_status(req, &st);
@@ -558,6 +586,15 @@ int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
         mpi_status_empty(status);
         return MPI_SUCCESS;
     }
+    if (req->kind == MPI_REQ_GREQ) {
+        MPI_Status st;
+        *flag = mpi_greq_done(req);
+        if (*flag && status != MPI_STATUS_IGNORE) {
+            mpi_greq_query(req, &st);
+            *status = st;
+        }
+        return MPI_SUCCESS;
+    }
     if (req->pml == NULL) {
         *flag = 1;
         if (status != MPI_STATUS_IGNORE) {
@@ -609,6 +646,8 @@ int PMPI_Cancel(MPI_Request *request)
      * lets a cancel fail; MPI_Test_cancelled then says false). */
     if (req->active && req->kind == MPI_REQ_RECV && req->pml != NULL) {
         mrail_pml_cancel(mrail_obj.pml, req->pml);
+    } else if (req->active && req->kind == MPI_REQ_GREQ) {
+        mpi_greq_cancel(req);
     }
     return MPI_SUCCESS;
 }

@@ -18,6 +18,7 @@
 #pragma weak MPI_Topo_test = PMPI_Topo_test
 #pragma weak MPI_Dist_graph_create_adjacent = PMPI_Dist_graph_create_adjacent
 #pragma weak MPI_Dist_graph_neighbors = PMPI_Dist_graph_neighbors
+#pragma weak MPI_Dist_graph_neighbors_count = PMPI_Dist_graph_neighbors_count
 
 /* A search for the most balanced split of a number into k factors. */
 typedef struct dims_split {
@@ -343,12 +344,27 @@ int PMPI_Topo_test(MPI_Comm comm, int *status)
     return rc;
 }
 
+int mrail_mpi_unweighted[1], mrail_mpi_weights_empty[1]; /* MPI_UNWEIGHTED, MPI_WEIGHTS_EMPTY */
+
+/* Weights as given: NULL for MPI_UNWEIGHTED or MPI_WEIGHTS_EMPTY. */
+static bool weights_copy(int **to, const int *w, int n)
+{
+    *to = NULL;
+    if (w == MPI_UNWEIGHTED || w == MPI_WEIGHTS_EMPTY || w == NULL) {
+        return true;
+    }
+    if ((*to = malloc((size_t)(n + 1) * sizeof(int))) != NULL) {
+        memcpy(*to, w, (size_t)n * sizeof(int));
+    }
+    return *to != NULL;
+}
+
 int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int sources[],
                                     const int sourceweights[], int outdegree,
                                     const int destinations[], const int destweights[],
                                     MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
 {
-    (void)sourceweights, (void)destweights, (void)info, (void)reorder;
+    (void)info, (void)reorder;
     const char *fn = "MPI_Dist_graph_create_adjacent";
     int rc = mpi_check_comm(comm_old, fn);
     if (rc != MPI_SUCCESS) {
@@ -373,12 +389,16 @@ int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int s
     }
     mpi_comm_t *c = &mrail_obj.comms[*comm_dist_graph];
     free(c->dims), free(c->periods), free(c->sources), free(c->destinations);
-    c->dims = c->periods = NULL;
+    free(c->index), free(c->edges), free(c->sourceweights), free(c->destweights);
+    c->dims = c->periods = c->index = c->edges = NULL;
+    c->ndims = c->nnodes = 0;
     c->topo = MPI_DIST_GRAPH;
     c->indegree = indegree, c->outdegree = outdegree;
     c->sources = malloc((size_t)(indegree + 1) * sizeof(int));
     c->destinations = malloc((size_t)(outdegree + 1) * sizeof(int));
-    if (c->sources == NULL || c->destinations == NULL) {
+    bool ok = weights_copy(&c->sourceweights, sourceweights, indegree) &&
+              weights_copy(&c->destweights, destweights, outdegree);
+    if (c->sources == NULL || c->destinations == NULL || !ok) {
         return mpi_error(comm_old, MPI_ERR_NO_MEM, fn, "out of memory");
     }
     for (int i = 0; i < indegree; i++) { /* the arrays may be NULL for degree 0 */
@@ -393,7 +413,6 @@ int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int s
 int PMPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[], int sourceweights[],
                               int maxoutdegree, int destinations[], int destweights[])
 {
-    (void)sourceweights, (void)destweights; /* MPI_UNWEIGHTED: nothing to fill */
     int rc = mpi_check_comm(comm, "MPI_Dist_graph_neighbors");
     if (rc != MPI_SUCCESS) {
         return rc;
@@ -403,11 +422,35 @@ int PMPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[], int
         return mpi_error(comm, MPI_ERR_TOPOLOGY, "MPI_Dist_graph_neighbors",
                          "communicator %d has no distributed graph topology", comm);
     }
+    bool sw = c->sourceweights && sourceweights != MPI_UNWEIGHTED && sourceweights != NULL;
+    bool dw = c->destweights && destweights != MPI_UNWEIGHTED && destweights != NULL;
     for (int i = 0; i < c->indegree && i < maxindegree; i++) {
         sources[i] = c->sources[i];
+        if (sw) {
+            sourceweights[i] = c->sourceweights[i];
+        }
     }
     for (int i = 0; i < c->outdegree && i < maxoutdegree; i++) {
         destinations[i] = c->destinations[i];
+        if (dw) {
+            destweights[i] = c->destweights[i];
+        }
     }
+    return MPI_SUCCESS;
+}
+
+int PMPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree, int *outdegree, int *weighted)
+{
+    int rc = mpi_check_comm(comm, "MPI_Dist_graph_neighbors_count");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
+    if (c->topo != MPI_DIST_GRAPH) {
+        return mpi_error(comm, MPI_ERR_TOPOLOGY, "MPI_Dist_graph_neighbors_count",
+                         "communicator %d has no distributed graph topology", comm);
+    }
+    *indegree = c->indegree, *outdegree = c->outdegree;
+    *weighted = c->sourceweights != NULL || c->destweights != NULL;
     return MPI_SUCCESS;
 }

@@ -44,7 +44,8 @@ typedef struct mpi_comm {
     int *index, *edges;
     int indegree, outdegree; /* distributed graph, and a graph node's neighbours */
     int *sources, *destinations;
-    struct mrail_coll_fns *coll; /* freed with the communicator */
+    int *sourceweights, *destweights; /* distributed graph: NULL when unweighted */
+    struct mrail_coll_fns *coll;      /* freed with the communicator */
     /* Every rank on this node, and the node has more ranks than CPUs: a
      * message wakes a rank that may not be running (collectives choose
      * fewer rounds). Every rank of the communicator computes the same. */
@@ -145,6 +146,7 @@ typedef struct mpi_type {
     MPI_Aint *aints;
     MPI_Datatype *types;
     char name[MPI_MAX_OBJECT_NAME];
+    mpi_attr_t *attrs; /* type keyvals' values (the MPI layer runs their callbacks) */
 } mpi_type_t;
 
 int mpi_types_init(void);

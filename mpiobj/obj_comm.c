@@ -22,6 +22,8 @@ static void comm_clear(mpi_comm_t *c)
     free(c->periods);
     free(c->sources);
     free(c->destinations);
+    free(c->sourceweights);
+    free(c->destweights);
     free(c->index);
     free(c->edges);
     free(c->coll);

@@ -178,11 +178,21 @@ int mpi_types_init(void)
     return MPI_SUCCESS;
 }
 
+static void attrs_drop(mpi_type_t *t)
+{
+    while (t->attrs != NULL) {
+        mpi_attr_t *a = t->attrs;
+        t->attrs = a->next;
+        free(a);
+    }
+}
+
 void mpi_type_release(mpi_type_t *t)
 {
     if (t == NULL || t->predefined || --t->refs > 0) {
         return;
     }
+    attrs_drop(t);
     free(t->blocks);
     free(t->runs);
     free(t->ints);
@@ -246,6 +256,11 @@ void mpi_type_drop(const mpi_type_t *t)
 
 void mpi_types_fini(void)
 {
+    for (int h = 1; h < MPI_FIRST_DERIVED_TYPE && h < ntable; h++) {
+        if (table[h] != NULL) {
+            attrs_drop(table[h]);
+        }
+    }
     for (int h = MPI_FIRST_DERIVED_TYPE; h < ntable; h++) {
         if (table[h] != NULL) {
             table[h]->refs = 1;

@@ -28,13 +28,16 @@ int mrail_coll_comm_size(MPI_Comm comm)
 /* Applies f to every operation of the table, with its name. */
 #define COLL_FNS(f)                                                                                \
     f(barrier) f(bcast) f(reduce) f(allreduce) f(gather) f(gatherv) f(scatter) f(scatterv)         \
-        f(allgather) f(allgatherv) f(alltoall) f(alltoallw) f(reduce_scatter) f(scan)
+        f(allgather) f(allgatherv) f(alltoall) f(alltoallw) f(reduce_scatter) f(scan)              \
+            f(neighbor_alltoallw)
 
-/* The name of an operation no component took, or NULL. */
-static const char *missing(const mrail_coll_fns_t *fns)
+/* The name of an operation no component took, or NULL; an
+ * intercommunicator has no scan and no neighbourhood. */
+static const char *missing(const mrail_coll_fns_t *fns, bool inter)
 {
 #define MISSING(op)                                                                                \
-    if (fns->op == NULL) {                                                                         \
+    if (fns->op == NULL &&                                                                         \
+        !(inter && (strcmp(#op, "scan") == 0 || strcmp(#op, "neighbor_alltoallw") == 0))) {        \
         return #op;                                                                                \
     }
     COLL_FNS(MISSING)
@@ -86,11 +89,12 @@ mrail_coll_fns_t *mrail_coll_comm_select(mrail_frameworks_t *fws, MPI_Comm comm,
 #undef TAKE
     }
     free(done);
-    const char *op = missing(fns);
+    const char *op = missing(fns, mrail_obj.comms[comm].inter);
     if (op != NULL) {
         snprintf(why->text, sizeof(why->text),
                  "no selected coll component provides %s for this communicator (coll=\"%s\"; "
-                 "coll/tuned provides every operation)",
+                 "coll/tuned provides every operation on intracommunicators, coll/inter on "
+                 "intercommunicators)",
                  op, fw->selection ? fw->selection : "");
         free(fns);
         return NULL;

@@ -18,6 +18,7 @@ typedef struct step {
     MPI_Datatype th, dth;           /* their handles (user ops want them) */
     MPI_Op op;
     int peer;
+    unsigned how; /* MRAIL_COLL_LOCAL, MRAIL_COLL_CHANNEL1 */
     mrail_pml_request_t *req;
     void *packed; /* a non-contiguous transfer's bytes */
 } step_t;
@@ -115,23 +116,35 @@ static step_t *push(mrail_coll_sched_t *s, step_kind_t kind)
     return st;
 }
 
-void mrail_coll_send(mrail_coll_sched_t *s, const void *buf, size_t count, MPI_Datatype type,
-                     int peer)
+void mrail_coll_sendx(mrail_coll_sched_t *s, const void *buf, size_t count, MPI_Datatype type,
+                      int peer, unsigned how)
 {
     step_t *st = push(s, STEP_SEND);
     if (st != NULL) {
-        st->src = buf, st->count = count, st->th = type, st->peer = peer;
+        st->src = buf, st->count = count, st->th = type, st->peer = peer, st->how = how;
         st->type = mpi_type_hold(mpi_type(type));
     }
 }
 
-void mrail_coll_recv(mrail_coll_sched_t *s, void *buf, size_t count, MPI_Datatype type, int peer)
+void mrail_coll_recvx(mrail_coll_sched_t *s, void *buf, size_t count, MPI_Datatype type, int peer,
+                      unsigned how)
 {
     step_t *st = push(s, STEP_RECV);
     if (st != NULL) {
-        st->dst = buf, st->count = count, st->th = type, st->peer = peer;
+        st->dst = buf, st->count = count, st->th = type, st->peer = peer, st->how = how;
         st->type = mpi_type_hold(mpi_type(type));
     }
+}
+
+void mrail_coll_send(mrail_coll_sched_t *s, const void *buf, size_t count, MPI_Datatype type,
+                     int peer)
+{
+    mrail_coll_sendx(s, buf, count, type, peer, 0);
+}
+
+void mrail_coll_recv(mrail_coll_sched_t *s, void *buf, size_t count, MPI_Datatype type, int peer)
+{
+    mrail_coll_recvx(s, buf, count, type, peer, 0);
 }
 
 void mrail_coll_op(mrail_coll_sched_t *s, const void *in, void *inout, size_t count,
@@ -196,10 +209,17 @@ void *mrail_coll_tmp(mrail_coll_sched_t *s, size_t count, MPI_Datatype type)
     return p - t->true_lb; /* element 0's data starts at the allocation */
 }
 
-static uint32_t world_of(const mrail_coll_sched_t *s, int peer)
+static uint32_t world_of(const mrail_coll_sched_t *s, const step_t *st)
 {
     const mpi_comm_t *c = &mrail_obj.comms[s->comm];
-    return c->inter ? c->remote_world[peer] : c->world[peer];
+    return c->inter && !(st->how & MRAIL_COLL_LOCAL) ? c->remote_world[st->peer]
+                                                     : c->world[st->peer];
+}
+
+/* A channel is a second tag of the schedule: tags proper stay below bit 30. */
+static int32_t tag_of(const mrail_coll_sched_t *s, const step_t *st)
+{
+    return st->how & MRAIL_COLL_CHANNEL1 ? (int32_t)((uint32_t)s->tag | (1u << 30)) : s->tag;
 }
 
 static void copy_step(step_t *st)
@@ -235,12 +255,13 @@ static int post(mrail_coll_sched_t *s, step_t *st)
             data = st->packed;
         } else {
             /* A small send leaves at once, with no request to test. */
-            rc = mrail_pml_sendi(mrail_obj.pml, data, bytes, world_of(s, st->peer), s->tag, s->ctx);
+            rc =
+                mrail_pml_sendi(mrail_obj.pml, data, bytes, world_of(s, st), tag_of(s, st), s->ctx);
             if (rc != MRAIL_ERR_AGAIN) {
                 return rc == MRAIL_SUCCESS ? MPI_SUCCESS : MPI_ERR_INTERN;
             }
         }
-        rc = mrail_pml_isend(mrail_obj.pml, data, bytes, world_of(s, st->peer), s->tag, s->ctx,
+        rc = mrail_pml_isend(mrail_obj.pml, data, bytes, world_of(s, st), tag_of(s, st), s->ctx,
                              false, &st->req);
     } else {
         void *data = st->dst;
@@ -250,7 +271,7 @@ static int post(mrail_coll_sched_t *s, step_t *st)
             }
             data = st->packed;
         }
-        rc = mrail_pml_irecv(mrail_obj.pml, data, bytes, (int32_t)world_of(s, st->peer), s->tag,
+        rc = mrail_pml_irecv(mrail_obj.pml, data, bytes, (int32_t)world_of(s, st), tag_of(s, st),
                              s->ctx, &st->req);
     }
     return rc == MRAIL_SUCCESS ? MPI_SUCCESS : MPI_ERR_INTERN;

@@ -76,6 +76,11 @@ void coll_tuned_reduce_scatter(mrail_coll_sched_t *s, MPI_Comm comm, const void 
 /* sbuf may equal rbuf (in place). */
 void coll_tuned_scan(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf,
                      size_t count, MPI_Datatype type, MPI_Op op, bool exclusive);
+void coll_tuned_neighbor_alltoallw(mrail_coll_sched_t *s, MPI_Comm comm,
+                                   const mrail_coll_neighbors_t *nb, const void *sbuf,
+                                   const int *scounts, const MPI_Aint *sdispls,
+                                   const MPI_Datatype *stypes, void *rbuf, const int *rcounts,
+                                   const MPI_Aint *rdispls, const MPI_Datatype *rtypes);
 
 /* Helpers shared by the algorithm files. */
 static inline MPI_Aint coll_extent(MPI_Datatype type)

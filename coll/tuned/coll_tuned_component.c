@@ -101,12 +101,14 @@ static int coll_tuned_query(mrail_ranked_component_t *self, int *priority, mrail
     return MRAIL_SUCCESS;
 }
 
-/* Every operation, on every communicator. */
+/* Every operation, on every intracommunicator. */
 static void coll_tuned_comm_query(mrail_coll_component_t *self, MPI_Comm comm,
                                   mrail_coll_fns_t *fns)
 {
     (void)self;
-    (void)comm;
+    if (mrail_obj.comms[comm].inter) {
+        return;
+    }
     *fns = (mrail_coll_fns_t){
         .barrier = coll_tuned_barrier,
         .bcast = coll_tuned_bcast,
@@ -122,6 +124,7 @@ static void coll_tuned_comm_query(mrail_coll_component_t *self, MPI_Comm comm,
         .alltoallw = coll_tuned_alltoallw,
         .reduce_scatter = coll_tuned_reduce_scatter,
         .scan = coll_tuned_scan,
+        .neighbor_alltoallw = coll_tuned_neighbor_alltoallw,
     };
 }
 

@@ -46,6 +46,18 @@ mrail_coll_sched_t *mrail_coll_sched_new_tagged(MPI_Comm comm, int tag);
 void mrail_coll_send(mrail_coll_sched_t *s, const void *buf, size_t count, MPI_Datatype type,
                      int peer);
 void mrail_coll_recv(mrail_coll_sched_t *s, void *buf, size_t count, MPI_Datatype type, int peer);
+/* How a transfer finds its peer (flags of the x forms):
+ * MRAIL_COLL_LOCAL: on an intercommunicator, peer is a rank of the local
+ * group (the others name the remote group);
+ * MRAIL_COLL_CHANNEL1: a second stream between the same two ranks in one
+ * collective; it matches only the same channel at the peer (a periodic
+ * cartesian dimension of size 1 or 2 has one peer in both directions). */
+#define MRAIL_COLL_LOCAL 1u
+#define MRAIL_COLL_CHANNEL1 2u
+void mrail_coll_sendx(mrail_coll_sched_t *s, const void *buf, size_t count, MPI_Datatype type,
+                      int peer, unsigned how);
+void mrail_coll_recvx(mrail_coll_sched_t *s, void *buf, size_t count, MPI_Datatype type, int peer,
+                      unsigned how);
 /* inout = in op inout. */
 void mrail_coll_op(mrail_coll_sched_t *s, const void *in, void *inout, size_t count,
                    MPI_Datatype type, MPI_Op op);
@@ -80,6 +92,13 @@ static inline void *mrail_coll_at(const void *buf, size_t i, MPI_Aint extent)
 {
     return (char *)(uintptr_t)buf + (MPI_Aint)i * extent;
 }
+
+/* A process's neighbours in a topology communicator, as MPI orders them
+ * (MPI_PROC_NULL where a cartesian dimension ends). */
+typedef struct mrail_coll_neighbors {
+    int indegree, outdegree;
+    const int *sources, *destinations;
+} mrail_coll_neighbors_t;
 
 /* ---- a communicator's operations ----
  * Each builder appends its collective to s. The MPI layer has checked the
@@ -126,7 +145,22 @@ typedef struct mrail_coll_fns {
     /* sbuf may equal rbuf (in place). */
     void (*scan)(mrail_coll_sched_t *s, MPI_Comm comm, const void *sbuf, void *rbuf, size_t count,
                  MPI_Datatype type, MPI_Op op, bool exclusive);
+    /* Every neighbourhood collective: block i of sbuf (scounts[i] stypes[i]
+     * at byte sdispls[i]) to destination i, block i of rbuf from source i
+     * (allgather passes the same block for every destination). */
+    void (*neighbor_alltoallw)(mrail_coll_sched_t *s, MPI_Comm comm,
+                               const mrail_coll_neighbors_t *nb, const void *sbuf,
+                               const int *scounts, const MPI_Aint *sdispls,
+                               const MPI_Datatype *stypes, void *rbuf, const int *rcounts,
+                               const MPI_Aint *rdispls, const MPI_Datatype *rtypes);
 } mrail_coll_fns_t;
+
+/* On an intercommunicator (MPI-3.1 5.2.2): root is MPI_ROOT at the root,
+ * MPI_PROC_NULL at the rest of its group, and the root's rank in the
+ * remote group at the other group; counts and displacements of the
+ * v-forms are indexed by remote rank; a reduction's result at one group
+ * is the other group's data; scan and the neighbourhood collectives are
+ * not defined there (left NULL). */
 
 typedef struct mrail_coll_component {
     mrail_ranked_component_t ranked; /* first: the framework ranks it by priority */

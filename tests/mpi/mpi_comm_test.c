@@ -647,6 +647,66 @@ static void test_intercomm(void)
     MPI_Comm_free(&merged), MPI_Comm_free(&inter), MPI_Comm_free(&local);
 }
 
+/* MPI_Comm_idup: several in flight, one overtaken by a blocking dup, and
+ * one that must not block its caller (rank 0 sends to rank 1 after
+ * starting it; rank 1 receives before starting its own). */
+static void test_idup(void)
+{
+    MPI_Comm half, copies[3], extra;
+    MPI_Request reqs[3];
+    MPI_Comm_split(MPI_COMM_WORLD, rank % 2, size - rank, &half);
+    int key, val = 77, *got, flag;
+    MPI_Comm_create_keyval(MPI_COMM_DUP_FN, MPI_COMM_NULL_DELETE_FN, &key, NULL);
+    MPI_Comm_set_attr(half, key, &val);
+    MPI_Comm_idup(MPI_COMM_WORLD, &copies[0], &reqs[0]);
+    MPI_Comm_idup(half, &copies[1], &reqs[1]);
+    MPI_Comm_dup(MPI_COMM_WORLD, &extra); /* a blocking agreement while one is in flight */
+    MPI_Comm_idup(extra, &copies[2], &reqs[2]);
+    MPI_Waitall(3, reqs, MPI_STATUSES_IGNORE);
+    int hs, hr;
+    MPI_Comm_size(half, &hs), MPI_Comm_rank(half, &hr);
+    for (int i = 0; i < 3; i++) {
+        int cs, cr, want_s = i == 1 ? hs : size, want_r = i == 1 ? hr : rank, result;
+        CHECK(copies[i] != MPI_COMM_NULL, "idup %d made nothing", i);
+        MPI_Comm_size(copies[i], &cs), MPI_Comm_rank(copies[i], &cr);
+        CHECK(cs == want_s && cr == want_r, "idup %d: rank %d of %d", i, cr, cs);
+        MPI_Comm_compare(copies[i], i == 1 ? half : MPI_COMM_WORLD, &result);
+        CHECK(result == MPI_CONGRUENT, "idup %d compares %d", i, result);
+        /* Each copy is its own context: the same tag on all three never crosses. */
+        int sum = 0, mine = 1 + i;
+        MPI_Allreduce(&mine, &sum, 1, MPI_INT, MPI_SUM, copies[i]);
+        CHECK(sum == (1 + i) * want_s, "allreduce on idup %d: %d", i, sum);
+    }
+    MPI_Comm_get_attr(copies[1], key, &got, &flag);
+    CHECK(flag && *got == 77, "idup copied the attribute");
+    if (size >= 2 && rank < 2) {
+        MPI_Comm c;
+        MPI_Request r;
+        int msg = 5150;
+        if (rank == 0) {
+            MPI_Comm_idup(MPI_COMM_WORLD, &c, &r);
+            MPI_Send(&msg, 1, MPI_INT, 1, 61, MPI_COMM_WORLD);
+        } else {
+            MPI_Recv(&msg, 1, MPI_INT, 0, 61, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            CHECK(msg == 5150, "message before idup");
+            MPI_Comm_idup(MPI_COMM_WORLD, &c, &r);
+        }
+        MPI_Wait(&r, MPI_STATUS_IGNORE);
+        MPI_Comm_free(&c);
+    } else {
+        MPI_Comm c;
+        MPI_Request r;
+        MPI_Comm_idup(MPI_COMM_WORLD, &c, &r);
+        MPI_Wait(&r, MPI_STATUS_IGNORE);
+        MPI_Comm_free(&c);
+    }
+    for (int i = 0; i < 3; i++) {
+        MPI_Comm_free(&copies[i]);
+    }
+    MPI_Comm_free_keyval(&key);
+    MPI_Comm_free(&extra), MPI_Comm_free(&half);
+}
+
 /* The smallest spread (largest minus smallest factor) of any split of n
  * into k non-increasing factors of at most cap, by trying every one. */
 static void brute_spread(int n, int k, int cap, int top, int *best)
@@ -849,6 +909,7 @@ int main(int argc, char **argv)
     test_datatypes();
     test_communicators();
     test_intercomm();
+    test_idup();
     test_topologies();
     MPI_Barrier(MPI_COMM_WORLD);
     printf("rank %d: %d checks passed\n", rank, checks);

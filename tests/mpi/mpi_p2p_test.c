@@ -361,6 +361,98 @@ static void matched_probe(void)
     free(big), free(got_big);
 }
 
+/* A generalized request's state, as the program keeps it. */
+typedef struct greq_state {
+    int queries, frees, cancels, cancel_complete;
+    int query_error; /* what the query function returns */
+    bool cancelled;
+} greq_state_t;
+
+static int greq_query(void *extra, MPI_Status *st)
+{
+    greq_state_t *g = extra;
+    g->queries++;
+    st->MPI_SOURCE = 7;
+    st->MPI_TAG = 99;
+    MPI_Status_set_elements(st, MPI_INT, 3);
+    MPI_Status_set_cancelled(st, g->cancelled);
+    return g->query_error;
+}
+
+static int greq_free(void *extra)
+{
+    ((greq_state_t *)extra)->frees++;
+    return MPI_SUCCESS;
+}
+
+static int greq_cancel(void *extra, int complete)
+{
+    greq_state_t *g = extra;
+    g->cancels++;
+    g->cancel_complete = complete;
+    g->cancelled = !complete;
+    return MPI_SUCCESS;
+}
+
+/* MPI_Grequest_start/complete: waited for, tested, freed and cancelled
+ * like other requests; the program's functions run when MPI says. */
+static void generalized_requests(void)
+{
+    greq_state_t g = {0};
+    MPI_Request r;
+    MPI_Status st;
+    int flag, count;
+    MPI_Grequest_start(greq_query, greq_free, greq_cancel, &g, &r);
+    MPI_Test(&r, &flag, &st);
+    CHECK(!flag && g.queries == 0, "incomplete generalized request tested done");
+    MPI_Request_get_status(r, &flag, &st);
+    CHECK(!flag, "get_status before completion");
+    MPI_Grequest_complete(r);
+    MPI_Request_get_status(r, &flag, &st);
+    CHECK(flag && g.queries == 1 && g.frees == 0 && st.MPI_TAG == 99,
+          "get_status queries, frees nothing");
+    CHECK(MPI_Wait(&r, &st) == MPI_SUCCESS && r == MPI_REQUEST_NULL, "wait");
+    MPI_Get_count(&st, MPI_INT, &count);
+    CHECK(g.queries == 2 && g.frees == 1 && st.MPI_SOURCE == 7 && count == 3,
+          "wait's status: queries %d frees %d source %d count %d", g.queries, g.frees,
+          st.MPI_SOURCE, count);
+
+    /* Mixed with a receive in Waitall; freed before it completes; cancelled. */
+    greq_state_t h = {0}, k = {0};
+    MPI_Request rs[2];
+    int v = rank, got = -1;
+    MPI_Grequest_start(greq_query, greq_free, greq_cancel, &h, &rs[0]);
+    MPI_Irecv(&got, 1, MPI_INT, rank, 5, MPI_COMM_WORLD, &rs[1]);
+    MPI_Send(&v, 1, MPI_INT, rank, 5, MPI_COMM_WORLD);
+    MPI_Grequest_complete(rs[0]);
+    MPI_Waitall(2, rs, MPI_STATUSES_IGNORE);
+    CHECK(got == rank && h.frees == 1, "waitall with a generalized request");
+    MPI_Grequest_start(greq_query, greq_free, greq_cancel, &h, &r);
+    MPI_Request kept = r; /* the program completes it by this handle */
+    MPI_Request_free(&r);
+    CHECK(h.frees == 1, "freed before completion: free function ran early");
+    MPI_Grequest_complete(kept);
+    CHECK(h.frees == 2 && h.queries == 1, "freed request: free ran %d, query %d", h.frees,
+          h.queries);
+    MPI_Grequest_start(greq_query, greq_free, greq_cancel, &k, &r);
+    MPI_Cancel(&r);
+    CHECK(k.cancels == 1 && k.cancel_complete == 0, "cancel function (complete %d)",
+          k.cancel_complete);
+    MPI_Grequest_complete(r);
+    MPI_Wait(&r, &st);
+    MPI_Test_cancelled(&st, &flag);
+    CHECK(flag && k.frees == 1, "cancelled generalized request");
+
+    /* The query function's error is the wait's. */
+    greq_state_t e = {.query_error = MPI_ERR_OTHER};
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Grequest_start(greq_query, greq_free, greq_cancel, &e, &r);
+    MPI_Grequest_complete(r);
+    CHECK(MPI_Wait(&r, &st) == MPI_ERR_OTHER && e.frees == 1, "query error");
+    CHECK(MPI_Grequest_complete(12345) == MPI_ERR_REQUEST, "complete a bad handle");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+}
+
 static void persistent_and_cancel(void)
 {
     int next = (rank + 1) % size, prev = (rank + size - 1) % size;
@@ -709,6 +801,7 @@ int main(int argc, char **argv)
     inline_sends_keep_order();
     sequence_past_16_bits();
     persistent_and_cancel();
+    generalized_requests();
     matched_probe();
     sendrecv_self_null_bsend();
     errors_return();

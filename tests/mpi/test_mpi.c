@@ -26,6 +26,12 @@ Test(mpi, p2p_surface_on_3_ranks, .timeout = 120)
 {
     run_p2p("3", PROG);
 }
+Test(mpi, p2p_surface_on_1_4_and_7_ranks, .timeout = 240)
+{
+    run_p2p("1", PROG);
+    run_p2p("4", PROG);
+    run_p2p("7", PROG);
+}
 
 /* Over shared memory with CMA (the default where the kernel allows it),
  * a large receive completes while its sender computes outside MPI. */

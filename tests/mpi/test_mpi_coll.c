@@ -8,6 +8,9 @@
 #define MRUN MRAIL_TEST_BIN_DIR "/mrun"
 #define COLL MRAIL_TEST_BIN_DIR "/mpi_coll_test"
 #define COMM MRAIL_TEST_BIN_DIR "/mpi_comm_test"
+#define INTER MRAIL_TEST_BIN_DIR "/mpi_inter_test"
+#define NEIGHBOR MRAIL_TEST_BIN_DIR "/mpi_neighbor_test"
+#define TYPES MRAIL_TEST_BIN_DIR "/mpi_type_test"
 
 static const struct {
     const char *kind;
@@ -65,7 +68,10 @@ static void every_algorithm(const char *np)
     for (int round = -1; round < ROUNDS; round++) {
         run_prog(np, COLL, round);
     }
-    run_prog(np, COMM, -1); /* communicators, groups, topologies, datatypes */
+    run_prog(np, COMM, -1);     /* communicators, groups, topologies, datatypes */
+    run_prog(np, INTER, -1);    /* intercommunicator collectives (2 ranks or more) */
+    run_prog(np, NEIGHBOR, -1); /* neighbourhood collectives */
+    run_prog(np, TYPES, -1);    /* array and f90 datatypes, datatype attributes */
 }
 
 Test(mpi_coll, one_rank, .timeout = 300)
