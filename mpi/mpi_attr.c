@@ -10,6 +10,11 @@
 #pragma weak MPI_Comm_free_keyval = PMPI_Comm_free_keyval
 #pragma weak MPI_Comm_set_attr = PMPI_Comm_set_attr
 #pragma weak MPI_Comm_delete_attr = PMPI_Comm_delete_attr
+#pragma weak MPI_Keyval_create = PMPI_Keyval_create
+#pragma weak MPI_Keyval_free = PMPI_Keyval_free
+#pragma weak MPI_Attr_put = PMPI_Attr_put
+#pragma weak MPI_Attr_get = PMPI_Attr_get
+#pragma weak MPI_Attr_delete = PMPI_Attr_delete
 
 typedef struct keyval {
     bool valid;
@@ -191,4 +196,31 @@ void mpi_attrs_delete_all(MPI_Comm comm)
             free(a);
         }
     }
+}
+
+/* MPI-1's names, deprecated but still in MPI-3.1: the same calls. */
+int PMPI_Keyval_create(MPI_Copy_function *copy_fn, MPI_Delete_function *delete_fn, int *keyval,
+                       void *extra_state)
+{
+    return PMPI_Comm_create_keyval(copy_fn, delete_fn, keyval, extra_state);
+}
+
+int PMPI_Keyval_free(int *keyval)
+{
+    return PMPI_Comm_free_keyval(keyval);
+}
+
+int PMPI_Attr_put(MPI_Comm comm, int keyval, void *attribute_val)
+{
+    return PMPI_Comm_set_attr(comm, keyval, attribute_val);
+}
+
+int PMPI_Attr_get(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
+{
+    return PMPI_Comm_get_attr(comm, keyval, attribute_val, flag);
+}
+
+int PMPI_Attr_delete(MPI_Comm comm, int keyval)
+{
+    return PMPI_Comm_delete_attr(comm, keyval);
 }

@@ -204,6 +204,12 @@ static bool record(mpi_type_t *t, int ni, const int *ints, int na, const MPI_Ain
     }
     if (nt) {
         memcpy(t->types, types, (size_t)nt * sizeof(MPI_Datatype));
+        if ((t->parts = malloc((size_t)nt * sizeof(*t->parts))) == NULL) {
+            return false;
+        }
+        for (int i = 0; i < nt; i++) {
+            t->parts[i] = mpi_type_hold(mpi_type(types[i]));
+        }
     }
     return true;
 }
@@ -212,6 +218,7 @@ int mpi_type_relabel(MPI_Datatype type, int combiner, int ni, const int *ints, i
                      const MPI_Aint *aints, int nt, const MPI_Datatype *types)
 {
     mpi_type_t *t = mpi_type_mut(type);
+    mpi_type_parts_drop(t);
     free(t->ints), free(t->aints), free(t->types);
     t->combiner = combiner;
     return record(t, ni, ints, na, aints, nt, types) ? MPI_SUCCESS : MPI_ERR_NO_MEM;

@@ -145,6 +145,7 @@ typedef struct mpi_type {
     int *ints;
     MPI_Aint *aints;
     MPI_Datatype *types;
+    const struct mpi_type **parts; /* the nt types it was built from, held: the handles may go */
     char name[MPI_MAX_OBJECT_NAME];
     mpi_attr_t *attrs; /* type keyvals' values (the MPI layer runs their callbacks) */
 } mpi_type_t;
@@ -177,6 +178,8 @@ void mpi_type_forget(MPI_Datatype type);
 /* Operations in flight keep the type alive past MPI_Type_free. */
 const mpi_type_t *mpi_type_hold(const mpi_type_t *t);
 void mpi_type_drop(const mpi_type_t *t);
+/* Lets go of the types t was built from (before its contents change). */
+void mpi_type_parts_drop(mpi_type_t *t);
 void mpi_type_pack(const mpi_type_t *t, size_t count, const void *src, void *dst);
 /* Unpacks the first bytes of count packed instances (a short message). */
 void mpi_type_unpack(const mpi_type_t *t, size_t count, const void *src, size_t bytes, void *dst);

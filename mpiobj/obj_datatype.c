@@ -187,12 +187,22 @@ static void attrs_drop(mpi_type_t *t)
     }
 }
 
+void mpi_type_parts_drop(mpi_type_t *t)
+{
+    for (int i = 0; t->parts != NULL && i < t->nt; i++) {
+        mpi_type_release((mpi_type_t *)t->parts[i]);
+    }
+    free(t->parts);
+    t->parts = NULL;
+}
+
 void mpi_type_release(mpi_type_t *t)
 {
     if (t == NULL || t->predefined || --t->refs > 0) {
         return;
     }
     attrs_drop(t);
+    mpi_type_parts_drop(t);
     free(t->blocks);
     free(t->runs);
     free(t->ints);
@@ -259,6 +269,13 @@ void mpi_types_fini(void)
     for (int h = 1; h < MPI_FIRST_DERIVED_TYPE && h < ntable; h++) {
         if (table[h] != NULL) {
             attrs_drop(table[h]);
+        }
+    }
+    /* First the types built from others let them go (a part whose handle
+     * was freed goes with it), then every handle's type goes. */
+    for (int h = MPI_FIRST_DERIVED_TYPE; h < ntable; h++) {
+        if (table[h] != NULL) {
+            mpi_type_parts_drop(table[h]);
         }
     }
     for (int h = MPI_FIRST_DERIVED_TYPE; h < ntable; h++) {

@@ -705,6 +705,16 @@ static void test_idup(void)
     }
     MPI_Comm_free_keyval(&key);
     MPI_Comm_free(&extra), MPI_Comm_free(&half);
+    /* MPI-1's attribute names are the same calls. */
+    int old_key, *old_val, old_flag, forty = 40;
+    MPI_Keyval_create(MPI_DUP_FN, MPI_NULL_DELETE_FN, &old_key, NULL);
+    MPI_Attr_put(MPI_COMM_WORLD, old_key, &forty);
+    MPI_Attr_get(MPI_COMM_WORLD, old_key, &old_val, &old_flag);
+    CHECK(old_flag && *old_val == 40, "MPI_Attr_get");
+    MPI_Attr_delete(MPI_COMM_WORLD, old_key);
+    MPI_Attr_get(MPI_COMM_WORLD, old_key, &old_val, &old_flag);
+    CHECK(!old_flag, "MPI_Attr_delete");
+    MPI_Keyval_free(&old_key);
 }
 
 /* The smallest spread (largest minus smallest factor) of any split of n

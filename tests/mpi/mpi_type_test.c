@@ -5,6 +5,7 @@
  * loops select, in their order. Prints "rank R: N checks passed". */
 #include <mpi.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,7 +271,7 @@ static void test_f90(void)
     double v[3] = {1.5, -2.25, 1e300}, w[3] = {0, 0, 0};
     MPI_Sendrecv(v, 3, r8, 0, 9, w, 3, r8, 0, 9, MPI_COMM_SELF, MPI_STATUS_IGNORE);
     CHECK(memcmp(v, w, sizeof(v)) == 0, "f90 real(15) carries doubles");
-    long long big = 1LL << 60, sum = 0;
+    long long big = 1LL << 40, sum = 0; /* times 16 ranks still fits */
     MPI_Allreduce(&big, &sum, 1, i8, MPI_SUM, MPI_COMM_WORLD);
     CHECK(sum == big * size, "f90 integer(18) reduces as a 64-bit integer");
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -340,6 +341,117 @@ static void test_type_attrs(void)
     MPI_Type_free_keyval(&k2);
 }
 
+/* Big-endian bytes of v (n bytes), computed by shifts, not by MPI. */
+static void be(unsigned long long v, int n, unsigned char *out)
+{
+    for (int i = 0; i < n; i++) {
+        out[i] = (unsigned char)(v >> (8 * (n - 1 - i)));
+    }
+}
+
+static unsigned long long bits_of_double(double d)
+{
+    unsigned long long u;
+    memcpy(&u, &d, sizeof(u));
+    return u;
+}
+
+static void test_pack_external(void)
+{
+    struct rec {
+        int a;
+        double b;
+        short c[3];
+        double z[2]; /* a C double complex's real and imaginary parts */
+    } in = {0x01020304, -1.5, {0x0a0b, 0x0c0d, -2}, {1.0, -2.0}}, out;
+    MPI_Datatype rec, t[4] = {MPI_INT, MPI_DOUBLE, MPI_SHORT, MPI_C_DOUBLE_COMPLEX};
+    int bl[4] = {1, 1, 3, 1};
+    MPI_Aint disp[4] = {offsetof(struct rec, a), offsetof(struct rec, b), offsetof(struct rec, c),
+                        offsetof(struct rec, z)};
+    MPI_Type_create_struct(4, bl, disp, t, &rec);
+    MPI_Type_commit(&rec);
+    MPI_Aint ext_size, pos = 0;
+    MPI_Pack_external_size("external32", 2, rec, &ext_size);
+    CHECK(ext_size == 2 * (4 + 8 + 6 + 16), "external32 size %ld", (long)ext_size);
+    unsigned char buf[128], want[64];
+    struct rec two[2] = {in, in};
+    two[1].a = 7;
+    MPI_Pack_external("external32", two, 2, rec, buf, sizeof(buf), &pos);
+    CHECK(pos == ext_size, "position %ld", (long)pos);
+    be(0x01020304, 4, want);
+    be(bits_of_double(-1.5), 8, want + 4);
+    be(0x0a0b, 2, want + 12), be(0x0c0d, 2, want + 14), be(0xfffe, 2, want + 16);
+    be(bits_of_double(1.0), 8, want + 18), be(bits_of_double(-2.0), 8, want + 26);
+    CHECK(memcmp(buf, want, 34) == 0, "external32 bytes of the first record");
+    be(7, 4, want);
+    CHECK(memcmp(buf + 34, want, 4) == 0, "external32 bytes of the second record's int");
+    MPI_Aint back = 0;
+    struct rec got[2];
+    memset(got, 0, sizeof(got));
+    MPI_Unpack_external("external32", buf, pos, &back, got, 2, rec);
+    CHECK(back == pos && got[0].a == in.a && got[0].b == in.b && got[0].c[2] == -2 &&
+              got[0].z[1] == -2.0 && got[1].a == 7,
+          "unpacked records");
+    (void)out;
+    /* A homogeneous type of pairs, and an f90 integer. */
+    MPI_Datatype v, i9;
+    MPI_Type_vector(2, 1, 2, MPI_DOUBLE_INT, &v);
+    MPI_Type_commit(&v);
+    struct {
+        double d;
+        int i;
+    } pairs[3] = {{2.0, 1}, {0, 0}, {4.0, 0x11223344}};
+    pos = 0;
+    MPI_Pack_external("external32", pairs, 1, v, buf, sizeof(buf), &pos);
+    be(bits_of_double(2.0), 8, want), be(1, 4, want + 8);
+    be(bits_of_double(4.0), 8, want + 12), be(0x11223344, 4, want + 20);
+    CHECK(pos == 24 && memcmp(buf, want, 24) == 0, "external32 of a vector of MPI_DOUBLE_INT");
+    MPI_Type_create_f90_integer(9, &i9);
+    int n = 0x0badf00d;
+    pos = 0;
+    MPI_Pack_external("external32", &n, 1, i9, buf, sizeof(buf), &pos);
+    be(0x0badf00d, 4, want);
+    CHECK(pos == 4 && memcmp(buf, want, 4) == 0, "external32 of an f90 integer");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    long double ld = 1;
+    pos = 0;
+    CHECK(MPI_Pack_external("external32", &ld, 1, MPI_LONG_DOUBLE, buf, sizeof(buf), &pos) ==
+              MPI_ERR_TYPE,
+          "long double has no external32 form here");
+    CHECK(MPI_Pack_external("native", &n, 1, MPI_INT, buf, sizeof(buf), &pos) == MPI_ERR_ARG,
+          "datarep native");
+    pos = 126;
+    CHECK(MPI_Pack_external("external32", &n, 1, MPI_INT, buf, sizeof(buf), &pos) ==
+              MPI_ERR_TRUNCATE,
+          "past the end of the output");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+    MPI_Type_free(&v);
+    MPI_Type_free(&rec);
+}
+
+/* A struct type outlives the handles of its parts. */
+static void test_parts_outlive_handles(void)
+{
+    MPI_Datatype inner, outer;
+    MPI_Type_vector(2, 1, 3, MPI_INT, &inner);
+    int bl[2] = {1, 1};
+    MPI_Aint disp[2] = {0, 6 * sizeof(int)};
+    MPI_Datatype types[2] = {inner, MPI_INT};
+    MPI_Type_create_struct(2, bl, disp, types, &outer);
+    MPI_Type_free(&inner);
+    MPI_Type_commit(&outer);
+    int src[7] = {1, 2, 3, 4, 5, 6, 7}, packed[3], pos = 0;
+    MPI_Pack(src, 1, outer, packed, sizeof(packed), &pos, MPI_COMM_WORLD);
+    CHECK(pos == 12 && packed[0] == 1 && packed[1] == 4 && packed[2] == 7, "packed %d %d %d",
+          packed[0], packed[1], packed[2]);
+    unsigned char ext[12], want[12];
+    MPI_Aint epos = 0;
+    MPI_Pack_external("external32", src, 1, outer, ext, sizeof(ext), &epos);
+    be(1, 4, want), be(4, 4, want + 4), be(7, 4, want + 8);
+    CHECK(epos == 12 && memcmp(ext, want, 12) == 0, "external32 through a freed part");
+    MPI_Type_free(&outer);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -348,6 +460,8 @@ int main(int argc, char **argv)
     test_array_types();
     test_f90();
     test_type_attrs();
+    test_pack_external();
+    test_parts_outlive_handles();
     MPI_Barrier(MPI_COMM_WORLD);
     printf("rank %d: %d checks passed\n", rank, checks);
     MPI_Finalize();
