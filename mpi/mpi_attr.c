@@ -81,6 +81,17 @@ int PMPI_Comm_free_keyval(int *comm_keyval)
     return MPI_SUCCESS;
 }
 
+int mpi_attr_prepend(mpi_attr_t **list, int keyval, void *value)
+{
+    mpi_attr_t *a = malloc(sizeof(*a));
+    if (a == NULL) {
+        return MPI_ERR_NO_MEM;
+    }
+    *a = (mpi_attr_t){keyval, value, *list};
+    *list = a;
+    return MPI_SUCCESS;
+}
+
 static mpi_attr_t **find(MPI_Comm comm, int k)
 {
     mpi_attr_t **a = &mrail_obj.comms[comm].attrs;
@@ -119,13 +130,8 @@ int PMPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val)
     if (*slot != NULL && (rc = delete_one(comm, slot)) != MPI_SUCCESS) {
         return mpi_error(comm, rc, "MPI_Comm_set_attr", "the delete callback failed");
     }
-    mpi_attr_t *a = malloc(sizeof(*a));
-    if (a == NULL) {
-        return mpi_error(comm, MPI_ERR_NO_MEM, "MPI_Comm_set_attr", "out of memory");
-    }
-    *a = (mpi_attr_t){comm_keyval, attribute_val, mrail_obj.comms[comm].attrs};
-    mrail_obj.comms[comm].attrs = a;
-    return MPI_SUCCESS;
+    rc = mpi_attr_prepend(&mrail_obj.comms[comm].attrs, comm_keyval, attribute_val);
+    return rc == MPI_SUCCESS ? rc : mpi_error(comm, rc, "MPI_Comm_set_attr", "out of memory");
 }
 
 int mpi_attr_get(MPI_Comm comm, int k, void *value, int *flag)
@@ -174,13 +180,8 @@ int mpi_attrs_copy(MPI_Comm from, MPI_Comm to)
                 return rc;
             }
         }
-        if (flag) {
-            mpi_attr_t *n = malloc(sizeof(*n));
-            if (n == NULL) {
-                return MPI_ERR_NO_MEM;
-            }
-            *n = (mpi_attr_t){k, out, mrail_obj.comms[to].attrs};
-            mrail_obj.comms[to].attrs = n;
+        if (flag && mpi_attr_prepend(&mrail_obj.comms[to].attrs, k, out) != MPI_SUCCESS) {
+            return MPI_ERR_NO_MEM;
         }
     }
     return MPI_SUCCESS;

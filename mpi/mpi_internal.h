@@ -144,6 +144,8 @@ void mpi_info_env_fill(int world_size, int thread_level);
 int mpi_attrs_copy(MPI_Comm from, MPI_Comm to);
 void mpi_attrs_delete_all(MPI_Comm comm);
 void mpi_keyvals_fini(void);
+/* Puts (keyval, value) first on an attribute list; MPI_ERR_NO_MEM. */
+int mpi_attr_prepend(mpi_attr_t **list, int keyval, void *value);
 /* Datatype attributes (mpi_type_attr.c): copied by MPI_Type_dup, deleted
  * by MPI_Type_free. */
 void mpi_type_keyvals_fini(void);

@@ -134,16 +134,58 @@ static int neighbor(const nbr_args_t *a, MPI_Comm comm, MPI_Request *request, co
     return rc != MPI_SUCCESS ? rc : mpi_coll_finish(s, comm, request, fn);
 }
 
+/* The arguments of the allgather forms (rcounts and displs NULL: plain). */
+static nbr_args_t gather_args(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf,
+                              int rcount, const int *rcounts, const int *displs, MPI_Datatype rtype)
+{
+    return (nbr_args_t){.sbuf = sbuf,
+                        .scount = scount,
+                        .stype = stype,
+                        .same_block = true,
+                        .rbuf = rbuf,
+                        .rcount = rcount,
+                        .rcounts = rcounts,
+                        .rdispls = displs,
+                        .rtype = rtype};
+}
+
+/* Of alltoall and alltoallv (the arrays NULL: plain). */
+static nbr_args_t alltoall_args(const void *sbuf, int scount, const int *scounts,
+                                const int *sdispls, MPI_Datatype stype, void *rbuf, int rcount,
+                                const int *rcounts, const int *rdispls, MPI_Datatype rtype)
+{
+    return (nbr_args_t){.sbuf = sbuf,
+                        .scount = scount,
+                        .scounts = scounts,
+                        .sdispls = sdispls,
+                        .stype = stype,
+                        .rbuf = rbuf,
+                        .rcount = rcount,
+                        .rcounts = rcounts,
+                        .rdispls = rdispls,
+                        .rtype = rtype};
+}
+
+/* Of alltoallw. */
+static nbr_args_t alltoallw_args(const void *sbuf, const int *scounts, const MPI_Aint *sdispls,
+                                 const MPI_Datatype *stypes, void *rbuf, const int *rcounts,
+                                 const MPI_Aint *rdispls, const MPI_Datatype *rtypes)
+{
+    return (nbr_args_t){.sbuf = sbuf,
+                        .scounts = scounts,
+                        .sbytes = sdispls,
+                        .stypes = stypes,
+                        .rbuf = rbuf,
+                        .rcounts = rcounts,
+                        .rbytes = rdispls,
+                        .rtypes = rtypes};
+}
+
 int PMPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
                             void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
-    nbr_args_t a = {.sbuf = sendbuf,
-                    .scount = sendcount,
-                    .stype = sendtype,
-                    .same_block = true,
-                    .rbuf = recvbuf,
-                    .rcount = recvcount,
-                    .rtype = recvtype};
+    nbr_args_t a =
+        gather_args(sendbuf, sendcount, sendtype, recvbuf, recvcount, NULL, NULL, recvtype);
     return neighbor(&a, comm, NULL, "MPI_Neighbor_allgather");
 }
 
@@ -151,13 +193,8 @@ int PMPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype se
                              void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
                              MPI_Request *request)
 {
-    nbr_args_t a = {.sbuf = sendbuf,
-                    .scount = sendcount,
-                    .stype = sendtype,
-                    .same_block = true,
-                    .rbuf = recvbuf,
-                    .rcount = recvcount,
-                    .rtype = recvtype};
+    nbr_args_t a =
+        gather_args(sendbuf, sendcount, sendtype, recvbuf, recvcount, NULL, NULL, recvtype);
     return neighbor(&a, comm, request, "MPI_Ineighbor_allgather");
 }
 
@@ -165,14 +202,8 @@ int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype se
                              void *recvbuf, const int recvcounts[], const int displs[],
                              MPI_Datatype recvtype, MPI_Comm comm)
 {
-    nbr_args_t a = {.sbuf = sendbuf,
-                    .scount = sendcount,
-                    .stype = sendtype,
-                    .same_block = true,
-                    .rbuf = recvbuf,
-                    .rcounts = recvcounts,
-                    .rdispls = displs,
-                    .rtype = recvtype};
+    nbr_args_t a =
+        gather_args(sendbuf, sendcount, sendtype, recvbuf, 0, recvcounts, displs, recvtype);
     return neighbor(&a, comm, NULL, "MPI_Neighbor_allgatherv");
 }
 
@@ -180,26 +211,16 @@ int PMPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype s
                               void *recvbuf, const int recvcounts[], const int displs[],
                               MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
-    nbr_args_t a = {.sbuf = sendbuf,
-                    .scount = sendcount,
-                    .stype = sendtype,
-                    .same_block = true,
-                    .rbuf = recvbuf,
-                    .rcounts = recvcounts,
-                    .rdispls = displs,
-                    .rtype = recvtype};
+    nbr_args_t a =
+        gather_args(sendbuf, sendcount, sendtype, recvbuf, 0, recvcounts, displs, recvtype);
     return neighbor(&a, comm, request, "MPI_Ineighbor_allgatherv");
 }
 
 int PMPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
                            int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
-    nbr_args_t a = {.sbuf = sendbuf,
-                    .scount = sendcount,
-                    .stype = sendtype,
-                    .rbuf = recvbuf,
-                    .rcount = recvcount,
-                    .rtype = recvtype};
+    nbr_args_t a = alltoall_args(sendbuf, sendcount, NULL, NULL, sendtype, recvbuf, recvcount, NULL,
+                                 NULL, recvtype);
     return neighbor(&a, comm, NULL, "MPI_Neighbor_alltoall");
 }
 
@@ -207,12 +228,8 @@ int PMPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sen
                             void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
                             MPI_Request *request)
 {
-    nbr_args_t a = {.sbuf = sendbuf,
-                    .scount = sendcount,
-                    .stype = sendtype,
-                    .rbuf = recvbuf,
-                    .rcount = recvcount,
-                    .rtype = recvtype};
+    nbr_args_t a = alltoall_args(sendbuf, sendcount, NULL, NULL, sendtype, recvbuf, recvcount, NULL,
+                                 NULL, recvtype);
     return neighbor(&a, comm, request, "MPI_Ineighbor_alltoall");
 }
 
@@ -220,14 +237,8 @@ int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const i
                             MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
                             const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
 {
-    nbr_args_t a = {.sbuf = sendbuf,
-                    .scounts = sendcounts,
-                    .sdispls = sdispls,
-                    .stype = sendtype,
-                    .rbuf = recvbuf,
-                    .rcounts = recvcounts,
-                    .rdispls = rdispls,
-                    .rtype = recvtype};
+    nbr_args_t a = alltoall_args(sendbuf, 0, sendcounts, sdispls, sendtype, recvbuf, 0, recvcounts,
+                                 rdispls, recvtype);
     return neighbor(&a, comm, NULL, "MPI_Neighbor_alltoallv");
 }
 
@@ -236,14 +247,8 @@ int PMPI_Ineighbor_alltoallv(const void *sendbuf, const int sendcounts[], const 
                              const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm,
                              MPI_Request *request)
 {
-    nbr_args_t a = {.sbuf = sendbuf,
-                    .scounts = sendcounts,
-                    .sdispls = sdispls,
-                    .stype = sendtype,
-                    .rbuf = recvbuf,
-                    .rcounts = recvcounts,
-                    .rdispls = rdispls,
-                    .rtype = recvtype};
+    nbr_args_t a = alltoall_args(sendbuf, 0, sendcounts, sdispls, sendtype, recvbuf, 0, recvcounts,
+                                 rdispls, recvtype);
     return neighbor(&a, comm, request, "MPI_Ineighbor_alltoallv");
 }
 
@@ -251,14 +256,8 @@ int PMPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[], const M
                             const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
                             const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
 {
-    nbr_args_t a = {.sbuf = sendbuf,
-                    .scounts = sendcounts,
-                    .sbytes = sdispls,
-                    .stypes = sendtypes,
-                    .rbuf = recvbuf,
-                    .rcounts = recvcounts,
-                    .rbytes = rdispls,
-                    .rtypes = recvtypes};
+    nbr_args_t a = alltoallw_args(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts,
+                                  rdispls, recvtypes);
     return neighbor(&a, comm, NULL, "MPI_Neighbor_alltoallw");
 }
 
@@ -267,13 +266,7 @@ int PMPI_Ineighbor_alltoallw(const void *sendbuf, const int sendcounts[], const 
                              const MPI_Aint rdispls[], const MPI_Datatype recvtypes[],
                              MPI_Comm comm, MPI_Request *request)
 {
-    nbr_args_t a = {.sbuf = sendbuf,
-                    .scounts = sendcounts,
-                    .sbytes = sdispls,
-                    .stypes = sendtypes,
-                    .rbuf = recvbuf,
-                    .rcounts = recvcounts,
-                    .rbytes = rdispls,
-                    .rtypes = recvtypes};
+    nbr_args_t a = alltoallw_args(sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts,
+                                  rdispls, recvtypes);
     return neighbor(&a, comm, request, "MPI_Ineighbor_alltoallw");
 }

@@ -126,13 +126,8 @@ int PMPI_Type_set_attr(MPI_Datatype datatype, int type_keyval, void *attribute_v
         return mpi_error(MPI_COMM_WORLD, rc, fn, "the delete callback of keyval %d failed",
                          type_keyval);
     }
-    mpi_attr_t *a = malloc(sizeof(*a));
-    if (a == NULL) {
-        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
-    }
-    *a = (mpi_attr_t){type_keyval, attribute_val, mpi_type_mut(datatype)->attrs};
-    mpi_type_mut(datatype)->attrs = a;
-    return MPI_SUCCESS;
+    rc = mpi_attr_prepend(&mpi_type_mut(datatype)->attrs, type_keyval, attribute_val);
+    return rc == MPI_SUCCESS ? rc : mpi_error(MPI_COMM_WORLD, rc, fn, "out of memory");
 }
 
 int PMPI_Type_get_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val, int *flag)
@@ -186,13 +181,8 @@ int mpi_type_attrs_copy(MPI_Datatype from, MPI_Datatype to)
                 return rc;
             }
         }
-        if (flag) {
-            mpi_attr_t *n = malloc(sizeof(*n));
-            if (n == NULL) {
-                return MPI_ERR_NO_MEM;
-            }
-            *n = (mpi_attr_t){a->keyval, out, mpi_type_mut(to)->attrs};
-            mpi_type_mut(to)->attrs = n;
+        if (flag && mpi_attr_prepend(&mpi_type_mut(to)->attrs, a->keyval, out) != MPI_SUCCESS) {
+            return MPI_ERR_NO_MEM;
         }
     }
     return MPI_SUCCESS;

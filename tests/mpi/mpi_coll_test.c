@@ -12,18 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int rank, size, checks;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d (of %d): check failed at line %d: ", rank, size, __LINE__);   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
-        }                                                                                          \
-    } while (0)
+#include "mpi_check.h"
 
 static const int counts[] = {0, 1, 5, 1000, 70001};
 static int ncounts = 5; /* --small: up to 1000 elements (many oversubscribed ranks) */
@@ -600,8 +589,7 @@ int main(int argc, char **argv)
     test_alltoall();
     test_reduce_scatter_scan();
     test_nonblocking();
-    MPI_Barrier(MPI_COMM_WORLD);
-    printf("rank %d: %d checks passed\n", rank, checks);
+    checks_passed();
     MPI_Finalize();
     return 0;
 }

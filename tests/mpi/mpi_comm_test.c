@@ -8,18 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int rank, size, checks;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d (of %d): check failed at line %d: ", rank, size, __LINE__);   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
-        }                                                                                          \
-    } while (0)
+#include "mpi_check.h"
 
 static void type_shape(MPI_Datatype t, int size_e, long lb_e, long extent_e, const char *what)
 {
@@ -921,8 +910,7 @@ int main(int argc, char **argv)
     test_intercomm();
     test_idup();
     test_topologies();
-    MPI_Barrier(MPI_COMM_WORLD);
-    printf("rank %d: %d checks passed\n", rank, checks);
+    checks_passed();
     MPI_Finalize();
     return 0;
 }

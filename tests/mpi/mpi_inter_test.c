@@ -9,18 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int rank, size, checks;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d (of %d): check failed at line %d: ", rank, size, __LINE__);   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
-        }                                                                                          \
-    } while (0)
+#include "mpi_check.h"
 
 /* This process's side of the intercommunicator. */
 static struct {
@@ -406,8 +395,7 @@ int main(int argc, char **argv)
         MPI_Comm_free(&g.inter);
         MPI_Comm_free(&local);
     }
-    MPI_Barrier(MPI_COMM_WORLD);
-    printf("rank %d: %d checks passed\n", rank, checks);
+    checks_passed();
     MPI_Finalize();
     return 0;
 }

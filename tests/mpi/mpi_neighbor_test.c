@@ -12,18 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int rank, size, checks;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d (of %d): check failed at line %d: ", rank, size, __LINE__);   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
-        }                                                                                          \
-    } while (0)
+#include "mpi_check.h"
 
 #define MAXN 64 /* neighbours of one rank */
 
@@ -347,8 +336,7 @@ int main(int argc, char **argv)
         MPI_Comm_free(&dup);
         MPI_Comm_free(&c);
     }
-    MPI_Barrier(MPI_COMM_WORLD);
-    printf("rank %d: %d checks passed\n", rank, checks);
+    checks_passed();
     MPI_Finalize();
     return 0;
 }

@@ -10,18 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int rank, size, checks;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "rank %d (of %d): check failed at line %d: ", rank, size, __LINE__);   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            MPI_Abort(MPI_COMM_WORLD, 1);                                                          \
-        }                                                                                          \
-    } while (0)
+#include "mpi_check.h"
 
 #define MAXD 4
 
@@ -462,8 +451,7 @@ int main(int argc, char **argv)
     test_type_attrs();
     test_pack_external();
     test_parts_outlive_handles();
-    MPI_Barrier(MPI_COMM_WORLD);
-    printf("rank %d: %d checks passed\n", rank, checks);
+    checks_passed();
     MPI_Finalize();
     return 0;
 }
