@@ -412,9 +412,53 @@ void mpi_reap_background(void)
     }
 }
 
+/* MPI_REQUEST_NULL or a live request; index >= 0 names its place in an array. */
+static int check_handle(MPI_Request h, int index, const char *fn)
+{
+    if (h == MPI_REQUEST_NULL || mpi_req_get(h) != NULL) {
+        return MPI_SUCCESS;
+    }
+    if (index >= 0) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_REQUEST, fn,
+                         "invalid request handle %d at index %d (not a request of this process "
+                         "nor MPI_REQUEST_NULL)",
+                         h, index);
+    }
+    return mpi_error(MPI_COMM_WORLD, MPI_ERR_REQUEST, fn,
+                     "invalid request handle %d (not a request of this process nor "
+                     "MPI_REQUEST_NULL)",
+                     h);
+}
+
+/* The checks of every call that takes one request by address. */
+static int check_one(MPI_Request *request, const char *fn)
+{
+    int rc = mpi_check_init(fn);
+    if (rc == MPI_SUCCESS && request == NULL) {
+        rc = mpi_error(MPI_COMM_WORLD, MPI_ERR_REQUEST, fn, "NULL request pointer");
+    }
+    return rc ? rc : check_handle(*request, -1, fn);
+}
+
+/* And of every call that takes an array of them. */
+static int check_array(int count, const MPI_Request reqs[], const char *fn)
+{
+    int rc = mpi_check_init(fn);
+    if (rc == MPI_SUCCESS && count < 0) {
+        rc = mpi_error(MPI_COMM_WORLD, MPI_ERR_COUNT, fn, "negative count %d", count);
+    }
+    if (rc == MPI_SUCCESS && count > 0 && reqs == NULL) {
+        rc = mpi_error(MPI_COMM_WORLD, MPI_ERR_REQUEST, fn, "NULL array of %d requests", count);
+    }
+    for (int i = 0; rc == MPI_SUCCESS && i < count; i++) {
+        rc = check_handle(reqs[i], i, fn);
+    }
+    return rc;
+}
+
 int PMPI_Wait(MPI_Request *request, MPI_Status *status)
 {
-    int rc = mpi_check_init("MPI_Wait");
+    int rc = check_one(request, "MPI_Wait");
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -425,7 +469,7 @@ int PMPI_Wait(MPI_Request *request, MPI_Status *status)
 
 int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
 {
-    int rc = mpi_check_init("MPI_Test");
+    int rc = check_one(request, "MPI_Test");
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -436,7 +480,7 @@ int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
 
 int PMPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
 {
-    int rc = mpi_check_init("MPI_Waitall");
+    int rc = check_array(count, reqs, "MPI_Waitall");
     mpi_outcome_t first = {MPI_SUCCESS, MPI_COMM_WORLD, MRAIL_SUCCESS};
     for (int i = 0; rc == MPI_SUCCESS && i < count; i++) {
         mpi_outcome_t o;
@@ -455,7 +499,7 @@ int PMPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
 
 int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
 {
-    int rc = mpi_check_init("MPI_Testall");
+    int rc = check_array(count, reqs, "MPI_Testall");
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -492,7 +536,7 @@ static int find_done(int count, MPI_Request reqs[], bool *all_null)
 
 int PMPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status *status)
 {
-    int rc = mpi_check_init("MPI_Testany");
+    int rc = check_array(count, reqs, "MPI_Testany");
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -527,7 +571,7 @@ int PMPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
 int PMPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
                   MPI_Status statuses[])
 {
-    int rc = mpi_check_init("MPI_Testsome"), any_err = 0;
+    int rc = check_array(incount, reqs, "MPI_Testsome"), any_err = 0;
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -572,6 +616,7 @@ int PMPI_Waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
 int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
 {
     int rc = mpi_check_init("MPI_Request_get_status");
+    rc = rc ? rc : check_handle(request, -1, "MPI_Request_get_status");
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -612,7 +657,7 @@ int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
 
 int PMPI_Request_free(MPI_Request *request)
 {
-    int rc = mpi_check_init("MPI_Request_free");
+    int rc = check_one(request, "MPI_Request_free");
     if (rc != MPI_SUCCESS) {
         return rc;
     }
@@ -633,7 +678,7 @@ int PMPI_Request_free(MPI_Request *request)
 
 int PMPI_Cancel(MPI_Request *request)
 {
-    int rc = mpi_check_init("MPI_Cancel");
+    int rc = check_one(request, "MPI_Cancel");
     mpi_req_t *req = rc == MPI_SUCCESS ? mpi_req_get(*request) : NULL;
     if (rc != MPI_SUCCESS) {
         return rc;
@@ -660,7 +705,7 @@ int PMPI_Test_cancelled(const MPI_Status *status, int *flag)
 
 int PMPI_Start(MPI_Request *request)
 {
-    int rc = mpi_check_init("MPI_Start");
+    int rc = check_one(request, "MPI_Start");
     mpi_req_t *req = rc == MPI_SUCCESS ? mpi_req_get(*request) : NULL;
     if (rc != MPI_SUCCESS) {
         return rc;
@@ -685,7 +730,7 @@ int PMPI_Start(MPI_Request *request)
 
 int PMPI_Startall(int count, MPI_Request reqs[])
 {
-    int rc = MPI_SUCCESS;
+    int rc = check_array(count, reqs, "MPI_Startall");
     for (int i = 0; i < count && rc == MPI_SUCCESS; i++) {
         rc = PMPI_Start(&reqs[i]);
     }

@@ -42,18 +42,21 @@ int btl_sm_segment_create(btl_sm_module_t *m, const char *job, uint32_t nlocal, 
     }
     m->seg_size = BTL_SM_CACHE_LINE + (size_t)nlocal * btl_sm_ring_bytes(m->cfg.ring_size) +
                   BTL_SM_SHARE_SLOTS * sizeof(btl_sm_share_t);
-    /* /dev/shm is sparse: a segment larger than its free space maps fine
-     * and kills the rank with SIGBUS when a message reaches the missing
-     * pages. Say so now. (Every local rank makes one such segment.) */
+    /* /dev/shm is sparse: segments larger than its free space map fine
+     * and kill a rank with SIGBUS when a message reaches the missing
+     * pages. Every local rank makes one such segment, and none has touched
+     * its pages yet, so the node's whole need is checked here. */
     struct statvfs fs;
+    unsigned long long node_need = (unsigned long long)m->seg_size * nlocal;
     if (statvfs("/dev/shm", &fs) == 0 &&
-        (unsigned long long)m->seg_size > (unsigned long long)fs.f_bavail * fs.f_frsize) {
+        node_need > (unsigned long long)fs.f_bavail * fs.f_frsize) {
         return mrail_reason_set(
             why, MRAIL_ERR_OUT_OF_RESOURCE,
-            "/dev/shm has %llu MiB free, and this rank's segment needs %zu MiB (%u local ranks x "
-            "btl_sm_ring_size %zu bytes); lower btl_sm_ring_size or free /dev/shm",
-            (unsigned long long)fs.f_bavail * fs.f_frsize >> 20, m->seg_size >> 20, nlocal,
-            m->cfg.ring_size);
+            "/dev/shm has %llu MiB free, and this node's %u ranks need %llu MiB of segments "
+            "(%zu MiB each: %u rings of btl_sm_ring_size %zu bytes); lower btl_sm_ring_size or "
+            "free /dev/shm",
+            (unsigned long long)fs.f_bavail * fs.f_frsize >> 20, nlocal, node_need >> 20,
+            m->seg_size >> 20, nlocal, m->cfg.ring_size);
     }
     int fd = shm_open(m->seg_name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0) {

@@ -28,6 +28,8 @@ typedef struct btl_tcp_config {
     unsigned user_timeout;    /* ms unacknowledged data may wait before the rail is failed */
     size_t sndbuf, rcvbuf;    /* socket buffers; 0 = the kernel's autotuning */
     unsigned verbose;         /* 1: report pairing and refused connections on stderr */
+    unsigned hello_timeout;   /* ms an accepted connection may take to send its hello */
+    unsigned max_pending;     /* accepted connections waiting for their hello, at most */
     unsigned links;           /* connections (modules) per interface */
     /* btl_tcp_bandwidth_<ifname> (MB/s, 0 = unset), one per interface seen at registration */
     unsigned if_bandwidth[BTL_TCP_MAX_IFS];
@@ -163,6 +165,7 @@ typedef struct btl_tcp_pending {
     int fd;
     btl_tcp_hello_t hello;
     size_t got;
+    double deadline; /* btl_tcp_now() by which the hello must be in */
 } btl_tcp_pending_t;
 
 struct btl_tcp_module {
@@ -177,6 +180,8 @@ struct btl_tcp_module {
     mrail_btl_endpoint_t *connecting; /* endpoints with a handshake under way */
     btl_tcp_pending_t *pending;
     unsigned strangers;   /* connections refused so far */
+    unsigned npending;    /* on the pending list */
+    unsigned reconnects;  /* handshakes started again after the acceptor gave up on ours */
     unsigned connections; /* connections established so far */
     unsigned races;       /* simultaneous connects resolved */
     uint64_t placed;      /* payloads received straight into the owner's place */
@@ -190,6 +195,8 @@ enum { BTL_TCP_EV_EP = 0, BTL_TCP_EV_PENDING = 1, BTL_TCP_EV_LISTEN = 2 };
 #define BTL_TCP_EV_PTR(v) ((void *)(uintptr_t)((v) & ~(uint64_t)3))
 
 double btl_tcp_now(void);
+/* Closes the accepted connections whose hello is late (btl_tcp_hello_timeout). */
+void btl_tcp_pending_expire(btl_tcp_module_t *m);
 
 /* btl_tcp_endpoint.c: connections. */
 /* Socket buffers, which must be sized before connect/listen. */

@@ -84,6 +84,15 @@ static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
          "1: report on stderr which interfaces pair with which peer addresses (and why a pair "
          "is skipped) and every refused connection; 0: quiet",
          NULL, offsetof(btl_tcp_config_t, verbose)},
+        {"hello_timeout", MRAIL_MCA_UNSIGNED, "2000", 5,
+         "Milliseconds an accepted connection may take to send its whole hello before it is "
+         "closed as a stranger (a peer that connects and stays silent would otherwise hold a "
+         "descriptor for ever); a job member whose hello was late connects again; 0: no limit",
+         NULL, offsetof(btl_tcp_config_t, hello_timeout)},
+        {"max_pending", MRAIL_MCA_UNSIGNED, "64", 5,
+         "Accepted connections that may wait for their hello at once; past it the oldest is "
+         "closed (a flood of silent connections cannot take a rank's descriptors); at least 1",
+         NULL, offsetof(btl_tcp_config_t, max_pending)},
         {"if_exclude", MRAIL_MCA_LIST, "lo,127.0.0.0/8,docker*,virbr*", 1,
          "Interfaces never used, by name, glob or IPv4 CIDR, comma-separated; ignored when "
          "btl_tcp_if_include is set. Cannot be set together with btl_tcp_if_include",

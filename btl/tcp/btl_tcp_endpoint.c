@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,22 @@ void btl_tcp_ep_connect(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
     epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, ep->fd, &ev);
 }
 
+/* The acceptor closed our connection before its ack: it gave up on our
+ * hello (we were away from MPI longer than its btl_tcp_hello_timeout) or
+ * it restarted. Connect again while btl_tcp_connect_timeout allows;
+ * false when it does not. */
+static bool reconnect(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
+{
+    if (btl_tcp_now() >= ep->deadline) {
+        return false;
+    }
+    double started = ep->connect_started, deadline = ep->deadline;
+    btl_tcp_ep_connect(m, ep);
+    ep->connect_started = started, ep->deadline = deadline;
+    m->reconnects++;
+    return true;
+}
+
 /* Our connect finished: send the hello, then wait for the ack. */
 static void send_hello(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
 {
@@ -170,6 +187,12 @@ static void send_hello(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
     /* An empty socket takes 24 bytes whole. */
     if (err == 0 && send(ep->fd, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h)) {
         err = errno ? errno : EIO;
+    }
+    if (err == EPIPE || err == ECONNRESET) { /* the acceptor closed it already */
+        close_fd(m, ep);
+        if (reconnect(m, ep)) {
+            return;
+        }
     }
     if (err != 0) {
         ep->conn_err = err;
@@ -192,6 +215,7 @@ static void read_ack(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
         ready(m, ep);
         return;
     }
+    int err = n < 0 ? errno : ECONNREFUSED;
     close_fd(m, ep);
     if (ep->rank < m->my_rank) {
         /* It refused ours because it is connecting to us: wait for that one. */
@@ -199,7 +223,9 @@ static void read_ack(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
         m->races++;
         return;
     }
-    ep->conn_err = n < 0 ? errno : ECONNREFUSED;
+    if (!reconnect(m, ep)) {
+        ep->conn_err = err;
+    }
 }
 
 void btl_tcp_ep_handshake_event(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep, uint32_t events)
@@ -240,10 +266,34 @@ void btl_tcp_pending_close(btl_tcp_module_t *m, btl_tcp_pending_t *p)
     for (btl_tcp_pending_t **l = &m->pending; *l; l = &(*l)->next) {
         if (*l == p) {
             *l = p->next;
+            m->npending--;
             break;
         }
     }
     free(p);
+}
+
+/* Closes p as a stranger: counted, and said at verbose level. */
+static void refuse(btl_tcp_module_t *m, btl_tcp_pending_t *p, const char *why)
+{
+    m->strangers++;
+    if (m->cfg.verbose > 0) {
+        fprintf(stderr,
+                "mrail btl_tcp: rank %u %s refused a connection (%zu of %zu hello bytes: %s)\n",
+                m->my_rank, m->base.name, p->got, sizeof(p->hello), why);
+    }
+    btl_tcp_pending_close(m, p);
+}
+
+void btl_tcp_pending_expire(btl_tcp_module_t *m)
+{
+    double now = btl_tcp_now();
+    for (btl_tcp_pending_t *p = m->pending, *next; p != NULL; p = next) {
+        next = p->next;
+        if (now > p->deadline) {
+            refuse(m, p, "no complete hello within btl_tcp_hello_timeout");
+        }
+    }
 }
 
 void btl_tcp_accept_all(btl_tcp_module_t *m)
@@ -255,9 +305,20 @@ void btl_tcp_accept_all(btl_tcp_module_t *m)
             close(fd);
             continue;
         }
+        unsigned cap = m->cfg.max_pending > 0 ? m->cfg.max_pending : 1;
+        if (m->npending >= cap) { /* the oldest is last: newest first on the list */
+            btl_tcp_pending_t *oldest = m->pending;
+            while (oldest->next != NULL) {
+                oldest = oldest->next;
+            }
+            refuse(m, oldest, "btl_tcp_max_pending connections were already waiting");
+        }
         p->fd = fd;
+        p->deadline = m->cfg.hello_timeout > 0 ? btl_tcp_now() + m->cfg.hello_timeout * 1e-3
+                                               : HUGE_VAL; /* 0: no deadline */
         p->next = m->pending;
         m->pending = p;
+        m->npending++;
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = BTL_TCP_EV(p, BTL_TCP_EV_PENDING)};
         epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
     }
@@ -331,12 +392,6 @@ void btl_tcp_pending_read(btl_tcp_module_t *m, btl_tcp_pending_t *p)
         }
         break; /* closed early, or an error: a stranger or a truncated hello */
     }
-    m->strangers++;
-    if (m->cfg.verbose > 0) {
-        fprintf(stderr,
-                "mrail btl_tcp: rank %u %s refused a connection (%zu of %zu hello bytes%s)\n",
-                m->my_rank, m->base.name, p->got, sizeof(p->hello),
-                p->got == sizeof(p->hello) ? ", not a job member we expect" : "");
-    }
-    btl_tcp_pending_close(m, p);
+    refuse(m, p,
+           p->got == sizeof(p->hello) ? "not a job member we expect" : "closed before its end");
 }

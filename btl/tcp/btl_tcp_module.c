@@ -455,6 +455,9 @@ static int tcp_progress(mrail_btl_module_t *module)
     if (m->connecting != NULL) {
         btl_tcp_ep_check_connecting(m);
     }
+    if (m->pending != NULL) {
+        btl_tcp_pending_expire(m);
+    }
     return events;
 }
 
@@ -498,7 +501,9 @@ void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev
                                 .verbose = cfg->verbose,
                                 .user_timeout = cfg->user_timeout,
                                 .sndbuf = cfg->sndbuf,
-                                .rcvbuf = cfg->rcvbuf};
+                                .rcvbuf = cfg->rcvbuf,
+                                .hello_timeout = cfg->hello_timeout,
+                                .max_pending = cfg->max_pending};
     char how[160];
     b->config.bandwidth = btl_tcp_bandwidth_of(cfg, b->config.bandwidth, dev, how, sizeof(how));
     if (links > 1) { /* the links share the interface */

@@ -18,9 +18,15 @@
 /* Connects to rank peer's first tcp listener as stranger kind (0 ..
  * BTL_STRANGER_KINDS - 1), sends its bytes and closes. 0, or -1 with why. */
 int btl_stranger_knock(mrail_rte_t *rte, uint32_t peer, int kind, char *why, size_t why_len);
-/* Strangers refused, and connections made or accepted, by the tcp modules
- * among rails' modules. */
+/* Connects to rank peer's first tcp listener, sends the first nbytes of a
+ * hello (fewer than a whole one) and keeps the connection open: the fd,
+ * or -1 with why. */
+int btl_stranger_hold(mrail_rte_t *rte, uint32_t peer, size_t nbytes, char *why, size_t why_len);
+/* Strangers refused, connections made or accepted, and handshakes started
+ * again after the acceptor gave up on them, by the tcp modules among
+ * rails' modules. */
 unsigned btl_tcp_strangers_refused(const mrail_rails_t *rails);
 unsigned btl_tcp_connections(const mrail_rails_t *rails);
+unsigned btl_tcp_reconnects(const mrail_rails_t *rails);
 
 #endif

@@ -1,5 +1,7 @@
 /* btl/sm and btl/self moving byte-checked messages between real ranks,
  * launched through mrun. The rank program is btl_exchange.c. */
+#include <sys/statvfs.h>
+
 #include "run_util.h"
 
 #define MRUN MRAIL_TEST_BIN_DIR "/mrun"
@@ -147,9 +149,26 @@ Test(btl_sm, bad_ring_size_is_refused, .timeout = 60)
  * with the sizes, and leaves no segment behind. */
 Test(btl_sm, a_ring_larger_than_dev_shm_is_refused_at_start, .timeout = 60)
 {
-    const char *const want[] = {"/dev/shm has ",
-                                "2 local ranks x btl_sm_ring_size 68719476736 bytes", NULL};
+    const char *const want[] = {"/dev/shm has ", "this node's 2 ranks need",
+                                "2 rings of btl_sm_ring_size 68719476736 bytes", NULL};
     expect_ring_refused("2", "64g", want);
+}
+
+/* Each rank's own segment fits /dev/shm, but the node's two do not: each
+ * would map, and the second to touch its pages would die of SIGBUS. */
+Test(btl_sm, rings_that_fit_one_by_one_but_not_together_are_refused, .timeout = 60)
+{
+    struct statvfs fs;
+    cr_assert_eq(statvfs("/dev/shm", &fs), 0, "statvfs /dev/shm");
+    unsigned long long free_bytes = (unsigned long long)fs.f_bavail * fs.f_frsize, ring = 4096;
+    while (ring * 2 <= free_bytes / 2) { /* the largest power of two <= free / 2 */
+        ring *= 2;
+    }
+    /* A segment is 2 rings (2 ranks): 2 ring <= free < 4 ring. */
+    char value[32];
+    snprintf(value, sizeof(value), "%llu", ring);
+    const char *const want[] = {"/dev/shm has ", "this node's 2 ranks need", NULL};
+    expect_ring_refused("2", value, want);
 }
 
 /* A real refusal: ranks without CAP_SYS_PTRACE that made themselves

@@ -245,6 +245,35 @@ Test(btl_tcp, strangers_are_refused_while_traffic_flows)
     run_fini(&r);
 }
 
+/* Thousands of connections that send part of a hello and then nothing
+ * (issue 16): the rank keeps its descriptors within btl_tcp_max_pending
+ * and gets them back after btl_tcp_hello_timeout, and traffic flows
+ * byte-exact (pml_probe's "crowd" check judges the numbers). */
+Test(btl_tcp, silent_connections_cannot_take_a_ranks_descriptors, .timeout = 120)
+{
+    run_t r;
+    run_rails(&r, 1, "crowd", "true");
+    cr_expect_eq(count_lines(r.out, "check=crowd ok\n"), 2, "%s%s", r.out, r.err);
+    cr_expect_eq(count_lines(r.out, "rank=0 crowd=2000\n"), 1, "rank 0 held fewer: %s", r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+/* A rank that starts a connection and then computes longer than its
+ * peer's hello timeout: the peer drops the silent connection, the
+ * handshake starts again when the rank is back, the message arrives. */
+Test(btl_tcp, a_hello_late_past_the_timeout_is_retried_not_failed, .timeout = 120)
+{
+    run_t r;
+    run_rails(&r, 1, "late_hello", "true");
+    cr_expect_eq(count_lines(r.out, "check=late_hello ok\n"), 2, "%s%s", r.out, r.err);
+    cr_expect_eq(count_lines(r.out, "rank=1 late_refused=1\n"), 1, "%s", r.out);
+    cr_expect(count_lines(r.out, "rank=0 reconnects=1\n") == 1, "%s", r.out);
+    cr_expect(strstr(r.err, "failed") == NULL, "a rail failed: %s", r.err);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
 /* Host 0's egress on rail1 and rail2 shaped to 400 Mbit/s, so that a 32
  * MiB message is still on its way when a test cuts a rail. */
 /* rail1 and rail2 are shaped alike (400 Mbit/s), but the admin claims

@@ -629,6 +629,45 @@ static void user_error_handlers(void)
     MPI_Comm_free(&dup);
 }
 
+/* Every call that takes requests refuses a handle that is not one, and a
+ * NULL pointer, with MPI_ERR_REQUEST (issue 16: MPI_Wait returned success
+ * on garbage and crashed on NULL). Runs under MPI_ERRORS_RETURN. */
+static void bad_request_handles(void)
+{
+    MPI_Request junk = 424242, arr[3] = {MPI_REQUEST_NULL, 424242, MPI_REQUEST_NULL}, live;
+    MPI_Status st;
+    int flag = -1, index = -1, outcount = -1, indices[3];
+    CHECK(MPI_Wait(&junk, &st) == MPI_ERR_REQUEST, "MPI_Wait on garbage");
+    CHECK(MPI_Wait(NULL, &st) == MPI_ERR_REQUEST, "MPI_Wait(NULL)");
+    CHECK(MPI_Test(&junk, &flag, &st) == MPI_ERR_REQUEST, "MPI_Test on garbage");
+    CHECK(MPI_Test(NULL, &flag, &st) == MPI_ERR_REQUEST, "MPI_Test(NULL)");
+    CHECK(MPI_Waitall(3, arr, MPI_STATUSES_IGNORE) == MPI_ERR_REQUEST, "MPI_Waitall");
+    CHECK(MPI_Testall(3, arr, &flag, MPI_STATUSES_IGNORE) == MPI_ERR_REQUEST, "MPI_Testall");
+    CHECK(MPI_Waitany(3, arr, &index, &st) == MPI_ERR_REQUEST, "MPI_Waitany");
+    CHECK(MPI_Testany(3, arr, &index, &flag, &st) == MPI_ERR_REQUEST, "MPI_Testany");
+    CHECK(MPI_Waitsome(3, arr, &outcount, indices, MPI_STATUSES_IGNORE) == MPI_ERR_REQUEST,
+          "MPI_Waitsome");
+    CHECK(MPI_Testsome(3, arr, &outcount, indices, MPI_STATUSES_IGNORE) == MPI_ERR_REQUEST,
+          "MPI_Testsome");
+    CHECK(MPI_Waitall(2, NULL, MPI_STATUSES_IGNORE) == MPI_ERR_REQUEST, "MPI_Waitall(NULL)");
+    CHECK(MPI_Waitall(-1, arr, MPI_STATUSES_IGNORE) == MPI_ERR_COUNT, "MPI_Waitall(-1)");
+    CHECK(MPI_Request_get_status(junk, &flag, &st) == MPI_ERR_REQUEST, "get_status");
+    CHECK(MPI_Start(&junk) == MPI_ERR_REQUEST && MPI_Start(NULL) == MPI_ERR_REQUEST, "MPI_Start");
+    CHECK(MPI_Startall(3, arr) == MPI_ERR_REQUEST, "MPI_Startall");
+    CHECK(MPI_Request_free(&junk) == MPI_ERR_REQUEST && MPI_Request_free(NULL) == MPI_ERR_REQUEST,
+          "MPI_Request_free");
+    CHECK(MPI_Cancel(&junk) == MPI_ERR_REQUEST && MPI_Cancel(NULL) == MPI_ERR_REQUEST,
+          "MPI_Cancel");
+    /* MPI_REQUEST_NULL stays fine, and a live request next to it completes. */
+    int v = rank, got = -1;
+    MPI_Irecv(&got, 1, MPI_INT, rank, 31, MPI_COMM_WORLD, &live);
+    MPI_Send(&v, 1, MPI_INT, rank, 31, MPI_COMM_WORLD);
+    MPI_Request mixed[2] = {MPI_REQUEST_NULL, live};
+    CHECK(MPI_Waitall(2, mixed, MPI_STATUSES_IGNORE) == MPI_SUCCESS && got == rank &&
+              mixed[1] == MPI_REQUEST_NULL,
+          "MPI_REQUEST_NULL beside a live request");
+}
+
 static void errors_return(void)
 {
     user_error_handlers();
@@ -656,6 +695,7 @@ static void errors_return(void)
                   MPI_ERR_UNSUPPORTED_OPERATION &&
               win == MPI_WIN_NULL,
           "MPI_Win_create must say unsupported");
+    bad_request_handles();
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
 }
 

@@ -14,7 +14,9 @@
 #include "mrail/rails.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -541,6 +543,145 @@ static void check_strangers(probe_t *p)
     }
 }
 
+/* Descriptors this process has open. */
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+        n += e->d_name[0] != '.';
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    return n - 1; /* the directory's own */
+}
+
+/* Keeps rank 1 in progress for secs, as a rank waiting in MPI does. */
+static void progress_for(probe_t *p, double secs)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        mrail_pml_progress(p->pml);
+        usleep(1000);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9 < secs);
+}
+
+/* Rank 0 opens thousands of connections to rank 1's tcp port that send 5
+ * bytes of a hello and then nothing, and keeps them open (issue 16: 1100
+ * of them pinned a rank at its descriptor limit), while it streams
+ * byte-checked messages to rank 1. Rank 1's descriptors stay within
+ * btl_tcp_max_pending of where they were, and come back once
+ * btl_tcp_hello_timeout has passed, though rank 0 still holds them all. */
+static void check_crowd(probe_t *p)
+{
+    enum { MSG = 4 << 20, ROUNDS = 3, CROWD = 2000, MAX_PENDING = 64, SLACK = 8 };
+    if (p->size < 2 || p->rank > 1) {
+        barrier(p);
+        return;
+    }
+    unsigned char *buf = malloc(MSG);
+    mrail_pml_request_t *r;
+    if (p->rank == 0) { /* the real connection first */
+        fill(buf, 0, 1, MSG);
+        isend(p, buf, MSG, 1, 51, false, &r);
+        wait_free(p, r);
+    } else {
+        irecv(p, buf, MSG, 0, 51, &r);
+        wait_free(p, r);
+    }
+    barrier(p);
+    int base = open_fds();
+    if (p->rank == 0) {
+        struct rlimit lim;
+        getrlimit(RLIMIT_NOFILE, &lim);
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);
+        int n = lim.rlim_cur > (rlim_t)CROWD + 256 ? CROWD : (int)lim.rlim_cur - 256;
+        int *fds = malloc((size_t)n * sizeof(int));
+        char why[256];
+        for (int i = 0; i < n; i++) {
+            if ((fds[i] = btl_stranger_hold(p->rte, 1, 5, why, sizeof(why))) < 0) {
+                die(p, "silent connection %d: %s", i, why);
+            }
+        }
+        for (int k = 0; k < ROUNDS; k++) {
+            fill(buf, 0, 1, MSG);
+            isend(p, buf, MSG, 1, 52, false, &r);
+            wait_free(p, r);
+        }
+        char done;
+        irecv(p, &done, 1, 1, 53, &r);
+        wait_free(p, r);
+        for (int i = 0; i < n; i++) {
+            close(fds[i]);
+        }
+        free(fds);
+        printf("rank=0 crowd=%d\n", n);
+    } else {
+        for (int k = 0; k < ROUNDS; k++) {
+            memset(buf, 0, MSG);
+            irecv(p, buf, MSG, 0, 52, &r);
+            wait_free(p, r);
+            if (first_bad(buf, 0, 1, MSG, MSG) != MSG) {
+                die(p, "message %d corrupt among silent connections", k);
+            }
+        }
+        int during = open_fds();
+        progress_for(p, 3.0); /* past btl_tcp_hello_timeout (2 s) */
+        int after = open_fds();
+        const mrail_rails_t *rails = mrail_pml_rails(p->pml);
+        printf("rank=1 fds_base=%d fds_during=%d fds_after=%d refused=%u\n", base, during, after,
+               btl_tcp_strangers_refused(rails));
+        if (during > base + MAX_PENDING + SLACK || after > base + SLACK) {
+            die(p, "descriptors grew from %d to %d (%d after the hello timeout)", base, during,
+                after);
+        }
+        char done = 1;
+        isend(p, &done, 1, 0, 53, false, &r);
+        wait_free(p, r);
+    }
+    free(buf);
+    barrier(p);
+}
+
+/* Rank 0 sends to rank 1 for the first time and then computes, away from
+ * MPI, for longer than rank 1's btl_tcp_hello_timeout: rank 1 gives up on
+ * the connection whose hello never came. When rank 0 comes back its
+ * handshake starts again and the message arrives whole; no rail fails. */
+static void check_late_hello(probe_t *p)
+{
+    enum { MSG = 1 << 20 };
+    if (p->size < 2 || p->rank > 1) {
+        barrier(p);
+        return;
+    }
+    unsigned char *buf = malloc(MSG);
+    mrail_pml_request_t *r;
+    if (p->rank == 0) {
+        fill(buf, 0, 1, MSG);
+        isend(p, buf, MSG, 1, 61, false, &r); /* starts the connect */
+        sleep(3);                             /* computing: no progress */
+        mrail_pml_status_t st = wait_free(p, r);
+        if (st.error != MRAIL_SUCCESS) {
+            die(p, "the send after a late hello failed: %s", mrail_strerror(st.error));
+        }
+        printf("rank=0 reconnects=%u\n", btl_tcp_reconnects(mrail_pml_rails(p->pml)));
+    } else {
+        irecv(p, buf, MSG, 0, 61, &r);
+        mrail_pml_status_t st = wait_free(p, r);
+        if (st.error != MRAIL_SUCCESS || first_bad(buf, 0, 1, MSG, MSG) != MSG) {
+            die(p, "the message after a late hello is %s",
+                st.error != MRAIL_SUCCESS ? "an error" : "corrupt");
+        }
+        printf("rank=1 late_refused=%u\n", btl_tcp_strangers_refused(mrail_pml_rails(p->pml)));
+    }
+    free(buf);
+    barrier(p);
+}
+
 static double seconds(void)
 {
     struct timespec ts;
@@ -884,6 +1025,8 @@ int main(int argc, char **argv)
                {"anysource", check_anysource},
                {"stripe", check_stripe},
                {"strangers", check_strangers},
+               {"crowd", check_crowd},
+               {"late_hello", check_late_hello},
                {"failover", check_failover},
                {"lazy", check_lazy},
                {"unreachable", check_unreachable},
