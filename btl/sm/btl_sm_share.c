@@ -184,8 +184,9 @@ static void pull_finish(btl_sm_module_t *m, btl_sm_pull_t *p, int status)
         }
     }
     if (status != MRAIL_SUCCESS) {
-        mrail_btl_report_error(&m->base, p->ep->rank, MRAIL_ERROR, "%s: get from rank %u failed",
-                               m->base.name, p->ep->rank);
+        mrail_btl_report_error(&m->base, p->ep->rank, status, "%s: get from rank %u failed%s",
+                               m->base.name, p->ep->rank,
+                               status == MRAIL_ERR_UNREACHABLE ? ": its process is gone" : "");
     }
     p->done(&m->base, p->ep, status, p->cbdata);
     free(p);
@@ -203,7 +204,7 @@ static int pull_step(btl_sm_module_t *m, btl_sm_pull_t *p)
             p->ep->failed = true;
         }
         if (err != 0) {
-            pull_finish(m, p, MRAIL_ERROR);
+            pull_finish(m, p, err == ESRCH ? MRAIL_ERR_UNREACHABLE : MRAIL_ERROR);
         }
         return 1;
     }
@@ -217,7 +218,7 @@ static int pull_step(btl_sm_module_t *m, btl_sm_pull_t *p)
         p->stuck = 0;
         if (kill(p->ep->pid, 0) != 0 && errno == ESRCH) {
             p->ep->failed = true;
-            pull_finish(m, p, MRAIL_ERROR);
+            pull_finish(m, p, MRAIL_ERR_UNREACHABLE);
             return 1;
         }
     }

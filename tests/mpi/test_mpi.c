@@ -33,6 +33,43 @@ Test(mpi, p2p_surface_on_1_4_and_7_ranks, .timeout = 240)
     run_p2p("7", PROG);
 }
 
+/* mrail's segments in /dev/shm ("mrail.<job>.<rank>"). */
+static int shm_segments(void)
+{
+    FILE *f = popen("ls /dev/shm | grep -c '^mrail\\.'", "r");
+    int n = -1;
+    cr_assert_not_null(f);
+    cr_assert_eq(fscanf(f, "%d", &n), 1);
+    pclose(f);
+    return n;
+}
+
+/* A rank killed by SIGKILL in the middle of a send, a receive and a
+ * collective (issue 16): the job ends (the test's timeout is the bound)
+ * and leaves no process, no /dev/shm segment and no temporary file. mrun
+ * names the killed rank and its signal and exits 137, unless a survivor
+ * found the peer's process gone first (a CMA copy from it fails) and
+ * aborted, saying so. */
+Test(mpi, a_rank_killed_mid_send_recv_or_collective_ends_the_job, .timeout = 120)
+{
+    static const char *const where[] = {"send", "recv", "coll"};
+    int before = shm_segments();
+    for (int i = 0; i < 3; i++) {
+        run_t r;
+        run_init(&r);
+        char *argv[] = {
+            MRUN,  "-n", "3", "--oversubscribe", MRAIL_TEST_BIN_DIR "/mpi_killed", (char *)where[i],
+            r.tag, NULL};
+        run_cmd(&r, argv, NULL, NULL);
+        bool killed = r.status == 137 && strstr(r.err, "killed by signal 9 (Killed)") != NULL;
+        bool noticed = r.status != 0 && strstr(r.err, "peer unreachable") != NULL;
+        cr_expect(killed || noticed, "%s: exit %d: %s", where[i], r.status, r.err);
+        run_expect_clean(&r);
+        run_fini(&r);
+        cr_expect_eq(shm_segments(), before, "%s: /dev/shm segments left", where[i]);
+    }
+}
+
 /* Over shared memory with CMA (the default where the kernel allows it),
  * a large receive completes while its sender computes outside MPI. */
 Test(mpi, large_receive_completes_while_the_sender_computes, .timeout = 120)
