@@ -179,12 +179,13 @@ struct btl_tcp_module {
     mrail_btl_endpoint_t *eps;        /* by rank */
     mrail_btl_endpoint_t *connecting; /* endpoints with a handshake under way */
     btl_tcp_pending_t *pending;
-    unsigned strangers;   /* connections refused so far */
-    unsigned npending;    /* on the pending list */
-    unsigned reconnects;  /* handshakes started again after the acceptor gave up on ours */
-    unsigned connections; /* connections established so far */
-    unsigned races;       /* simultaneous connects resolved */
-    uint64_t placed;      /* payloads received straight into the owner's place */
+    btl_tcp_pending_t *closed; /* closed this progress pass, freed at its end */
+    unsigned strangers;        /* connections refused so far */
+    unsigned npending;         /* on the pending list */
+    unsigned reconnects;       /* handshakes started again after the acceptor gave up on ours */
+    unsigned connections;      /* connections established so far */
+    unsigned races;            /* simultaneous connects resolved */
+    uint64_t placed;           /* payloads received straight into the owner's place */
     unsigned timeout;
     btl_tcp_config_t cfg; /* socket options */
 };
@@ -213,6 +214,8 @@ void btl_tcp_accept_all(btl_tcp_module_t *m);
 /* Reads a pending connection's hello; adopts it, waits, or refuses it. */
 void btl_tcp_pending_read(btl_tcp_module_t *m, btl_tcp_pending_t *p);
 void btl_tcp_pending_close(btl_tcp_module_t *m, btl_tcp_pending_t *p);
+/* Frees what btl_tcp_pending_close set aside (at the end of a progress pass). */
+void btl_tcp_pending_free_closed(btl_tcp_module_t *m);
 /* Drops the connection (pending sends fail), then IDLE: the next send
  * connects again. */
 void btl_tcp_ep_reset(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep);

@@ -262,6 +262,7 @@ void btl_tcp_pending_close(btl_tcp_module_t *m, btl_tcp_pending_t *p)
     if (p->fd >= 0) {
         epoll_ctl(m->epoll_fd, EPOLL_CTL_DEL, p->fd, NULL);
         close(p->fd);
+        p->fd = -1;
     }
     for (btl_tcp_pending_t **l = &m->pending; *l; l = &(*l)->next) {
         if (*l == p) {
@@ -270,7 +271,20 @@ void btl_tcp_pending_close(btl_tcp_module_t *m, btl_tcp_pending_t *p)
             break;
         }
     }
-    free(p);
+    /* Freed after the progress pass: an event for it may still wait in
+     * the batch epoll returned (a connection closed to make room for a
+     * newer one, or by its deadline). */
+    p->next = m->closed;
+    m->closed = p;
+}
+
+void btl_tcp_pending_free_closed(btl_tcp_module_t *m)
+{
+    while (m->closed != NULL) {
+        btl_tcp_pending_t *p = m->closed;
+        m->closed = p->next;
+        free(p);
+    }
 }
 
 /* Closes p as a stranger: counted, and said at verbose level. */
@@ -364,6 +378,9 @@ static bool may_adopt(const btl_tcp_module_t *m, const mrail_btl_endpoint_t *ep)
 
 void btl_tcp_pending_read(btl_tcp_module_t *m, btl_tcp_pending_t *p)
 {
+    if (p->fd < 0) { /* closed earlier in this progress pass */
+        return;
+    }
     for (;;) {
         ssize_t n =
             recv(p->fd, (char *)&p->hello + p->got, sizeof(p->hello) - p->got, MSG_DONTWAIT);

@@ -458,6 +458,7 @@ static int tcp_progress(mrail_btl_module_t *module)
     if (m->pending != NULL) {
         btl_tcp_pending_expire(m);
     }
+    btl_tcp_pending_free_closed(m);
     return events;
 }
 
@@ -479,6 +480,7 @@ static void tcp_finalize(mrail_btl_module_t *module)
     while (m->pending != NULL) {
         btl_tcp_pending_close(m, m->pending);
     }
+    btl_tcp_pending_free_closed(m);
     if (m->listen_fd >= 0) {
         close(m->listen_fd);
     }
