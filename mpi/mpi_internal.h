@@ -124,10 +124,17 @@ int mpi_check_group(MPI_Group group, const char *fn);
  * matched probe took, or with peer MPI_PROC_NULL, of none (mpi_p2p.c). */
 int mpi_recv_prepare(void *buf, int count, MPI_Datatype type, int peer, MPI_Comm comm,
                      const char *fn, mrail_pml_message_t *msg, MPI_Request *request);
-/* The checks every probe makes; *proc_null (status filled as MPI says)
- * when source is MPI_PROC_NULL, which a probe answers at once (mpi_p2p.c). */
+/* What a probe asks the pml for: source and tag (pml wildcards), context. */
+typedef struct mpi_probe_match {
+    int32_t source, tag;
+    uint32_t ctx;
+} mpi_probe_match_t;
+/* The checks and set-up every probe shares; *proc_null (status filled as
+ * MPI says) when source is MPI_PROC_NULL, which a probe answers at once.
+ * Otherwise finished background requests are reaped and *match says what
+ * to probe for (mpi_p2p.c). */
 int mpi_probe_check(int source, int tag, MPI_Comm comm, MPI_Status *status, bool *proc_null,
-                    const char *fn);
+                    mpi_probe_match_t *match, const char *fn);
 /* Frees the matched-probe message table (mpi_mprobe.c). */
 void mpi_messages_fini(void);
 /* A buffered send of count of type (t: its object when the handle may be

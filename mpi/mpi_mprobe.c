@@ -61,20 +61,16 @@ int PMPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *mes
 {
     const char *fn = "MPI_Improbe";
     bool proc_null;
-    int rc = mpi_probe_check(source, tag, comm, status, &proc_null, fn);
+    mpi_probe_match_t m;
+    int rc = mpi_probe_check(source, tag, comm, status, &proc_null, &m, fn);
     if (rc != MPI_SUCCESS || proc_null) {
         *flag = proc_null;
         *message = proc_null ? MPI_MESSAGE_NO_PROC : MPI_MESSAGE_NULL;
         return rc;
     }
-    mpi_reap_background();
-    const mpi_comm_t *c = &mrail_obj.comms[comm];
-    int32_t src =
-        source == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)mpi_peer_world(c, source);
     mrail_pml_status_t ps;
     mrail_pml_message_t *pm;
-    *flag = mrail_pml_improbe(mrail_obj.pml, src, tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : tag,
-                              c->ctx, &ps, &pm);
+    *flag = mrail_pml_improbe(mrail_obj.pml, m.source, m.tag, m.ctx, &ps, &pm);
     if (!*flag) {
         return MPI_SUCCESS;
     }

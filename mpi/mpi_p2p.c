@@ -275,7 +275,7 @@ int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int
 }
 
 int mpi_probe_check(int source, int tag, MPI_Comm comm, MPI_Status *status, bool *proc_null,
-                    const char *fn)
+                    mpi_probe_match_t *match, const char *fn)
 {
     int rc = mpi_check_comm(comm, fn);
     rc = rc ? rc : mpi_check_source(comm, source, fn);
@@ -284,24 +284,29 @@ int mpi_probe_check(int source, int tag, MPI_Comm comm, MPI_Status *status, bool
     if (*proc_null && status != MPI_STATUS_IGNORE) {
         *status = (MPI_Status){.MPI_SOURCE = MPI_PROC_NULL, .MPI_TAG = MPI_ANY_TAG};
     }
-    return rc;
+    if (rc != MPI_SUCCESS || *proc_null) {
+        return rc;
+    }
+    mpi_reap_background();
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
+    match->source =
+        source == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)mpi_peer_world(c, source);
+    match->tag = tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : tag;
+    match->ctx = c->ctx;
+    return MPI_SUCCESS;
 }
 
 int PMPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status)
 {
     bool proc_null;
-    int rc = mpi_probe_check(source, tag, comm, status, &proc_null, "MPI_Iprobe");
+    mpi_probe_match_t m;
+    int rc = mpi_probe_check(source, tag, comm, status, &proc_null, &m, "MPI_Iprobe");
     if (rc != MPI_SUCCESS || proc_null) {
         *flag = proc_null;
         return rc;
     }
-    mpi_reap_background();
-    const mpi_comm_t *c = &mrail_obj.comms[comm];
-    int32_t src =
-        source == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)mpi_peer_world(c, source);
     mrail_pml_status_t ps;
-    *flag = mrail_pml_iprobe(mrail_obj.pml, src, tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : tag,
-                             c->ctx, &ps);
+    *flag = mrail_pml_iprobe(mrail_obj.pml, m.source, m.tag, m.ctx, &ps);
     if (*flag) {
         mpi_status_from_pml(comm, &ps, status);
     }

@@ -478,23 +478,29 @@ int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
     return report(&o, "MPI_Test");
 }
 
-int PMPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
+/* Waitall on requests already checked (fn names the call). */
+static int waitall(int count, MPI_Request reqs[], MPI_Status statuses[], const char *fn)
 {
-    int rc = check_array(count, reqs, "MPI_Waitall");
     mpi_outcome_t first = {MPI_SUCCESS, MPI_COMM_WORLD, MRAIL_SUCCESS};
-    for (int i = 0; rc == MPI_SUCCESS && i < count; i++) {
+    for (int i = 0; i < count; i++) {
         mpi_outcome_t o;
         finish(&reqs[i], statuses == MPI_STATUSES_IGNORE ? MPI_STATUS_IGNORE : &statuses[i], true,
                &o);
         first = first.err == MPI_SUCCESS ? o : first;
     }
-    if (rc == MPI_SUCCESS && first.err != MPI_SUCCESS) {
-        return mpi_error(first.comm, MPI_ERR_IN_STATUS, "MPI_Waitall",
+    if (first.err != MPI_SUCCESS) {
+        return mpi_error(first.comm, MPI_ERR_IN_STATUS, fn,
                          "at least one request failed (the first: %s); see each status's "
                          "MPI_ERROR",
                          mrail_strerror(first.cause));
     }
-    return rc;
+    return MPI_SUCCESS;
+}
+
+int PMPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
+{
+    int rc = check_array(count, reqs, "MPI_Waitall");
+    return rc ? rc : waitall(count, reqs, statuses, "MPI_Waitall");
 }
 
 int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
@@ -513,7 +519,7 @@ int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[]
         }
     }
     *flag = 1;
-    return PMPI_Waitall(count, reqs, statuses);
+    return waitall(count, reqs, statuses, "MPI_Testall");
 }
 
 /* Index of a finished request among reqs, or -1; MPI_UNDEFINED via *all_null
@@ -534,12 +540,10 @@ static int find_done(int count, MPI_Request reqs[], bool *all_null)
     return -1;
 }
 
-int PMPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status *status)
+/* Testany on requests already checked: Waitany checks once, not per spin. */
+static int testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status *status,
+                   const char *fn)
 {
-    int rc = check_array(count, reqs, "MPI_Testany");
-    if (rc != MPI_SUCCESS) {
-        return rc;
-    }
     mrail_pml_progress(mrail_obj.pml);
     bool all_null;
     int i = find_done(count, reqs, &all_null);
@@ -556,25 +560,29 @@ int PMPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Statu
     }
     mpi_outcome_t o;
     finish(&reqs[i], status, true, &o);
-    return report(&o, "MPI_Testany");
+    return report(&o, fn);
+}
+
+int PMPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status *status)
+{
+    int rc = check_array(count, reqs, "MPI_Testany");
+    return rc ? rc : testany(count, reqs, index, flag, status, "MPI_Testany");
 }
 
 int PMPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
 {
-    int flag = 0, rc;
-    do {
-        rc = PMPI_Testany(count, reqs, index, &flag, status);
-    } while (rc == MPI_SUCCESS && !flag);
+    int flag = 0, rc = check_array(count, reqs, "MPI_Waitany");
+    while (rc == MPI_SUCCESS && !flag) {
+        rc = testany(count, reqs, index, &flag, status, "MPI_Waitany");
+    }
     return rc;
 }
 
-int PMPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
-                  MPI_Status statuses[])
+/* Testsome on requests already checked. */
+static int testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
+                    MPI_Status statuses[], const char *fn)
 {
-    int rc = check_array(incount, reqs, "MPI_Testsome"), any_err = 0;
-    if (rc != MPI_SUCCESS) {
-        return rc;
-    }
+    int any_err = 0;
     mrail_pml_progress(mrail_obj.pml);
     bool active = false;
     *outcount = 0;
@@ -597,18 +605,25 @@ int PMPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
         *outcount = MPI_UNDEFINED;
     }
     if (any_err) {
-        return mpi_error(MPI_COMM_WORLD, MPI_ERR_IN_STATUS, "MPI_Testsome",
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_IN_STATUS, fn,
                          "at least one request failed; see each status's MPI_ERROR");
     }
     return MPI_SUCCESS;
 }
 
+int PMPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
+                  MPI_Status statuses[])
+{
+    int rc = check_array(incount, reqs, "MPI_Testsome");
+    return rc ? rc : testsome(incount, reqs, outcount, indices, statuses, "MPI_Testsome");
+}
+
 int PMPI_Waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
                   MPI_Status statuses[])
 {
-    int rc;
+    int rc = check_array(incount, reqs, "MPI_Waitsome");
     do {
-        rc = PMPI_Testsome(incount, reqs, outcount, indices, statuses);
+        rc = rc ? rc : testsome(incount, reqs, outcount, indices, statuses, "MPI_Waitsome");
     } while (rc == MPI_SUCCESS && *outcount == 0);
     return rc;
 }
