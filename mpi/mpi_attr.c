@@ -4,17 +4,15 @@
 
 #include "mpi_internal.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Comm_create_keyval = PMPI_Comm_create_keyval
-#pragma weak MPI_Comm_free_keyval = PMPI_Comm_free_keyval
-#pragma weak MPI_Comm_set_attr = PMPI_Comm_set_attr
-#pragma weak MPI_Comm_delete_attr = PMPI_Comm_delete_attr
-#pragma weak MPI_Keyval_create = PMPI_Keyval_create
-#pragma weak MPI_Keyval_free = PMPI_Keyval_free
-#pragma weak MPI_Attr_put = PMPI_Attr_put
-#pragma weak MPI_Attr_get = PMPI_Attr_get
-#pragma weak MPI_Attr_delete = PMPI_Attr_delete
+MRAIL_MPI_ALIAS(MPI_Comm_create_keyval);
+MRAIL_MPI_ALIAS(MPI_Comm_free_keyval);
+MRAIL_MPI_ALIAS(MPI_Comm_set_attr);
+MRAIL_MPI_ALIAS(MPI_Comm_delete_attr);
+MRAIL_MPI_ALIAS(MPI_Keyval_create);
+MRAIL_MPI_ALIAS(MPI_Keyval_free);
+MRAIL_MPI_ALIAS(MPI_Attr_put);
+MRAIL_MPI_ALIAS(MPI_Attr_get);
+MRAIL_MPI_ALIAS(MPI_Attr_delete);
 
 typedef struct keyval {
     bool valid;

@@ -6,42 +6,40 @@
 #include "mpi_internal.h"
 #include "mrail/coll.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Barrier = PMPI_Barrier
-#pragma weak MPI_Ibarrier = PMPI_Ibarrier
-#pragma weak MPI_Bcast = PMPI_Bcast
-#pragma weak MPI_Ibcast = PMPI_Ibcast
-#pragma weak MPI_Reduce = PMPI_Reduce
-#pragma weak MPI_Ireduce = PMPI_Ireduce
-#pragma weak MPI_Allreduce = PMPI_Allreduce
-#pragma weak MPI_Iallreduce = PMPI_Iallreduce
-#pragma weak MPI_Gather = PMPI_Gather
-#pragma weak MPI_Igather = PMPI_Igather
-#pragma weak MPI_Gatherv = PMPI_Gatherv
-#pragma weak MPI_Igatherv = PMPI_Igatherv
-#pragma weak MPI_Scatter = PMPI_Scatter
-#pragma weak MPI_Iscatter = PMPI_Iscatter
-#pragma weak MPI_Scatterv = PMPI_Scatterv
-#pragma weak MPI_Iscatterv = PMPI_Iscatterv
-#pragma weak MPI_Allgather = PMPI_Allgather
-#pragma weak MPI_Iallgather = PMPI_Iallgather
-#pragma weak MPI_Allgatherv = PMPI_Allgatherv
-#pragma weak MPI_Iallgatherv = PMPI_Iallgatherv
-#pragma weak MPI_Alltoall = PMPI_Alltoall
-#pragma weak MPI_Ialltoall = PMPI_Ialltoall
-#pragma weak MPI_Alltoallv = PMPI_Alltoallv
-#pragma weak MPI_Ialltoallv = PMPI_Ialltoallv
-#pragma weak MPI_Alltoallw = PMPI_Alltoallw
-#pragma weak MPI_Ialltoallw = PMPI_Ialltoallw
-#pragma weak MPI_Reduce_scatter = PMPI_Reduce_scatter
-#pragma weak MPI_Ireduce_scatter = PMPI_Ireduce_scatter
-#pragma weak MPI_Reduce_scatter_block = PMPI_Reduce_scatter_block
-#pragma weak MPI_Ireduce_scatter_block = PMPI_Ireduce_scatter_block
-#pragma weak MPI_Scan = PMPI_Scan
-#pragma weak MPI_Iscan = PMPI_Iscan
-#pragma weak MPI_Exscan = PMPI_Exscan
-#pragma weak MPI_Iexscan = PMPI_Iexscan
+MRAIL_MPI_ALIAS(MPI_Barrier);
+MRAIL_MPI_ALIAS(MPI_Ibarrier);
+MRAIL_MPI_ALIAS(MPI_Bcast);
+MRAIL_MPI_ALIAS(MPI_Ibcast);
+MRAIL_MPI_ALIAS(MPI_Reduce);
+MRAIL_MPI_ALIAS(MPI_Ireduce);
+MRAIL_MPI_ALIAS(MPI_Allreduce);
+MRAIL_MPI_ALIAS(MPI_Iallreduce);
+MRAIL_MPI_ALIAS(MPI_Gather);
+MRAIL_MPI_ALIAS(MPI_Igather);
+MRAIL_MPI_ALIAS(MPI_Gatherv);
+MRAIL_MPI_ALIAS(MPI_Igatherv);
+MRAIL_MPI_ALIAS(MPI_Scatter);
+MRAIL_MPI_ALIAS(MPI_Iscatter);
+MRAIL_MPI_ALIAS(MPI_Scatterv);
+MRAIL_MPI_ALIAS(MPI_Iscatterv);
+MRAIL_MPI_ALIAS(MPI_Allgather);
+MRAIL_MPI_ALIAS(MPI_Iallgather);
+MRAIL_MPI_ALIAS(MPI_Allgatherv);
+MRAIL_MPI_ALIAS(MPI_Iallgatherv);
+MRAIL_MPI_ALIAS(MPI_Alltoall);
+MRAIL_MPI_ALIAS(MPI_Ialltoall);
+MRAIL_MPI_ALIAS(MPI_Alltoallv);
+MRAIL_MPI_ALIAS(MPI_Ialltoallv);
+MRAIL_MPI_ALIAS(MPI_Alltoallw);
+MRAIL_MPI_ALIAS(MPI_Ialltoallw);
+MRAIL_MPI_ALIAS(MPI_Reduce_scatter);
+MRAIL_MPI_ALIAS(MPI_Ireduce_scatter);
+MRAIL_MPI_ALIAS(MPI_Reduce_scatter_block);
+MRAIL_MPI_ALIAS(MPI_Ireduce_scatter_block);
+MRAIL_MPI_ALIAS(MPI_Scan);
+MRAIL_MPI_ALIAS(MPI_Iscan);
+MRAIL_MPI_ALIAS(MPI_Exscan);
+MRAIL_MPI_ALIAS(MPI_Iexscan);
 
 int mpi_coll_check(MPI_Comm comm, bool inter_ok, const char *fn)
 {

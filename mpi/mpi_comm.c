@@ -7,11 +7,9 @@
 #include "mpi_internal.h"
 #include "mrail/coll.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Comm_rank = PMPI_Comm_rank
-#pragma weak MPI_Comm_size = PMPI_Comm_size
-#pragma weak MPI_Comm_get_attr = PMPI_Comm_get_attr
+MRAIL_MPI_ALIAS(MPI_Comm_rank);
+MRAIL_MPI_ALIAS(MPI_Comm_size);
+MRAIL_MPI_ALIAS(MPI_Comm_get_attr);
 
 /* Every member proposes the lowest context it has not used; the largest
  * proposal is unused by all of them. */
@@ -41,10 +39,14 @@ void mpi_ctx_vote(mrail_coll_sched_t *s, MPI_Comm comm, unsigned long *mine, uns
     }
 }
 
-uint32_t mpi_ctx_take(unsigned long agreed)
+int mpi_ctx_take(unsigned long agreed, uint32_t *ctx)
 {
+    if (agreed + 2 > MRAIL_PML_CTX_MAX) {
+        return MPI_ERR_INTERN; /* contexts are not reused: see docs/mpi.md */
+    }
     mrail_obj.next_ctx = (uint32_t)agreed + 2;
-    return (uint32_t)agreed;
+    *ctx = (uint32_t)agreed;
+    return MPI_SUCCESS;
 }
 
 int mpi_ctx_agree(MPI_Comm comm, uint32_t *ctx)
@@ -60,8 +62,7 @@ int mpi_ctx_agree(MPI_Comm comm, uint32_t *ctx)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    *ctx = mpi_ctx_take(agreed);
-    return MPI_SUCCESS;
+    return mpi_ctx_take(agreed, ctx);
 }
 
 int mpi_check_init(const char *fn)

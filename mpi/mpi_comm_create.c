@@ -8,21 +8,19 @@
 #include "mpi_internal.h"
 #include "mrail/coll.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Comm_dup = PMPI_Comm_dup
-#pragma weak MPI_Comm_split = PMPI_Comm_split
-#pragma weak MPI_Comm_split_type = PMPI_Comm_split_type
-#pragma weak MPI_Comm_create = PMPI_Comm_create
-#pragma weak MPI_Comm_create_group = PMPI_Comm_create_group
-#pragma weak MPI_Comm_free = PMPI_Comm_free
-#pragma weak MPI_Comm_compare = PMPI_Comm_compare
-#pragma weak MPI_Comm_get_name = PMPI_Comm_get_name
-#pragma weak MPI_Comm_set_name = PMPI_Comm_set_name
-#pragma weak MPI_Comm_test_inter = PMPI_Comm_test_inter
-#pragma weak MPI_Comm_remote_size = PMPI_Comm_remote_size
-#pragma weak MPI_Intercomm_create = PMPI_Intercomm_create
-#pragma weak MPI_Intercomm_merge = PMPI_Intercomm_merge
+MRAIL_MPI_ALIAS(MPI_Comm_dup);
+MRAIL_MPI_ALIAS(MPI_Comm_split);
+MRAIL_MPI_ALIAS(MPI_Comm_split_type);
+MRAIL_MPI_ALIAS(MPI_Comm_create);
+MRAIL_MPI_ALIAS(MPI_Comm_create_group);
+MRAIL_MPI_ALIAS(MPI_Comm_free);
+MRAIL_MPI_ALIAS(MPI_Comm_compare);
+MRAIL_MPI_ALIAS(MPI_Comm_get_name);
+MRAIL_MPI_ALIAS(MPI_Comm_set_name);
+MRAIL_MPI_ALIAS(MPI_Comm_test_inter);
+MRAIL_MPI_ALIAS(MPI_Comm_remote_size);
+MRAIL_MPI_ALIAS(MPI_Intercomm_create);
+MRAIL_MPI_ALIAS(MPI_Intercomm_merge);
 
 static uint32_t my_world_rank(void)
 {

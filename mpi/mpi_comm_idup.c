@@ -9,7 +9,7 @@
 #include "mpi_internal.h"
 #include "mrail/coll.h"
 
-#pragma weak MPI_Comm_idup = PMPI_Comm_idup
+MRAIL_MPI_ALIAS(MPI_Comm_idup);
 
 typedef struct mpi_idup {
     MPI_Comm from;
@@ -33,8 +33,9 @@ static void settle(mpi_idup_t *d)
         }
     }
     d->err = mrail_coll_error(d->s);
-    if (d->err == MPI_SUCCESS) {
-        d->err = mpi_comm_dup_finish(d->from, mpi_ctx_take(d->agreed), d->out);
+    uint32_t ctx;
+    if (d->err == MPI_SUCCESS && (d->err = mpi_ctx_take(d->agreed, &ctx)) == MPI_SUCCESS) {
+        d->err = mpi_comm_dup_finish(d->from, ctx, d->out);
     }
     d->settled = true;
     if (mrail_mpi.idup_pending == d) {

@@ -7,39 +7,42 @@
 
 #include "mpi_internal.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Type_contiguous = PMPI_Type_contiguous
-#pragma weak MPI_Type_vector = PMPI_Type_vector
-#pragma weak MPI_Type_create_hvector = PMPI_Type_create_hvector
-#pragma weak MPI_Type_indexed = PMPI_Type_indexed
-#pragma weak MPI_Type_create_hindexed = PMPI_Type_create_hindexed
-#pragma weak MPI_Type_create_indexed_block = PMPI_Type_create_indexed_block
-#pragma weak MPI_Type_create_hindexed_block = PMPI_Type_create_hindexed_block
-#pragma weak MPI_Type_create_struct = PMPI_Type_create_struct
-#pragma weak MPI_Type_create_resized = PMPI_Type_create_resized
-#pragma weak MPI_Type_dup = PMPI_Type_dup
-#pragma weak MPI_Type_commit = PMPI_Type_commit
-#pragma weak MPI_Type_free = PMPI_Type_free
-#pragma weak MPI_Type_size = PMPI_Type_size
-#pragma weak MPI_Type_size_x = PMPI_Type_size_x
-#pragma weak MPI_Type_get_extent = PMPI_Type_get_extent
-#pragma weak MPI_Type_get_true_extent = PMPI_Type_get_true_extent
-#pragma weak MPI_Type_get_extent_x = PMPI_Type_get_extent_x
-#pragma weak MPI_Type_get_true_extent_x = PMPI_Type_get_true_extent_x
-#pragma weak MPI_Type_match_size = PMPI_Type_match_size
-#pragma weak MPI_Type_get_name = PMPI_Type_get_name
-#pragma weak MPI_Type_set_name = PMPI_Type_set_name
-#pragma weak MPI_Type_get_envelope = PMPI_Type_get_envelope
-#pragma weak MPI_Type_get_contents = PMPI_Type_get_contents
-#pragma weak MPI_Get_address = PMPI_Get_address
-#pragma weak MPI_Aint_add = PMPI_Aint_add
-#pragma weak MPI_Aint_diff = PMPI_Aint_diff
-#pragma weak MPI_Pack_size = PMPI_Pack_size
-#pragma weak MPI_Pack = PMPI_Pack
-#pragma weak MPI_Unpack = PMPI_Unpack
+MRAIL_MPI_ALIAS(MPI_Type_contiguous);
+MRAIL_MPI_ALIAS(MPI_Type_vector);
+MRAIL_MPI_ALIAS(MPI_Type_create_hvector);
+MRAIL_MPI_ALIAS(MPI_Type_indexed);
+MRAIL_MPI_ALIAS(MPI_Type_create_hindexed);
+MRAIL_MPI_ALIAS(MPI_Type_create_indexed_block);
+MRAIL_MPI_ALIAS(MPI_Type_create_hindexed_block);
+MRAIL_MPI_ALIAS(MPI_Type_create_struct);
+MRAIL_MPI_ALIAS(MPI_Type_create_resized);
+MRAIL_MPI_ALIAS(MPI_Type_dup);
+MRAIL_MPI_ALIAS(MPI_Type_commit);
+MRAIL_MPI_ALIAS(MPI_Type_free);
+MRAIL_MPI_ALIAS(MPI_Type_size);
+MRAIL_MPI_ALIAS(MPI_Type_size_x);
+MRAIL_MPI_ALIAS(MPI_Type_get_extent);
+MRAIL_MPI_ALIAS(MPI_Type_get_true_extent);
+MRAIL_MPI_ALIAS(MPI_Type_get_extent_x);
+MRAIL_MPI_ALIAS(MPI_Type_get_true_extent_x);
+MRAIL_MPI_ALIAS(MPI_Type_match_size);
+MRAIL_MPI_ALIAS(MPI_Type_get_name);
+MRAIL_MPI_ALIAS(MPI_Type_set_name);
+MRAIL_MPI_ALIAS(MPI_Type_get_envelope);
+MRAIL_MPI_ALIAS(MPI_Type_get_contents);
+MRAIL_MPI_ALIAS(MPI_Get_address);
+MRAIL_MPI_ALIAS(MPI_Aint_add);
+MRAIL_MPI_ALIAS(MPI_Aint_diff);
+MRAIL_MPI_ALIAS(MPI_Pack_size);
+MRAIL_MPI_ALIAS(MPI_Pack);
+MRAIL_MPI_ALIAS(MPI_Unpack);
 
 /* ---- building derived types ---- */
+
+/* A type is kept as its list of contiguous blocks: this bounds the list
+ * (256 MiB of it), so that nested constructors with large counts fail
+ * with an error rather than exhaust memory. */
+#define MPI_TYPE_BLOCKS_MAX (1 << 24)
 
 typedef struct builder {
     mpi_type_t *t;
@@ -47,6 +50,7 @@ typedef struct builder {
     bool first;
     MPI_Aint lb, ub;
     bool failed;
+    bool too_many_blocks; /* failed: over MPI_TYPE_BLOCKS_MAX */
     bool explicit_bounds; /* a component was resized: no struct padding */
     bool no_merge;        /* pair elements keep their blocks, for MAXLOC/MINLOC */
 } builder_t;
@@ -64,6 +68,10 @@ static void add_block(builder_t *b, MPI_Aint disp, size_t len)
             t->size += len;
             return;
         }
+    }
+    if (t->nblocks == MPI_TYPE_BLOCKS_MAX) {
+        b->failed = b->too_many_blocks = true;
+        return;
     }
     if (t->nblocks == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 8;
@@ -229,6 +237,12 @@ static int builder_finish(builder_t *b, bool pad, const char *fn, MPI_Datatype *
     mpi_type_t *t = b->t;
     if (b->failed) {
         mpi_type_release(t);
+        if (b->too_many_blocks) {
+            return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn,
+                             "the datatype has more than %d separate blocks of data, the most "
+                             "mrail keeps for one type",
+                             MPI_TYPE_BLOCKS_MAX);
+        }
         return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "no memory for the datatype");
     }
     t->lb = b->first ? 0 : b->lb;
@@ -670,8 +684,23 @@ int PMPI_Type_get_contents(MPI_Datatype type, int max_integers, int max_addresse
     if (t->na > 0) {
         memcpy(addresses, t->aints, (size_t)t->na * sizeof(MPI_Aint));
     }
-    if (t->nt > 0) {
-        memcpy(datatypes, t->types, (size_t)t->nt * sizeof(MPI_Datatype));
+    /* A predefined part by its handle; a derived one as a new handle the
+     * caller frees (MPI-3.1 4.1.13), to a copy of the part this type holds:
+     * the handle it was built from may be freed, or reused by now. */
+    for (int i = 0; i < t->nt; i++) {
+        mpi_type_t *copy = NULL;
+        if (t->parts[i]->predefined) {
+            datatypes[i] = t->types[i];
+        } else if ((copy = mpi_type_copy(t->parts[i])) == NULL ||
+                   mpi_type_store(copy, &datatypes[i]) != 0) {
+            mpi_type_release(copy);
+            while (i-- > 0) {
+                if (!t->parts[i]->predefined) {
+                    mpi_type_forget(datatypes[i]);
+                }
+            }
+            return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
+        }
     }
     return MPI_SUCCESS;
 }

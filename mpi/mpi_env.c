@@ -7,22 +7,20 @@
 
 #include "mpi_internal.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Init = PMPI_Init
-#pragma weak MPI_Init_thread = PMPI_Init_thread
-#pragma weak MPI_Query_thread = PMPI_Query_thread
-#pragma weak MPI_Is_thread_main = PMPI_Is_thread_main
-#pragma weak MPI_Finalize = PMPI_Finalize
-#pragma weak MPI_Initialized = PMPI_Initialized
-#pragma weak MPI_Finalized = PMPI_Finalized
-#pragma weak MPI_Abort = PMPI_Abort
-#pragma weak MPI_Wtime = PMPI_Wtime
-#pragma weak MPI_Wtick = PMPI_Wtick
-#pragma weak MPI_Get_version = PMPI_Get_version
-#pragma weak MPI_Get_processor_name = PMPI_Get_processor_name
-#pragma weak MPI_Alloc_mem = PMPI_Alloc_mem
-#pragma weak MPI_Free_mem = PMPI_Free_mem
+MRAIL_MPI_ALIAS(MPI_Init);
+MRAIL_MPI_ALIAS(MPI_Init_thread);
+MRAIL_MPI_ALIAS(MPI_Query_thread);
+MRAIL_MPI_ALIAS(MPI_Is_thread_main);
+MRAIL_MPI_ALIAS(MPI_Finalize);
+MRAIL_MPI_ALIAS(MPI_Initialized);
+MRAIL_MPI_ALIAS(MPI_Finalized);
+MRAIL_MPI_ALIAS(MPI_Abort);
+MRAIL_MPI_ALIAS(MPI_Wtime);
+MRAIL_MPI_ALIAS(MPI_Wtick);
+MRAIL_MPI_ALIAS(MPI_Get_version);
+MRAIL_MPI_ALIAS(MPI_Get_processor_name);
+MRAIL_MPI_ALIAS(MPI_Alloc_mem);
+MRAIL_MPI_ALIAS(MPI_Free_mem);
 
 mpi_state_t mrail_mpi;
 

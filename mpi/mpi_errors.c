@@ -6,18 +6,16 @@
 
 #include "mpi_internal.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Error_class = PMPI_Error_class
-#pragma weak MPI_Error_string = PMPI_Error_string
-#pragma weak MPI_Comm_set_errhandler = PMPI_Comm_set_errhandler
-#pragma weak MPI_Comm_get_errhandler = PMPI_Comm_get_errhandler
-#pragma weak MPI_Errhandler_free = PMPI_Errhandler_free
-#pragma weak MPI_Comm_create_errhandler = PMPI_Comm_create_errhandler
-#pragma weak MPI_Comm_call_errhandler = PMPI_Comm_call_errhandler
-#pragma weak MPI_Add_error_class = PMPI_Add_error_class
-#pragma weak MPI_Add_error_code = PMPI_Add_error_code
-#pragma weak MPI_Add_error_string = PMPI_Add_error_string
+MRAIL_MPI_ALIAS(MPI_Error_class);
+MRAIL_MPI_ALIAS(MPI_Error_string);
+MRAIL_MPI_ALIAS(MPI_Comm_set_errhandler);
+MRAIL_MPI_ALIAS(MPI_Comm_get_errhandler);
+MRAIL_MPI_ALIAS(MPI_Errhandler_free);
+MRAIL_MPI_ALIAS(MPI_Comm_create_errhandler);
+MRAIL_MPI_ALIAS(MPI_Comm_call_errhandler);
+MRAIL_MPI_ALIAS(MPI_Add_error_class);
+MRAIL_MPI_ALIAS(MPI_Add_error_code);
+MRAIL_MPI_ALIAS(MPI_Add_error_string);
 
 /* The registries of user error handlers (handles from MPI_ERRORS_RETURN + 1)
  * and of user error classes and codes (numbers from MPI_ERR_LASTCODE + 1;

@@ -7,15 +7,15 @@
 
 #include "mpi_internal.h"
 
-#pragma weak MPI_Graph_create = PMPI_Graph_create
-#pragma weak MPI_Graphdims_get = PMPI_Graphdims_get
-#pragma weak MPI_Graph_get = PMPI_Graph_get
-#pragma weak MPI_Graph_neighbors_count = PMPI_Graph_neighbors_count
-#pragma weak MPI_Graph_neighbors = PMPI_Graph_neighbors
-#pragma weak MPI_Graph_map = PMPI_Graph_map
-#pragma weak MPI_Cart_map = PMPI_Cart_map
-#pragma weak MPI_Cart_sub = PMPI_Cart_sub
-#pragma weak MPI_Dist_graph_create = PMPI_Dist_graph_create
+MRAIL_MPI_ALIAS(MPI_Graph_create);
+MRAIL_MPI_ALIAS(MPI_Graphdims_get);
+MRAIL_MPI_ALIAS(MPI_Graph_get);
+MRAIL_MPI_ALIAS(MPI_Graph_neighbors_count);
+MRAIL_MPI_ALIAS(MPI_Graph_neighbors);
+MRAIL_MPI_ALIAS(MPI_Graph_map);
+MRAIL_MPI_ALIAS(MPI_Cart_map);
+MRAIL_MPI_ALIAS(MPI_Cart_sub);
+MRAIL_MPI_ALIAS(MPI_Dist_graph_create);
 
 /* Checks a graph of nnodes: index non-decreasing from >= 0, edges ranks. */
 static int check_graph(MPI_Comm comm, int nnodes, const int index[], const int edges[],

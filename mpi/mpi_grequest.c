@@ -7,8 +7,8 @@
 
 #include "mpi_internal.h"
 
-#pragma weak MPI_Grequest_start = PMPI_Grequest_start
-#pragma weak MPI_Grequest_complete = PMPI_Grequest_complete
+MRAIL_MPI_ALIAS(MPI_Grequest_start);
+MRAIL_MPI_ALIAS(MPI_Grequest_complete);
 
 typedef struct mpi_greq {
     MPI_Grequest_query_function *query;

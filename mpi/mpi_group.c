@@ -5,22 +5,20 @@
 
 #include "mpi_internal.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Comm_group = PMPI_Comm_group
-#pragma weak MPI_Comm_remote_group = PMPI_Comm_remote_group
-#pragma weak MPI_Group_size = PMPI_Group_size
-#pragma weak MPI_Group_rank = PMPI_Group_rank
-#pragma weak MPI_Group_incl = PMPI_Group_incl
-#pragma weak MPI_Group_excl = PMPI_Group_excl
-#pragma weak MPI_Group_range_incl = PMPI_Group_range_incl
-#pragma weak MPI_Group_range_excl = PMPI_Group_range_excl
-#pragma weak MPI_Group_union = PMPI_Group_union
-#pragma weak MPI_Group_intersection = PMPI_Group_intersection
-#pragma weak MPI_Group_difference = PMPI_Group_difference
-#pragma weak MPI_Group_translate_ranks = PMPI_Group_translate_ranks
-#pragma weak MPI_Group_compare = PMPI_Group_compare
-#pragma weak MPI_Group_free = PMPI_Group_free
+MRAIL_MPI_ALIAS(MPI_Comm_group);
+MRAIL_MPI_ALIAS(MPI_Comm_remote_group);
+MRAIL_MPI_ALIAS(MPI_Group_size);
+MRAIL_MPI_ALIAS(MPI_Group_rank);
+MRAIL_MPI_ALIAS(MPI_Group_incl);
+MRAIL_MPI_ALIAS(MPI_Group_excl);
+MRAIL_MPI_ALIAS(MPI_Group_range_incl);
+MRAIL_MPI_ALIAS(MPI_Group_range_excl);
+MRAIL_MPI_ALIAS(MPI_Group_union);
+MRAIL_MPI_ALIAS(MPI_Group_intersection);
+MRAIL_MPI_ALIAS(MPI_Group_difference);
+MRAIL_MPI_ALIAS(MPI_Group_translate_ranks);
+MRAIL_MPI_ALIAS(MPI_Group_compare);
+MRAIL_MPI_ALIAS(MPI_Group_free);
 
 int mpi_check_group(MPI_Group group, const char *fn)
 {

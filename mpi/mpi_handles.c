@@ -8,26 +8,26 @@
 #include "mpi_internal.h"
 #include "mrail/version.h"
 
-#pragma weak MPI_Get_library_version = PMPI_Get_library_version
-#pragma weak MPI_Pcontrol = PMPI_Pcontrol
-#pragma weak MPI_Comm_c2f = PMPI_Comm_c2f
-#pragma weak MPI_Comm_f2c = PMPI_Comm_f2c
-#pragma weak MPI_Type_c2f = PMPI_Type_c2f
-#pragma weak MPI_Type_f2c = PMPI_Type_f2c
-#pragma weak MPI_Group_c2f = PMPI_Group_c2f
-#pragma weak MPI_Group_f2c = PMPI_Group_f2c
-#pragma weak MPI_Request_c2f = PMPI_Request_c2f
-#pragma weak MPI_Request_f2c = PMPI_Request_f2c
-#pragma weak MPI_Op_c2f = PMPI_Op_c2f
-#pragma weak MPI_Op_f2c = PMPI_Op_f2c
-#pragma weak MPI_Errhandler_c2f = PMPI_Errhandler_c2f
-#pragma weak MPI_Errhandler_f2c = PMPI_Errhandler_f2c
-#pragma weak MPI_Info_c2f = PMPI_Info_c2f
-#pragma weak MPI_Info_f2c = PMPI_Info_f2c
-#pragma weak MPI_Win_c2f = PMPI_Win_c2f
-#pragma weak MPI_Win_f2c = PMPI_Win_f2c
-#pragma weak MPI_Status_c2f = PMPI_Status_c2f
-#pragma weak MPI_Status_f2c = PMPI_Status_f2c
+MRAIL_MPI_ALIAS(MPI_Get_library_version);
+MRAIL_MPI_ALIAS(MPI_Pcontrol);
+MRAIL_MPI_ALIAS(MPI_Comm_c2f);
+MRAIL_MPI_ALIAS(MPI_Comm_f2c);
+MRAIL_MPI_ALIAS(MPI_Type_c2f);
+MRAIL_MPI_ALIAS(MPI_Type_f2c);
+MRAIL_MPI_ALIAS(MPI_Group_c2f);
+MRAIL_MPI_ALIAS(MPI_Group_f2c);
+MRAIL_MPI_ALIAS(MPI_Request_c2f);
+MRAIL_MPI_ALIAS(MPI_Request_f2c);
+MRAIL_MPI_ALIAS(MPI_Op_c2f);
+MRAIL_MPI_ALIAS(MPI_Op_f2c);
+MRAIL_MPI_ALIAS(MPI_Errhandler_c2f);
+MRAIL_MPI_ALIAS(MPI_Errhandler_f2c);
+MRAIL_MPI_ALIAS(MPI_Info_c2f);
+MRAIL_MPI_ALIAS(MPI_Info_f2c);
+MRAIL_MPI_ALIAS(MPI_Win_c2f);
+MRAIL_MPI_ALIAS(MPI_Win_f2c);
+MRAIL_MPI_ALIAS(MPI_Status_c2f);
+MRAIL_MPI_ALIAS(MPI_Status_f2c);
 
 int PMPI_Get_library_version(char *version, int *resultlen)
 {

@@ -10,18 +10,18 @@
 
 #include "mpi_internal.h"
 
-#pragma weak MPI_Info_create = PMPI_Info_create
-#pragma weak MPI_Info_set = PMPI_Info_set
-#pragma weak MPI_Info_get = PMPI_Info_get
-#pragma weak MPI_Info_get_valuelen = PMPI_Info_get_valuelen
-#pragma weak MPI_Info_get_nkeys = PMPI_Info_get_nkeys
-#pragma weak MPI_Info_get_nthkey = PMPI_Info_get_nthkey
-#pragma weak MPI_Info_delete = PMPI_Info_delete
-#pragma weak MPI_Info_dup = PMPI_Info_dup
-#pragma weak MPI_Info_free = PMPI_Info_free
-#pragma weak MPI_Comm_set_info = PMPI_Comm_set_info
-#pragma weak MPI_Comm_get_info = PMPI_Comm_get_info
-#pragma weak MPI_Comm_dup_with_info = PMPI_Comm_dup_with_info
+MRAIL_MPI_ALIAS(MPI_Info_create);
+MRAIL_MPI_ALIAS(MPI_Info_set);
+MRAIL_MPI_ALIAS(MPI_Info_get);
+MRAIL_MPI_ALIAS(MPI_Info_get_valuelen);
+MRAIL_MPI_ALIAS(MPI_Info_get_nkeys);
+MRAIL_MPI_ALIAS(MPI_Info_get_nthkey);
+MRAIL_MPI_ALIAS(MPI_Info_delete);
+MRAIL_MPI_ALIAS(MPI_Info_dup);
+MRAIL_MPI_ALIAS(MPI_Info_free);
+MRAIL_MPI_ALIAS(MPI_Comm_set_info);
+MRAIL_MPI_ALIAS(MPI_Comm_get_info);
+MRAIL_MPI_ALIAS(MPI_Comm_dup_with_info);
 
 static int check_info(MPI_Info info, const char *fn)
 {

@@ -11,6 +11,13 @@
 
 #define MPI_TAG_MAX 0x3fffffff /* what MPI_TAG_UB reports */
 
+/* The profiling interface: MPI_X is a weak alias of PMPI_X, so that a tool
+ * may define MPI_X and call PMPI_X. An alias attribute, not #pragma weak:
+ * clang gives a pragma's alias the hidden visibility the library is
+ * compiled with, and a clang-built libmrail then exported no MPI_ name. */
+#define MRAIL_MPI_ALIAS(name)                                                                      \
+    extern __typeof(P##name) name __attribute__((weak, alias("P" #name), visibility("default")))
+
 typedef enum {
     MPI_REQ_UNUSED,
     MPI_REQ_SEND,
@@ -107,7 +114,7 @@ int mpi_ctx_agree(MPI_Comm comm, uint32_t *ctx);
  * context taken. */
 void mpi_ctx_vote(struct mrail_coll_sched *s, MPI_Comm comm, unsigned long *mine,
                   unsigned long *agreed);
-uint32_t mpi_ctx_take(unsigned long agreed);
+int mpi_ctx_take(unsigned long agreed, uint32_t *ctx); /* MPI_ERR_INTERN when none are left */
 /* The copy of intracommunicator comm on context ctx (MPI_Comm_dup after
  * the agreement): errhandler, topology and attributes. */
 int mpi_comm_dup_finish(MPI_Comm comm, uint32_t ctx, MPI_Comm *newcomm);

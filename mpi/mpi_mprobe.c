@@ -8,10 +8,10 @@
 
 #include "mpi_internal.h"
 
-#pragma weak MPI_Improbe = PMPI_Improbe
-#pragma weak MPI_Mprobe = PMPI_Mprobe
-#pragma weak MPI_Imrecv = PMPI_Imrecv
-#pragma weak MPI_Mrecv = PMPI_Mrecv
+MRAIL_MPI_ALIAS(MPI_Improbe);
+MRAIL_MPI_ALIAS(MPI_Mprobe);
+MRAIL_MPI_ALIAS(MPI_Imrecv);
+MRAIL_MPI_ALIAS(MPI_Mrecv);
 
 typedef struct mpi_message {
     mrail_pml_message_t *pml; /* NULL: a free slot */

@@ -6,16 +6,16 @@
 #include "mpi_internal.h"
 #include "mrail/coll.h"
 
-#pragma weak MPI_Neighbor_allgather = PMPI_Neighbor_allgather
-#pragma weak MPI_Neighbor_allgatherv = PMPI_Neighbor_allgatherv
-#pragma weak MPI_Neighbor_alltoall = PMPI_Neighbor_alltoall
-#pragma weak MPI_Neighbor_alltoallv = PMPI_Neighbor_alltoallv
-#pragma weak MPI_Neighbor_alltoallw = PMPI_Neighbor_alltoallw
-#pragma weak MPI_Ineighbor_allgather = PMPI_Ineighbor_allgather
-#pragma weak MPI_Ineighbor_allgatherv = PMPI_Ineighbor_allgatherv
-#pragma weak MPI_Ineighbor_alltoall = PMPI_Ineighbor_alltoall
-#pragma weak MPI_Ineighbor_alltoallv = PMPI_Ineighbor_alltoallv
-#pragma weak MPI_Ineighbor_alltoallw = PMPI_Ineighbor_alltoallw
+MRAIL_MPI_ALIAS(MPI_Neighbor_allgather);
+MRAIL_MPI_ALIAS(MPI_Neighbor_allgatherv);
+MRAIL_MPI_ALIAS(MPI_Neighbor_alltoall);
+MRAIL_MPI_ALIAS(MPI_Neighbor_alltoallv);
+MRAIL_MPI_ALIAS(MPI_Neighbor_alltoallw);
+MRAIL_MPI_ALIAS(MPI_Ineighbor_allgather);
+MRAIL_MPI_ALIAS(MPI_Ineighbor_allgatherv);
+MRAIL_MPI_ALIAS(MPI_Ineighbor_alltoall);
+MRAIL_MPI_ALIAS(MPI_Ineighbor_alltoallv);
+MRAIL_MPI_ALIAS(MPI_Ineighbor_alltoallw);
 
 /* One call's arguments, whichever form it is: per-neighbour arrays where
  * the form has them, else the single count and type. */

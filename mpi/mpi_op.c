@@ -4,12 +4,10 @@
 
 #include "mpi_internal.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Op_create = PMPI_Op_create
-#pragma weak MPI_Op_free = PMPI_Op_free
-#pragma weak MPI_Op_commutative = PMPI_Op_commutative
-#pragma weak MPI_Reduce_local = PMPI_Reduce_local
+MRAIL_MPI_ALIAS(MPI_Op_create);
+MRAIL_MPI_ALIAS(MPI_Op_free);
+MRAIL_MPI_ALIAS(MPI_Op_commutative);
+MRAIL_MPI_ALIAS(MPI_Reduce_local);
 
 int mpi_op_check(MPI_Comm comm, MPI_Op op, MPI_Datatype type, const char *fn)
 {

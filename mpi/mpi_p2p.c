@@ -6,35 +6,33 @@
 #include "mpi_internal.h"
 #include "mrail/coll.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Isend = PMPI_Isend
-#pragma weak MPI_Issend = PMPI_Issend
-#pragma weak MPI_Irsend = PMPI_Irsend
-#pragma weak MPI_Irecv = PMPI_Irecv
-#pragma weak MPI_Send = PMPI_Send
-#pragma weak MPI_Ssend = PMPI_Ssend
-#pragma weak MPI_Rsend = PMPI_Rsend
-#pragma weak MPI_Recv = PMPI_Recv
-#pragma weak MPI_Sendrecv = PMPI_Sendrecv
-#pragma weak MPI_Sendrecv_replace = PMPI_Sendrecv_replace
-#pragma weak MPI_Iprobe = PMPI_Iprobe
-#pragma weak MPI_Probe = PMPI_Probe
-#pragma weak MPI_Get_count = PMPI_Get_count
-#pragma weak MPI_Get_elements = PMPI_Get_elements
-#pragma weak MPI_Get_elements_x = PMPI_Get_elements_x
-#pragma weak MPI_Status_set_elements = PMPI_Status_set_elements
-#pragma weak MPI_Status_set_elements_x = PMPI_Status_set_elements_x
-#pragma weak MPI_Status_set_cancelled = PMPI_Status_set_cancelled
-#pragma weak MPI_Send_init = PMPI_Send_init
-#pragma weak MPI_Ssend_init = PMPI_Ssend_init
-#pragma weak MPI_Recv_init = PMPI_Recv_init
-#pragma weak MPI_Buffer_attach = PMPI_Buffer_attach
-#pragma weak MPI_Buffer_detach = PMPI_Buffer_detach
-#pragma weak MPI_Bsend = PMPI_Bsend
-#pragma weak MPI_Ibsend = PMPI_Ibsend
-#pragma weak MPI_Bsend_init = PMPI_Bsend_init
-#pragma weak MPI_Rsend_init = PMPI_Rsend_init
+MRAIL_MPI_ALIAS(MPI_Isend);
+MRAIL_MPI_ALIAS(MPI_Issend);
+MRAIL_MPI_ALIAS(MPI_Irsend);
+MRAIL_MPI_ALIAS(MPI_Irecv);
+MRAIL_MPI_ALIAS(MPI_Send);
+MRAIL_MPI_ALIAS(MPI_Ssend);
+MRAIL_MPI_ALIAS(MPI_Rsend);
+MRAIL_MPI_ALIAS(MPI_Recv);
+MRAIL_MPI_ALIAS(MPI_Sendrecv);
+MRAIL_MPI_ALIAS(MPI_Sendrecv_replace);
+MRAIL_MPI_ALIAS(MPI_Iprobe);
+MRAIL_MPI_ALIAS(MPI_Probe);
+MRAIL_MPI_ALIAS(MPI_Get_count);
+MRAIL_MPI_ALIAS(MPI_Get_elements);
+MRAIL_MPI_ALIAS(MPI_Get_elements_x);
+MRAIL_MPI_ALIAS(MPI_Status_set_elements);
+MRAIL_MPI_ALIAS(MPI_Status_set_elements_x);
+MRAIL_MPI_ALIAS(MPI_Status_set_cancelled);
+MRAIL_MPI_ALIAS(MPI_Send_init);
+MRAIL_MPI_ALIAS(MPI_Ssend_init);
+MRAIL_MPI_ALIAS(MPI_Recv_init);
+MRAIL_MPI_ALIAS(MPI_Buffer_attach);
+MRAIL_MPI_ALIAS(MPI_Buffer_detach);
+MRAIL_MPI_ALIAS(MPI_Bsend);
+MRAIL_MPI_ALIAS(MPI_Ibsend);
+MRAIL_MPI_ALIAS(MPI_Bsend_init);
+MRAIL_MPI_ALIAS(MPI_Rsend_init);
 
 /* The checks every point-to-point call makes. An empty message may name
  * MPI_DATATYPE_NULL (as with Open MPI and MPICH; public test suites rely on

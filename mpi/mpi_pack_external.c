@@ -11,9 +11,9 @@
 
 #include "mpi_internal.h"
 
-#pragma weak MPI_Pack_external = PMPI_Pack_external
-#pragma weak MPI_Unpack_external = PMPI_Unpack_external
-#pragma weak MPI_Pack_external_size = PMPI_Pack_external_size
+MRAIL_MPI_ALIAS(MPI_Pack_external);
+MRAIL_MPI_ALIAS(MPI_Unpack_external);
+MRAIL_MPI_ALIAS(MPI_Pack_external_size);
 
 /* The byte-swap units of predefined type h; 0 when it has no external32
  * form here. */

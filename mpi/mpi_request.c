@@ -8,22 +8,20 @@
 #include "mpi_internal.h"
 #include "mrail/coll.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Wait = PMPI_Wait
-#pragma weak MPI_Test = PMPI_Test
-#pragma weak MPI_Waitall = PMPI_Waitall
-#pragma weak MPI_Testall = PMPI_Testall
-#pragma weak MPI_Testany = PMPI_Testany
-#pragma weak MPI_Waitany = PMPI_Waitany
-#pragma weak MPI_Testsome = PMPI_Testsome
-#pragma weak MPI_Waitsome = PMPI_Waitsome
-#pragma weak MPI_Request_get_status = PMPI_Request_get_status
-#pragma weak MPI_Request_free = PMPI_Request_free
-#pragma weak MPI_Cancel = PMPI_Cancel
-#pragma weak MPI_Test_cancelled = PMPI_Test_cancelled
-#pragma weak MPI_Start = PMPI_Start
-#pragma weak MPI_Startall = PMPI_Startall
+MRAIL_MPI_ALIAS(MPI_Wait);
+MRAIL_MPI_ALIAS(MPI_Test);
+MRAIL_MPI_ALIAS(MPI_Waitall);
+MRAIL_MPI_ALIAS(MPI_Testall);
+MRAIL_MPI_ALIAS(MPI_Testany);
+MRAIL_MPI_ALIAS(MPI_Waitany);
+MRAIL_MPI_ALIAS(MPI_Testsome);
+MRAIL_MPI_ALIAS(MPI_Waitsome);
+MRAIL_MPI_ALIAS(MPI_Request_get_status);
+MRAIL_MPI_ALIAS(MPI_Request_free);
+MRAIL_MPI_ALIAS(MPI_Cancel);
+MRAIL_MPI_ALIAS(MPI_Test_cancelled);
+MRAIL_MPI_ALIAS(MPI_Start);
+MRAIL_MPI_ALIAS(MPI_Startall);
 
 /* Free slots are a stack of handles: taking one is O(1), whatever the
  * number of requests in flight (MPI programs post thousands). */

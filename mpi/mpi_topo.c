@@ -6,19 +6,17 @@
 
 #include "mpi_internal.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Dims_create = PMPI_Dims_create
-#pragma weak MPI_Cart_create = PMPI_Cart_create
-#pragma weak MPI_Cart_coords = PMPI_Cart_coords
-#pragma weak MPI_Cart_rank = PMPI_Cart_rank
-#pragma weak MPI_Cart_shift = PMPI_Cart_shift
-#pragma weak MPI_Cart_get = PMPI_Cart_get
-#pragma weak MPI_Cartdim_get = PMPI_Cartdim_get
-#pragma weak MPI_Topo_test = PMPI_Topo_test
-#pragma weak MPI_Dist_graph_create_adjacent = PMPI_Dist_graph_create_adjacent
-#pragma weak MPI_Dist_graph_neighbors = PMPI_Dist_graph_neighbors
-#pragma weak MPI_Dist_graph_neighbors_count = PMPI_Dist_graph_neighbors_count
+MRAIL_MPI_ALIAS(MPI_Dims_create);
+MRAIL_MPI_ALIAS(MPI_Cart_create);
+MRAIL_MPI_ALIAS(MPI_Cart_coords);
+MRAIL_MPI_ALIAS(MPI_Cart_rank);
+MRAIL_MPI_ALIAS(MPI_Cart_shift);
+MRAIL_MPI_ALIAS(MPI_Cart_get);
+MRAIL_MPI_ALIAS(MPI_Cartdim_get);
+MRAIL_MPI_ALIAS(MPI_Topo_test);
+MRAIL_MPI_ALIAS(MPI_Dist_graph_create_adjacent);
+MRAIL_MPI_ALIAS(MPI_Dist_graph_neighbors);
+MRAIL_MPI_ALIAS(MPI_Dist_graph_neighbors_count);
 
 /* A search for the most balanced split of a number into k factors. */
 typedef struct dims_split {

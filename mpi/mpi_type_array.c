@@ -8,8 +8,8 @@
 
 #include "mpi_internal.h"
 
-#pragma weak MPI_Type_create_subarray = PMPI_Type_create_subarray
-#pragma weak MPI_Type_create_darray = PMPI_Type_create_darray
+MRAIL_MPI_ALIAS(MPI_Type_create_subarray);
+MRAIL_MPI_ALIAS(MPI_Type_create_darray);
 
 /* Replaces *cur (unless it is keep) by next. */
 static void step(MPI_Datatype *cur, MPI_Datatype next, MPI_Datatype keep)

@@ -5,11 +5,11 @@
 
 #include "mpi_internal.h"
 
-#pragma weak MPI_Type_create_keyval = PMPI_Type_create_keyval
-#pragma weak MPI_Type_free_keyval = PMPI_Type_free_keyval
-#pragma weak MPI_Type_set_attr = PMPI_Type_set_attr
-#pragma weak MPI_Type_get_attr = PMPI_Type_get_attr
-#pragma weak MPI_Type_delete_attr = PMPI_Type_delete_attr
+MRAIL_MPI_ALIAS(MPI_Type_create_keyval);
+MRAIL_MPI_ALIAS(MPI_Type_free_keyval);
+MRAIL_MPI_ALIAS(MPI_Type_set_attr);
+MRAIL_MPI_ALIAS(MPI_Type_get_attr);
+MRAIL_MPI_ALIAS(MPI_Type_delete_attr);
 
 typedef struct type_keyval {
     bool used;  /* the number is taken (freed keyvals' numbers are not reused: values may name them)

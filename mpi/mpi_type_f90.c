@@ -5,9 +5,9 @@
  * same arguments give the same handle, which may not be freed. */
 #include "mpi_internal.h"
 
-#pragma weak MPI_Type_create_f90_real = PMPI_Type_create_f90_real
-#pragma weak MPI_Type_create_f90_complex = PMPI_Type_create_f90_complex
-#pragma weak MPI_Type_create_f90_integer = PMPI_Type_create_f90_integer
+MRAIL_MPI_ALIAS(MPI_Type_create_f90_real);
+MRAIL_MPI_ALIAS(MPI_Type_create_f90_complex);
+MRAIL_MPI_ALIAS(MPI_Type_create_f90_integer);
 
 #define F90_CACHE 64
 

@@ -3,13 +3,11 @@
  * pretending to succeed. */
 #include "mpi_internal.h"
 
-/* The profiling interface: MPI_ names are weak aliases of the PMPI_
- * definitions, so a tool may define MPI_X and call PMPI_X. */
-#pragma weak MPI_Win_create = PMPI_Win_create
-#pragma weak MPI_Win_allocate = PMPI_Win_allocate
-#pragma weak MPI_Win_create_dynamic = PMPI_Win_create_dynamic
-#pragma weak MPI_Win_attach = PMPI_Win_attach
-#pragma weak MPI_Win_free = PMPI_Win_free
+MRAIL_MPI_ALIAS(MPI_Win_create);
+MRAIL_MPI_ALIAS(MPI_Win_allocate);
+MRAIL_MPI_ALIAS(MPI_Win_create_dynamic);
+MRAIL_MPI_ALIAS(MPI_Win_attach);
+MRAIL_MPI_ALIAS(MPI_Win_free);
 
 static int unsupported(MPI_Comm comm, const char *fn)
 {

@@ -178,6 +178,10 @@ void mpi_type_forget(MPI_Datatype type);
 /* Operations in flight keep the type alive past MPI_Type_free. */
 const mpi_type_t *mpi_type_hold(const mpi_type_t *t);
 void mpi_type_drop(const mpi_type_t *t);
+/* A new type equal to t, without t's attributes (MPI_Type_get_contents
+ * hands out such copies of the types a type was built from); NULL when
+ * out of memory. */
+mpi_type_t *mpi_type_copy(const mpi_type_t *t);
 /* Lets go of the types t was built from (before its contents change). */
 void mpi_type_parts_drop(mpi_type_t *t);
 void mpi_type_pack(const mpi_type_t *t, size_t count, const void *src, void *dst);

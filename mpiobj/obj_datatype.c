@@ -196,6 +196,49 @@ void mpi_type_parts_drop(mpi_type_t *t)
     t->parts = NULL;
 }
 
+/* A copy of n elements of size bytes; NULL (and *ok false) when out of memory. */
+static void *copy_array(const void *src, size_t n, size_t size, bool *ok)
+{
+    if (src == NULL || n == 0) {
+        return NULL;
+    }
+    void *dst = malloc(n * size);
+    if (dst == NULL) {
+        *ok = false;
+        return NULL;
+    }
+    memcpy(dst, src, n * size);
+    return dst;
+}
+
+mpi_type_t *mpi_type_copy(const mpi_type_t *t)
+{
+    mpi_type_t *c = malloc(sizeof(*c));
+    if (c == NULL) {
+        return NULL;
+    }
+    bool ok = true;
+    *c = *t;
+    c->refs = 1;
+    c->attrs = NULL;
+    c->blocks = copy_array(t->blocks, t->nblocks, sizeof(*t->blocks), &ok);
+    c->runs = copy_array(t->runs, t->nruns, sizeof(*t->runs), &ok);
+    c->ints = copy_array(t->ints, (size_t)t->ni, sizeof(*t->ints), &ok);
+    c->aints = copy_array(t->aints, (size_t)t->na, sizeof(*t->aints), &ok);
+    c->types = copy_array(t->types, (size_t)t->nt, sizeof(*t->types), &ok);
+    c->parts = copy_array(t->parts, (size_t)t->nt, sizeof(*t->parts), &ok);
+    for (int i = 0; c->parts != NULL && i < t->nt; i++) {
+        mpi_type_hold(c->parts[i]);
+    }
+    if (!ok) {
+        c->nt = c->parts != NULL ? c->nt : 0; /* holds were taken only with parts */
+        c->predefined = false;
+        mpi_type_release(c);
+        return NULL;
+    }
+    return c;
+}
+
 void mpi_type_release(mpi_type_t *t)
 {
     if (t == NULL || t->predefined || --t->refs > 0) {

@@ -14,6 +14,9 @@
 
 static uint32_t prefix_mask(uint8_t plen)
 {
+    if (plen >= 32) { /* above 32 only in a corrupt table (a peer's modex): a host route */
+        return ~0u;
+    }
     return plen == 0 ? 0 : htonl(~0u << (32 - plen));
 }
 

@@ -3,7 +3,9 @@
 # times and runs every test in each: with -Wall -Wextra
 # -Werror; then also under AddressSanitizer + UndefinedBehaviorSanitizer;
 # then as on a machine without the optional transports' libraries
-# (pkg-config finds no libfabric, UCX or rdma-core).
+# (pkg-config finds no libfabric, UCX or rdma-core). Between the second and
+# third, the fuzz harnesses run under libFuzzer for 30 s each, and mrun's
+# suite on a ThreadSanitizer build of mrun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup-debian.sh
@@ -24,6 +26,21 @@ cmake --build build-asan -j "$jobs"
 # dynamic TLS only removes roots: it can add leak reports, never hide one.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+# The fuzz harnesses under libFuzzer (clang): 30 s each from their seeds and
+# regressions (tests/fuzz/README.md); the builds above replay those inputs.
+CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMRAIL_FUZZ=ON
+cmake --build build-fuzz -j "$jobs" --target fuzzers
+tests/fuzz/run.sh --build build-fuzz --seconds 30
+
+# mrun's threads (its own and the PMIx server's) under ThreadSanitizer: the
+# plain build's mrun suite drives the ThreadSanitizer build's mrun and
+# rte_probe (Criterion cannot run under ThreadSanitizer). Races inside
+# libpmix are suppressed by name (tests/tsan.supp); any other fails.
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMRAIL_WERROR=ON -DMRAIL_TSAN=ON
+cmake --build build-tsan -j "$jobs" --target mrun rte_probe
+MRAIL_TEST_PROGRAMS=$PWD/build-tsan/bin TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
+  build/bin/test_mrun --jobs 1
 
 nodeps=$(mktemp -d)
 trap 'rm -rf "$nodeps"' EXIT

@@ -9,6 +9,8 @@ packages=(
   openmpi-bin                                        # the cross-launcher test
   iproute2 clang                                     # emulated hosts; the lossy rail's tc bpf program
   clang-format                                       # the formatting gate (tools/check-format.sh)
+  libclang-rt-14-dev                                 # libFuzzer (tests/fuzz)
+  valgrind                                           # memcheck of the p2p suite
 )
 # --bench: what the side-by-side benchmarks and the multi-rail lab run.
 if [ "${1:-}" = --bench ]; then

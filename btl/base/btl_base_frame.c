@@ -67,6 +67,12 @@ static int btl_base_check_common(mrail_framework_t *fw, mrail_component_t *c,
         return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM, "%s must be above 0: %s", n1,
                                 mrail_mca_describe(mca, n1, d1, sizeof(d1)));
     }
+    if (cfg->max_send_size > MRAIL_BTL_SEND_SIZE_LIMIT) {
+        char n1[64], d1[512];
+        snprintf(n1, sizeof(n1), "btl_%s_max_send_size", c->name);
+        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM, "%s must not exceed 64m: %s", n1,
+                                mrail_mca_describe(mca, n1, d1, sizeof(d1)));
+    }
     if (cfg->eager_limit > cfg->max_send_size) {
         char n1[64], n2[64], d1[512], d2[512];
         snprintf(n1, sizeof(n1), "btl_%s_eager_limit", c->name);

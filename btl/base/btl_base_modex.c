@@ -56,6 +56,23 @@ int mrail_btl_modex_add(mrail_btl_module_t *module, const char *key, const void 
     return mrail_rte_modex_put(module->rte, key, grown, sizeof(*h) + h->count * entry_size, why);
 }
 
+const void *mrail_btl_modex_entries(const void *blob, size_t len, size_t entry_size,
+                                    uint32_t *count)
+{
+    modex_header_t h;
+    *count = 0;
+    if (blob == NULL || len < sizeof(h) || entry_size == 0) {
+        return NULL;
+    }
+    memcpy(&h, blob, sizeof(h)); /* a blob from the rte has no promised alignment */
+    if (h.magic != MODEX_MAGIC || h.entry_size != entry_size ||
+        h.count > (len - sizeof(h)) / entry_size) {
+        return NULL;
+    }
+    *count = h.count;
+    return (const char *)blob + sizeof(h);
+}
+
 int mrail_btl_modex_pair(mrail_btl_module_t *module, const char *key, size_t entry_size,
                          const uint32_t *ranks, size_t n, mrail_btl_endpoint_t **eps,
                          mrail_btl_modex_pair_fn_t pair, mrail_reason_t *why)
@@ -70,13 +87,10 @@ int mrail_btl_modex_pair(mrail_btl_module_t *module, const char *key, size_t ent
             MRAIL_SUCCESS) {
             continue; /* the peer has no module of this component at all */
         }
-        const modex_header_t *h = blob;
-        if (len >= sizeof(*h) && h->magic == MODEX_MAGIC && h->entry_size == entry_size &&
-            h->count <= (len - sizeof(*h)) / entry_size) {
-            const char *entries = (const char *)blob + sizeof(*h);
-            for (uint32_t i = 0; i < h->count && eps[k] == NULL && rc == MRAIL_SUCCESS; i++) {
-                rc = pair(module, ranks[k], entries + i * entry_size, &eps[k], why);
-            }
+        uint32_t count = 0;
+        const char *entries = mrail_btl_modex_entries(blob, len, entry_size, &count);
+        for (uint32_t i = 0; i < count && eps[k] == NULL && rc == MRAIL_SUCCESS; i++) {
+            rc = pair(module, ranks[k], entries + i * entry_size, &eps[k], why);
         }
         free(blob);
     }

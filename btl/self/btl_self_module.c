@@ -87,7 +87,13 @@ static int self_put(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, const 
                     uint64_t remote_addr, const void *remote_handle, size_t len,
                     mrail_btl_done_fn_t done, void *cbdata)
 {
-    (void)module, (void)ep, (void)remote_handle, (void)done, (void)cbdata;
+    (void)ep, (void)done, (void)cbdata;
+    if (remote_handle == NULL) {
+        return btl_self_copy_checked((void *)(uintptr_t)remote_addr, local, len, true);
+    }
+    if (!btl_self_reg_covers(self_of(module), remote_handle, remote_addr, len)) {
+        return MRAIL_ERR_BAD_PARAM;
+    }
     memmove((void *)(uintptr_t)remote_addr, local, len);
     return MRAIL_SUCCESS;
 }
@@ -96,7 +102,13 @@ static int self_get(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *
                     uint64_t remote_addr, const void *remote_handle, size_t len,
                     mrail_btl_done_fn_t done, void *cbdata)
 {
-    (void)module, (void)ep, (void)remote_handle, (void)done, (void)cbdata;
+    (void)ep, (void)done, (void)cbdata;
+    if (remote_handle == NULL) {
+        return btl_self_copy_checked(local, (const void *)(uintptr_t)remote_addr, len, false);
+    }
+    if (!btl_self_reg_covers(self_of(module), remote_handle, remote_addr, len)) {
+        return MRAIL_ERR_BAD_PARAM;
+    }
     memmove(local, (const void *)(uintptr_t)remote_addr, len);
     return MRAIL_SUCCESS;
 }
@@ -135,6 +147,7 @@ static void self_finalize(mrail_btl_module_t *module)
         free(m->head);
         m->head = next;
     }
+    free(m->regs);
     free(m);
 }
 
@@ -147,6 +160,9 @@ void btl_self_module_init(btl_self_module_t *m)
     b->del_peers = self_del_peers;
     b->send = self_send;
     b->sendi = self_sendi;
+    b->reg_size = BTL_SELF_REG_SIZE;
+    b->mem_register = btl_self_mem_register;
+    b->mem_deregister = btl_self_mem_deregister;
     b->put = self_put;
     b->get = self_get;
     b->progress = self_progress;

@@ -25,6 +25,13 @@
 
 #include "btl_sm.h"
 
+#ifdef MRAIL_HAVE_VALGRIND
+#include <memcheck.h>
+#define BTL_SM_MARK_WRITTEN(p, n) VALGRIND_MAKE_MEM_DEFINED(p, n)
+#else
+#define BTL_SM_MARK_WRITTEN(p, n) ((void)(p), (void)(n))
+#endif
+
 enum { SHARE_FREE, SHARE_OFFERED, SHARE_ACCEPTING, SHARE_ACTIVE };
 
 #define SHARE_STUCK_POLLS 4096 /* polls waiting on the owner before a liveness check */
@@ -47,6 +54,8 @@ typedef struct btl_sm_pull {
     unsigned stuck;
     mrail_btl_done_fn_t done;
     void *cbdata;
+    void *local; /* our buffer, and its length */
+    size_t len;
 } btl_sm_pull_t;
 
 static uint64_t ctl_word(uint32_t gen, unsigned state)
@@ -183,7 +192,11 @@ static void pull_finish(btl_sm_module_t *m, btl_sm_pull_t *p, int status)
             break;
         }
     }
-    if (status != MRAIL_SUCCESS) {
+    if (status == MRAIL_SUCCESS) {
+        /* The owner wrote part of our buffer from its process: memcheck,
+         * watching only ours, would call those bytes uninitialised. */
+        BTL_SM_MARK_WRITTEN(p->local, p->len);
+    } else {
         mrail_btl_report_error(&m->base, p->ep->rank, status, "%s: get from rank %u failed%s",
                                m->base.name, p->ep->rank,
                                status == MRAIL_ERR_UNREACHABLE ? ": its process is gone" : "");
@@ -272,7 +285,7 @@ int btl_sm_share_get(btl_sm_module_t *m, mrail_btl_endpoint_t *ep, void *local,
     atomic_store_explicit(&s->claims, (uint64_t)((len + chunk - 1) / chunk) << 32,
                           memory_order_relaxed);
     atomic_store_explicit(&s->ctl, ctl_word(h.gen, SHARE_ACTIVE), memory_order_release);
-    *p = (btl_sm_pull_t){m->pulls, ep, s, 0, done, cbdata};
+    *p = (btl_sm_pull_t){m->pulls, ep, s, 0, done, cbdata, local, len};
     m->pulls = p;
     pull_step(m, p);
     return MRAIL_INPROGRESS;

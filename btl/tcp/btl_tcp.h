@@ -159,6 +159,10 @@ struct mrail_btl_endpoint {
  * copy it saves. */
 #define BTL_TCP_PLACE_MIN 8192
 
+/* A frame body kept by the module grows by at most this much ahead of the
+ * bytes that arrived. */
+#define BTL_TCP_BODY_STEP (64 * 1024)
+
 /* A connection that has not proven itself yet. */
 typedef struct btl_tcp_pending {
     struct btl_tcp_pending *next;

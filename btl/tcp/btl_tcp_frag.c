@@ -115,17 +115,24 @@ void btl_tcp_ep_rx_reset(mrail_btl_endpoint_t *ep)
     ep->place.niov = 0;
 }
 
-static bool body_room(mrail_btl_endpoint_t *ep, size_t len)
+/* Room for need bytes of a body of want: grown as bytes arrive (doubling,
+ * never past want), not to whatever length the frame claims before any
+ * of it came. */
+static bool body_room(mrail_btl_endpoint_t *ep, size_t need, size_t want)
 {
-    if (ep->body_cap >= len) {
+    if (ep->body_cap >= need) {
         return true;
     }
-    char *grown = realloc(ep->body, len);
+    size_t cap = ep->body_cap * 2 > need ? ep->body_cap * 2 : need;
+    if (cap > want) {
+        cap = want;
+    }
+    char *grown = realloc(ep->body, cap);
     if (grown == NULL) {
         return false;
     }
     ep->body = grown;
-    ep->body_cap = len;
+    ep->body_cap = cap;
     return true;
 }
 
@@ -178,7 +185,9 @@ static void deliver(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
         nsegs = 1 + ep->place.niov;
         m->placed++;
     } else {
-        segs[1] = (struct iovec){ep->body + ep->frame.hdr_len, ep->frame.len - ep->frame.hdr_len};
+        /* An empty frame may come before any body was allocated. */
+        char *payload = ep->body != NULL ? ep->body + ep->frame.hdr_len : NULL;
+        segs[1] = (struct iovec){payload, ep->frame.len - ep->frame.hdr_len};
     }
     btl_tcp_frame_t frame = ep->frame;
     btl_tcp_ep_rx_reset(ep);
@@ -200,16 +209,24 @@ int btl_tcp_ep_receive(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
                     btl_tcp_ep_fail(m, ep, "sent a frame whose header is longer than the frame", 0);
                     break;
                 }
+                if (ep->frame.len > MRAIL_BTL_SEND_SIZE_LIMIT) {
+                    btl_tcp_ep_fail(m, ep, "sent a frame longer than any rank may send (64 MiB)",
+                                    0);
+                    break;
+                }
                 /* Nobody to ask: header and payload in one read. */
                 ep->placing = !mrail_btl_am_may_place(&m->base, ep->frame.tag);
             }
         } else if (ep->body_got < body_target(ep)) {
             size_t want = body_target(ep);
-            if (!body_room(ep, want)) {
+            size_t step =
+                want - ep->body_got < BTL_TCP_BODY_STEP ? want - ep->body_got : BTL_TCP_BODY_STEP;
+            if (!body_room(ep, ep->body_got + step, want)) {
                 btl_tcp_ep_fail(m, ep, "has a frame too large to hold", ENOMEM);
                 break;
             }
-            n = recv(ep->fd, ep->body + ep->body_got, want - ep->body_got, MSG_DONTWAIT);
+            size_t room = ep->body_cap < want ? ep->body_cap : want;
+            n = recv(ep->fd, ep->body + ep->body_got, room - ep->body_got, MSG_DONTWAIT);
             if (n > 0) {
                 ep->body_got += (size_t)n;
             }

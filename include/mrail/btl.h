@@ -33,6 +33,11 @@ typedef struct mrail_btl_endpoint mrail_btl_endpoint_t; /* one peer through one 
 typedef uint8_t mrail_btl_tag_t;
 #define MRAIL_BTL_TAG_MAX 63
 
+/* No btl_<comp>_max_send_size may exceed this: a receiver sizes nothing
+ * after a length from the wire beyond it (btl/tcp fails a connection whose
+ * frame claims more). */
+#define MRAIL_BTL_SEND_SIZE_LIMIT ((size_t)64 << 20)
+
 /* Parameters every btl has, registered by btl/base as btl_<comp>_<field>. */
 typedef struct mrail_btl_config {
     unsigned exclusivity;           /* a higher value hides lower ones for the same peer */
@@ -210,6 +215,11 @@ int mrail_btl_modex_add(mrail_btl_module_t *module, const char *key, const void 
 typedef int (*mrail_btl_modex_pair_fn_t)(mrail_btl_module_t *module, uint32_t rank,
                                          const void *entry, mrail_btl_endpoint_t **ep,
                                          mrail_reason_t *why);
+/* The entries of a blob in mrail_btl_modex_add's format (unaligned), with
+ * *count of them; NULL (and 0) when blob is not one, or its entries are not
+ * entry_size bytes, or it claims more than len holds. */
+const void *mrail_btl_modex_entries(const void *blob, size_t len, size_t entry_size,
+                                    uint32_t *count);
 /* For add_peers: eps[i] is what pair made of ranks[i]'s entries under key,
  * NULL when it accepted none or the rank published none. */
 int mrail_btl_modex_pair(mrail_btl_module_t *module, const char *key, size_t entry_size,

@@ -59,6 +59,10 @@ int mrail_pml_open(mrail_rte_t *rte, mrail_frameworks_t *fws, mrail_pml_t **pml_
                    mrail_reason_t *why);
 void mrail_pml_close(mrail_pml_t *pml);
 
+/* Contexts are below this: a header naming a higher one is refused, so a
+ * peer's bytes cannot size the receiver's context table. */
+#define MRAIL_PML_CTX_MAX (1u << 20)
+
 /* Starts a send of len bytes to rank dst with tag, in context ctx (one per
  * communicator). synchronous: completes only once the receive matched. */
 int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
@@ -127,6 +131,7 @@ typedef struct mrail_pml_stats {
     uint64_t frags_placed;    /* fragments a btl read straight into the receive buffer */
     uint64_t frags_stolen;    /* fragments a rail with room took from a slower rail's queue */
     uint64_t rates_forgotten; /* measured rates dropped after their rail was starved (receiver) */
+    uint64_t malformed;       /* headers dropped: too short, or naming no request of ours */
 } mrail_pml_stats_t;
 void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
 

@@ -29,6 +29,8 @@ typedef struct pml_stripe pml_stripe_t;
 
 #define PML_MAX_PIECES 256 /* pieces of a message one btl send may carry */
 
+#define PML_COMM_CHUNK 256 /* contexts per chunk of the context table */
+
 #define PML_REG_MAX 64 /* bytes of a btl memory handle an RTS can carry */
 
 enum {
@@ -179,6 +181,7 @@ struct mrail_pml_request {
     size_t gets_pending;
     struct pml_confirm *confirm_rx; /* striped over rails: allocated by the first fragment */
     uint64_t place_epoch; /* bumped at completion: btl places into buf are void after it */
+    uint32_t slot, gen;   /* its number on the wire (pml_stripe_reqs.c) */
 };
 
 /* A receive striped over several rails: which fragments arrived (copies
@@ -265,15 +268,25 @@ struct pml_stripe {
     bool *unreachable;             /* per peer: every rail to it failed */
     unsigned rails_down;           /* rails to peers failed now (probed for their return) */
     unsigned health_polls;         /* progress calls since the last probe round */
-    pml_comm_t *comms;
-    uint32_t ncomms;
+    pml_comm_t **comm_chunks;      /* by context / PML_COMM_CHUNK (pml_comm) */
+    uint32_t ncomm_chunks;
     int failed;             /* a btl reported a failure */
     pml_unexpected_t *live; /* the header being delivered right now */
     /* Recycled objects: the fast path allocates nothing. */
     mrail_pml_request_t *free_requests;
     pml_unexpected_t *free_unexpected;
     unsigned nfree_requests, nfree_unexpected;
+    mrail_pml_request_t **reqs; /* every request ever made, by slot */
+    uint32_t nreqs, reqs_cap;
 };
+
+/* Requests by number (pml_stripe_reqs.c). A header names a request of its
+ * peer's by (generation << 32 | slot + 1), never by address: a stale,
+ * corrupt or hostile number finds no request (or one in another state,
+ * which the caller checks), never arbitrary memory. */
+int pml_req_register(pml_stripe_t *pml, mrail_pml_request_t *req);
+uint64_t pml_req_handle(const mrail_pml_request_t *req);
+mrail_pml_request_t *pml_req_lookup(const pml_stripe_t *pml, uint64_t handle);
 
 /* Recycling (pml_stripe_pml.c). */
 pml_unexpected_t *pml_unexpected_get(pml_stripe_t *pml);
@@ -351,7 +364,7 @@ int pml_send_inline(pml_stripe_t *pml, const void *buf, size_t len, uint32_t dst
                     uint32_t ctx);
 int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req);
 void pml_send_on_cts(pml_stripe_t *pml, uint32_t from, const pml_hdr_cts_t *cts);
-void pml_send_on_fin(pml_stripe_t *pml, const pml_hdr_fin_t *fin);
+void pml_send_on_fin(pml_stripe_t *pml, uint32_t from, const pml_hdr_fin_t *fin);
 /* The destination is unreachable: finish req with the error once no btl
  * callback is left to come. */
 void pml_send_abort(pml_stripe_t *pml, mrail_pml_request_t *req);

@@ -28,17 +28,27 @@ static void unexpected_free(pml_unexpected_t *u)
 
 pml_comm_t *pml_comm(pml_stripe_t *pml, uint32_t ctx)
 {
-    if (ctx >= pml->ncomms) {
-        uint32_t n = ctx + 1;
-        pml_comm_t *grown = realloc(pml->comms, n * sizeof(*grown));
+    if (ctx >= MRAIL_PML_CTX_MAX) {
+        return NULL; /* a header's context is a peer's word: the table is bounded */
+    }
+    /* In chunks: a context far above the others (a peer's communicator we
+     * are not yet part of, or a wrong header) costs one chunk, not the
+     * whole range below it. */
+    uint32_t chunk = ctx / PML_COMM_CHUNK;
+    if (chunk >= pml->ncomm_chunks) {
+        pml_comm_t **grown = realloc(pml->comm_chunks, (chunk + 1) * sizeof(*grown));
         if (grown == NULL) {
             return NULL;
         }
-        memset(grown + pml->ncomms, 0, (n - pml->ncomms) * sizeof(*grown));
-        pml->comms = grown;
-        pml->ncomms = n;
+        memset(grown + pml->ncomm_chunks, 0, (chunk + 1 - pml->ncomm_chunks) * sizeof(*grown));
+        pml->comm_chunks = grown;
+        pml->ncomm_chunks = chunk + 1;
     }
-    pml_comm_t *c = &pml->comms[ctx];
+    if (pml->comm_chunks[chunk] == NULL &&
+        (pml->comm_chunks[chunk] = calloc(PML_COMM_CHUNK, sizeof(pml_comm_t))) == NULL) {
+        return NULL;
+    }
+    pml_comm_t *c = &pml->comm_chunks[chunk][ctx % PML_COMM_CHUNK];
     if (c->send_seq == NULL) {
         c->send_seq = calloc(pml->size, sizeof(uint32_t));
         if (c->send_seq == NULL ||
@@ -99,12 +109,24 @@ void pml_peer_unreachable(pml_stripe_t *pml, uint32_t peer)
     }
 }
 
+/* A header shorter than its kind's is a peer's bug or a stranger's bytes:
+ * dropped and counted, never read past. */
+static bool header_fits(pml_stripe_t *pml, const struct iovec *segs, int nsegs, size_t need)
+{
+    if (nsegs >= 1 && segs[0].iov_len >= need) {
+        return true;
+    }
+    pml->stats.malformed++;
+    return false;
+}
+
 static void am_match_header(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
                             mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
 {
     (void)ep;
     pml_rail_seen(ctx, peer, m);
-    if (pml_ctl_arrived(ctx, peer, segs[0].iov_base)) {
+    if (header_fits(ctx, segs, nsegs, sizeof(pml_hdr_match_t)) &&
+        pml_ctl_arrived(ctx, peer, segs[0].iov_base)) {
         pml_recv_on_match_header(ctx, peer, tag, segs, nsegs);
     }
 }
@@ -114,15 +136,19 @@ static void am_short(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t p
 {
     (void)ep, (void)tag;
     pml_rail_seen(ctx, peer, m);
-    pml_recv_on_short(ctx, peer, segs, nsegs);
+    if (header_fits(ctx, segs, nsegs, sizeof(pml_hdr_short_t))) {
+        pml_recv_on_short(ctx, peer, segs, nsegs);
+    }
 }
 
 static void am_ack(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
                    mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
 {
-    (void)ep, (void)tag, (void)nsegs;
+    (void)ep, (void)tag;
     pml_rail_seen(ctx, peer, m);
-    pml_ctl_arrived(ctx, peer, segs[0].iov_base);
+    if (header_fits(ctx, segs, nsegs, sizeof(pml_hdr_ack_t))) {
+        pml_ctl_arrived(ctx, peer, segs[0].iov_base);
+    }
 }
 
 static void am_probe(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
@@ -135,8 +161,11 @@ static void am_probe(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t p
 static void am_cts(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
                    mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
 {
-    (void)ep, (void)tag, (void)nsegs;
+    (void)ep, (void)tag;
     pml_rail_seen(ctx, peer, m);
+    if (!header_fits(ctx, segs, nsegs, sizeof(pml_hdr_cts_t))) {
+        return;
+    }
     pml_hdr_cts_t cts;
     memcpy(&cts, segs[0].iov_base, sizeof(cts));
     if (pml_ctl_arrived(ctx, peer, &cts)) {
@@ -149,7 +178,9 @@ static void am_frag(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t pe
 {
     (void)ep, (void)tag;
     pml_rail_seen(ctx, peer, m);
-    pml_recv_on_frag(ctx, peer, segs, nsegs);
+    if (header_fits(ctx, segs, nsegs, sizeof(pml_hdr_frag_t))) {
+        pml_recv_on_frag(ctx, peer, segs, nsegs);
+    }
 }
 
 static void am_place_frag(mrail_btl_module_t *m, uint32_t peer, mrail_btl_tag_t tag,
@@ -163,12 +194,15 @@ static void am_place_frag(mrail_btl_module_t *m, uint32_t peer, mrail_btl_tag_t 
 static void am_fin(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, uint32_t peer,
                    mrail_btl_tag_t tag, const struct iovec *segs, int nsegs, void *ctx)
 {
-    (void)ep, (void)tag, (void)nsegs;
+    (void)ep, (void)tag;
     pml_rail_seen(ctx, peer, m);
+    if (!header_fits(ctx, segs, nsegs, sizeof(pml_hdr_fin_t))) {
+        return;
+    }
     pml_hdr_fin_t fin;
     memcpy(&fin, segs[0].iov_base, sizeof(fin));
     if (pml_ctl_arrived(ctx, peer, &fin)) {
-        pml_send_on_fin(ctx, &fin);
+        pml_send_on_fin(ctx, peer, &fin);
     }
 }
 
@@ -284,8 +318,13 @@ static void stripe_close(mrail_pml_t *base)
     if (pml->report) {
         pml_report_rails(pml, stderr);
     }
-    for (uint32_t c = 0; c < pml->ncomms; c++) {
-        pml_comm_t *comm = &pml->comms[c];
+    for (uint32_t c = 0; c < pml->ncomm_chunks * PML_COMM_CHUNK; c++) {
+        pml_comm_t *comm = pml->comm_chunks[c / PML_COMM_CHUNK];
+        if (comm == NULL) {
+            c += PML_COMM_CHUNK - 1;
+            continue;
+        }
+        comm += c % PML_COMM_CHUNK;
         for (match_msg_t *m = comm->match.unexpected; m != NULL;) {
             match_msg_t *next = m->next;
             unexpected_free(m->owner);
@@ -303,7 +342,11 @@ static void stripe_close(mrail_pml_t *base)
         }
         free(comm->send_seq);
     }
-    free(pml->comms);
+    for (uint32_t k = 0; k < pml->ncomm_chunks; k++) {
+        free(pml->comm_chunks[k]);
+    }
+    free(pml->comm_chunks);
+    free(pml->reqs);
     while (pml->free_requests != NULL) {
         mrail_pml_request_t *next = pml->free_requests->next_free;
         free(pml->free_requests);
@@ -373,13 +416,22 @@ static mrail_pml_request_t *request_new(pml_stripe_t *pml, bool is_send, void *b
                                         int32_t peer, int32_t tag, uint32_t ctx)
 {
     mrail_pml_request_t *req = pml->free_requests;
+    uint32_t slot, gen = 0;
     if (req != NULL) {
         pml->free_requests = req->next_free;
         pml->nfree_requests--;
+        slot = req->slot, gen = req->gen + 1;
     } else if ((req = malloc(sizeof(*req))) == NULL) {
         return NULL;
+    } else if (pml_req_register(pml, req) != MRAIL_SUCCESS) {
+        free(req);
+        return NULL;
+    } else {
+        slot = req->slot;
     }
     *req = (mrail_pml_request_t){.pml = pml,
+                                 .slot = slot,
+                                 .gen = gen,
                                  .is_send = is_send,
                                  .buf = buf,
                                  .len = len,

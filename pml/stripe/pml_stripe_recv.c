@@ -63,7 +63,7 @@ static void send_cts(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
     req->rstate = req->expected > 0 ? PML_RECV_RECEIVING : PML_RECV_DONE;
     pml_hdr_cts_t cts = {
-        .sreq = req->sreq, .rreq = (uintptr_t)req, .rid = req->rid, .accepted = req->expected};
+        .sreq = req->sreq, .rreq = pml_req_handle(req), .rid = req->rid, .accepted = req->expected};
     const sched_rail_t *rates = pml->rx_rates[req->src];
     /* Every entry is valid once the sender's rails were measured at all: a
      * zero count tells the sender a rate was forgotten. */
@@ -244,9 +244,21 @@ void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t 
         return;
     }
     bool rts = tag == PML_TAG_RTS;
-    const pml_hdr_rts_t *rget =
-        rts && segs[0].iov_len >= sizeof(pml_hdr_rts_t) ? segs[0].iov_base : NULL;
-    on_header(pml, c, &h, rts, rget, segs + 1, nsegs - 1);
+    size_t payload = 0;
+    for (int i = 1; i < nsegs; i++) {
+        payload += segs[i].iov_len;
+    }
+    if (!rts && h.len != payload) {
+        pml->stats.malformed++; /* an EAGER message carries exactly its length */
+        return;
+    }
+    /* Copied out: a btl's buffer holds the header at any alignment. */
+    pml_hdr_rts_t rget;
+    bool has_rget = rts && segs[0].iov_len >= sizeof(rget);
+    if (has_rget) {
+        memcpy(&rget, segs[0].iov_base, sizeof(rget));
+    }
+    on_header(pml, c, &h, rts, has_rget ? &rget : NULL, segs + 1, nsegs - 1);
 }
 
 void pml_recv_on_short(pml_stripe_t *pml, uint32_t from, const struct iovec *segs, int nsegs)
@@ -343,12 +355,19 @@ void pml_recv_on_frag(pml_stripe_t *pml, uint32_t from, const struct iovec *segs
 {
     pml_hdr_frag_t h;
     memcpy(&h, segs[0].iov_base, sizeof(h));
-    mrail_pml_request_t *req = (mrail_pml_request_t *)(uintptr_t)h.rreq;
-    /* Requests are recycled, never freed while the PML is open, so a late
-     * copy (failover) for a finished receive finds a request with another
-     * id, or none receiving. */
+    mrail_pml_request_t *req = pml_req_lookup(pml, h.rreq);
+    if (req == NULL || req->is_send) {
+        pml->stats.malformed++;
+        return;
+    }
+    /* A late copy (failover) for a finished receive finds its request with
+     * another id, or not receiving. */
     if (req->rid != h.rid || req->rstate != PML_RECV_RECEIVING || req->src != from) {
         pml->stats.dup_dropped++;
+        return;
+    }
+    if (h.offset > req->expected || h.nfrags == 0 || h.nfrags > req->expected) {
+        pml->stats.malformed++; /* each fragment carries a byte at least */
         return;
     }
     size_t len = 0;
@@ -386,9 +405,9 @@ void pml_recv_place_frag(pml_stripe_t *pml, uint32_t from, const void *hdr, size
         return;
     }
     memcpy(&h, hdr, sizeof(h));
-    mrail_pml_request_t *req = (mrail_pml_request_t *)(uintptr_t)h.rreq;
-    if (req->rid != h.rid || req->rstate != PML_RECV_RECEIVING || req->src != from ||
-        h.offset > req->expected || payload_len > req->expected - h.offset) {
+    mrail_pml_request_t *req = pml_req_lookup(pml, h.rreq);
+    if (req == NULL || req->is_send || req->rid != h.rid || req->rstate != PML_RECV_RECEIVING ||
+        req->src != from || h.offset > req->expected || payload_len > req->expected - h.offset) {
         return; /* a late copy, or more than we accepted: the btl buffers it */
     }
     const pml_confirm_t *c = req->confirm_rx;

@@ -332,7 +332,7 @@ int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req)
                                    .tag = req->tag,
                                    .seq = c->send_seq[dst]++,
                                    .len = req->len,
-                                   .sreq = (uintptr_t)req};
+                                   .sreq = pml_req_handle(req)};
     req->status =
         (mrail_pml_status_t){.source = (int32_t)pml->rank, .tag = req->tag, .count = req->len};
     size_t eager_max = eager_max_of(m);
@@ -440,7 +440,12 @@ static void take_rates(sched_rail_t *rails, size_t count, const pml_hdr_cts_t *c
 
 void pml_send_on_cts(pml_stripe_t *pml, uint32_t from, const pml_hdr_cts_t *cts)
 {
-    mrail_pml_request_t *req = (mrail_pml_request_t *)(uintptr_t)cts->sreq;
+    mrail_pml_request_t *req = pml_req_lookup(pml, cts->sreq);
+    if (req == NULL || !req->is_send || req->sstate != PML_SEND_RTS_SENT ||
+        req->peer != (int32_t)from || cts->accepted > req->len) {
+        pml->stats.malformed++; /* a CTS is sent once (copies are dropped by cseq) */
+        return;
+    }
     const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, from);
     sched_rail_t *rails = pml->sched[from];
     take_rates(rails, pr->count, cts);
@@ -492,9 +497,15 @@ void pml_send_on_cts(pml_stripe_t *pml, uint32_t from, const pml_hdr_cts_t *cts)
     }
 }
 
-void pml_send_on_fin(pml_stripe_t *pml, const pml_hdr_fin_t *fin)
+void pml_send_on_fin(pml_stripe_t *pml, uint32_t from, const pml_hdr_fin_t *fin)
 {
-    mrail_pml_request_t *req = (mrail_pml_request_t *)(uintptr_t)fin->sreq;
+    mrail_pml_request_t *req = pml_req_lookup(pml, fin->sreq);
+    if (req == NULL || !req->is_send || req->peer != (int32_t)from ||
+        !((req->sstate == PML_SEND_RTS_SENT && req->rts.rget) ||
+          (req->sstate == PML_SEND_STRIPING && req->confirm && !req->fin_received))) {
+        pml->stats.malformed++;
+        return;
+    }
     if (req->sstate == PML_SEND_RTS_SENT) { /* rdma get: the receiver has it all */
         pml->stats.rget++;
         send_finish(pml, req);

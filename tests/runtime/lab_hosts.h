@@ -10,11 +10,14 @@
 #define HOSTS MRAIL_TEST_SRC_DIR "/../runtime/netns_hosts.sh"
 /* Each suite that builds hosts takes subnets from its own range (10.S.x.0/24
  * in the root namespace), so that suites run side by side never collide:
- * pml_failover 40-99, btl_tcp 100-159, btl_ofi 160-219, mrun_netns 220-249. */
+ * soak 30-39, pml_failover 40-99, btl_tcp 100-159, btl_ofi 160-219, mrun_netns
+ * 220-249. */
 #ifndef LAB_SUBNET_FIRST
 #define LAB_SUBNET_FIRST 100
 #endif
+#ifndef LAB_SUBNETS
 #define LAB_SUBNETS 60
+#endif
 
 static char prefix[16], bridge[24], nslist[64];
 static int subnet;

@@ -3,8 +3,23 @@
 
 #include "run_util.h"
 
-#define PROBE MRAIL_TEST_BIN_DIR "/rte_probe"
-#define MRUN MRAIL_TEST_BIN_DIR "/mrun"
+/* The programs under test: this build's, or those of the build that
+ * MRAIL_TEST_PROGRAMS names (CI runs this suite, built plainly, on a
+ * ThreadSanitizer build's mrun and rte_probe: Criterion itself cannot run
+ * under ThreadSanitizer). */
+static char MRUN[512], PROBE[512], MPIRUN[512], MPIEXEC[512];
+
+static void find_programs(void)
+{
+    const char *dir = getenv("MRAIL_TEST_PROGRAMS");
+    dir = dir != NULL && dir[0] != '\0' ? dir : MRAIL_TEST_BIN_DIR;
+    snprintf(MRUN, sizeof(MRUN), "%s/mrun", dir);
+    snprintf(PROBE, sizeof(PROBE), "%s/rte_probe", dir);
+    snprintf(MPIRUN, sizeof(MPIRUN), "%s/mpirun", dir);
+    snprintf(MPIEXEC, sizeof(MPIEXEC), "%s/mpiexec", dir);
+}
+
+TestSuite(mrun, .init = find_programs);
 
 static int usable_cpus(void)
 {
@@ -62,7 +77,7 @@ Test(mrun, facts_and_modex_16_oversubscribed, .timeout = 60)
 
 Test(mrun, mpirun_and_mpiexec_are_mrun, .timeout = 60)
 {
-    const char *names[] = {MRAIL_TEST_BIN_DIR "/mpirun", MRAIL_TEST_BIN_DIR "/mpiexec"};
+    const char *names[] = {MPIRUN, MPIEXEC};
     for (int k = 0; k < 2; k++) {
         run_t r;
         run_init(&r);
