@@ -15,29 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "mca_typed.h"
 #include "mrail/mca.h"
-
-typedef struct typed {
-    int i;
-    unsigned u;
-    size_t sz;
-    bool b;
-    const char *s;
-    int e;
-    mrail_mca_list_t l;
-} typed_t;
-
-static const char *const colours[] = {"red", "green", "blue", NULL};
-
-static const mrail_mca_param_def_t defs[] = {
-    {"i", MRAIL_MCA_INT, "-7", 1, "an int", NULL, offsetof(typed_t, i)},
-    {"u", MRAIL_MCA_UNSIGNED, "7", 1, "an unsigned", NULL, offsetof(typed_t, u)},
-    {"sz", MRAIL_MCA_SIZE, "4k", 1, "a size", NULL, offsetof(typed_t, sz)},
-    {"b", MRAIL_MCA_BOOL, "yes", 1, "a bool", NULL, offsetof(typed_t, b)},
-    {"s", MRAIL_MCA_STRING, "hello", 1, "a string", NULL, offsetof(typed_t, s)},
-    {"e", MRAIL_MCA_ENUM, "green", 1, "an enum", colours, offsetof(typed_t, e)},
-    {"l", MRAIL_MCA_LIST, "a,b", 1, "a list", NULL, offsetof(typed_t, l)},
-};
 
 static void fail_check(const char *what)
 {
@@ -66,8 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         return 0;
     }
-    typed_t cfg = {0};
-    mrail_mca_register(mca, "fz", "x", defs, sizeof(defs) / sizeof(defs[0]), &cfg);
+    typed_config_t cfg = {0};
+    mrail_mca_register(mca, "fz", "x", typed_defs, sizeof(typed_defs) / sizeof(typed_defs[0]),
+                       &cfg);
     mrail_mca_check_unknown(mca, NULL);
     for (size_t i = 0; i < mrail_mca_diag_count(mca); i++) {
         const char *text = mrail_mca_diag_text(mca, i, NULL);
