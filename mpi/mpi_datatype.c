@@ -1,6 +1,7 @@
 /* The datatype calls: derived types built from others (flattened by the
  * engine in mpiobj/obj_datatype.c), their attributes, MPI_Pack. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ typedef struct builder {
     MPI_Aint lb, ub;
     bool failed;
     bool too_many_blocks; /* failed: over MPI_TYPE_BLOCKS_MAX */
+    bool overflow;        /* failed: an address or the extent does not fit MPI_Aint */
     bool explicit_bounds; /* a component was resized: no struct padding */
     bool no_merge;        /* pair elements keep their blocks, for MAXLOC/MINLOC */
 } builder_t;
@@ -144,6 +146,18 @@ static void add_runs(builder_t *b, const mpi_type_t *old, size_t count)
     }
 }
 
+/* a * n + c, false (and b failed) when it does not fit an MPI_Aint: types
+ * nested with large strides or extents reach that with few bytes of data. */
+static bool aint_madd(builder_t *b, MPI_Aint a, MPI_Aint n, MPI_Aint c, MPI_Aint *out)
+{
+    MPI_Aint p;
+    if (__builtin_mul_overflow(a, n, &p) || __builtin_add_overflow(p, c, out)) {
+        b->failed = b->overflow = true;
+        return false;
+    }
+    return true;
+}
+
 /* count copies of old, the first at disp, the next ones stride bytes apart. */
 static void add_copies(builder_t *b, const mpi_type_t *old, MPI_Aint disp, size_t count,
                        MPI_Aint stride)
@@ -151,11 +165,17 @@ static void add_copies(builder_t *b, const mpi_type_t *old, MPI_Aint disp, size_
     b->no_merge = b->no_merge || mpi_type_is_pair(old->base);
     add_runs(b, old, count);
     for (size_t i = 0; i < count && !b->failed; i++) {
-        MPI_Aint at = disp + (MPI_Aint)i * stride;
-        for (size_t k = 0; k < old->nblocks; k++) {
-            add_block(b, at + old->blocks[k].disp, old->blocks[k].len);
+        MPI_Aint at, d, lb, ub;
+        if (!aint_madd(b, (MPI_Aint)i, stride, disp, &at) || !aint_madd(b, 1, at, old->lb, &lb) ||
+            !aint_madd(b, 1, lb, old->extent, &ub)) {
+            return;
         }
-        MPI_Aint lb = at + old->lb, ub = at + old->lb + old->extent;
+        for (size_t k = 0; k < old->nblocks; k++) {
+            if (!aint_madd(b, 1, at, old->blocks[k].disp, &d)) {
+                return;
+            }
+            add_block(b, d, old->blocks[k].len);
+        }
         if (b->first || lb < b->lb) {
             b->lb = lb;
         }
@@ -235,8 +255,25 @@ int mpi_type_relabel(MPI_Datatype type, int combiner, int ni, const int *ints, i
 static int builder_finish(builder_t *b, bool pad, const char *fn, MPI_Datatype *out)
 {
     mpi_type_t *t = b->t;
+    /* The extent, and the span of the data, padded to an alignment: half
+     * the range of MPI_Aint at most, so that neither overflows. */
+    MPI_Aint span, lo = 0, hi = 0;
+    for (size_t i = 0; i < t->nblocks && !b->failed; i++) {
+        MPI_Aint s = t->blocks[i].disp, e = s + (MPI_Aint)t->blocks[i].len;
+        lo = i == 0 || s < lo ? s : lo;
+        hi = i == 0 || e > hi ? e : hi;
+    }
+    if (!b->failed && ((!b->first && (__builtin_sub_overflow(b->ub, b->lb, &span) ||
+                                      span > PTRDIFF_MAX / 2 || span < -(PTRDIFF_MAX / 2))) ||
+                       __builtin_sub_overflow(hi, lo, &span) || span > PTRDIFF_MAX / 2)) {
+        b->failed = b->overflow = true;
+    }
     if (b->failed) {
         mpi_type_release(t);
+        if (b->overflow) {
+            return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn,
+                             "an address in the datatype, or its extent, does not fit an MPI_Aint");
+        }
         if (b->too_many_blocks) {
             return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn,
                              "the datatype has more than %d separate blocks of data, the most "
@@ -256,12 +293,6 @@ static int builder_finish(builder_t *b, bool pad, const char *fn, MPI_Datatype *
     t->extent = ub - t->lb;
     t->explicit_bounds = b->explicit_bounds;
     if (t->nblocks > 0) {
-        MPI_Aint lo = t->blocks[0].disp, hi = lo;
-        for (size_t i = 0; i < t->nblocks; i++) {
-            MPI_Aint s = t->blocks[i].disp, e = s + (MPI_Aint)t->blocks[i].len;
-            lo = s < lo ? s : lo;
-            hi = e > hi ? e : hi;
-        }
         t->true_lb = lo;
         t->true_extent = hi - lo;
     }
@@ -321,8 +352,9 @@ static int vector(int count, int blocklen, MPI_Aint stride_bytes, MPI_Datatype o
         return rc ? rc : mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
     }
     const mpi_type_t *o = mpi_type(old);
-    for (int i = 0; i < count; i++) {
-        add_copies(&b, o, (MPI_Aint)i * stride_bytes, (size_t)blocklen, o->extent);
+    MPI_Aint at;
+    for (int i = 0; i < count && aint_madd(&b, (MPI_Aint)i, stride_bytes, 0, &at); i++) {
+        add_copies(&b, o, at, (size_t)blocklen, o->extent);
     }
     b.failed = b.failed || !record(b.t, ni, ints, na, aints, 1, &old);
     return builder_finish(&b, false, fn, newtype);
@@ -333,8 +365,14 @@ int PMPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype old,
 {
     const mpi_type_t *o = mpi_type(old);
     int ints[3] = {count, blocklength, stride};
-    return vector(count, blocklength, o ? (MPI_Aint)stride * o->extent : 0, old,
-                  MPI_COMBINER_VECTOR, ints, 3, NULL, 0, "MPI_Type_vector", newtype);
+    MPI_Aint stride_bytes = 0;
+    if (o != NULL && __builtin_mul_overflow((MPI_Aint)stride, o->extent, &stride_bytes)) {
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Type_vector",
+                         "stride %d times the extent %ld of the old type does not fit an MPI_Aint",
+                         stride, (long)o->extent);
+    }
+    return vector(count, blocklength, stride_bytes, old, MPI_COMBINER_VECTOR, ints, 3, NULL, 0,
+                  "MPI_Type_vector", newtype);
 }
 
 int PMPI_Type_create_hvector(int count, int blocklength, MPI_Aint stride, MPI_Datatype old,
@@ -362,10 +400,11 @@ static int indexed(int count, const int *blocklens, int blocklen, const void *di
         return rc ? rc : mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
     }
     const mpi_type_t *o = mpi_type(old);
-    for (int i = 0; i < count; i++) {
-        MPI_Aint d = disp_bytes ? ((const MPI_Aint *)disps)[i]
-                                : (MPI_Aint)((const int *)disps)[i] * o->extent;
-        add_copies(&b, o, d, (size_t)(blocklens ? blocklens[i] : blocklen), o->extent);
+    for (int i = 0; i < count && !b.failed; i++) {
+        MPI_Aint d = disp_bytes ? ((const MPI_Aint *)disps)[i] : 0;
+        if (disp_bytes || aint_madd(&b, (MPI_Aint)((const int *)disps)[i], o->extent, 0, &d)) {
+            add_copies(&b, o, d, (size_t)(blocklens ? blocklens[i] : blocklen), o->extent);
+        }
     }
     /* Envelope: count, blocklengths (or the one), int displacements. */
     int ni = 1 + (blocklens ? count : 1) + (disp_bytes ? 0 : count);
@@ -458,7 +497,7 @@ int PMPI_Type_create_resized(MPI_Datatype old, MPI_Aint lb, MPI_Aint extent, MPI
     const mpi_type_t *o = mpi_type(old);
     add_copies(&b, o, 0, 1, o->extent);
     b.lb = lb;
-    b.ub = lb + extent;
+    aint_madd(&b, 1, lb, extent, &b.ub);
     b.first = false;
     b.explicit_bounds = true;
     MPI_Aint a[2] = {lb, extent};

@@ -66,8 +66,13 @@ int PMPI_Type_create_subarray(int ndims, const int sizes[], const int subsizes[]
         if (rc == MPI_SUCCESS) {
             step(&cur, next, oldtype);
         }
-        disp += (MPI_Aint)starts[d] * stride;
-        stride *= sizes[d];
+        MPI_Aint offset;
+        if (rc == MPI_SUCCESS && (__builtin_mul_overflow((MPI_Aint)starts[d], stride, &offset) ||
+                                  __builtin_add_overflow(disp, offset, &disp) ||
+                                  __builtin_mul_overflow(stride, (MPI_Aint)sizes[d], &stride))) {
+            rc = mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn,
+                           "the array's extent in bytes does not fit an MPI_Aint");
+        }
     }
     /* The block at its start, in bounds that span the whole array. */
     int one = 1;
@@ -125,13 +130,18 @@ static int darray_dim(int gsize, int distrib, int darg, int psize, int coord, MP
     MPI_Aint *disps = malloc((size_t)(n + 1) * sizeof(MPI_Aint));
     MPI_Aint ext = mpi_type(old)->extent;
     int rc = lens && disps ? MPI_SUCCESS : MPI_ERR_NO_MEM, i = 0;
+    MPI_Aint span = 0;
+    if (rc == MPI_SUCCESS && __builtin_mul_overflow((MPI_Aint)gsize, ext, &span)) {
+        rc = mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn,
+                       "%d elements of extent %ld do not fit an MPI_Aint", gsize, (long)ext);
+    }
     for (long s = first; rc == MPI_SUCCESS && s < gsize; s += period, i++) {
         lens[i] = (int)(gsize - s < blk ? gsize - s : blk);
-        disps[i] = (MPI_Aint)s * ext;
+        disps[i] = (MPI_Aint)s * ext; /* s < gsize: no overflow, as span did not */
     }
     MPI_Datatype part = MPI_DATATYPE_NULL;
     rc = rc ? rc : PMPI_Type_create_hindexed(n, lens, disps, old, &part);
-    rc = rc ? rc : PMPI_Type_create_resized(part, 0, (MPI_Aint)gsize * ext, out);
+    rc = rc ? rc : PMPI_Type_create_resized(part, 0, span, out);
     if (part != MPI_DATATYPE_NULL) {
         PMPI_Type_free(&part);
     }

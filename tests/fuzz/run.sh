@@ -71,17 +71,15 @@ one() {
   echo "fuzz_$n: ${execs:-0} executions in ${took} s ($(( ${execs:-0} / (took > 0 ? took : 1) ))/s), corpus $(ls "$work/corpus" | wc -l) inputs, no crash"
 }
 
+# J at a time: the next starts as soon as any one ends.
 failed=0
-pids=()
 for n in "${names[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+    wait -n || failed=1
+  done
   one "$n" &
-  pids+=($!)
-  if [ ${#pids[@]} -ge "$jobs" ]; then
-    wait "${pids[0]}" || failed=1
-    pids=("${pids[@]:1}")
-  fi
 done
-for p in "${pids[@]}"; do
-  wait "$p" || failed=1
+while [ "$(jobs -rp | wc -l)" -gt 0 ]; do
+  wait -n || failed=1
 done
 exit $failed
