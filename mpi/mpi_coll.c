@@ -184,6 +184,20 @@ static int barrier(MPI_Comm comm, MPI_Request *request, const char *fn)
     return mpi_coll_finish(s, comm, request, fn);
 }
 
+int mpi_coll_barrier_quiet(MPI_Comm comm)
+{
+    int rc = mpi_coll_check(comm, false, "MPI_Finalize");
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    if (s == NULL) {
+        return MPI_ERR_NO_MEM;
+    }
+    ops(comm)->barrier(s, comm);
+    return mrail_coll_run(s);
+}
+
 int PMPI_Barrier(MPI_Comm comm)
 {
     return barrier(comm, NULL, "MPI_Barrier");

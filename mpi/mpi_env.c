@@ -141,6 +141,12 @@ int PMPI_Finalize(void)
         }
     }
     mpi_reap_background();
+    /* No rank may close its connections while a peer still receives what
+     * it sent, so every rank waits here for all the others, over the rails:
+     * the PMIx fence below is not that barrier everywhere (under Slurm
+     * 22.05's mpi/pmix on emulated nodes it returned at once on the ranks
+     * that reached it first). A dead peer fails it; finalizing goes on. */
+    (void)mpi_coll_barrier_quiet(MPI_COMM_WORLD);
     /* Sends that completed may still sit in a btl's queue (an eager send is
      * done once copied): keep progressing through the fence, or a peer still
      * receiving them would never arrive (Open MPI does the same). */

@@ -105,6 +105,9 @@ int mpi_coll_check(MPI_Comm comm, bool inter_ok, const char *fn);
  * out of memory. */
 int mpi_coll_finish(struct mrail_coll_sched *s, MPI_Comm comm, MPI_Request *request,
                     const char *fn);
+/* A barrier over comm whose failure is returned, not handed to comm's
+ * error handler (MPI_Finalize's). */
+int mpi_coll_barrier_quiet(MPI_Comm comm);
 
 /* Communicators (mpi_comm.c, mpi_comm_create.c). */
 /* Agrees with every member of comm on a fresh pair of PML contexts (p2p, collectives). */

@@ -11,6 +11,7 @@ packages=(
   clang-format                                       # the formatting gate (tools/check-format.sh)
   libclang-rt-14-dev                                 # libFuzzer (tests/fuzz)
   valgrind                                           # memcheck of the p2p suite
+  slurmd slurmctld slurm-client munge                # srun --mpi=pmix on emulated nodes
 )
 # --bench: what the side-by-side benchmarks and the multi-rail lab run.
 if [ "${1:-}" = --bench ]; then

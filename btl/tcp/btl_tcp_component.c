@@ -62,8 +62,9 @@ static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
          "btl_tcp_if_exclude",
          NULL, offsetof(btl_tcp_config_t, if_include)},
         {"connect_timeout", MRAIL_MCA_UNSIGNED, "30", 5,
-         "Seconds a connection to a peer may take (made on the first send to it) before the "
-         "rail to that peer is declared failed",
+         "Seconds a peer's host may take to take a connection (made on the first send to the "
+         "peer) before the rail to that peer is declared failed; once taken, the handshake "
+         "waits for the peer's next progress however long it computes",
          NULL, offsetof(btl_tcp_config_t, connect_timeout)},
         {"user_timeout", MRAIL_MCA_UNSIGNED, "5000", 4,
          "Milliseconds data may stay unacknowledged on a connection before its rail is declared "

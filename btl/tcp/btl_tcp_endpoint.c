@@ -199,7 +199,11 @@ static void send_hello(btl_tcp_module_t *m, mrail_btl_endpoint_t *ep)
         close_fd(m, ep);
         return;
     }
+    /* The peer's host took the connection, so the peer process lives: its
+     * ack waits for its next progress, however long it computes, and from
+     * now on keepalive and user_timeout watch the path, not the deadline. */
     ep->state = BTL_TCP_EP_HELLO_SENT;
+    tune(m, ep->fd);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = BTL_TCP_EV(ep, BTL_TCP_EV_EP)};
     epoll_ctl(m->epoll_fd, EPOLL_CTL_MOD, ep->fd, &ev);
 }
@@ -248,7 +252,7 @@ void btl_tcp_ep_check_connecting(btl_tcp_module_t *m)
             snprintf(what, sizeof(what), "could not be made to %s:%u",
                      inet_ntoa((struct in_addr){ep->peer.addr}), ntohs(ep->peer.port));
             btl_tcp_ep_fail(m, ep, what, ep->conn_err);
-        } else if (now > ep->deadline) {
+        } else if (now > ep->deadline && ep->state == BTL_TCP_EP_CONNECTING) {
             char what[128];
             snprintf(what, sizeof(what), "was not made within btl_tcp_connect_timeout=%u s",
                      m->timeout);

@@ -128,6 +128,7 @@ typedef struct mrail_pml_stats {
     uint64_t ctl_dup_dropped; /* copies of those received and dropped */
     uint64_t rails_restored;  /* failed rails that came back and carry traffic again */
     uint64_t rails_stalled;   /* rails the PML failed for finishing nothing while others did */
+    uint64_t silent_probes;   /* rails connected to check on a peer a receive waited on */
     uint64_t frags_placed;    /* fragments a btl read straight into the receive buffer */
     uint64_t frags_stolen;    /* fragments a rail with room took from a slower rail's queue */
     uint64_t rates_forgotten; /* measured rates dropped after their rail was starved (receiver) */

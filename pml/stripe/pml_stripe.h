@@ -218,6 +218,7 @@ typedef struct pml_comm {
 
 /* The reliable control channel to one peer (pml_stripe_ctl.c). */
 typedef struct pml_ctl_msg pml_ctl_msg_t;
+typedef struct pml_ctl_copy pml_ctl_copy_t;
 typedef struct pml_ctl_peer {
     uint32_t next_seq;          /* cseq of our next message */
     uint32_t expect;            /* every cseq of the peer's below this arrived */
@@ -250,16 +251,21 @@ struct pml_stripe {
     mrail_rails_t rails;
     mrail_btl_am_table_t am;
     sched_opts_t sched_opts;
-    sched_rail_t **sched;    /* per peer, per rail: what the scheduler knows */
-    sched_rail_t **rx_rates; /* per peer, per its rail index: arrival rates measured here */
-    pml_railq_t **railq;     /* per peer, per rail: the send window */
-    pml_ctl_peer_t *ctl;     /* per peer: the reliable control channel */
-    unsigned send_window;    /* fragments per rail in a btl at once; 0: no bound */
-    bool steal;              /* a rail with room takes waiting fragments from slower ones */
-    double stall_us;         /* see pml_stripe_stall_timeout; 0: off */
-    bool report;             /* per-rail figures to stderr at close */
-    unsigned *stall_seen;    /* per peer: the stall check round that looked at it */
+    sched_rail_t **sched;       /* per peer, per rail: what the scheduler knows */
+    sched_rail_t **rx_rates;    /* per peer, per its rail index: arrival rates measured here */
+    pml_railq_t **railq;        /* per peer, per rail: the send window */
+    pml_ctl_peer_t *ctl;        /* per peer: the reliable control channel */
+    pml_ctl_copy_t *ctl_copies; /* untracked control messages a btl still holds */
+    unsigned send_window;       /* fragments per rail in a btl at once; 0: no bound */
+    bool steal;                 /* a rail with room takes waiting fragments from slower ones */
+    double stall_us;            /* see pml_stripe_stall_timeout; 0: off */
+    bool report;                /* per-rail figures to stderr at close */
+    unsigned *stall_seen;       /* per peer: the stall check round that looked at it */
     unsigned stall_gen;
+    double silent_us;        /* see pml_stripe_silent_peer; 0: off */
+    unsigned *silent_seen;   /* per peer: the last silence round that found it awaited */
+    double *silent_since_us; /* per peer: since when (or its last probe) */
+    unsigned silent_round;
     uint64_t next_rid;
     unsigned spin_limit; /* see mrail_pml_spin_limit */
     mrail_pml_stats_t stats;
@@ -297,6 +303,7 @@ sched_opts_t pml_stripe_sched_opts(void);
 unsigned pml_stripe_send_window(void);
 bool pml_stripe_steal(void);
 unsigned pml_stripe_stall_timeout(void); /* ms */
+unsigned pml_stripe_silent_peer(void);   /* ms */
 bool pml_stripe_report(void);
 
 /* pml_stripe_pml.c: builds the instance; its ops table (mrail/pml.h says
@@ -340,6 +347,8 @@ bool pml_ctl_arrived(pml_stripe_t *pml, uint32_t from, const void *hdr);
 /* The rail of module to peer failed: what went over it and is not
  * acknowledged goes again over the first rail left. */
 void pml_ctl_resend(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *failed);
+/* Frees what pml_ctl_copies still lists; only once the btls are finalized. */
+void pml_ctl_free_copies(pml_stripe_t *pml);
 int pml_ctl_init(pml_stripe_t *pml);
 /* The peer's first rail that is up, or NULL. */
 const mrail_rail_t *pml_first_up(const pml_stripe_t *pml, uint32_t peer);
@@ -388,6 +397,10 @@ size_t pml_failover(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *
  * back-off ran out. */
 #define PML_HEALTH_EVERY 1024 /* progress calls between looks at the clock */
 void pml_health_poll(pml_stripe_t *pml);
+
+/* From the health poll: connects to peers that receives have waited on for
+ * pml_stripe_silent_peer ms, so that a dead one is found (pml_stripe_silent.c). */
+void pml_silent_check(pml_stripe_t *pml, double now_us);
 /* Something arrived from peer over module: a rail we saw fail is back. */
 static inline void pml_rail_seen(pml_stripe_t *pml, uint32_t peer,
                                  const mrail_btl_module_t *module);

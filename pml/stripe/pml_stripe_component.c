@@ -12,6 +12,7 @@ typedef struct pml_stripe_config {
     size_t align;
     unsigned send_window;
     unsigned stall_timeout;
+    unsigned silent_peer;
     bool steal;
     bool report;
 } pml_stripe_config_t;
@@ -46,6 +47,11 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
          "rail to that peer is acknowledged, before the PML declares it failed (ahead of "
          "btl_tcp_user_timeout); 0: only the btl decides",
          NULL, offsetof(pml_stripe_config_t, stall_timeout)},
+        {"silent_peer", MRAIL_MCA_UNSIGNED, "1000", 5,
+         "Milliseconds a receive may wait on a peer before the PML connects every rail to that "
+         "peer that has none, so that a peer which died before it ever connected is found "
+         "(its host refuses) and the receive fails instead of waiting for ever; 0: never",
+         NULL, offsetof(pml_stripe_config_t, silent_peer)},
         {"steal", MRAIL_MCA_BOOL, "true", 5,
          "A rail to a peer whose queue ran dry takes the last waiting fragments of the rail "
          "that would finish last, when it finishes them sooner: rails end a burst together "
@@ -88,6 +94,11 @@ bool pml_stripe_steal(void)
 bool pml_stripe_report(void)
 {
     return pml_stripe_config.report;
+}
+
+unsigned pml_stripe_silent_peer(void)
+{
+    return pml_stripe_config.silent_peer;
 }
 
 unsigned pml_stripe_stall_timeout(void)

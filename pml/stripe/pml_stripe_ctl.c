@@ -80,11 +80,43 @@ static void emit(pml_stripe_t *pml, uint32_t peer, pml_ctl_msg_t *msg)
     }
 }
 
-/* Untracked: the old way, sendi, else a copy the btl may keep. */
+/* Untracked: the old way, sendi, else a copy the btl may keep. Copies
+ * whose btl has not called back are listed: a btl drops what it still
+ * holds at finalize without calling back, so the PML frees them once the
+ * btls are gone (pml_ctl_free_copies). */
+struct pml_ctl_copy {
+    struct pml_ctl_copy *prev, *next;
+    pml_stripe_t *pml;
+    unsigned char bytes[];
+};
+
+static void copy_unlink(pml_ctl_copy_t *copy)
+{
+    if (copy->prev != NULL) {
+        copy->prev->next = copy->next;
+    } else {
+        copy->pml->ctl_copies = copy->next;
+    }
+    if (copy->next != NULL) {
+        copy->next->prev = copy->prev;
+    }
+}
+
 static void control_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status, void *cbdata)
 {
     (void)m, (void)ep, (void)status;
-    free(cbdata);
+    pml_ctl_copy_t *copy = cbdata;
+    copy_unlink(copy);
+    free(copy);
+}
+
+void pml_ctl_free_copies(pml_stripe_t *pml)
+{
+    while (pml->ctl_copies != NULL) {
+        pml_ctl_copy_t *copy = pml->ctl_copies;
+        copy_unlink(copy);
+        free(copy);
+    }
 }
 
 static int send_untracked(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, const void *hdr,
@@ -98,13 +130,19 @@ static int send_untracked(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag,
     if (m->sendi != NULL && m->sendi(m, rail->ep, tag, hdr, len, NULL, 0) == MRAIL_SUCCESS) {
         return MRAIL_SUCCESS;
     }
-    void *copy = malloc(len);
+    pml_ctl_copy_t *copy = malloc(sizeof(*copy) + len);
     if (copy == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
-    memcpy(copy, hdr, len);
-    int rc = m->send(m, rail->ep, tag, copy, len, NULL, 0, control_done, copy);
+    memcpy(copy->bytes, hdr, len);
+    *copy = (pml_ctl_copy_t){.prev = NULL, .next = pml->ctl_copies, .pml = pml};
+    if (copy->next != NULL) {
+        copy->next->prev = copy;
+    }
+    pml->ctl_copies = copy;
+    int rc = m->send(m, rail->ep, tag, copy->bytes, len, NULL, 0, control_done, copy);
     if (rc == MRAIL_SUCCESS || rc < 0) {
+        copy_unlink(copy);
         free(copy);
     }
     return rc < 0 ? rc : MRAIL_SUCCESS;

@@ -202,6 +202,9 @@ void pml_health_poll(pml_stripe_t *pml)
     if (pml->stall_us > 0 && pml->striping != NULL) {
         stall_check(pml);
     }
+    if (pml->silent_us > 0 && pml->active != NULL) {
+        pml_silent_check(pml, now);
+    }
     for (uint32_t p = 0; p < pml->size && pml->rails_down > 0; p++) {
         const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, p);
         for (size_t i = 0; i < pr->count; i++) {

@@ -234,7 +234,10 @@ static int sched_init(pml_stripe_t *pml)
     }
     pml->unreachable = calloc(pml->size, sizeof(bool));
     pml->stall_seen = calloc(pml->size, sizeof(unsigned));
-    if (pml->unreachable == NULL || pml->stall_seen == NULL) {
+    pml->silent_seen = calloc(pml->size, sizeof(unsigned));
+    pml->silent_since_us = calloc(pml->size, sizeof(double));
+    if (pml->unreachable == NULL || pml->stall_seen == NULL || pml->silent_seen == NULL ||
+        pml->silent_since_us == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     for (uint32_t p = 0; p < pml->size; p++) {
@@ -277,6 +280,8 @@ int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_framewo
     pml->send_window = pml_stripe_send_window();
     pml->steal = pml_stripe_steal();
     pml->stall_us = pml_stripe_stall_timeout() * 1e3;
+    pml->silent_us = pml_stripe_silent_peer() * 1e3;
+    pml->silent_round = 1; /* see pml_silent_check */
     pml->report = pml_stripe_report();
     /* With a CPU per rank, a yield only hands the CPU to whatever else runs
      * there (the application's other threads, a memory-bound neighbour)
@@ -369,10 +374,13 @@ static void stripe_close(mrail_pml_t *base)
     free(pml->railq);
     free(pml->unreachable);
     free(pml->stall_seen);
+    free(pml->silent_seen);
+    free(pml->silent_since_us);
     pml_ctl_fini(pml);
     free(pml->sched);
     free(pml->rx_rates);
     mrail_rails_disconnect(&pml->rails);
+    pml_ctl_free_copies(pml);
     free(pml);
 }
 

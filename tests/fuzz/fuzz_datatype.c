@@ -23,6 +23,7 @@
 
 #define STACK 16
 #define MADE_MAX 1024
+#define MAX_LB ((MPI_Aint)1 << 40) /* far below any heap address's distance to 0 or 2^64 */
 #define MAX_SPAN (1 << 16)
 
 typedef struct input {
@@ -267,7 +268,11 @@ static void check(MPI_Datatype t, machine_t *m)
     MPI_Type_size(t, &size);
     MPI_Type_get_extent(t, &lb, &extent);
     MPI_Type_get_true_extent(t, &tlb, &textent);
-    if (size < 0 || size > MAX_SPAN || textent < 0 || textent > MAX_SPAN) {
+    /* A buffer is found at its address minus true_lb: a type whose data
+     * starts further away than any address space reaches names no buffer
+     * (and the subtraction itself would overflow). */
+    if (size < 0 || size > MAX_SPAN || textent < 0 || textent > MAX_SPAN || tlb > MAX_LB ||
+        tlb < -MAX_LB) {
         return;
     }
     char *space = malloc((size_t)textent + 1);

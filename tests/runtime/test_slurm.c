@@ -1,0 +1,114 @@
+/* mrail jobs under Slurm's own launcher, `srun --mpi=pmix`, on a cluster of
+ * emulated nodes (slurm_cluster.sh: munged, slurmctld and three slurmd on
+ * this host, Slurm's defaults). PMIx is mrail's only wire-up, so the same
+ * binaries run as under mrun; and a rank killed mid-traffic must end the
+ * step although Slurm's default (KillOnBadExit=0) leaves the other tasks
+ * running: the survivors find the dead peer themselves (issue 16). */
+#include <time.h>
+
+#include "run_util.h"
+
+#define CLUSTER MRAIL_TEST_SRC_DIR "/slurm_cluster.sh"
+#define CLUSTER_DIR MRAIL_TEST_WORK_DIR "/slurm"
+#define SRUN "/usr/bin/srun"
+#define SLURM_CONF "SLURM_CONF=" CLUSTER_DIR "/mrail-test-slurm.conf"
+
+static void cluster_up(void)
+{
+    skip_unless_root("a Slurm cluster of emulated nodes");
+    cr_assert_eq(access(SRUN, X_OK), 0, "%s missing: tools/setup-debian.sh installs slurm-client",
+                 SRUN);
+    cr_assert_eq(system(CLUSTER " up " CLUSTER_DIR " 3"), 0, "the Slurm cluster did not start");
+}
+
+static void cluster_down(void)
+{
+    if (geteuid() == 0) {
+        cr_expect_eq(system(CLUSTER " down " CLUSTER_DIR), 0);
+    }
+}
+
+TestSuite(slurm, .init = cluster_up, .fini = cluster_down, .timeout = 300);
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int shm_segments(void)
+{
+    FILE *f = popen("ls /dev/shm | grep -c '^mrail\\.'", "r");
+    int n = -1;
+    cr_assert_not_null(f);
+    cr_assert_eq(fscanf(f, "%d", &n), 1);
+    pclose(f);
+    return n;
+}
+
+/* Slurm's PMIx plugin keeps its per-step files under each node's TmpFS. */
+static void expect_node_tmp_empty(const char *what)
+{
+    int rc = system("test -z \"$(find " CLUSTER_DIR "/tmp -mindepth 2)\"");
+    cr_expect_eq(rc, 0, "%s: files left in the nodes' TmpFS", what);
+}
+
+Test(slurm, srun_pmix_runs_the_p2p_suite_across_three_nodes)
+{
+    run_t r;
+    run_init(&r);
+    char *env[] = {SLURM_CONF, NULL};
+    char *argv[] = {SRUN,  "--mpi=pmix", "-N", "3", "-n", "6", MRAIL_TEST_BIN_DIR "/mpi_p2p_test",
+                    r.tag, NULL};
+    run_cmd(&r, argv, env, NULL);
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect_eq(count_lines(r.out, " checks passed\n"), 6, "%s", r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+    expect_node_tmp_empty("p2p");
+}
+
+/* Killed by SIGKILL while rank 0 sends to it, while it sends to rank 1, and
+ * in a loop of allreduces (tests/mpi/mpi_killed.c), once with every rank on
+ * a node of its own (tcp between them) and once with all on one node (sm).
+ * The step ends (bound: 30 s each; measured 0.6-1.6 s), not with success,
+ * and leaves no process, /dev/shm segment or file behind. */
+Test(slurm, a_rank_killed_mid_traffic_ends_the_step)
+{
+    static const char *const where[] = {"send", "recv", "coll"};
+    static const char *const nodes[] = {"3", "1"};
+    int before = shm_segments();
+    for (int n = 0; n < 2; n++) {
+        for (int i = 0; i < 3; i++) {
+            run_t r;
+            run_init(&r);
+            char *env[] = {SLURM_CONF, NULL};
+            char *argv[] = {SRUN,
+                            "--mpi=pmix",
+                            "-N",
+                            (char *)nodes[n],
+                            "-n",
+                            "3",
+                            MRAIL_TEST_BIN_DIR "/mpi_killed",
+                            (char *)where[i],
+                            r.tag,
+                            NULL};
+            double t0 = seconds();
+            run_cmd_signal(&r, argv, env, NULL, SIGTERM, 30000); /* srun cancels the step */
+            double took = seconds() - t0;
+            cr_log_info("%s on %s node(s): exit %d after %.2f s", where[i], nodes[n], r.status,
+                        took);
+            cr_expect_neq(r.status, 0, "%s, %s node(s): the step succeeded", where[i], nodes[n]);
+            cr_expect(strstr(r.err, "Killed") != NULL,
+                      "%s, %s node(s): no task reported killed: %s", where[i], nodes[n], r.err);
+            cr_expect_lt(took, 30.0, "%s, %s node(s): the step took %.1f s to end", where[i],
+                         nodes[n], took);
+            run_expect_clean(&r);
+            run_fini(&r);
+            cr_expect_eq(shm_segments(), before, "%s, %s node(s): /dev/shm segments left", where[i],
+                         nodes[n]);
+            expect_node_tmp_empty(where[i]);
+        }
+    }
+}
