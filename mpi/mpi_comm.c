@@ -175,6 +175,7 @@ int PMPI_Comm_get_attr(MPI_Comm comm, int keyval, void *attribute_val, int *flag
         return rc;
     }
     universe = mrail_obj.comms[MPI_COMM_WORLD].size;
+    appnum = (int)mrail_rte_facts(mrail_mpi.rte)->appnum;
     int *value = NULL;
     switch (keyval) {
     case MPI_TAG_UB: value = &tag_ub; break;

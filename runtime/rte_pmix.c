@@ -99,6 +99,9 @@ static int load_facts(mrail_rte_t *rte, mrail_reason_t *why)
     if (!get_u32(&rte->me, PMIX_NODEID, &f->node_id)) {
         f->node_id = 0;
     }
+    if (!get_u32(&rte->me, PMIX_APPNUM, &f->appnum)) {
+        f->appnum = 0;
+    }
     if (!get_string(&rte->me, PMIX_HOSTNAME, f->hostname, sizeof(f->hostname))) {
         gethostname(f->hostname, sizeof(f->hostname) - 1);
     }

@@ -12,6 +12,7 @@ packages=(
   libclang-rt-14-dev                                 # libFuzzer (tests/fuzz)
   valgrind                                           # memcheck of the p2p suite
   slurmd slurmctld slurm-client munge                # srun --mpi=pmix on emulated nodes
+  meson                                              # a Meson project built with mpicc
 )
 # --bench: what the side-by-side benchmarks and the multi-rail lab run.
 if [ "${1:-}" = --bench ]; then

@@ -21,6 +21,11 @@
 #define BTL_TCP_MAX_LINKS 16
 #define BTL_TCP_SYN_RETRIES_SILENT 2 /* SYN retries before a connecting path counts as silent */
 
+/* btl_tcp_if_exclude's default: loopback, and the virtual bridges of
+ * container and VM hosts, which reach nothing off the node. */
+#define BTL_TCP_IF_EXCLUDE_DEFAULT                                                                 \
+    "lo,127.0.0.0/8,docker*,virbr*,br-*,cni*,podman*,flannel*,cali*,vxlan*"
+
 typedef struct btl_tcp_config {
     mrail_mca_list_t if_include; /* names, globs or CIDRs; empty = all not excluded */
     mrail_mca_list_t if_exclude;

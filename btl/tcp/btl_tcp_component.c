@@ -94,9 +94,11 @@ static int btl_tcp_register(mrail_component_t *self, mrail_mca_t *mca)
          "Accepted connections that may wait for their hello at once; past it the oldest is "
          "closed (a flood of silent connections cannot take a rank's descriptors); at least 1",
          NULL, offsetof(btl_tcp_config_t, max_pending)},
-        {"if_exclude", MRAIL_MCA_LIST, "lo,127.0.0.0/8,docker*,virbr*", 1,
+        {"if_exclude", MRAIL_MCA_LIST, BTL_TCP_IF_EXCLUDE_DEFAULT, 1,
          "Interfaces never used, by name, glob or IPv4 CIDR, comma-separated; ignored when "
-         "btl_tcp_if_include is set. Cannot be set together with btl_tcp_if_include",
+         "btl_tcp_if_include is set. Cannot be set together with btl_tcp_if_include. The "
+         "default leaves out loopback and container/VM bridges (docker, libvirt, br-*, CNI, "
+         "podman, flannel, calico, vxlan)",
          NULL, offsetof(btl_tcp_config_t, if_exclude)},
     };
     int rc = mrail_mca_register(mca, "btl", self->name, defs, sizeof(defs) / sizeof(defs[0]),

@@ -26,6 +26,7 @@ typedef struct mrail_rte_facts {
     uint32_t local_rank; /* among the ranks of this node */
     uint32_t local_size;
     uint32_t node_id;
+    uint32_t appnum;       /* which program of an MPMD job (mrun -n 1 ./a : -n 2 ./b) */
     uint32_t *local_peers; /* ranks on this node, local_size of them, ascending */
     char hostname[256];
     char job[256];       /* PMIx namespace */

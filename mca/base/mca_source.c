@@ -253,9 +253,10 @@ int mca_sources_load(mrail_mca_t *mca, const mrail_mca_open_opts_t *opts, mrail_
         }
     }
 
-    char path[4096];
+    char dir[4096], path[4200];
+    mca_sysconf_dir(env_lookup(envp, "MRAIL_PREFIX"), dir, sizeof(dir));
     snprintf(path, sizeof(path), "%s/mrail/mca-params.conf",
-             opts && opts->sysconfdir ? opts->sysconfdir : MRAIL_SYSCONFDIR);
+             opts && opts->sysconfdir ? opts->sysconfdir : dir);
     return load_file(mca, path, MRAIL_MCA_SOURCE_SYSCONF_FILE, false, why);
 }
 

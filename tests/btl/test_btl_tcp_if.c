@@ -74,6 +74,32 @@ Test(btl_tcp_if, exclude_removes_and_include_keeps)
     cr_expect_str_eq(ifs[0].name, "eth1");
 }
 
+/* The default exclusion leaves container and VM bridges out (issue 17):
+ * they reach nothing off the node, so they must never become rails. */
+Test(btl_tcp_if, the_default_leaves_out_container_bridges)
+{
+    btl_tcp_if_t ifs[] = {itf("lo", "127.0.0.1"),         itf("eth0", "10.1.0.1"),
+                          itf("docker0", "172.17.0.1"),   itf("virbr0", "192.168.122.1"),
+                          itf("br-3f2a9c", "172.18.0.1"), itf("cni0", "10.88.0.1"),
+                          itf("podman1", "10.89.0.1"),    itf("flannel.1", "10.244.0.0"),
+                          itf("cali7d1e", "10.245.0.1"),  itf("vxlan.calico", "10.246.0.1"),
+                          itf("ens3", "10.2.0.1"),        itf("bridge0", "10.3.0.1")};
+    size_t n = sizeof(ifs) / sizeof(ifs[0]);
+    char spec[] = BTL_TCP_IF_EXCLUDE_DEFAULT, *items[32], *save = NULL;
+    size_t count = 0;
+    for (char *t = strtok_r(spec, ",", &save); t != NULL && count < 32;
+         t = strtok_r(NULL, ",", &save)) {
+        items[count++] = t;
+    }
+    btl_tcp_config_t cfg = {.if_exclude = list_of(items, count)};
+    mrail_reason_t why;
+    cr_assert_eq(btl_tcp_if_filter(&cfg, ifs, &n, &why), MRAIL_SUCCESS, "%s", why.text);
+    cr_assert_eq(n, 3u, "left: %zu", n);
+    cr_expect_str_eq(ifs[0].name, "eth0");
+    cr_expect_str_eq(ifs[1].name, "ens3");
+    cr_expect_str_eq(ifs[2].name, "bridge0"); /* a bridge an admin named: used */
+}
+
 Test(btl_tcp_if, include_entry_matching_nothing_lists_the_interfaces)
 {
     btl_tcp_if_t ifs[2] = {itf("lo", "127.0.0.1"), itf("eth0", "10.1.0.1")};

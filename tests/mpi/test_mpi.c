@@ -75,17 +75,6 @@ Test(mpi, the_p2p_surface_is_clean_under_valgrind_memcheck, .timeout = 300)
     run_memcheck("self,tcp");
 }
 
-/* mrail's segments in /dev/shm ("mrail.<job>.<rank>"). */
-static int shm_segments(void)
-{
-    FILE *f = popen("ls /dev/shm | grep -c '^mrail\\.'", "r");
-    int n = -1;
-    cr_assert_not_null(f);
-    cr_assert_eq(fscanf(f, "%d", &n), 1);
-    pclose(f);
-    return n;
-}
-
 /* A rank killed by SIGKILL in the middle of a send, a receive and a
  * collective (issue 16): the job ends (the test's timeout is the bound)
  * and leaves no process, no /dev/shm segment and no temporary file. mrun
@@ -95,7 +84,7 @@ static int shm_segments(void)
 Test(mpi, a_rank_killed_mid_send_recv_or_collective_ends_the_job, .timeout = 120)
 {
     static const char *const where[] = {"send", "recv", "coll"};
-    int before = shm_segments();
+    int before = shm_leftovers("mrun.");
     for (int i = 0; i < 3; i++) {
         run_t r;
         run_init(&r);
@@ -108,7 +97,7 @@ Test(mpi, a_rank_killed_mid_send_recv_or_collective_ends_the_job, .timeout = 120
         cr_expect(killed || noticed, "%s: exit %d: %s", where[i], r.status, r.err);
         run_expect_clean(&r);
         run_fini(&r);
-        cr_expect_eq(shm_segments(), before, "%s: /dev/shm segments left", where[i]);
+        cr_expect_eq(shm_leftovers("mrun."), before, "%s: /dev/shm segments left", where[i]);
     }
 }
 

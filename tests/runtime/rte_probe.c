@@ -12,7 +12,7 @@
 #include "mrail/rte.h"
 
 typedef struct probe_args {
-    const char *env_var, *mca_param, *fail_how;
+    const char *env_var, *mca_param, *fail_how, *say;
     int fail_rank, fail_code;
     bool affinity, hang, skip_modex;
 } probe_args_t;
@@ -110,6 +110,8 @@ static void parse(int argc, char **argv, probe_args_t *a)
             a->hang = true;
         } else if (!strcmp(argv[i], "--tag") && i + 1 < argc) {
             i++; /* lets a test find its own processes with pgrep -f */
+        } else if (!strcmp(argv[i], "--say") && i + 1 < argc) {
+            a->say = argv[++i]; /* printed back: which program's arguments a rank got */
         } else if (!strcmp(argv[i], "--no-modex")) {
             a->skip_modex = true;
         } else if (!strcmp(argv[i], "--fail") && i + 3 < argc) {
@@ -135,12 +137,17 @@ int main(int argc, char **argv)
         return 1;
     }
     const mrail_rte_facts_t *f = mrail_rte_facts(rte);
-    printf("rank=%u size=%u local_rank=%u local_size=%u node=%u singleton=%d host=%s peers=",
-           f->rank, f->size, f->local_rank, f->local_size, f->node_id, f->singleton, f->hostname);
+    printf("rank=%u size=%u local_rank=%u local_size=%u node=%u singleton=%d app=%u host=%s "
+           "peers=",
+           f->rank, f->size, f->local_rank, f->local_size, f->node_id, f->singleton, f->appnum,
+           f->hostname);
     for (uint32_t i = 0; i < f->local_size; i++) {
         printf("%s%u", i ? "," : "", f->local_peers[i]);
     }
     printf("\n");
+    if (a.say != NULL) {
+        printf("rank=%u says=%s\n", f->rank, a.say);
+    }
     fflush(stdout);
     bool me = a.fail_rank == (int)f->rank;
     if (me && !strcmp(a.fail_how, "exit")) {

@@ -5,9 +5,12 @@
 #define MRAIL_TEST_RUN_UTIL_H
 
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +146,31 @@ static inline void run_expect_clean(run_t *r)
     cr_expect_neq(system(cmd), 0, "processes tagged %s are left", r->tag);
     snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s)\"", r->tmpdir);
     cr_expect_eq(system(cmd), 0, "files are left in %s", r->tmpdir);
+}
+
+/* mrail's shared-memory segments (/dev/shm/mrail.<job>.<rank>) of jobs that
+ * are over, among those whose job starts with prefix: for mrun's jobs
+ * (mrun.<pid>) the ones whose mrun is gone, for srun's (slurm.pmix.<job>)
+ * every one. A plain count would take the segments of tests running beside
+ * this one for leftovers. */
+static inline int shm_leftovers(const char *prefix)
+{
+    DIR *d = opendir("/dev/shm");
+    cr_assert_not_null(d);
+    char want[64];
+    snprintf(want, sizeof(want), "mrail.%s", prefix);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strncmp(e->d_name, want, strlen(want)) != 0) {
+            continue;
+        }
+        int pid = 0;
+        bool live = sscanf(e->d_name, "mrail.mrun.%d.", &pid) == 1 && pid > 0 &&
+                    (kill(pid, 0) == 0 || errno != ESRCH);
+        n += !live;
+    }
+    closedir(d);
+    return n;
 }
 
 static inline void run_fini(run_t *r)

@@ -1,5 +1,6 @@
 /* mrun and the runtime, launched the way a user launches a job. */
 #include <sched.h>
+#include <sys/stat.h>
 
 #include "run_util.h"
 
@@ -87,6 +88,33 @@ Test(mrun, mpirun_and_mpiexec_are_mrun, .timeout = 60)
         cr_expect_eq(count_lines(r.out, "modex=ok"), 2);
         run_fini(&r);
     }
+}
+
+/* MPMD, as mpirun takes it: one job of 1 + 2 ranks, numbered in the order
+ * the programs were given, each program with its own arguments (the ':'
+ * is not one of them) and its index as PMIx's appnum (MPI_APPNUM). */
+Test(mrun, programs_separated_by_colons_are_one_job, .timeout = 60)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {MPIRUN,  "--oversubscribe", "-np",    "1",   PROBE,
+                    "--say", "first",           ":",      "-np", "2",
+                    PROBE,   "--say",           "second", NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, "modex=ok"), 3, "%s", r.out);
+    for (int i = 0; i < 3; i++) {
+        char want[256];
+        snprintf(want, sizeof(want),
+                 "rank=%d size=3 local_rank=%d local_size=3 node=0 singleton=0 app=%d ", i, i,
+                 i == 0 ? 0 : 1);
+        cr_expect_eq(count_lines(r.out, want), 1, "no line \"%s\" in %s", want, r.out);
+    }
+    cr_expect_eq(count_lines(r.out, "rank=0 says=first\n"), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "rank=1 says=second\n"), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "rank=2 says=second\n"), 1, "%s", r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
 }
 
 Test(mrun, singleton_without_launcher, .timeout = 30)
@@ -269,7 +297,7 @@ Test(mrun, fence_upcall_path, .timeout = 30)
 }
 
 typedef struct usage_case {
-    char *args[8];
+    char *args[10];
     int status;
     const char *msg;
 } usage_case_t;
@@ -296,9 +324,18 @@ Test(mrun, usage_errors, .timeout = 30)
         {{"-n", "1", "--pmix-if", "mrailnoif0", PROBE},
          1,
          "--pmix-if mrailnoif0: no such network interface"},
+        {{"-n", "1", PROBE, ":"}, 2, "no program after ':'"},
+        {{"-n", "1", PROBE, ":", PROBE}, 2, "the program after ':' needs its own -n M"},
+        {{"-n", "1", PROBE, ":", "--oversubscribe", "-n", "1", PROBE},
+         2,
+         "after ':' only -n M may come before the program, got \"--oversubscribe\""},
+        {{"-n", "1", PROBE, ":", "-n", "0", PROBE}, 2, "-n needs a whole number"},
+        {{"-n", "1", PROBE, ":", "-n", "1", "no-such-program-anywhere"},
+         127,
+         "cannot run \"no-such-program-anywhere\""},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-        char *argv[10] = {MRUN};
+        char *argv[12] = {MRUN};
         for (int i = 0; cases[k].args[i]; i++) {
             argv[i + 1] = cases[k].args[i];
         }
@@ -384,4 +421,134 @@ Test(mrun, programs_without_pmix_run_too, .timeout = 30)
     cr_expect_eq(r.status, 0);
     cr_expect_eq(count_lines(r.out, "plain"), 2);
     run_fini(&r);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return strdup("(missing)");
+    }
+    char *text = calloc(1, 4096);
+    size_t n = fread(text, 1, 4095, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* What scripts written for Open MPI and MPICH pass: --allow-run-as-root and
+ * -q (accepted), -wdir (the ranks' working directory, where a relative
+ * program path is found), -genv/-env (MPICH's -x), --merge-stderr-to-stdout,
+ * and --output-filename DIR (DIR/1/rank.N/stdout and stderr, Open MPI's
+ * layout; copied to the terminal unless DIR:nocopy). */
+Test(mrun, open_mpi_and_mpich_habits, .timeout = 30)
+{
+    for (int nocopy = 0; nocopy < 2; nocopy++) {
+        run_t r;
+        run_init(&r);
+        char wdir[256], prog[300], out[256], outarg[300];
+        snprintf(wdir, sizeof(wdir), "%s/work", r.tmpdir);
+        snprintf(prog, sizeof(prog), "%s/show.sh", wdir);
+        snprintf(out, sizeof(out), "%s/out", r.tmpdir);
+        snprintf(outarg, sizeof(outarg), "%s%s", out, nocopy ? ":nocopy" : "");
+        cr_assert_eq(mkdir(wdir, 0755), 0);
+        FILE *f = fopen(prog, "w");
+        cr_assert_not_null(f);
+        fprintf(f, "#!/bin/sh\necho \"cwd=$(pwd) g=$MRAIL_T_G e=$MRAIL_T_E\"\necho oops >&2\n");
+        fclose(f);
+        cr_assert_eq(chmod(prog, 0755), 0);
+        char *argv[] = {MRUN,
+                        "--allow-run-as-root",
+                        "-q",
+                        "-n",
+                        "2",
+                        "-wdir",
+                        wdir,
+                        "-genv",
+                        "MRAIL_T_G",
+                        "gval",
+                        "-env",
+                        "MRAIL_T_E",
+                        "e v",
+                        "--merge-stderr-to-stdout",
+                        "--output-filename",
+                        outarg,
+                        "./show.sh",
+                        NULL};
+        run_cmd(&r, argv, NULL, NULL);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        char want[400];
+        snprintf(want, sizeof(want), "cwd=%s g=gval e=e v\n", wdir);
+        cr_expect_eq(count_lines(r.out, want), nocopy ? 0 : 2, "%s", r.out);
+        cr_expect_eq(count_lines(r.out, "oops\n"), nocopy ? 0 : 2, "stderr merged: %s", r.out);
+        cr_expect_eq(r.err_len, 0, "%s", r.err);
+        for (int rank = 0; rank < 2; rank++) {
+            char path[400];
+            snprintf(path, sizeof(path), "%s/1/rank.%d/stdout", out, rank);
+            char *text = slurp(path);
+            cr_expect_eq(count_lines(text, want), 1, "%s: %s", path, text);
+            cr_expect_eq(count_lines(text, "oops\n"), 1, "%s: %s", path, text);
+            free(text);
+            snprintf(path, sizeof(path), "%s/1/rank.%d/stderr", out, rank);
+            text = slurp(path);
+            cr_expect_str_empty(text, "%s: %s", path, text);
+            free(text);
+        }
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", wdir, out);
+        cr_expect_eq(system(cmd), 0);
+        run_expect_clean(&r);
+        run_fini(&r);
+    }
+}
+
+/* Outside a Slurm allocation --host, -N and --display-map work on this
+ * machine: the ranks start here, and the map says so. */
+Test(mrun, hosts_that_name_this_machine_and_the_map, .timeout = 30)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {
+        MRUN,  "-n",    "2",   "--host", "localhost,localhost", "-N", "2", "--display-map",
+        PROBE, "--tag", r.tag, NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, "modex=ok"), 2, "%s", r.out);
+    cr_expect_eq(count_lines(r.err, "rank 0 on node 0 ("), 1, "%s", r.err);
+    cr_expect_eq(count_lines(r.err, "rank 1 on node 0 ("), 1, "%s", r.err);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+Test(mrun, habit_usage_errors, .timeout = 30)
+{
+    usage_case_t cases[] = {
+        {{"-n", "1", "-wdir", "/nonexistent-mrail-dir", PROBE},
+         2,
+         "-wdir needs an existing directory, got \"/nonexistent-mrail-dir\": No such file"},
+        {{"-n", "1", "--wdir", "/etc/hostname", PROBE}, 2, "not a directory"},
+        {{"-n", "1", "-genv", "ONLY_NAME"}, 2, "-genv needs a variable name and a value"},
+        {{"-n", "1", "--output-filename"}, 2, "--output-filename needs a directory"},
+        {{"-n", "1", "--host", "no-such-host-mrail", PROBE},
+         2,
+         "host no-such-host-mrail is not this machine"},
+        {{"-n", "2", "-N", "1", PROBE}, 2, "1 ranks per node on this one node cannot hold 2"},
+        {{"-n", "1", "--map-by", "ppr:2:socket", PROBE}, 2, "--map-by takes ppr:N:node"},
+        {{"-n", "1", "--hostfile", "/nonexistent-hostfile", PROBE},
+         2,
+         "--hostfile needs a readable file of hosts"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char *argv[12] = {MRUN};
+        for (int i = 0; cases[k].args[i]; i++) {
+            argv[i + 1] = cases[k].args[i];
+        }
+        run_t r;
+        run_init(&r);
+        run_cmd(&r, argv, NULL, NULL);
+        cr_expect_eq(r.status, cases[k].status, "case %zu: status %d", k, r.status);
+        cr_expect(strstr(r.err, cases[k].msg) != NULL, "case %zu: \"%s\" not in: %s", k,
+                  cases[k].msg, r.err);
+        run_fini(&r);
+    }
 }

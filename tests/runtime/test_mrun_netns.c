@@ -44,7 +44,7 @@ Test(mrun_netns, each_namespace_is_a_node)
     for (int rank = 0; rank < 4; rank++) {
         int node = rank / 2;
         snprintf(want, sizeof(want),
-                 "rank=%d size=4 local_rank=%d local_size=2 node=%d singleton=0 host=%s-%d "
+                 "rank=%d size=4 local_rank=%d local_size=2 node=%d singleton=0 app=0 host=%s-%d "
                  "peers=%d,%d\n",
                  rank, rank % 2, node, prefix, node, 2 * node, 2 * node + 1);
         cr_expect_eq(count_lines(r.out, want), 1, "no line %s", want);

@@ -11,6 +11,9 @@
 #define CLUSTER MRAIL_TEST_SRC_DIR "/slurm_cluster.sh"
 #define CLUSTER_DIR MRAIL_TEST_WORK_DIR "/slurm"
 #define SRUN "/usr/bin/srun"
+#define SALLOC "/usr/bin/salloc"
+#define MRUN MRAIL_TEST_BIN_DIR "/mrun"
+#define PROBE MRAIL_TEST_BIN_DIR "/rte_probe"
 #define SLURM_CONF "SLURM_CONF=" CLUSTER_DIR "/mrail-test-slurm.conf"
 
 static void cluster_up(void)
@@ -35,16 +38,6 @@ static double seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int shm_segments(void)
-{
-    FILE *f = popen("ls /dev/shm | grep -c '^mrail\\.'", "r");
-    int n = -1;
-    cr_assert_not_null(f);
-    cr_assert_eq(fscanf(f, "%d", &n), 1);
-    pclose(f);
-    return n;
 }
 
 /* Slurm's PMIx plugin keeps its per-step files under each node's TmpFS. */
@@ -78,7 +71,7 @@ Test(slurm, a_rank_killed_mid_traffic_ends_the_step)
 {
     static const char *const where[] = {"send", "recv", "coll"};
     static const char *const nodes[] = {"3", "1"};
-    int before = shm_segments();
+    int before = shm_leftovers("slurm.pmix.");
     for (int n = 0; n < 2; n++) {
         for (int i = 0; i < 3; i++) {
             run_t r;
@@ -106,9 +99,65 @@ Test(slurm, a_rank_killed_mid_traffic_ends_the_step)
                          nodes[n], took);
             run_expect_clean(&r);
             run_fini(&r);
-            cr_expect_eq(shm_segments(), before, "%s, %s node(s): /dev/shm segments left", where[i],
-                         nodes[n]);
+            cr_expect_eq(shm_leftovers("slurm.pmix."), before,
+                         "%s, %s node(s): /dev/shm segments left", where[i], nodes[n]);
             expect_node_tmp_empty(where[i]);
         }
     }
+}
+
+/* Inside an allocation of several nodes (salloc, sbatch) mrun hands the job
+ * to srun --mpi=pmix instead of starting every rank on this node: the ranks
+ * spread over the allocation's nodes, -N becomes --ntasks-per-node, and an
+ * option srun cannot take stops mrun with a message naming it (issue 17). */
+Test(slurm, mrun_inside_an_allocation_runs_the_job_through_srun)
+{
+    static const struct {
+        const char *np, *per_node, *want_cmd;
+        int per[2];
+    } cases[] = {
+        /* Slurm fills a node's CPUs first: at least one rank on each. */
+        {"4", NULL, "running srun --mpi=pmix --kill-on-bad-exit=1 --ntasks=4 ", {-1, -1}},
+        {"2", "1", "--ntasks=2 --ntasks-per-node=1 ", {1, 1}},
+    };
+    for (size_t k = 0; k < 2; k++) {
+        run_t r;
+        run_init(&r);
+        char *env[] = {SLURM_CONF, NULL};
+        char ntasks[16];
+        snprintf(ntasks, sizeof(ntasks), "--ntasks=%s", cases[k].np);
+        char *argv[16] = {SALLOC,         "-N", "2", ntasks, MRUN, "-n", (char *)cases[k].np,
+                          "--display-map"};
+        int n = 8;
+        if (cases[k].per_node != NULL) {
+            argv[n++] = "-N";
+            argv[n++] = (char *)cases[k].per_node;
+        }
+        argv[n++] = PROBE;
+        argv[n++] = "--tag";
+        argv[n++] = r.tag;
+        argv[n] = NULL;
+        run_cmd(&r, argv, env, NULL);
+        cr_assert_eq(r.status, 0, "case %zu: %s", k, r.err);
+        cr_expect(strstr(r.err, cases[k].want_cmd) != NULL, "case %zu: %s", k, r.err);
+        cr_expect_eq(count_lines(r.out, "modex=ok"), atoi(cases[k].np), "%s", r.out);
+        for (int node = 0; node < 2; node++) {
+            char want[64];
+            snprintf(want, sizeof(want), " node=%d singleton=0 ", node);
+            int got = count_lines(r.out, want);
+            cr_expect(cases[k].per[node] < 0 ? got >= 1 : got == cases[k].per[node],
+                      "case %zu node %d: %d ranks: %s", k, node, got, r.out);
+        }
+        run_expect_clean(&r);
+        run_fini(&r);
+    }
+    run_t r;
+    run_init(&r);
+    char *env[] = {SLURM_CONF, NULL};
+    char *argv[] = {SALLOC, "-N", "2", MRUN, "-n", "2", "--output-filename", "/tmp", PROBE, NULL};
+    run_cmd(&r, argv, env, NULL);
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    cr_expect(strstr(r.err, "srun --mpi=pmix, which cannot take --output-filename") != NULL, "%s",
+              r.err);
+    run_fini(&r);
 }

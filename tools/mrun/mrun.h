@@ -27,6 +27,14 @@ typedef enum {
     MRUN_BIND_NUMA
 } mrun_bind_t;
 
+/* One program of the job (MPMD: mrun -n 1 ./a : -n 2 ./b); its ranks are
+ * first .. first + np - 1, in the order the programs were given. */
+typedef struct mrun_app {
+    unsigned np, first;
+    char **argv;     /* the program and its arguments, NULL-terminated */
+    char path[4096]; /* argv[0] as PATH resolves it */
+} mrun_app_t;
+
 typedef struct mrun_options {
     const char *prog_name; /* how we were called: mrun, mpirun, mpiexec */
     unsigned np;
@@ -42,9 +50,29 @@ typedef struct mrun_options {
     double timeout; /* seconds; 0 = none */
     char **netns;   /* --netns: rank i runs in netns[i * nnetns / np] (blocks) */
     size_t nnetns;
-    const char *pmix_if; /* --pmix-if: interface the PMIx server listens on */
-    char **argv;         /* the program and its arguments */
+    const char *pmix_if;    /* --pmix-if: interface the PMIx server listens on */
+    const char *wdir;       /* -wdir: the ranks' working directory */
+    bool merge_stderr;      /* --merge-stderr-to-stdout */
+    const char *output_dir; /* --output-filename: DIR/1/rank.N/{stdout,stderr} */
+    bool output_copy;       /* and the terminal too (not with DIR:nocopy) */
+    char **owned;           /* strings made while parsing (-genv VAR VALUE) */
+    unsigned per_node;      /* -N, --npernode, -ppn, --map-by ppr:N:node; 0: not given */
+    const char *hosts;      /* --host, -H, -hosts: comma-separated */
+    const char *hostfile;   /* --hostfile, -f, -machinefile */
+    bool display_map;       /* --display-map */
+    size_t nowned;
+    mrun_app_t *apps; /* the programs: one, or several separated by ':' */
+    size_t napps;
 } mrun_options_t;
+
+/* Slurm (mrun_slurm.c): whether we run inside an allocation of several
+ * nodes; there the job goes to srun --mpi=pmix (execs it; returns only an
+ * exit status on failure). */
+bool mrun_slurm_allocation(void);
+int mrun_slurm_exec(const mrun_options_t *opts);
+/* Outside one: --host/--hostfile must name this machine and -N hold every
+ * rank; -1 to go on, else the exit status (a message printed). */
+int mrun_hosts_check(const mrun_options_t *opts);
 
 /* Parses argv; returns -1 to go on, else the exit status (help, version, usage error). */
 int mrun_options_parse(int argc, char **argv, mrun_options_t *opts);
@@ -66,6 +94,8 @@ typedef struct mrun_rank {
     cpu_set_t cpus;         /* binding; empty = none */
     unsigned long nodemask; /* --bind-to numa: memory policy nodes; 0 = none */
     unsigned node;          /* emulated host (network namespace) index */
+    unsigned app;           /* index in opts->apps of the program it runs */
+    int file_out, file_err; /* --output-filename files; -1 without */
     mrun_stream_t out, err;
 } mrun_rank_t;
 
@@ -106,10 +136,10 @@ void mrun_server_stop(void);
 int mrun_bind_plan(mrun_job_t *job);
 void mrun_bind_report(const mrun_job_t *job, unsigned rank);
 
-/* Launch (mrun_launch.c): forks and execs path for every rank; rank 0
- * reads from the pipe whose write end is *stdin_fd. Returns 0 or an exit
- * status; ranks already started are in job->ranks either way. */
-int mrun_launch(mrun_job_t *job, const char *path, int *stdin_fd);
+/* Launch (mrun_launch.c): forks and execs its program for every rank;
+ * rank 0 reads from the pipe whose write end is *stdin_fd. Returns 0 or an
+ * exit status; ranks already started are in job->ranks either way. */
+int mrun_launch(mrun_job_t *job, int *stdin_fd);
 
 /* Output (mrun_io.c): forwards complete lines; flushes the rest at EOF. */
 void mrun_io_drain(mrun_job_t *job, mrun_rank_t *r, mrun_stream_t *s, int out_fd, bool eof);

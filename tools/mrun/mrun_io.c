@@ -26,6 +26,12 @@ static void write_all(int fd, const char *p, size_t n)
 static void emit(const mrun_job_t *job, const mrun_rank_t *r, int out_fd, const char *line,
                  size_t len)
 {
+    if (job->opts->output_dir != NULL) {
+        write_all(out_fd == STDERR_FILENO ? r->file_err : r->file_out, line, len);
+        if (!job->opts->output_copy) {
+            return;
+        }
+    }
     if (!job->opts->tag_output) {
         write_all(out_fd, line, len);
         return;

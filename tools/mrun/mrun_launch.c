@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -107,8 +108,9 @@ static int enter_netns(int netns_fd)
     return mount("sysfs", "/sys", "sysfs", 0, NULL) == 0 ? 0 : errno;
 }
 
-static void child_exec(const mrun_job_t *job, const mrun_rank_t *r, const char *path, char **env,
-                       int out, int err, int in, int netns_fd, int status_fd, pid_t parent)
+static void child_exec(const mrun_options_t *o, const mrun_rank_t *r, const mrun_app_t *app,
+                       char **env, int out, int err, int in, int netns_fd, int status_fd,
+                       pid_t parent)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) {
@@ -136,11 +138,14 @@ static void child_exec(const mrun_job_t *job, const mrun_rank_t *r, const char *
         fail = errno;
     }
     if (!fail && (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-                  dup2(err, STDERR_FILENO) < 0)) {
+                  dup2(o->merge_stderr ? out : err, STDERR_FILENO) < 0)) {
+        fail = errno;
+    }
+    if (!fail && o->wdir != NULL && chdir(o->wdir) != 0) {
         fail = errno;
     }
     if (!fail) {
-        execve(path, job->opts->argv, env);
+        execve(app->path, app->argv, env);
         fail = errno;
     }
     ssize_t n = write(status_fd, &fail, sizeof(fail));
@@ -160,7 +165,34 @@ static int open_netns(const mrun_options_t *o, size_t i)
     return fd;
 }
 
-int mrun_launch(mrun_job_t *job, const char *path, int *stdin_fd)
+/* --output-filename: DIR/1/rank.N/stdout and stderr, as Open MPI lays them
+ * out (1: the job). */
+static int open_output_files(const mrun_options_t *o, mrun_rank_t *r)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s", o->output_dir);
+    mkdir(path, 0755); /* each may exist: the last one's failure is the one told */
+    snprintf(path, sizeof(path), "%s/1", o->output_dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/1/rank.%u", o->output_dir, r->rank);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: --output-filename: cannot create %s: %s\n", o->prog_name, path,
+                strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/1/rank.%u/stdout", o->output_dir, r->rank);
+    r->file_out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    snprintf(path, sizeof(path), "%s/1/rank.%u/stderr", o->output_dir, r->rank);
+    r->file_err = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (r->file_out < 0 || r->file_err < 0) {
+        fprintf(stderr, "%s: --output-filename: cannot create %s: %s\n", o->prog_name, path,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int mrun_launch(mrun_job_t *job, int *stdin_fd)
 {
     const mrun_options_t *o = job->opts;
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -173,7 +205,11 @@ int mrun_launch(mrun_job_t *job, const char *path, int *stdin_fd)
     *stdin_fd = in_pipe[1];
     for (unsigned i = 0; i < o->np; i++) {
         mrun_rank_t *r = &job->ranks[i];
+        const mrun_app_t *app = &o->apps[r->app];
         int out[2], err[2], st[2];
+        if (o->output_dir != NULL && open_output_files(o, r) != 0) {
+            return 1;
+        }
         int netns = o->nnetns ? open_netns(o, r->node) : -1;
         char **env = rank_env(job, i);
         if ((o->nnetns && netns < 0) || env == NULL || pipe2(out, O_CLOEXEC) != 0 ||
@@ -184,8 +220,8 @@ int mrun_launch(mrun_job_t *job, const char *path, int *stdin_fd)
         pid_t parent = getpid();
         pid_t pid = fork();
         if (pid == 0) {
-            child_exec(job, r, path, env, out[1], err[1], i == 0 ? in_pipe[0] : devnull, netns,
-                       st[1], parent);
+            child_exec(o, r, app, env, out[1], err[1], i == 0 ? in_pipe[0] : devnull, netns, st[1],
+                       parent);
         }
         env_free(env);
         close(out[1]);
@@ -212,7 +248,7 @@ int mrun_launch(mrun_job_t *job, const char *path, int *stdin_fd)
         } while (n < 0 && errno == EINTR);
         close(st[0]);
         if (n > 0) {
-            fprintf(stderr, "%s: cannot start rank %u (%s): %s\n", o->prog_name, i, path,
+            fprintf(stderr, "%s: cannot start rank %u (%s): %s\n", o->prog_name, i, app->path,
                     strerror(child_errno));
             return MRUN_EXIT_NOEXEC;
         }

@@ -391,8 +391,12 @@ static int job_setup(mrun_job_t *job, mrun_options_t *o)
     }
     pthread_mutex_init(&job->lock, NULL);
     job->nnodes = o->nnetns ? (unsigned)o->nnetns : 1;
-    for (unsigned i = 0; i < o->np; i++) {
-        job->ranks[i] = (mrun_rank_t){.rank = i, .out.fd = -1, .err.fd = -1};
+    for (unsigned i = 0, app = 0; i < o->np; i++) {
+        while (i >= o->apps[app].first + o->apps[app].np) {
+            app++;
+        }
+        job->ranks[i] = (mrun_rank_t){
+            .rank = i, .app = app, .out.fd = -1, .err.fd = -1, .file_out = -1, .file_err = -1};
         job->ranks[i].node = (unsigned)((unsigned long long)i * job->nnodes / o->np);
     }
     return mrun_bind_plan(job);
@@ -403,6 +407,12 @@ static void job_free(mrun_job_t *job)
     for (unsigned i = 0; job->ranks && i < job->opts->np; i++) {
         free(job->ranks[i].out.buf);
         free(job->ranks[i].err.buf);
+        if (job->ranks[i].file_out >= 0) {
+            close(job->ranks[i].file_out);
+        }
+        if (job->ranks[i].file_err >= 0) {
+            close(job->ranks[i].file_err);
+        }
     }
     free(job->ranks);
     close(job->wake[0]);
@@ -418,13 +428,37 @@ int main(int argc, char **argv)
         mrun_options_free(&opts);
         return status;
     }
-    char path[PATH_MAX];
-    int err = resolve_program(opts.argv[0], path, sizeof(path));
-    if (err != 0) {
-        fprintf(stderr, "%s: cannot run \"%s\": %s%s\n", opts.prog_name, opts.argv[0],
-                strerror(err), strchr(opts.argv[0], '/') ? "" : " (searched PATH)");
+    if (mrun_slurm_allocation()) {
+        status = mrun_slurm_exec(&opts);
         mrun_options_free(&opts);
-        return MRUN_EXIT_NOEXEC;
+        return status;
+    }
+    if ((status = mrun_hosts_check(&opts)) >= 0) {
+        mrun_options_free(&opts);
+        return status;
+    }
+    for (size_t a = 0; a < opts.napps; a++) {
+        mrun_app_t *app = &opts.apps[a];
+        /* A relative path names a program in the ranks' working directory. */
+        bool in_wdir = opts.wdir && strchr(app->argv[0], '/') && app->argv[0][0] != '/';
+        char *prog = NULL;
+        if (asprintf(&prog, "%s%s%s", in_wdir ? opts.wdir : "", in_wdir ? "/" : "", app->argv[0]) <
+            0) {
+            return 1;
+        }
+        int err = resolve_program(prog, app->path, sizeof(app->path));
+        free(prog);
+        char *abs = err == 0 ? realpath(app->path, NULL) : NULL;
+        if (abs != NULL) { /* the ranks chdir to -wdir before exec */
+            snprintf(app->path, sizeof(app->path), "%s", abs);
+            free(abs);
+        }
+        if (err != 0) {
+            fprintf(stderr, "%s: cannot run \"%s\": %s%s\n", opts.prog_name, app->argv[0],
+                    strerror(err), strchr(app->argv[0], '/') ? "" : " (searched PATH)");
+            mrun_options_free(&opts);
+            return MRUN_EXIT_NOEXEC;
+        }
     }
 
     /* Blocked before the PMIx threads exist, so that they inherit the mask
@@ -442,6 +476,13 @@ int main(int argc, char **argv)
     mrun_loop_t L = {.job = &job, .stdin_fd = -1, .stdin_open = true};
     L.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     status = job_setup(&job, &opts);
+    for (unsigned i = 0; status == 0 && opts.display_map && i < opts.np; i++) {
+        char host[256] = "";
+        gethostname(host, sizeof(host) - 1);
+        const mrun_rank_t *r = &job.ranks[i];
+        fprintf(stderr, "%s: rank %u on node %u (%s), program %s\n", opts.prog_name, i, r->node,
+                opts.nnetns ? opts.netns[r->node] : host, opts.apps[r->app].argv[0]);
+    }
     if (status == 0) {
         status = mrun_server_start(&job);
     }
@@ -449,7 +490,7 @@ int main(int argc, char **argv)
         status = mrun_server_register_job(&job);
     }
     if (status == 0) {
-        status = mrun_launch(&job, path, &L.stdin_fd);
+        status = mrun_launch(&job, &L.stdin_fd);
     }
     if (status != 0) {
         /* (3) No PMIx teardown once something failed: the server thread may

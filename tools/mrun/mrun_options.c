@@ -1,15 +1,22 @@
 /* mrun's command line, in the spelling MPI users know. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <unistd.h>
 
 #include "mrail/version.h"
 #include "mrun.h"
 
 static const char usage_text[] =
-    "Usage: %s [options] PROGRAM [ARGS...]\n"
-    "Starts N copies of PROGRAM on this machine as one job, wired up through PMIx.\n"
+    "Usage: %s [options] PROGRAM [ARGS...] [: -n M PROGRAM2 [ARGS...]]...\n"
+    "Starts N copies of PROGRAM on this machine as one job, wired up through PMIx; each\n"
+    "': -n M PROGRAM2' adds M ranks running PROGRAM2 to the same job (MPMD: ranks are\n"
+    "numbered in the order given, MPI_APPNUM is the program's index).\n"
     "\n"
     "  -n, -np, --np N          number of ranks (required, at least 1)\n"
     "  -x VAR[=VALUE]           export VAR (from this environment, or set to VALUE) to the\n"
@@ -26,6 +33,22 @@ static const char usage_text[] =
     "                           NS[i * count / N] (blocks of ranks), each namespace is a node\n"
     "  --pmix-if IFNAME         the PMIx server listens on this interface instead of loopback\n"
     "                           (needed with --netns: a namespace cannot reach our loopback)\n"
+    "  -wdir, --wdir DIR        the ranks' working directory (a relative PROGRAM path is\n"
+    "                           found from there too)\n"
+    "  --output-filename DIR    also write each rank's output to DIR/1/rank.N/stdout and\n"
+    "                           stderr (Open MPI's layout); DIR:nocopy writes only the files\n"
+    "  --merge-stderr-to-stdout the ranks' stderr goes to stdout\n"
+    "  -genv, -env VAR VALUE    set VAR to VALUE for the ranks (MPICH's spelling of -x)\n"
+    "  -H, --host, -hosts H1,H2 / --hostfile, -f, -machinefile FILE\n"
+    "                           where ranks may run: inside a Slurm allocation of several\n"
+    "                           nodes mrun runs the job with srun --mpi=pmix (these become\n"
+    "                           --nodelist); elsewhere they must name this machine\n"
+    "  -N, --npernode, -ppn N, --map-by ppr:N:node\n"
+    "                           N ranks per node (srun --ntasks-per-node)\n"
+    "  --display-map            print where each rank runs (or the srun command)\n"
+    "  --allow-run-as-root, -q, --quiet\n"
+    "                           accepted for scripts written for Open MPI; mrun runs as\n"
+    "                           root and prints only errors anyway\n"
     "  -v, --verbose            report what the PMIx server does (connects, fences)\n"
     "  -V, --version            print the version and exit\n"
     "  -h, --help               print this help and exit\n"
@@ -84,13 +107,65 @@ static int split_list(const char *text, char ***items, size_t *count)
     return 0;
 }
 
+/* The programs from argv[i] on: the first takes np ranks, each one after
+ * a ':' its own -n. The ':' become the NULLs that end each program's argv. */
+static int parse_apps(mrun_options_t *o, int argc, char **argv, int i, unsigned np)
+{
+    o->apps = calloc((size_t)argc, sizeof(*o->apps));
+    if (o->apps == NULL) {
+        return 1;
+    }
+    unsigned total = 0;
+    for (;;) {
+        if (i >= argc || !strcmp(argv[i], ":")) {
+            return usage_error(o, o->napps ? "no program after ':'" : "no program to run");
+        }
+        if (total + np > 1000000) {
+            return usage_error(o, "more than 1000000 ranks in all");
+        }
+        o->apps[o->napps++] = (mrun_app_t){.np = np, .first = total, .argv = &argv[i]};
+        total += np;
+        while (i < argc && strcmp(argv[i], ":") != 0) {
+            i++;
+        }
+        if (i >= argc) {
+            break;
+        }
+        argv[i++] = NULL;
+        if (i >= argc) {
+            return usage_error(o, "no program after ':'");
+        }
+        bool have_np = false;
+        while (i < argc && argv[i][0] == '-') {
+            if (!(is(argv[i], "-n", "-np", "--np") || is(argv[i], "-c", "--n", NULL))) {
+                return usage_error(o,
+                                   "after ':' only -n M may come before the program, got \"%s\" "
+                                   "(options for the whole job go before the first program)",
+                                   argv[i]);
+            }
+            int rc = parse_unsigned(o, argv[i], i + 1 < argc ? argv[i + 1] : NULL, &np);
+            if (rc >= 0) {
+                return rc;
+            }
+            have_np = true;
+            i += 2;
+        }
+        if (!have_np) {
+            return usage_error(o, "the program after ':' needs its own -n M");
+        }
+    }
+    o->np = total;
+    return -1;
+}
+
 int mrun_options_parse(int argc, char **argv, mrun_options_t *o)
 {
     const char *slash = strrchr(argv[0], '/');
     o->prog_name = slash ? slash + 1 : argv[0];
     o->exports = calloc((size_t)argc, sizeof(char *));
     o->mca = calloc((size_t)argc * 2, sizeof(char *));
-    if (o->exports == NULL || o->mca == NULL) {
+    o->owned = calloc((size_t)argc, sizeof(char *));
+    if (o->exports == NULL || o->mca == NULL || o->owned == NULL) {
         return 1;
     }
     bool have_np = false;
@@ -160,6 +235,76 @@ int mrun_options_parse(int argc, char **argv, mrun_options_t *o)
                 return usage_error(o, "--netns needs a comma-separated list of namespaces");
             }
             i++;
+        } else if (is(a, "-genv", "-env", NULL)) {
+            if (i + 2 >= argc || argv[i + 1][0] == '\0' || strchr(argv[i + 1], '=') != NULL) {
+                return usage_error(o, "%s needs a variable name and a value", a);
+            }
+            char *x = NULL;
+            if (asprintf(&x, "%s=%s", argv[i + 1], argv[i + 2]) < 0) {
+                return 1;
+            }
+            o->owned[o->nowned++] = x;
+            o->exports[o->nexports++] = x;
+            i += 2;
+        } else if (is(a, "-wdir", "--wdir", NULL)) {
+            struct stat st;
+            errno = 0;
+            if (next == NULL || stat(next, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                const char *why = next == NULL ? "" : errno ? strerror(errno) : "not a directory";
+                return usage_error(o, "%s needs an existing directory, got \"%s\"%s%s", a,
+                                   next ? next : "nothing", next ? ": " : "", why);
+            }
+            o->wdir = next;
+            i++;
+        } else if (!strcmp(a, "--output-filename")) {
+            if (next == NULL || next[0] == '\0') {
+                return usage_error(o, "--output-filename needs a directory");
+            }
+            char *dir = strdup(next), *colon = strrchr(dir, ':');
+            if (dir == NULL) {
+                return 1;
+            }
+            o->owned[o->nowned++] = dir;
+            o->output_copy = true;
+            if (colon != NULL && !strcasecmp(colon + 1, "nocopy")) {
+                *colon = '\0';
+                o->output_copy = false;
+            }
+            o->output_dir = dir;
+            i++;
+        } else if (is(a, "-N", "--npernode", "-ppn")) {
+            rc = parse_unsigned(o, a, next, &o->per_node);
+            i++;
+        } else if (!strcmp(a, "--map-by")) {
+            unsigned n = 0;
+            char unit[16] = "";
+            if (next == NULL || sscanf(next, "ppr:%u:%15s", &n, unit) != 2 || n == 0 ||
+                strcmp(unit, "node") != 0) {
+                return usage_error(o, "--map-by takes ppr:N:node (N ranks per node), got \"%s\"",
+                                   next ? next : "nothing");
+            }
+            o->per_node = n;
+            i++;
+        } else if (is(a, "--host", "-H", "-hosts")) {
+            if (next == NULL || next[0] == '\0') {
+                return usage_error(o, "%s needs a comma-separated list of hosts", a);
+            }
+            o->hosts = next;
+            i++;
+        } else if (is(a, "--hostfile", "-f", "-machinefile")) {
+            if (next == NULL || access(next, R_OK) != 0) {
+                return usage_error(o, "%s needs a readable file of hosts, got \"%s\"%s%s", a,
+                                   next ? next : "nothing", next ? ": " : "",
+                                   next ? strerror(errno) : "");
+            }
+            o->hostfile = next;
+            i++;
+        } else if (!strcmp(a, "--display-map")) {
+            o->display_map = true;
+        } else if (!strcmp(a, "--merge-stderr-to-stdout")) {
+            o->merge_stderr = true;
+        } else if (is(a, "--allow-run-as-root", "-q", "--quiet")) {
+            /* nothing to do: see the help */
         } else if (!strcmp(a, "--pmix-if")) {
             if (next == NULL) {
                 return usage_error(o, "--pmix-if needs an interface name");
@@ -179,15 +324,11 @@ int mrun_options_parse(int argc, char **argv, mrun_options_t *o)
     if (!have_np) {
         return usage_error(o, "the number of ranks is missing: give -n N");
     }
-    if (i >= argc) {
-        return usage_error(o, "no program to run");
-    }
     if (o->nnetns > 0 && o->pmix_if == NULL) {
         return usage_error(o, "--netns needs --pmix-if IFNAME: ranks in another network "
                               "namespace cannot reach this server over loopback");
     }
-    o->argv = &argv[i];
-    return -1;
+    return parse_apps(o, argc, argv, i, o->np);
 }
 
 void mrun_options_free(mrun_options_t *o)
@@ -198,4 +339,9 @@ void mrun_options_free(mrun_options_t *o)
         free(o->netns[i]);
     }
     free(o->netns);
+    free(o->apps);
+    for (size_t i = 0; i < o->nowned; i++) {
+        free(o->owned[i]);
+    }
+    free(o->owned);
 }

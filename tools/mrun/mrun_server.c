@@ -293,7 +293,7 @@ static void add_proc_info(mrun_job_t *job, void *list, unsigned rank)
         local_rank += job->ranks[k].node == r->node;
     }
     pmix_rank_t prank = rank;
-    uint32_t nodeid = r->node, appnum = 0;
+    uint32_t nodeid = r->node, appnum = r->app;
     void *pl = PMIx_Info_list_start();
     PMIx_Info_list_add(pl, PMIX_RANK, &prank, PMIX_PROC_RANK);
     PMIx_Info_list_add(pl, PMIX_LOCAL_RANK, &local_rank, PMIX_UINT16);
