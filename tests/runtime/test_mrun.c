@@ -302,6 +302,26 @@ typedef struct usage_case {
     const char *msg;
 } usage_case_t;
 
+/* Each case's mrun exits with its status and says its message, and leaves
+ * nothing behind. */
+static void run_usage_cases(const usage_case_t *cases, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        char *argv[12] = {MRUN};
+        for (int i = 0; cases[k].args[i]; i++) {
+            argv[i + 1] = cases[k].args[i];
+        }
+        run_t r;
+        run_init(&r);
+        run_cmd(&r, argv, NULL, NULL);
+        cr_expect_eq(r.status, cases[k].status, "case %zu: status %d", k, r.status);
+        cr_expect(strstr(r.err, cases[k].msg) != NULL, "case %zu: \"%s\" not in: %s", k,
+                  cases[k].msg, r.err);
+        run_expect_clean(&r);
+        run_fini(&r);
+    }
+}
+
 Test(mrun, usage_errors, .timeout = 30)
 {
     char oversub[16];
@@ -334,20 +354,7 @@ Test(mrun, usage_errors, .timeout = 30)
          127,
          "cannot run \"no-such-program-anywhere\""},
     };
-    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-        char *argv[12] = {MRUN};
-        for (int i = 0; cases[k].args[i]; i++) {
-            argv[i + 1] = cases[k].args[i];
-        }
-        run_t r;
-        run_init(&r);
-        run_cmd(&r, argv, NULL, NULL);
-        cr_expect_eq(r.status, cases[k].status, "case %zu: status %d", k, r.status);
-        cr_expect(strstr(r.err, cases[k].msg) != NULL, "case %zu: \"%s\" not in: %s", k,
-                  cases[k].msg, r.err);
-        run_expect_clean(&r);
-        run_fini(&r);
-    }
+    run_usage_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 Test(mrun, help_and_version, .timeout = 30)
@@ -538,17 +545,5 @@ Test(mrun, habit_usage_errors, .timeout = 30)
          2,
          "--hostfile needs a readable file of hosts"},
     };
-    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-        char *argv[12] = {MRUN};
-        for (int i = 0; cases[k].args[i]; i++) {
-            argv[i + 1] = cases[k].args[i];
-        }
-        run_t r;
-        run_init(&r);
-        run_cmd(&r, argv, NULL, NULL);
-        cr_expect_eq(r.status, cases[k].status, "case %zu: status %d", k, r.status);
-        cr_expect(strstr(r.err, cases[k].msg) != NULL, "case %zu: \"%s\" not in: %s", k,
-                  cases[k].msg, r.err);
-        run_fini(&r);
-    }
+    run_usage_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
