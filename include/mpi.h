@@ -125,6 +125,8 @@ typedef struct MPI_Status {
 #define MPI_THREAD_FUNNELED 1
 #define MPI_THREAD_SERIALIZED 2
 #define MPI_THREAD_MULTIPLE 3
+/* mrail's extension: the most MPI_Init_thread provides (mrail_info --config). */
+#define MRAIL_MPI_THREAD_MAX MPI_THREAD_SERIALIZED
 
 /* Null and predefined handles. */
 #define MPI_COMM_NULL 0

@@ -100,7 +100,7 @@ int PMPI_Init_thread(int *argc, char ***argv, int required, int *provided)
 {
     (void)argc, (void)argv;
     /* Calls from one thread at a time are safe; concurrent ones are not. */
-    mrail_mpi.thread_level = required < MPI_THREAD_SERIALIZED ? required : MPI_THREAD_SERIALIZED;
+    mrail_mpi.thread_level = required < MRAIL_MPI_THREAD_MAX ? required : MRAIL_MPI_THREAD_MAX;
     if (provided != NULL) {
         *provided = mrail_mpi.thread_level;
     }
@@ -231,7 +231,13 @@ int PMPI_Get_version(int *version, int *subversion)
 
 int PMPI_Get_processor_name(char *name, int *resultlen)
 {
-    if (gethostname(name, MPI_MAX_PROCESSOR_NAME) != 0) {
+    /* The launcher's name for the node (Slurm's node name, mrun's emulated
+     * host), as in MPI_COMM_TYPE_SHARED's node ids; before MPI_Init there is
+     * none, and the kernel's is the answer. */
+    const mrail_rte_facts_t *f = mrail_mpi.rte ? mrail_rte_facts(mrail_mpi.rte) : NULL;
+    if (f != NULL && f->hostname[0] != '\0') {
+        snprintf(name, MPI_MAX_PROCESSOR_NAME, "%s", f->hostname);
+    } else if (gethostname(name, MPI_MAX_PROCESSOR_NAME) != 0) {
         snprintf(name, MPI_MAX_PROCESSOR_NAME, "unknown");
     }
     name[MPI_MAX_PROCESSOR_NAME - 1] = '\0';

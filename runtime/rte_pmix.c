@@ -102,6 +102,12 @@ static int load_facts(mrail_rte_t *rte, mrail_reason_t *why)
     if (!get_u32(&rte->me, PMIX_APPNUM, &f->appnum)) {
         f->appnum = 0;
     }
+    /* Slurm's PMIx plugin numbers every program of srun --multi-prog 0;
+     * mrun, which writes those lines, starts each with its number here. */
+    const char *appnum = getenv("MRAIL_APPNUM");
+    if (appnum != NULL && *appnum >= '0' && *appnum <= '9') {
+        f->appnum = (uint32_t)strtoul(appnum, NULL, 10);
+    }
     if (!get_string(&rte->me, PMIX_HOSTNAME, f->hostname, sizeof(f->hostname))) {
         gethostname(f->hostname, sizeof(f->hostname) - 1);
     }

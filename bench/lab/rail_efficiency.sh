@@ -16,16 +16,17 @@
 # against twice the iperf3 sum (mrail and Open MPI only); --links N: that many
 # TCP connections per rail for both MPIs (btl_tcp_links).
 #   bench/lab/rail_efficiency.sh [--build DIR] [--stacks mrail,openmpi,ucx,mrail_ofi,...] [--reps N]
-#                                [--mode bw|bibw] [--links N] [--write] [SCENARIO...]
+#                                [--mode bw|bibw] [--links N] [--write] [--progress] [SCENARIO...]
 # A scenario is a comma-separated list of tc rates, each optionally with
 # random loss as RATE/LOSS% (see lab.sh); default:
 #   500mbit 500mbit,500mbit 500mbit,500mbit,500mbit 500mbit,250mbit
-# --write updates docs/PERFORMANCE.md and docs/lab_bandwidth.png (gnuplot).
+# --write updates docs/PERFORMANCE.md and docs/lab_bandwidth.png (gnuplot);
+# --progress says on stderr what runs (scenario, rail or stack, repetition).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
 cmdline="$*"
-build=build write=0 scenarios=() stacks=mrail,openmpi,ucx reps=3 mode=bw links=1
+build=build write=0 scenarios=() stacks=mrail,openmpi,ucx reps=3 mode=bw links=1 progress=0
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift 2 ;;
@@ -34,7 +35,8 @@ while [ $# -gt 0 ]; do
     --mode) mode=$2; shift 2 ;;
     --links) links=$2; shift 2 ;;
     --write) write=1; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --progress) progress=1; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     -*) echo "rail_efficiency.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     *) scenarios+=("$1"); shift ;;
   esac
@@ -126,13 +128,21 @@ run_ucx() { # devices
   done
 }
 
-rows="" plots=""
+# progress SCENARIO_INDEX WHAT: one line on stderr with --progress.
+progress() {
+  [ "$progress" = 1 ] || return 0
+  printf 'rail_efficiency: [%s/%s %s] %s (%d s)\n' "$1" "${#scenarios[@]}" "${scenarios[$1 - 1]}" \
+    "$2" "$SECONDS" >&2
+}
+rows="" plots="" si=0
 for sc in "${scenarios[@]}"; do
+  si=$((si + 1))
   IFS=, read -r -a rates <<<"$sc"
   n=${#rates[@]}
   bench/lab/lab.sh up --rails "$sc" --prefix "$prefix" --subnet $subnet >/dev/null
   ref=0 per=""
   for r in $(seq 1 "$n"); do
+    progress $si "iperf3 on rail $r of $n alone"
     ip netns exec "$prefix-1" iperf3 -s -1 -B "10.$subnet.$r.3" -D >/dev/null
     sleep 0.3
     mbit=$(ip netns exec "$prefix-0" iperf3 -c "10.$subnet.$r.3" -B "10.$subnet.$r.2" -t 3 -J |
@@ -145,6 +155,7 @@ for sc in "${scenarios[@]}"; do
   tag=$(tr ',/%' '+_p' <<<"$sc")
   for r in $(seq "$reps"); do
     for s in "${stack_list[@]}"; do
+      progress $si "$s over all $n rails, run $r of $reps"
       case $s in
         mrail) run_mrail "$include" > "$work/$tag.$s.$r" ;;
         openmpi) run_openmpi "$include" > "$work/$tag.$s.$r" ;;

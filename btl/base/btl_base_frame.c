@@ -86,7 +86,6 @@ static int btl_base_check_common(mrail_framework_t *fw, mrail_component_t *c,
 
 static int btl_base_query(mrail_framework_t *fw, mrail_component_entry_t *e, mrail_reason_t *why)
 {
-    (void)fw;
     mrail_btl_component_t *btl = btl_of(e->component);
     mrail_btl_module_t **modules = NULL;
     size_t count = 0;
@@ -98,9 +97,29 @@ static int btl_base_query(mrail_framework_t *fw, mrail_component_entry_t *e, mra
         free(modules);
         return mrail_reason_set(why, MRAIL_ERR_DECLINED, "no usable device found");
     }
+    /* What the component did not say itself is the parameter or its default. */
+    char name[96];
+    snprintf(name, sizeof(name), "btl_%s_bandwidth", e->name);
+    const mrail_mca_param_t *p = mrail_mca_find(fw->mca, name);
+    bool set = p != NULL && p->source != MRAIL_MCA_SOURCE_DEFAULT;
+    for (size_t i = 0; i < count; i++) {
+        if (modules[i]->bandwidth_source == MRAIL_BTL_BW_UNSET) {
+            modules[i]->bandwidth_source = set ? MRAIL_BTL_BW_PARAM : MRAIL_BTL_BW_DEFAULT;
+        }
+    }
     e->modules = (void **)modules;
     e->module_count = count;
     return MRAIL_SUCCESS;
+}
+
+const char *mrail_btl_bw_source_name(mrail_btl_bw_source_t source)
+{
+    switch (source) {
+    case MRAIL_BTL_BW_PARAM: return "parameter";
+    case MRAIL_BTL_BW_DEVICE: return "device";
+    case MRAIL_BTL_BW_GUESS: return "guess";
+    default: return "default";
+    }
 }
 
 static void btl_base_release(mrail_framework_t *fw, mrail_component_entry_t *e)

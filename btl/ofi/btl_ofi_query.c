@@ -109,6 +109,7 @@ static int add_module(mrail_btl_component_t *self, struct fi_info *i, mrail_btl_
     if (m->base.config.bandwidth == 0) {
         unsigned mbs = domain_mbs(i);
         m->base.config.bandwidth = mbs > 0 ? mbs : 1250;
+        m->base.bandwidth_source = mbs > 0 ? MRAIL_BTL_BW_DEVICE : MRAIL_BTL_BW_GUESS;
     }
     int rc = btl_ofi_module_open(m, i, why);
     if (rc != MRAIL_SUCCESS) {

@@ -255,10 +255,11 @@ unsigned btl_tcp_module_count(void);
 void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev_t *dev,
                          const btl_tcp_config_t *cfg, unsigned links);
 
-/* The bandwidth (MB/s) of a module on dev, and where it came from, in this
- * order: btl_tcp_bandwidth_<ifname>, btl_tcp_bandwidth, the link speed,
- * else BTL_TCP_GUESS_MBS, which how says is a guess. */
+/* The bandwidth (MB/s) of a module on dev, and where it came from (*source,
+ * and in words in how), in this order: btl_tcp_bandwidth_<ifname>,
+ * btl_tcp_bandwidth, the link speed, else BTL_TCP_GUESS_MBS, a guess. */
 unsigned btl_tcp_bandwidth_of(const btl_tcp_config_t *cfg, unsigned component_mbs,
-                              const mrail_netdev_t *dev, char *how, size_t len);
+                              const mrail_netdev_t *dev, mrail_btl_bw_source_t *source, char *how,
+                              size_t len);
 
 #endif

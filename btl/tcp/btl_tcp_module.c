@@ -507,7 +507,8 @@ void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev
                                 .hello_timeout = cfg->hello_timeout,
                                 .max_pending = cfg->max_pending};
     char how[160];
-    b->config.bandwidth = btl_tcp_bandwidth_of(cfg, b->config.bandwidth, dev, how, sizeof(how));
+    b->config.bandwidth =
+        btl_tcp_bandwidth_of(cfg, b->config.bandwidth, dev, &b->bandwidth_source, how, sizeof(how));
     if (links > 1) { /* the links share the interface */
         b->config.bandwidth = b->config.bandwidth / links > 0 ? b->config.bandwidth / links : 1;
         size_t used = strlen(how);
@@ -528,8 +529,10 @@ void btl_tcp_module_init(btl_tcp_module_t *m, unsigned index, const mrail_netdev
 }
 
 unsigned btl_tcp_bandwidth_of(const btl_tcp_config_t *cfg, unsigned component_mbs,
-                              const mrail_netdev_t *dev, char *how, size_t len)
+                              const mrail_netdev_t *dev, mrail_btl_bw_source_t *source, char *how,
+                              size_t len)
 {
+    *source = MRAIL_BTL_BW_PARAM;
     for (unsigned k = 0; k < cfg->nifs; k++) {
         if (cfg->if_bandwidth[k] > 0 && strcmp(cfg->if_names[k], dev->name) == 0) {
             snprintf(how, len, "set by btl_tcp_bandwidth_%s", dev->name);
@@ -541,9 +544,11 @@ unsigned btl_tcp_bandwidth_of(const btl_tcp_config_t *cfg, unsigned component_mb
         return component_mbs;
     }
     if (dev->speed_mbps > 0) {
+        *source = MRAIL_BTL_BW_DEVICE;
         snprintf(how, len, "link speed %d Mbit/s from the device", dev->speed_mbps);
         return dev->speed_mbps / 8 > 0 ? (unsigned)dev->speed_mbps / 8 : 1;
     }
+    *source = MRAIL_BTL_BW_GUESS;
     snprintf(how, len,
              "a guess: %s reports no link speed; set btl_tcp_bandwidth_%s (measured rates "
              "replace it once traffic flows)",

@@ -570,6 +570,7 @@ int btl_uct_module_open(btl_uct_module_t *m, uct_component_h comp, uct_md_h md, 
     if (b->config.bandwidth == 0) {
         double bw = m->attr.bandwidth.dedicated + m->attr.bandwidth.shared;
         b->config.bandwidth = bw >= 1e6 ? (unsigned)(bw / 1e6) : 1250;
+        b->bandwidth_source = bw >= 1e6 ? MRAIL_BTL_BW_DEVICE : MRAIL_BTL_BW_GUESS;
     }
     /* No sendi: am_short may leave bytes in UCT as bcopy may (see settle),
      * and an immediate send cannot wait for them to leave. */

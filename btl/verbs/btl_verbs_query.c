@@ -85,6 +85,7 @@ static int add_port(verbs_scan_t *scan, struct ibv_context *ctx, const char *dev
     if (m->config.bandwidth == 0) {
         unsigned bw = btl_verbs_port_bandwidth(pa->active_width, pa->active_speed);
         m->config.bandwidth = bw > 0 ? bw : 1250;
+        m->bandwidth_source = bw > 0 ? MRAIL_BTL_BW_DEVICE : MRAIL_BTL_BW_GUESS;
     }
     mrail_reason_t failed;
     int rc = btl_verbs_module_open(m, ctx, port, pa, ip, gid, &failed);

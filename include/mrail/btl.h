@@ -49,6 +49,19 @@ typedef struct mrail_btl_config {
     size_t rdma_pipeline_frag_size; /* largest put/get the PML issues in one piece */
 } mrail_btl_config_t;
 
+/* Where a module's bandwidth (config.bandwidth) came from: it weighs the
+ * rails until measured rates replace it, so admins need to see it. */
+typedef enum mrail_btl_bw_source {
+    MRAIL_BTL_BW_UNSET = 0, /* left to btl/base: the parameter or the default */
+    MRAIL_BTL_BW_DEFAULT,   /* the component's default value */
+    MRAIL_BTL_BW_PARAM,     /* an MCA parameter (btl_<comp>_bandwidth[_<device>]) */
+    MRAIL_BTL_BW_DEVICE,    /* what the device reports (link speed, port or provider) */
+    MRAIL_BTL_BW_GUESS,     /* nothing reported it: a placeholder */
+} mrail_btl_bw_source_t;
+
+/* "default", "parameter", "device", "guess" (docs/mrail_info.md). */
+const char *mrail_btl_bw_source_name(mrail_btl_bw_source_t source);
+
 enum {
     MRAIL_BTL_FLAG_SEND = 1u << 0,  /* send() */
     MRAIL_BTL_FLAG_SENDI = 1u << 1, /* sendi() */
@@ -146,16 +159,17 @@ struct mrail_btl_component {
 
 struct mrail_btl_module {
     mrail_btl_component_t *component;
-    char name[64];             /* "<component>:<device>", e.g. "tcp:eth0" */
-    char device[64];           /* interface, HCA port, segment, provider domain */
-    mrail_btl_config_t config; /* component values, bandwidth resolved per device */
-    uint32_t flags;            /* MRAIL_BTL_FLAG_* this module offers */
-    size_t put_limit;          /* largest single put/get; 0 when not offered */
-    size_t reg_size;           /* bytes of a packed memory handle; 0: none needed */
-    char note[256];            /* how it moves data once wired up, for people */
-    uint64_t tx_bytes;         /* bytes it has put on the wire (statistics) */
-    mrail_btl_am_table_t *am;  /* set by the owner before wire_up */
-    mrail_rte_t *rte;          /* set by the owner before wire_up */
+    char name[64];                          /* "<component>:<device>", e.g. "tcp:eth0" */
+    char device[64];                        /* interface, HCA port, segment, provider domain */
+    mrail_btl_config_t config;              /* component values, bandwidth resolved per device */
+    mrail_btl_bw_source_t bandwidth_source; /* where config.bandwidth came from */
+    uint32_t flags;                         /* MRAIL_BTL_FLAG_* this module offers */
+    size_t put_limit;                       /* largest single put/get; 0 when not offered */
+    size_t reg_size;                        /* bytes of a packed memory handle; 0: none needed */
+    char note[256];                         /* how it moves data once wired up, for people */
+    uint64_t tx_bytes;                      /* bytes it has put on the wire (statistics) */
+    mrail_btl_am_table_t *am;               /* set by the owner before wire_up */
+    mrail_rte_t *rte;                       /* set by the owner before wire_up */
 
     /* Publishes what peers need to reach this module (modex_put; the owner
      * fences afterwards). NULL when there is nothing to publish. */

@@ -88,6 +88,27 @@ typedef struct mrail_mca_open_opts {
 int mrail_mca_open(const mrail_mca_open_opts_t *opts, mrail_mca_t **mca_out, mrail_reason_t *why);
 void mrail_mca_close(mrail_mca_t *mca);
 
+/* A parameter file the registry looked for, highest precedence first
+ * (mrail_info --path): found says that it existed and was read. */
+typedef struct mrail_mca_file {
+    char *path;
+    mrail_mca_source_t source; /* a file source */
+    bool found;
+} mrail_mca_file_t;
+size_t mrail_mca_file_count(const mrail_mca_t *mca);
+const mrail_mca_file_t *mrail_mca_file_at(const mrail_mca_t *mca, size_t i);
+
+/* Where the loaded library lies and what it takes from there. */
+typedef struct mrail_mca_install {
+    char prefix[4000];     /* empty when the layout is not one we know */
+    char libdir[4000];     /* libmrail's directory */
+    char plugindir[4100];  /* the default of mca_base_component_path */
+    char sysconfdir[4100]; /* holds mrail/mca-params.conf, the system file */
+    const char *how;       /* how the prefix was found, for people */
+} mrail_mca_install_t;
+/* env_prefix: $MRAIL_PREFIX (NULL or empty: unset). */
+void mrail_mca_install_paths(const char *env_prefix, mrail_mca_install_t *out);
+
 /* Registers n parameters named <framework>_<component>_<def.name>
  * (component may be NULL) and stores their values into config. Every invalid
  * value is recorded as an error diagnostic; returns MRAIL_ERR_BAD_PARAM if any. */

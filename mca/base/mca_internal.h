@@ -32,6 +32,8 @@ struct mrail_mca {
     size_t param_count, param_cap;
     mca_diag_t *diags;
     size_t diag_count, diag_cap;
+    mrail_mca_file_t *files; /* looked for, in precedence order */
+    size_t file_count, file_cap;
 };
 
 /* Parses text as type into dst. On error fills why with what was expected. */
@@ -51,10 +53,5 @@ size_t mca_edit_distance(const char *a, const char *b, size_t cap);
 
 char *mca_strdup(const char *s);
 void *mca_grow(void *array, size_t *cap, size_t count, size_t elem);
-
-/* The directory whose mrail/mca-params.conf is the system file: under
- * env_prefix ($MRAIL_PREFIX) when set, else found from the library's own
- * place (mca_prefix.c). */
-void mca_sysconf_dir(const char *env_prefix, char *buf, size_t len);
 
 #endif

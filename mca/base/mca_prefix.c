@@ -11,34 +11,43 @@
 #include "mca_components.h"
 #include "mca_internal.h"
 
-void mca_sysconf_dir(const char *env_prefix, char *buf, size_t len)
+#define COPY(dst, ...) snprintf(dst, sizeof(dst), __VA_ARGS__)
+
+void mrail_mca_install_paths(const char *env_prefix, mrail_mca_install_t *out)
 {
-    if (env_prefix != NULL && env_prefix[0] != '\0') {
-        snprintf(buf, len, "%s/%s", env_prefix, MRAIL_REL_SYSCONFDIR);
-        return;
-    }
-    snprintf(buf, len, "%s", MRAIL_SYSCONFDIR);
-    char plugins[4096];
-    if (mca_plugin_default_dir(plugins, sizeof(plugins)) != MRAIL_SUCCESS) {
-        return;
-    }
-    char *slash = strrchr(plugins, '/'); /* "<libdir>/mrail": the library's directory */
-    if (slash == NULL) {
-        return;
-    }
-    *slash = '\0';
-    /* Loaded through $ORIGIN the name is ".../bin/../lib": made canonical,
-     * so that the layout check below and the paths shown are plain. */
-    char *canonical = realpath(plugins, NULL);
-    if (canonical != NULL) {
-        snprintf(plugins, sizeof(plugins), "%s", canonical);
+    memset(out, 0, sizeof(*out));
+    COPY(out->sysconfdir, "%s", MRAIL_SYSCONFDIR);
+    out->how = "unknown: the library's place was not found";
+    char plugins[sizeof(out->libdir)];
+    if (mca_plugin_default_dir(plugins, sizeof(plugins)) == MRAIL_SUCCESS) {
+        char *slash = strrchr(plugins, '/'); /* "<libdir>/mrail" */
+        if (slash != NULL) {
+            *slash = '\0';
+        }
+        /* Loaded through $ORIGIN the name is ".../bin/../lib": made
+         * canonical, so that the layout checks below and the paths shown
+         * are plain. */
+        char *canonical = realpath(plugins, NULL);
+        COPY(out->libdir, "%.*s", (int)sizeof(out->libdir) - 1, canonical ? canonical : plugins);
         free(canonical);
+        COPY(out->plugindir, "%s/mrail", out->libdir);
+        out->how = "unknown: the library lies outside any <prefix>/" MRAIL_REL_LIBDIR;
     }
     static const char tail[] = "/" MRAIL_REL_LIBDIR;
-    size_t n = strlen(plugins), t = sizeof(tail) - 1;
-    if (strcmp(plugins, MRAIL_FULL_LIBDIR) == 0 || strcmp(plugins, MRAIL_BUILD_LIBDIR) == 0 ||
-        n <= t || strcmp(plugins + n - t, tail) != 0) {
-        return; /* installed where configured, the build tree, or a layout we do not know */
+    size_t n = strlen(out->libdir), t = sizeof(tail) - 1;
+    if (env_prefix != NULL && env_prefix[0] != '\0') {
+        COPY(out->prefix, "%s", env_prefix);
+        COPY(out->sysconfdir, "%s/%s", env_prefix, MRAIL_REL_SYSCONFDIR);
+        out->how = "MRAIL_PREFIX";
+    } else if (strcmp(out->libdir, MRAIL_FULL_LIBDIR) == 0) {
+        COPY(out->prefix, "%s", MRAIL_INSTALL_PREFIX);
+        out->how = "installed where it was configured";
+    } else if (strcmp(out->libdir, MRAIL_BUILD_LIBDIR) == 0) {
+        COPY(out->prefix, "%s", MRAIL_BUILD_DIR);
+        out->how = "build tree (the system file is the configured one)";
+    } else if (n > t && strcmp(out->libdir + n - t, tail) == 0) {
+        COPY(out->prefix, "%.*s", (int)(n - t), out->libdir);
+        COPY(out->sysconfdir, "%s/%s", out->prefix, MRAIL_REL_SYSCONFDIR);
+        out->how = "moved installation: from the library's own directory";
     }
-    snprintf(buf, len, "%.*s/%s", (int)(n - t), plugins, MRAIL_REL_SYSCONFDIR);
 }

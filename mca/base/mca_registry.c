@@ -55,10 +55,24 @@ void mrail_mca_close(mrail_mca_t *mca)
     for (size_t i = 0; i < mca->diag_count; i++) {
         free(mca->diags[i].text);
     }
+    for (size_t i = 0; i < mca->file_count; i++) {
+        free(mca->files[i].path);
+    }
     free(mca->settings);
     free(mca->params);
     free(mca->diags);
+    free(mca->files);
     free(mca);
+}
+
+size_t mrail_mca_file_count(const mrail_mca_t *mca)
+{
+    return mca->file_count;
+}
+
+const mrail_mca_file_t *mrail_mca_file_at(const mrail_mca_t *mca, size_t i)
+{
+    return i < mca->file_count ? &mca->files[i] : NULL;
 }
 
 void mrail_mca_diag_add(mrail_mca_t *mca, mrail_diag_severity_t sev, const char *fmt, ...)

@@ -105,7 +105,19 @@ static char *trim(char *s)
 static int load_file(mrail_mca_t *mca, const char *path, mrail_mca_source_t source, bool required,
                      mrail_reason_t *why)
 {
+    mrail_mca_file_t *files = mca_grow(mca->files, &mca->file_cap, mca->file_count, sizeof(*files));
+    if (files == NULL) {
+        return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+    }
+    mca->files = files;
+    char *copy = mca_strdup(path);
+    if (copy == NULL) {
+        return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+    }
+    mrail_mca_file_t *seen = &files[mca->file_count++];
+    *seen = (mrail_mca_file_t){copy, source, false};
     FILE *f = fopen(path, "r");
+    seen->found = f != NULL;
     if (f == NULL) {
         if (!required && errno == ENOENT) {
             return MRAIL_SUCCESS;
@@ -253,10 +265,15 @@ int mca_sources_load(mrail_mca_t *mca, const mrail_mca_open_opts_t *opts, mrail_
         }
     }
 
-    char dir[4096], path[4200];
-    mca_sysconf_dir(env_lookup(envp, "MRAIL_PREFIX"), dir, sizeof(dir));
+    mrail_mca_install_t *where = malloc(sizeof(*where));
+    if (where == NULL) {
+        return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
+    }
+    mrail_mca_install_paths(env_lookup(envp, "MRAIL_PREFIX"), where);
+    char path[4200];
     snprintf(path, sizeof(path), "%s/mrail/mca-params.conf",
-             opts && opts->sysconfdir ? opts->sysconfdir : dir);
+             opts && opts->sysconfdir ? opts->sysconfdir : where->sysconfdir);
+    free(where);
     return load_file(mca, path, MRAIL_MCA_SOURCE_SYSCONF_FILE, false, why);
 }
 

@@ -193,6 +193,87 @@ Test(mrun, exports_and_mca_reach_the_ranks, .timeout = 30)
     run_fini(&r);
 }
 
+static int topology_id(int cpu, const char *what)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/topology/%s", cpu, what);
+    FILE *f = fopen(path, "r");
+    int id = 0;
+    if (f != NULL) {
+        cr_assert_eq(fscanf(f, "%d", &id), 1, "%s", path);
+        fclose(f);
+    }
+    return id;
+}
+
+/* --map-by ppr:N:core|socket: the k-th rank goes to the (k / N)-th core or
+ * socket and is bound to all of it; the expected CPU sets come from sysfs. */
+Test(mrun, ppr_per_core_and_socket_place_and_bind, .timeout = 30)
+{
+    cpu_set_t mine;
+    cr_assert_eq(sched_getaffinity(0, sizeof(mine), &mine), 0);
+    int first = -1, sockets = 0, seen[CPU_SETSIZE];
+    char core[512] = "", socket[512] = "";
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET(c, &mine)) {
+            continue;
+        }
+        first = first < 0 ? c : first;
+        int pkg = topology_id(c, "physical_package_id"), known = 0;
+        for (int k = 0; k < sockets; k++) {
+            known |= seen[k] == pkg;
+        }
+        if (!known) {
+            seen[sockets++] = pkg;
+        }
+        if (pkg == topology_id(first, "physical_package_id")) {
+            snprintf(socket + strlen(socket), sizeof(socket) - strlen(socket), "%s%d",
+                     socket[0] ? "," : "", c);
+            if (topology_id(c, "core_id") == topology_id(first, "core_id")) {
+                snprintf(core + strlen(core), sizeof(core) - strlen(core), "%s%d",
+                         core[0] ? "," : "", c);
+            }
+        }
+    }
+    struct {
+        const char *np, *ppr, *cpus;
+    } cases[] = {{"2", "ppr:2:core", core}, {"1", "ppr:1:socket", socket}};
+    for (size_t k = 0; k < 2; k++) {
+        run_t r;
+        run_init(&r);
+        char *argv[] = {MRUN,
+                        "-n",
+                        (char *)cases[k].np,
+                        "--oversubscribe",
+                        "--map-by",
+                        (char *)cases[k].ppr,
+                        PROBE,
+                        "--affinity",
+                        "--no-modex",
+                        NULL};
+        run_cmd(&r, argv, NULL, NULL);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        for (int rank = 0; rank < atoi(cases[k].np); rank++) {
+            char want[600];
+            snprintf(want, sizeof(want), "rank=%d cpus=%s\n", rank, cases[k].cpus);
+            cr_expect_eq(count_lines(r.out, want), 1, "%s: no %s in %s", cases[k].ppr, want, r.out);
+        }
+        run_fini(&r);
+    }
+    run_t r;
+    run_init(&r);
+    char np[16], want[128];
+    snprintf(np, sizeof(np), "%d", sockets + 1);
+    char *argv[] = {MRUN, "-n", np, "--oversubscribe", "--map-by", "ppr:1:socket", PROBE, NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    snprintf(want, sizeof(want), "--map-by ppr:1:socket: a node has %d socket%s here, room for %d",
+             sockets, sockets == 1 ? "" : "s", sockets);
+    cr_expect(strstr(r.err, want) != NULL, "want \"%s\" in %s", want, r.err);
+    cr_expect_eq(count_lines(r.out, "rank="), 0);
+    run_fini(&r);
+}
+
 Test(mrun, bindings_are_applied, .timeout = 30)
 {
     int ncpu = usable_cpus();
@@ -540,10 +621,15 @@ Test(mrun, habit_usage_errors, .timeout = 30)
          2,
          "host no-such-host-mrail is not this machine"},
         {{"-n", "2", "-N", "1", PROBE}, 2, "1 ranks per node on this one node cannot hold 2"},
-        {{"-n", "1", "--map-by", "ppr:2:socket", PROBE}, 2, "--map-by takes ppr:N:node"},
+        {{"-n", "1", "--map-by", "ppr:2:numa", PROBE},
+         2,
+         "--map-by takes ppr:N:node, ppr:N:socket or ppr:N:core"},
         {{"-n", "1", "--hostfile", "/nonexistent-hostfile", PROBE},
          2,
          "--hostfile needs a readable file of hosts"},
+        {{"-n", "1", "--host", "localhost:many", PROBE},
+         2,
+         "host \"localhost:many\": the slot count must be a number from 1"},
     };
     run_usage_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -161,3 +161,67 @@ Test(slurm, mrun_inside_an_allocation_runs_the_job_through_srun)
               r.err);
     run_fini(&r);
 }
+
+/* Inside an allocation, the job's shape still comes from mrun's options:
+ * several programs go through srun --multi-prog (each its own arguments,
+ * MPI_APPNUM its index), hosts with slots place ranks in that order, and
+ * --map-by ppr:N:socket becomes --ntasks-per-socket. */
+Test(slurm, mrun_mpmd_and_host_slots_inside_an_allocation)
+{
+    run_t r;
+    run_init(&r);
+    char *env[] = {SLURM_CONF, NULL};
+    char *mpmd[] = {SALLOC,  "-N",  "2",     "--ntasks=3",        MRUN, "-n", "1", PROBE,
+                    "--tag", r.tag, "--say", "it's \"one\" a\\b", ":",  "-n", "2", PROBE,
+                    "--tag", r.tag, "--say", "two words",         NULL};
+    run_cmd(&r, mpmd, env, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, "rank=0 says=it's \"one\" a\\b\n"), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "says=two words\n"), 2, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, "rank=0 size=3 "), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, " app=0 "), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, " app=1 "), 2, "%s", r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+
+    run_init(&r);
+    char *slots[] = {SALLOC,          "-N",     "3",         "--ntasks=6", MRUN,    "-n",  "4",
+                     "--display-map", "--host", "n3:2,n1:2", PROBE,        "--tag", r.tag, NULL};
+    run_cmd(&r, slots, env, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.err, "--nodelist n3,n3,n1,n1 --distribution=arbitrary") != NULL, "%s",
+              r.err);
+    for (int rank = 0; rank < 4; rank++) {
+        /* Nodes are numbered by name: n1 is node 0, n3 node 1. */
+        char want[128];
+        snprintf(want, sizeof(want),
+                 "rank=%d size=4 local_rank=%d local_size=2 node=%d singleton=0 app=0 host=n%d "
+                 "peers=%d,%d\n",
+                 rank, rank % 2, rank < 2, rank < 2 ? 3 : 1, rank & ~1, (rank & ~1) + 1);
+        cr_expect_eq(count_lines(r.out, want), 1, "no %s in %s", want, r.out);
+    }
+    run_expect_clean(&r);
+    run_fini(&r);
+
+    /* ppr:1:socket: one rank per socket; these nodes have one socket each. */
+    run_init(&r);
+    char *ppr[] = {SALLOC,     "-N",           "2",   MRUN,    "-n",  "2", "--display-map",
+                   "--map-by", "ppr:1:socket", PROBE, "--tag", r.tag, NULL};
+    run_cmd(&r, ppr, env, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.err, "--ntasks=2 --ntasks-per-socket=1 ") != NULL, "%s", r.err);
+    cr_expect_eq(count_lines(r.out, " local_size=1 node=0 "), 1, "%s", r.out);
+    cr_expect_eq(count_lines(r.out, " local_size=1 node=1 "), 1, "%s", r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+
+    run_init(&r);
+    char *pct[] = {SALLOC,  "-N",   "2", MRUN, "-n", "1",   PROBE,
+                   "--say", "100%", ":", "-n", "1",  PROBE, NULL};
+    run_cmd(&r, pct, env, NULL);
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    cr_expect(strstr(r.err, "srun --multi-prog cannot carry the argument \"100%\" of program 1") !=
+                  NULL,
+              "%s", r.err);
+    run_fini(&r);
+}

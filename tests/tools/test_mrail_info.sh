@@ -75,5 +75,44 @@ fi
 check parsable-components 0 '^component:btl:verbs:state:(declined|not loaded|not built)$' '' -- "$info" --parsable
 check parsable-help 0 '^param:btl_tcp_if_include:help:Interfaces to use' '' -- "$info" --parsable --param btl tcp
 
+# --path: the files looked for, in precedence order, and whether they were read.
+check path-param-file 0 "^path:param_file:param file:read:$work/site.conf\$" '' \
+  -- env MRAIL_MCA_PARAM_FILES="$work/site.conf" "$info" --path --parsable
+check path-user-absent 0 "^path:param_file:user file:absent:$work/.mrail/mca-params.conf\$" '' \
+  -- "$info" --path --parsable
+check path-user-read 0 "^path:param_file:user file:read:$work/.mrail/mca-params.conf\$" '' \
+  -- bash -c "mkdir -p $work/.mrail && echo btl_self_latency=2 > $work/.mrail/mca-params.conf && '$info' --path --parsable; rc=\$?; rm -rf $work/.mrail; exit \$rc"
+check path-prefix-env 0 '^path:sysconfdir:/opt/elsewhere/etc$' '' \
+  -- env MRAIL_PREFIX=/opt/elsewhere "$info" --path --parsable
+check path-prefix-env-file 0 '^path:param_file:system file:absent:/opt/elsewhere/etc/mrail/mca-params.conf$' '' \
+  -- env MRAIL_PREFIX=/opt/elsewhere "$info" --path --parsable
+check path-libdir 0 "^  libdir +$(cd "$(dirname "$info")/../lib" && pwd -P)\$" '' -- "$info" --path
+if "$info" --path | grep -q '^Framework'; then
+  fail=$((fail + 1)); echo "FAIL path-only (--path also listed the frameworks)"
+else
+  pass=$((pass + 1)); echo "ok   path-only"
+fi
+# --config: the versions pkg-config reports here, asked independently.
+check config-pmix 0 "^config:dependency:PMIx:$(pkg-config --modversion pmix)\$" '' -- "$info" --config --parsable
+check config-numa 0 "^config:dependency:libnuma:$(pkg-config --modversion numa)\$" '' -- "$info" --config --parsable
+check config-mpi 0 '^  MPI standard +3\.1$' '' -- "$info" --config
+check config-threads 0 '^config:thread_level:MPI_THREAD_SERIALIZED$' '' -- "$info" --config --parsable
+check config-compiler 0 '^config:compiler:(GNU|Clang) [0-9]+\.' '' -- "$info" --config --parsable
+check all-has-both 0 '^config:build_type:.*' '' -- "$info" --all --parsable
+# Each module's bandwidth and where it came from.
+check bw-default 0 '^component:btl:sm:module_bandwidth_source:sm:/dev/shm:default$' '' -- "$info" --parsable
+check bw-param 0 '^component:btl:sm:module_bandwidth:sm:/dev/shm:1234$' '' \
+  -- env MRAIL_MCA_btl_sm_bandwidth=1234 "$info" --parsable
+check bw-param-source 0 '^component:btl:sm:module_bandwidth_source:sm:/dev/shm:parameter$' '' \
+  -- env MRAIL_MCA_btl_sm_bandwidth=1234 "$info" --parsable
+check bw-tcp-param 0 '^component:btl:tcp:module_bandwidth_source:tcp:lo:parameter$' '' \
+  -- "$info" --mca btl_tcp_if_include lo --mca btl_tcp_bandwidth 777 --parsable
+check bw-tcp-value 0 '^component:btl:tcp:module_bandwidth:tcp:lo:777$' '' \
+  -- "$info" --mca btl_tcp_if_include lo --mca btl_tcp_bandwidth 777 --parsable
+check bw-tcp-guess 0 '^component:btl:tcp:module_bandwidth_source:tcp:lo:guess$' '' \
+  -- "$info" --mca btl_tcp_if_include lo --parsable
+check bw-people 0 '^ +sm:/dev/shm: 1234 MB/s \(parameter\)$' '' \
+  -- env MRAIL_MCA_btl_sm_bandwidth=1234 "$info"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -16,7 +16,11 @@ static const char usage[] =
     "                    (either may be \"all\"; FW \"mca\" holds the loader's own)\n"
     "  --level N         only parameters of level <= N (1 basic user .. 9 developer;\n"
     "                    default 9); values set away from their default always show\n"
-    "  --all, -a         every framework, component and parameter\n"
+    "  --all, -a         every framework, component and parameter, and --path and --config\n"
+    "  --path            where this installation is: prefix, libdir, plugin and sysconf\n"
+    "                    directories, and which mca-params.conf files are read\n"
+    "  --config          how it was built: compiler, build type, options, dependency\n"
+    "                    versions, MPI version, thread level and bindings\n"
     "  --parsable        one stable key:value line per fact (see docs/mrail_info.md)\n"
     "  --mca NAME VALUE  set a parameter, as the launcher's --mca does (repeatable)\n"
     "  --version, -V     print the version and exit\n"
@@ -30,7 +34,8 @@ static const char usage[] =
 typedef struct info_args {
     info_filter_t filter;
     bool parsable;
-    const char **cmdline; /* name, value, ..., NULL */
+    bool path, config, only; /* only: --path/--config without --all or --param */
+    const char **cmdline;    /* name, value, ..., NULL */
 } info_args_t;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -61,7 +66,11 @@ static int parse_args(int argc, char **argv, info_args_t *a)
         } else if (!strcmp(arg, "--parsable")) {
             a->parsable = true;
         } else if (!strcmp(arg, "--all") || !strcmp(arg, "-a")) {
-            a->filter.params = true;
+            a->filter.params = a->path = a->config = true;
+        } else if (!strcmp(arg, "--path")) {
+            a->path = true;
+        } else if (!strcmp(arg, "--config")) {
+            a->config = true;
         } else if (!strcmp(arg, "--param")) {
             if (i + 2 >= argc) {
                 return usage_error("%s needs a framework and a component (either may be \"all\")",
@@ -89,6 +98,7 @@ static int parse_args(int argc, char **argv, info_args_t *a)
             return usage_error("unknown option \"%s\"", arg);
         }
     }
+    a->only = (a->path || a->config) && !a->filter.params;
     return -1;
 }
 
@@ -156,7 +166,15 @@ int main(int argc, char **argv)
         } else {
             printf("mrail %s\n", MRAIL_VERSION_STRING);
         }
-        info_print_components(stdout, fws, args.parsable);
+        if (!args.only) {
+            info_print_components(stdout, fws, args.parsable);
+        }
+        if (args.path) {
+            info_print_path(stdout, mca, args.parsable);
+        }
+        if (args.config) {
+            info_print_config(stdout, args.parsable);
+        }
         if (args.filter.params) {
             info_print_params(stdout, mca, &args.filter, args.parsable);
         }

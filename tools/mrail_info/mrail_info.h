@@ -18,5 +18,9 @@ typedef struct info_filter {
 void info_print_components(FILE *out, mrail_frameworks_t *fws, bool parsable);
 void info_print_params(FILE *out, const mrail_mca_t *mca, const info_filter_t *f, bool parsable);
 void info_print_diags(FILE *err, const mrail_mca_t *mca, bool parsable);
+/* --path: prefix, directories and the parameter files looked for. */
+void info_print_path(FILE *out, const mrail_mca_t *mca, bool parsable);
+/* --config: compiler, options, dependency versions, MPI level. */
+void info_print_config(FILE *out, bool parsable);
 
 #endif

@@ -73,6 +73,10 @@ static void print_entry(FILE *out, const mrail_framework_t *fw, const mrail_comp
         for (size_t m = 0; m < e->module_count; m++) {
             const mrail_btl_module_t *mod = e->modules[m];
             fprintf(out, "component:%s:%s:module:%s\n", fwn, e->name, mod->name);
+            fprintf(out, "component:%s:%s:module_bandwidth:%s:%u\n", fwn, e->name, mod->name,
+                    mod->config.bandwidth);
+            fprintf(out, "component:%s:%s:module_bandwidth_source:%s:%s\n", fwn, e->name, mod->name,
+                    mrail_btl_bw_source_name(mod->bandwidth_source));
             if (mod->note[0] != '\0') {
                 fprintf(out, "component:%s:%s:module_note:%s:", fwn, e->name, mod->name);
                 print_escaped(out, mod->note);
@@ -97,11 +101,14 @@ static void print_entry(FILE *out, const mrail_framework_t *fw, const mrail_comp
     }
     for (size_t m = 0; m < e->module_count; m++) {
         const mrail_btl_module_t *mod = e->modules[m];
+        char line[400];
         if (mod->note[0] != '\0') {
-            char line[400];
             snprintf(line, sizeof(line), "%s: %s", mod->name, mod->note);
-            print_wrapped(out, line, 11, 68);
+        } else { /* the note of a network module says it already, in words */
+            snprintf(line, sizeof(line), "%s: %u MB/s (%s)", mod->name, mod->config.bandwidth,
+                     mrail_btl_bw_source_name(mod->bandwidth_source));
         }
+        print_wrapped(out, line, 11, 68);
     }
     if (e->plugin_path) {
         fprintf(out, "           %s\n", e->plugin_path);

@@ -19,6 +19,9 @@ enum {
     MRUN_EXIT_NOEXEC = 127,  /* program not found or not executable */
 };
 
+/* --map-by ppr:N:<unit>: N ranks per node, per socket or per core. */
+typedef enum { MRUN_PPR_NODE, MRUN_PPR_SOCKET, MRUN_PPR_CORE } mrun_ppr_unit_t;
+
 typedef enum {
     MRUN_BIND_DEFAULT,
     MRUN_BIND_NONE,
@@ -48,7 +51,7 @@ typedef struct mrun_options {
     bool tag_output;
     bool verbose;
     double timeout; /* seconds; 0 = none */
-    char **netns;   /* --netns: rank i runs in netns[i * nnetns / np] (blocks) */
+    char **netns;   /* --netns: the emulated hosts (mrun_map places ranks on them) */
     size_t nnetns;
     const char *pmix_if;    /* --pmix-if: interface the PMIx server listens on */
     const char *wdir;       /* -wdir: the ranks' working directory */
@@ -57,6 +60,8 @@ typedef struct mrun_options {
     bool output_copy;       /* and the terminal too (not with DIR:nocopy) */
     char **owned;           /* strings made while parsing (-genv VAR VALUE) */
     unsigned per_node;      /* -N, --npernode, -ppn, --map-by ppr:N:node; 0: not given */
+    unsigned per_unit;      /* --map-by ppr:N:socket|core: N; 0: not given */
+    mrun_ppr_unit_t unit;   /* and which */
     const char *hosts;      /* --host, -H, -hosts: comma-separated */
     const char *hostfile;   /* --hostfile, -f, -machinefile */
     bool display_map;       /* --display-map */
@@ -70,9 +75,16 @@ typedef struct mrun_options {
  * exit status on failure). */
 bool mrun_slurm_allocation(void);
 int mrun_slurm_exec(const mrun_options_t *opts);
-/* Outside one: --host/--hostfile must name this machine and -N hold every
- * rank; -1 to go on, else the exit status (a message printed). */
-int mrun_hosts_check(const mrun_options_t *opts);
+/* Outside one (mrun_map.c): places the ranks. With --netns, node[i] is the
+ * index in opts->netns of rank i's emulated host, from --host/--hostfile
+ * slots and -N; without, every host named must be this machine and -N hold
+ * every rank (node[i] = 0). node may be NULL to check only. Returns -1 to
+ * go on, else the exit status (a message printed). */
+int mrun_map(mrun_options_t *opts, unsigned *node);
+/* For srun (malloc()ed; NULL when no host is named or on error, a message
+ * printed): the hosts of --host/--hostfile, one per rank in slot order
+ * when any has a slot count (*arbitrary: srun --distribution=arbitrary). */
+char *mrun_map_srun_nodelist(const mrun_options_t *opts, bool *arbitrary);
 
 /* Parses argv; returns -1 to go on, else the exit status (help, version, usage error). */
 int mrun_options_parse(int argc, char **argv, mrun_options_t *opts);

@@ -373,6 +373,28 @@ static int resolve_program(const char *prog, char *out, size_t len)
     return err;
 }
 
+/* Emulated hosts no rank runs on are no nodes of the job: PMIx's node map
+ * lists only nodes with ranks. Keeps the --netns order. */
+static void drop_unused_hosts(mrun_options_t *o, unsigned *node)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < o->nnetns; k++) {
+        bool used = false;
+        for (unsigned i = 0; i < o->np && !used; i++) {
+            used = node[i] == k;
+        }
+        if (!used) {
+            free(o->netns[k]);
+            continue;
+        }
+        for (unsigned i = 0; i < o->np; i++) {
+            node[i] = node[i] == k ? (unsigned)kept : node[i];
+        }
+        o->netns[kept++] = o->netns[k];
+    }
+    o->nnetns = o->nnetns ? kept : 0;
+}
+
 static int job_setup(mrun_job_t *job, mrun_options_t *o)
 {
     job->opts = o;
@@ -390,6 +412,12 @@ static int job_setup(mrun_job_t *job, mrun_options_t *o)
         return 1;
     }
     pthread_mutex_init(&job->lock, NULL);
+    unsigned *node = calloc(o->np, sizeof(*node));
+    if (node == NULL || mrun_map(o, node) >= 0) {
+        free(node);
+        return 1;
+    }
+    drop_unused_hosts(o, node);
     job->nnodes = o->nnetns ? (unsigned)o->nnetns : 1;
     for (unsigned i = 0, app = 0; i < o->np; i++) {
         while (i >= o->apps[app].first + o->apps[app].np) {
@@ -397,8 +425,9 @@ static int job_setup(mrun_job_t *job, mrun_options_t *o)
         }
         job->ranks[i] = (mrun_rank_t){
             .rank = i, .app = app, .out.fd = -1, .err.fd = -1, .file_out = -1, .file_err = -1};
-        job->ranks[i].node = (unsigned)((unsigned long long)i * job->nnodes / o->np);
+        job->ranks[i].node = node[i];
     }
+    free(node);
     return mrun_bind_plan(job);
 }
 
@@ -433,7 +462,7 @@ int main(int argc, char **argv)
         mrun_options_free(&opts);
         return status;
     }
-    if ((status = mrun_hosts_check(&opts)) >= 0) {
+    if ((status = mrun_map(&opts, NULL)) >= 0) {
         mrun_options_free(&opts);
         return status;
     }

@@ -29,8 +29,8 @@ static const char usage_text[] =
     "  --oversubscribe          allow more ranks than usable CPUs\n"
     "  --tag-output             prefix each output line with [1,RANK]<stdout>: or <stderr>:\n"
     "  --timeout SECONDS        kill the job if it runs longer\n"
-    "  --netns NS[,NS...]       emulated hosts: rank i runs in network namespace\n"
-    "                           NS[i * count / N] (blocks of ranks), each namespace is a node\n"
+    "  --netns NS[,NS...]       emulated hosts: each network namespace is a node; ranks go\n"
+    "                           in blocks, or where --host/--hostfile/-N place them\n"
     "  --pmix-if IFNAME         the PMIx server listens on this interface instead of loopback\n"
     "                           (needed with --netns: a namespace cannot reach our loopback)\n"
     "  -wdir, --wdir DIR        the ranks' working directory (a relative PROGRAM path is\n"
@@ -42,9 +42,13 @@ static const char usage_text[] =
     "  -H, --host, -hosts H1,H2 / --hostfile, -f, -machinefile FILE\n"
     "                           where ranks may run: inside a Slurm allocation of several\n"
     "                           nodes mrun runs the job with srun --mpi=pmix (these become\n"
-    "                           --nodelist); elsewhere they must name this machine\n"
+    "                           --nodelist); with --netns, emulated hosts filled by slot\n"
+    "                           (host:N, \"host slots=N\"); elsewhere this machine only\n"
     "  -N, --npernode, -ppn N, --map-by ppr:N:node\n"
     "                           N ranks per node (srun --ntasks-per-node)\n"
+    "  --map-by ppr:N:socket|core\n"
+    "                           N ranks per socket or core of each node, in order, bound to\n"
+    "                           it (srun --ntasks-per-socket, --ntasks-per-core)\n"
     "  --display-map            print where each rank runs (or the srun command)\n"
     "  --allow-run-as-root, -q, --quiet\n"
     "                           accepted for scripts written for Open MPI; mrun runs as\n"
@@ -279,11 +283,18 @@ int mrun_options_parse(int argc, char **argv, mrun_options_t *o)
             unsigned n = 0;
             char unit[16] = "";
             if (next == NULL || sscanf(next, "ppr:%u:%15s", &n, unit) != 2 || n == 0 ||
-                strcmp(unit, "node") != 0) {
-                return usage_error(o, "--map-by takes ppr:N:node (N ranks per node), got \"%s\"",
+                (strcmp(unit, "node") && strcmp(unit, "socket") && strcmp(unit, "core"))) {
+                return usage_error(o,
+                                   "--map-by takes ppr:N:node, ppr:N:socket or ppr:N:core (N "
+                                   "ranks per node, socket or core, N from 1), got \"%s\"",
                                    next ? next : "nothing");
             }
-            o->per_node = n;
+            if (!strcmp(unit, "node")) {
+                o->per_node = n;
+            } else {
+                o->per_unit = n;
+                o->unit = !strcmp(unit, "socket") ? MRUN_PPR_SOCKET : MRUN_PPR_CORE;
+            }
             i++;
         } else if (is(a, "--host", "-H", "-hosts")) {
             if (next == NULL || next[0] == '\0') {

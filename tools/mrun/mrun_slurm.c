@@ -25,9 +25,6 @@ bool mrun_slurm_allocation(void)
 
 static const char *unsupported(const mrun_options_t *o)
 {
-    if (o->napps > 1) {
-        return "several programs (':')";
-    }
     if (o->nnetns > 0) {
         return "--netns";
     }
@@ -47,6 +44,62 @@ static const char *unsupported(const mrun_options_t *o)
         return "--merge-stderr-to-stdout";
     }
     return NULL;
+}
+
+/* Appends arg to line as srun's --multi-prog parser reads it: a backslash
+ * before blanks, quotes and backslashes. -1 for a '%' (srun substitutes
+ * or drops it, %% included) or a newline, which no escape carries. */
+static int quote_arg(FILE *line, const char *arg)
+{
+    if (strpbrk(arg, "%\n") != NULL) {
+        return -1;
+    }
+    fputc(' ', line);
+    for (const char *c = arg; *c; c++) {
+        if (strchr(" \t'\"\\", *c) != NULL) {
+            fputc('\\', line);
+        }
+        fputc(*c, line);
+    }
+    return 0;
+}
+
+/* MPMD: srun --multi-prog reads "first-last program args" lines from a
+ * file. It is written, opened and unlinked here, and srun reads it as
+ * /dev/fd/N (srun parses it itself and sends the lines to the nodes), so
+ * nothing is left behind after the exec. Returns the fd, or -1. */
+static int multi_prog_fd(const mrun_options_t *o)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/mrun-multi-prog.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        fprintf(stderr, "%s: cannot write srun's --multi-prog file %s: %m\n", o->prog_name, path);
+        return -1;
+    }
+    unlink(path);
+    FILE *f = fdopen(dup(fd), "w");
+    int rc = f ? 0 : -1;
+    for (size_t a = 0; rc == 0 && a < o->napps; a++) {
+        const mrun_app_t *app = &o->apps[a];
+        /* MPI_APPNUM: see runtime/rte_pmix.c. */
+        fprintf(f, "%u-%u /usr/bin/env MRAIL_APPNUM=%zu", app->first, app->first + app->np - 1, a);
+        for (char **arg = app->argv; rc == 0 && *arg != NULL; arg++) {
+            if ((rc = quote_arg(f, *arg)) != 0) {
+                fprintf(stderr,
+                        "%s: srun --multi-prog cannot carry the argument \"%s\" of program %zu "
+                        "(it drops '%%' signs and ends lines at newlines)\n",
+                        o->prog_name, *arg, a + 1);
+            }
+        }
+        fputc('\n', f);
+    }
+    if (f == NULL || fclose(f) != 0 || rc != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 int mrun_slurm_exec(const mrun_options_t *o)
@@ -74,7 +127,7 @@ int mrun_slurm_exec(const mrun_options_t *o)
         snprintf(name, sizeof(name), "MRAIL_CMDLINE_MCA_%s", o->mca[i]);
         setenv(name, o->mca[i + 1], 1);
     }
-    static char ntasks[32], per_node[48], timeout[32], hostfile[4200];
+    static char ntasks[32], per_node[48], per_unit[48], timeout[32];
     size_t nprog = 0;
     while (o->apps[0].argv[nprog] != NULL) {
         nprog++;
@@ -93,15 +146,24 @@ int mrun_slurm_exec(const mrun_options_t *o)
         snprintf(per_node, sizeof(per_node), "--ntasks-per-node=%u", o->per_node);
         args[n++] = per_node;
     }
-    if (o->hosts != NULL) {
+    if (o->per_unit > 0) {
+        snprintf(per_unit, sizeof(per_unit), "--ntasks-per-%s=%u",
+                 o->unit == MRUN_PPR_SOCKET ? "socket" : "core", o->per_unit);
+        args[n++] = per_unit;
+    }
+    bool arbitrary = false;
+    char *nodelist = NULL; /* lives until the exec */
+    if (o->hosts != NULL || o->hostfile != NULL) {
+        nodelist = mrun_map_srun_nodelist(o, &arbitrary);
+        if (nodelist == NULL) {
+            free(args);
+            return MRUN_EXIT_USAGE;
+        }
         args[n++] = "--nodelist";
-        args[n++] = (char *)o->hosts;
-    } else if (o->hostfile != NULL) {
-        /* srun takes a file for --nodelist when the name has a '/'. */
-        snprintf(hostfile, sizeof(hostfile), "%s%s", strchr(o->hostfile, '/') ? "" : "./",
-                 o->hostfile);
-        args[n++] = "--nodelist";
-        args[n++] = hostfile;
+        args[n++] = nodelist;
+        if (arbitrary) {
+            args[n++] = "--distribution=arbitrary";
+        }
     }
     if (o->wdir != NULL) {
         args[n++] = "--chdir";
@@ -118,6 +180,18 @@ int mrun_slurm_exec(const mrun_options_t *o)
         snprintf(timeout, sizeof(timeout), "--time=%u", (unsigned)((o->timeout + 59) / 60));
         args[n++] = timeout;
     }
+    static char multi_prog[32];
+    if (o->napps > 1) {
+        int fd = multi_prog_fd(o);
+        if (fd < 0) {
+            free(args);
+            return MRUN_EXIT_USAGE;
+        }
+        snprintf(multi_prog, sizeof(multi_prog), "/dev/fd/%d", fd);
+        args[n++] = "--multi-prog";
+        args[n++] = multi_prog;
+        nprog = 0;
+    }
     for (size_t i = 0; i < nprog; i++) {
         args[n++] = o->apps[0].argv[i];
     }
@@ -133,74 +207,7 @@ int mrun_slurm_exec(const mrun_options_t *o)
     }
     execvp("srun", args);
     fprintf(stderr, "%s: cannot run srun for this Slurm allocation: %m\n", o->prog_name);
+    free(nodelist);
     free(args);
     return MRUN_EXIT_NOEXEC;
-}
-
-/* Whether name is this machine. */
-static bool is_here(const char *name, size_t len)
-{
-    char host[256] = "";
-    gethostname(host, sizeof(host) - 1);
-    char *dot = strchr(host, '.');
-    size_t short_len = dot ? (size_t)(dot - host) : strlen(host);
-    return (len == 9 && !strncmp(name, "localhost", 9)) ||
-           (len == strlen(host) && !strncmp(name, host, len)) ||
-           (len == short_len && !strncmp(name, host, len));
-}
-
-/* Outside an allocation mrun starts ranks here only: hosts must be this
- * machine, and -N must leave room for every rank on it. */
-int mrun_hosts_check(const mrun_options_t *o)
-{
-    char *list = NULL;
-    if (o->hostfile != NULL) {
-        FILE *f = fopen(o->hostfile, "r");
-        size_t cap = 0;
-        char *line = NULL, *all = calloc(1, 1);
-        size_t used = 0;
-        while (f != NULL && all != NULL && getline(&line, &cap, f) > 0) {
-            char name[256];
-            if (sscanf(line, "%255s", name) == 1 && name[0] != '#') {
-                char *grown = realloc(all, used + strlen(name) + 2);
-                if (grown == NULL) {
-                    break;
-                }
-                all = grown;
-                used += (size_t)sprintf(all + used, "%s%s", used ? "," : "", name);
-            }
-        }
-        free(line);
-        if (f != NULL) {
-            fclose(f);
-        }
-        list = all;
-    } else if (o->hosts != NULL) {
-        list = strdup(o->hosts);
-    }
-    for (const char *p = list; p != NULL && *p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        const char *colon = memchr(p, ':', len); /* host:slots, Open MPI's spelling */
-        size_t name_len = colon ? (size_t)(colon - p) : len;
-        if (name_len > 0 && !is_here(p, name_len)) {
-            fprintf(stderr,
-                    "%s: host %.*s is not this machine: mrun starts ranks here only, except "
-                    "inside a Slurm allocation of several nodes (then it runs srun --mpi=pmix); "
-                    "or run srun --mpi=pmix yourself\n",
-                    o->prog_name, (int)name_len, p);
-            free(list);
-            return MRUN_EXIT_USAGE;
-        }
-        p += len + (comma != NULL);
-    }
-    free(list);
-    if (o->per_node > 0 && o->per_node < o->np) {
-        fprintf(stderr,
-                "%s: %u ranks per node on this one node cannot hold %u ranks (outside a Slurm "
-                "allocation mrun uses this machine only)\n",
-                o->prog_name, o->per_node, o->np);
-        return MRUN_EXIT_USAGE;
-    }
-    return -1;
 }
