@@ -265,6 +265,8 @@ struct pml_stripe {
     double silent_us;        /* see pml_stripe_silent_peer; 0: off */
     unsigned *silent_seen;   /* per peer: the last silence round that found it awaited */
     double *silent_since_us; /* per peer: since when (or its last probe) */
+    double *rndv_rx_us;      /* per peer: when its last rendezvous (RTS) arrived */
+    size_t bidir_rget;       /* see pml_stripe_bidir_rget_size; 0: off */
     unsigned silent_round;
     uint64_t next_rid;
     unsigned spin_limit; /* see mrail_pml_spin_limit */
@@ -304,6 +306,7 @@ unsigned pml_stripe_send_window(void);
 bool pml_stripe_steal(void);
 unsigned pml_stripe_stall_timeout(void); /* ms */
 unsigned pml_stripe_silent_peer(void);   /* ms */
+size_t pml_stripe_bidir_rget_size(void);
 bool pml_stripe_report(void);
 
 /* pml_stripe_pml.c: builds the instance; its ops table (mrail/pml.h says

@@ -13,6 +13,7 @@ typedef struct pml_stripe_config {
     unsigned send_window;
     unsigned stall_timeout;
     unsigned silent_peer;
+    size_t bidir_rget_size;
     bool steal;
     bool report;
 } pml_stripe_config_t;
@@ -52,6 +53,13 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
          "peer that has none, so that a peer which died before it ever connected is found "
          "(its host refuses) and the receive fails instead of waiting for ever; 0: never",
          NULL, offsetof(pml_stripe_config_t, silent_peer)},
+        {"bidir_rget_size", MRAIL_MCA_SIZE, "128k", 5,
+         "While a peer streams to us too (a rendezvous from it in the last millisecond), "
+         "messages to it from this size on take rdma get where its btl shares the copy with "
+         "the receiver (sm with CMA), even below btl_<c>_min_rdma_pipeline_size: each side "
+         "then copies only what it receives, once, where the send path costs each core two "
+         "copies per byte; one way the send path stays. 0: never",
+         NULL, offsetof(pml_stripe_config_t, bidir_rget_size)},
         {"steal", MRAIL_MCA_BOOL, "true", 5,
          "A rail to a peer whose queue ran dry takes the last waiting fragments of the rail "
          "that would finish last, when it finishes them sooner: rails end a burst together "
@@ -99,6 +107,11 @@ bool pml_stripe_report(void)
 unsigned pml_stripe_silent_peer(void)
 {
     return pml_stripe_config.silent_peer;
+}
+
+size_t pml_stripe_bidir_rget_size(void)
+{
+    return pml_stripe_config.bidir_rget_size;
 }
 
 unsigned pml_stripe_stall_timeout(void)

@@ -236,8 +236,9 @@ static int sched_init(pml_stripe_t *pml)
     pml->stall_seen = calloc(pml->size, sizeof(unsigned));
     pml->silent_seen = calloc(pml->size, sizeof(unsigned));
     pml->silent_since_us = calloc(pml->size, sizeof(double));
+    pml->rndv_rx_us = calloc(pml->size, sizeof(double));
     if (pml->unreachable == NULL || pml->stall_seen == NULL || pml->silent_seen == NULL ||
-        pml->silent_since_us == NULL) {
+        pml->silent_since_us == NULL || pml->rndv_rx_us == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     for (uint32_t p = 0; p < pml->size; p++) {
@@ -280,6 +281,7 @@ int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_framewo
     pml->send_window = pml_stripe_send_window();
     pml->steal = pml_stripe_steal();
     pml->stall_us = pml_stripe_stall_timeout() * 1e3;
+    pml->bidir_rget = pml_stripe_bidir_rget_size();
     pml->silent_us = pml_stripe_silent_peer() * 1e3;
     pml->silent_round = 1; /* see pml_silent_check */
     pml->report = pml_stripe_report();
@@ -376,6 +378,7 @@ static void stripe_close(mrail_pml_t *base)
     free(pml->stall_seen);
     free(pml->silent_seen);
     free(pml->silent_since_us);
+    free(pml->rndv_rx_us);
     pml_ctl_fini(pml);
     free(pml->sched);
     free(pml->rx_rates);

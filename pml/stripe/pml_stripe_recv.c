@@ -244,6 +244,9 @@ void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t 
         return;
     }
     bool rts = tag == PML_TAG_RTS;
+    if (rts && pml->bidir_rget > 0) {
+        pml->rndv_rx_us[from] = pml_now_us(); /* the peer streams to us: see rget_rail */
+    }
     size_t payload = 0;
     for (int i = 1; i < nsegs; i++) {
         payload += segs[i].iov_len;

@@ -139,6 +139,61 @@ static void check_exchange(probe_t *p)
     free(rbuf);
 }
 
+/* Ranks 0 and 1 stream windows of 128-384 KiB messages to each other at
+ * once, each message's bytes its own: the sizes where a peer that streams
+ * to us too makes our sends rdma gets (pml_stripe_bidir_rget_size). The
+ * rounds of a size run back to back, as a streaming program's do: the
+ * bytes are written before and checked after them. */
+static void check_bidir(probe_t *p)
+{
+    enum { W = 8, ROUNDS = 4, N = W * ROUNDS };
+    static const size_t sizes[] = {131072, 196609, 262144, 393216};
+    if (p->size < 2 || p->rank > 1) {
+        barrier(p);
+        return;
+    }
+    uint32_t peer = 1 - p->rank;
+    size_t max = sizes[sizeof(sizes) / sizeof(sizes[0]) - 1];
+    unsigned char *sbuf = malloc(N * max), *rbuf = malloc(N * max);
+    for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+        size_t n = sizes[z];
+        for (unsigned k = 0; k < N; k++) {
+            for (size_t i = 0; i < n; i++) {
+                sbuf[k * max + i] =
+                    (unsigned char)(word(p->rank, peer, n + 1000 * k, i / 8) >> (8 * (i % 8)));
+            }
+        }
+        memset(rbuf, 0, N * max);
+        for (unsigned round = 0; round < ROUNDS; round++) {
+            mrail_pml_request_t *rr[W], *sr[W];
+            unsigned first = round * W;
+            for (unsigned k = 0; k < W; k++) {
+                irecv(p, rbuf + (first + k) * max, n, (int)peer, 9, &rr[k]);
+            }
+            for (unsigned k = 0; k < W; k++) {
+                isend(p, sbuf + (first + k) * max, n, peer, 9, false, &sr[k]);
+            }
+            for (unsigned k = 0; k < W; k++) {
+                mrail_pml_status_t st = wait_free(p, rr[k]);
+                wait_free(p, sr[k]);
+                if (st.count != n || st.error) {
+                    die(p, "bidir: message %u of %zu bytes: count %zu error %d", first + k, n,
+                        st.count, st.error);
+                }
+            }
+        }
+        for (unsigned k = 0; k < N; k++) {
+            size_t bad = first_bad(rbuf + k * max, peer, p->rank, n, n + 1000 * k);
+            if (bad != n) {
+                die(p, "bidir: message %u of %zu bytes wrong from byte %zu", k, n, bad);
+            }
+        }
+    }
+    free(sbuf);
+    free(rbuf);
+    barrier(p);
+}
+
 /* Rank 0 sends 300 messages to rank 1 with tags 0..2 and sizes that
  * alternate eager and rendezvous; rank 1 receives them with wildcards and
  * must see, per tag, the values in order. */
@@ -1031,7 +1086,8 @@ int main(int argc, char **argv)
                {"lazy", check_lazy},
                {"unreachable", check_unreachable},
                {"failback", check_failback},
-               {"placed", check_placed}};
+               {"placed", check_placed},
+               {"bidir", check_bidir}};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
         if (strstr(checks, all[k].name) != NULL) {
             all[k].fn(&p);

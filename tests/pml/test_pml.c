@@ -7,14 +7,19 @@
 #define PROBE MRAIL_TEST_BIN_DIR "/pml_probe"
 #define ALL_CHECKS 7
 
-/* min_rdma: btl_sm_min_rdma_pipeline_size ("0": never rdma get). Returns
- * how many messages the ranks sent with rdma get, all ranks together. */
-static unsigned long long run_checks_rdma(const char *np, const char *max, const char *checks,
-                                          int nchecks, const char *mech, const char *min_rdma)
+/* min_rdma: btl_sm_min_rdma_pipeline_size ("0": never rdma get); bidir:
+ * pml_stripe_bidir_rget_size. Returns how many messages the ranks sent
+ * with rdma get, all ranks together. */
+static unsigned long long run_checks_bidir(const char *np, const char *max, const char *checks,
+                                           int nchecks, const char *mech, const char *min_rdma,
+                                           const char *bidir)
 {
     run_t r;
     run_init(&r);
     char *argv[] = {MRUN,
+                    "--mca",
+                    "pml_stripe_bidir_rget_size",
+                    (char *)bidir,
                     "-n",
                     (char *)np,
                     "--oversubscribe",
@@ -42,6 +47,12 @@ static unsigned long long run_checks_rdma(const char *np, const char *max, const
     }
     run_fini(&r);
     return rget;
+}
+
+static unsigned long long run_checks_rdma(const char *np, const char *max, const char *checks,
+                                          int nchecks, const char *mech, const char *min_rdma)
+{
+    return run_checks_bidir(np, max, checks, nchecks, mech, min_rdma, "128k");
 }
 
 static void run_checks(const char *np, const char *max, const char *checks, int nchecks,
@@ -88,6 +99,19 @@ Test(pml, rdma_get_with_cma, .timeout = 120)
 Test(pml, rdma_get_without_cma, .timeout = 120)
 {
     cr_expect_gt(run_checks_rdma("3", "16777216", CHECKS, ALL_CHECKS, "none", "64k"), 0);
+}
+
+/* Both directions at once at 128-384 KiB, below sm's rdma get threshold
+ * (512 KiB): every byte arrives, and with pml_stripe_bidir_rget_size the
+ * ranks pull what the other streams to them; without it nothing is pulled. */
+Test(pml, bidir_streams_take_rdma_get_below_the_btl_threshold, .timeout = 120)
+{
+    cr_expect_gt(run_checks_bidir("2", "1048576", "bidir", 1, "cma", "512k", "128k"), 0,
+                 "no rdma get although both ranks streamed to each other");
+    cr_expect_eq(run_checks_bidir("2", "1048576", "bidir", 1, "cma", "512k", "0"), 0,
+                 "rdma get below 512 KiB although pml_stripe_bidir_rget_size=0");
+    cr_expect_eq(run_checks_bidir("2", "1048576", "bidir", 1, "none", "512k", "128k"), 0,
+                 "rdma get without CMA, whose get is no shared copy");
 }
 
 /* 64 ranks oversubscribed on one node with default settings (every btl
