@@ -110,7 +110,7 @@ Test(mrun_netns, hostfile_slots_as_open_mpi_writes_them)
     snprintf(path, sizeof(path), "/tmp/mrail-hostfile.%d", (int)getpid());
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
-    fprintf(f, "# two kinds of line\n%s-1 slots=2\n\n%s-2:1\n", prefix, prefix);
+    fprintf(f, "# two kinds of line\n%s-1\tmax_slots=9 slots=2\n\n%s-2:1\n", prefix, prefix);
     fclose(f);
     char *opts[] = {"--hostfile", path};
     expect_placement(opts, 2, 3, (int[]){1, 1, 2});

@@ -40,12 +40,24 @@ static int add_host(map_host_t **hosts, size_t *n, const char *name, size_t len,
 static int parse_host(const mrun_options_t *o, const char *p, size_t len, map_host_t **hosts,
                       size_t *n)
 {
-    const char *colon = memchr(p, ':', len), *sp = memchr(p, ' ', len);
-    const char *count = colon ? colon + 1 : NULL;
-    size_t name_len = colon ? (size_t)(colon - p) : sp ? (size_t)(sp - p) : len;
-    if (count == NULL && sp != NULL) {
-        const char *s = strstr(sp, "slots=");
-        count = s != NULL && s < p + len ? s + 6 : NULL;
+    const char *colon = memchr(p, ':', len), *sp = p, *end_of = p + len;
+    while (sp < end_of && !isspace((unsigned char)*sp)) {
+        sp++;
+    }
+    const char *count = colon && colon < sp ? colon + 1 : NULL;
+    size_t name_len = count ? (size_t)(colon - p) : (size_t)(sp - p);
+    /* Of a hostfile line's words after the name, "slots=N" counts (not
+     * max_slots=N, nor anything else Open MPI allows there). */
+    for (const char *w = sp; count == NULL && w < end_of;) {
+        while (w < end_of && isspace((unsigned char)*w)) {
+            w++;
+        }
+        if (end_of - w > 6 && !strncmp(w, "slots=", 6)) {
+            count = w + 6;
+        }
+        while (w < end_of && !isspace((unsigned char)*w)) {
+            w++;
+        }
     }
     unsigned slots = 0;
     if (count != NULL) {
