@@ -56,7 +56,7 @@ typedef enum mrail_btl_bw_source {
     MRAIL_BTL_BW_DEFAULT,   /* the component's default value */
     MRAIL_BTL_BW_PARAM,     /* an MCA parameter (btl_<comp>_bandwidth[_<device>]) */
     MRAIL_BTL_BW_DEVICE,    /* what the device reports (link speed, port or provider) */
-    MRAIL_BTL_BW_GUESS,     /* nothing reported it: a placeholder */
+    MRAIL_BTL_BW_GUESS,     /* nothing reported it: a fixed figure until rates are measured */
 } mrail_btl_bw_source_t;
 
 /* "default", "parameter", "device", "guess" (docs/mrail_info.md). */
