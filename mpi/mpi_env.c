@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "mpi_internal.h"
+#include "mpi_win.h"
 
 MRAIL_MPI_ALIAS(MPI_Init);
 MRAIL_MPI_ALIAS(MPI_Init_thread);
@@ -170,6 +171,8 @@ int PMPI_Finalize(void)
     mpi_messages_fini();
     mpi_keyvals_fini();
     mpi_type_keyvals_fini();
+    mpi_wins_fini();
+    mpi_win_keyvals_fini();
     free(mrail_mpi.reqs);
     free(mrail_mpi.free_slots);
     mrail_mpi.reqs = NULL;

@@ -137,36 +137,62 @@ static const char *class_id(int errclass)
     return buf;
 }
 
+/* Runs handler eh on errclass for the object at handle (a communicator's
+ * or a window's, what says which): returns errclass unless fatal. */
+static int raise_error(MPI_Errhandler eh, void *handle, const char *what, int errclass,
+                       const char *fn, const char *fmt, va_list ap)
+{
+    if (eh == MPI_ERRORS_RETURN) {
+        return errclass;
+    }
+    if (eh > MPI_ERRORS_RETURN && eh - MPI_ERRORS_RETURN <= nuser_handlers) {
+        int code = errclass;
+        /* A window's handler has the same shape with MPI_Win for MPI_Comm. */
+        user_handlers[eh - MPI_ERRORS_RETURN - 1](handle, &code);
+        return errclass; /* the handler returned: so does the call */
+    }
+    char text[512];
+    vsnprintf(text, sizeof(text), fmt, ap);
+    int rank = mrail_obj.comms[MPI_COMM_WORLD].valid ? mrail_obj.comms[MPI_COMM_WORLD].rank : -1;
+    fprintf(stderr,
+            "mrail: rank %d: %s: %s: %s; aborting (the %s's error handler is "
+            "MPI_ERRORS_ARE_FATAL; MPI_%s_set_errhandler with MPI_ERRORS_RETURN returns "
+            "errors instead)\n",
+            rank, fn, class_id(errclass), text, what, strcmp(what, "window") == 0 ? "Win" : "Comm");
+    fflush(stderr);
+    if (mrail_mpi.rte != NULL) {
+        mrail_rte_abort(mrail_mpi.rte, errclass, text);
+    }
+    _Exit(errclass);
+}
+
 int mpi_error(MPI_Comm comm, int errclass, const char *fn, const char *fmt, ...)
 {
     MPI_Errhandler eh = MPI_ERRORS_ARE_FATAL;
     if (comm > MPI_COMM_NULL && comm < mrail_obj.ncomms && mrail_obj.comms[comm].valid) {
         eh = mrail_obj.comms[comm].errhandler;
     }
-    if (eh == MPI_ERRORS_RETURN) {
-        return errclass;
-    }
-    if (eh > MPI_ERRORS_RETURN && eh - MPI_ERRORS_RETURN <= nuser_handlers) {
-        int code = errclass;
-        user_handlers[eh - MPI_ERRORS_RETURN - 1](&comm, &code);
-        return errclass; /* the handler returned: so does the call */
-    }
-    char what[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
+    int rc = raise_error(eh, &comm, "communicator", errclass, fn, fmt, ap);
     va_end(ap);
-    int rank = mrail_obj.comms[MPI_COMM_WORLD].valid ? mrail_obj.comms[MPI_COMM_WORLD].rank : -1;
-    fprintf(stderr,
-            "mrail: rank %d: %s: %s: %s; aborting (the communicator's error handler is "
-            "MPI_ERRORS_ARE_FATAL; MPI_Comm_set_errhandler with MPI_ERRORS_RETURN returns "
-            "errors instead)\n",
-            rank, fn, class_id(errclass), what);
-    fflush(stderr);
-    if (mrail_mpi.rte != NULL) {
-        mrail_rte_abort(mrail_mpi.rte, errclass, what);
-    }
-    _Exit(errclass);
+    return rc;
+}
+
+int mpi_win_error(MPI_Win win, MPI_Errhandler eh, int errclass, const char *fn, const char *fmt,
+                  ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = raise_error(eh, &win, "window", errclass, fn, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+bool mpi_errhandler_valid(MPI_Errhandler eh)
+{
+    return eh == MPI_ERRORS_ARE_FATAL || eh == MPI_ERRORS_RETURN ||
+           (eh > MPI_ERRORS_RETURN && eh - MPI_ERRORS_RETURN <= nuser_handlers);
 }
 
 int PMPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
@@ -175,8 +201,7 @@ int PMPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    if (errhandler != MPI_ERRORS_ARE_FATAL && errhandler != MPI_ERRORS_RETURN &&
-        (errhandler <= MPI_ERRORS_RETURN || errhandler - MPI_ERRORS_RETURN > nuser_handlers)) {
+    if (!mpi_errhandler_valid(errhandler)) {
         return mpi_error(comm, MPI_ERR_ARG, "MPI_Comm_set_errhandler",
                          "invalid error handler %d (valid: MPI_ERRORS_ARE_FATAL, "
                          "MPI_ERRORS_RETURN, or one from MPI_Comm_create_errhandler)",
@@ -197,15 +222,19 @@ int PMPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler)
 
 int PMPI_Comm_create_errhandler(MPI_Comm_errhandler_function *function, MPI_Errhandler *errhandler)
 {
+    return mpi_errhandler_new(function, errhandler, "MPI_Comm_create_errhandler");
+}
+
+int mpi_errhandler_new(MPI_Comm_errhandler_function *function, MPI_Errhandler *errhandler,
+                       const char *fn)
+{
     if (function == NULL) {
-        return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Comm_create_errhandler",
-                         "a NULL error handler function");
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_ARG, fn, "a NULL error handler function");
     }
     MPI_Comm_errhandler_function **grown =
         realloc(user_handlers, (size_t)(nuser_handlers + 1) * sizeof(*grown));
     if (grown == NULL) {
-        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, "MPI_Comm_create_errhandler",
-                         "out of memory");
+        return mpi_error(MPI_COMM_WORLD, MPI_ERR_NO_MEM, fn, "out of memory");
     }
     user_handlers = grown;
     user_handlers[nuser_handlers++] = function;

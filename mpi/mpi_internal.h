@@ -23,7 +23,8 @@ typedef enum {
     MPI_REQ_SEND,
     MPI_REQ_RECV,
     MPI_REQ_COLL,
-    MPI_REQ_GREQ /* generalized request (mpi_grequest.c) */
+    MPI_REQ_GREQ, /* generalized request (mpi_grequest.c) */
+    MPI_REQ_RMA   /* a request-based one-sided operation (mpi_win_rma.c) */
 } mpi_req_kind_t;
 
 typedef struct mpi_req {
@@ -51,6 +52,8 @@ typedef struct mpi_req {
     struct mrail_coll_sched *coll; /* MPI_REQ_COLL */
     struct mpi_idup *idup;         /* MPI_Comm_idup: the copy made when coll ends */
     struct mpi_greq *greq;         /* MPI_REQ_GREQ: the program's functions */
+    struct mrail_osc_req *rma;     /* MPI_REQ_RMA: the operation, of window rma_win */
+    struct mrail_osc_win *rma_win;
 } mpi_req_t;
 
 /* Generalized requests (mpi_grequest.c). done: MPI_Grequest_complete was
@@ -86,6 +89,15 @@ extern mpi_state_t mrail_mpi;
  * MPI_ERRORS_ARE_FATAL, else returns errclass. fn is the MPI call. */
 int mpi_error(MPI_Comm comm, int errclass, const char *fn, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* The same for window win, whose handler is eh (mpi_win.c keeps it). */
+int mpi_win_error(MPI_Win win, MPI_Errhandler eh, int errclass, const char *fn, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
+bool mpi_errhandler_valid(MPI_Errhandler eh);
+/* A user error handler's handle (communicators' and windows' share the
+ * table: the two function types differ only in the handle's type). */
+int mpi_errhandler_new(MPI_Comm_errhandler_function *function, MPI_Errhandler *errhandler,
+                       const char *fn);
 
 /* Argument checks shared by the calls; each returns MPI_SUCCESS or the
  * error already reported. */

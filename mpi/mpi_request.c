@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mpi_internal.h"
+#include "mpi_win.h"
 #include "mrail/coll.h"
 
 MRAIL_MPI_ALIAS(MPI_Wait);
@@ -236,6 +237,9 @@ static bool req_done(mpi_req_t *req)
     if (req->kind == MPI_REQ_GREQ) {
         return mpi_greq_done(req);
     }
+    if (req->kind == MPI_REQ_RMA) {
+        return req->rma == NULL || mpi_osc_req_test(req->rma_win, req->rma);
+    }
     return req->pml == NULL || mrail_pml_test(mrail_obj.pml, req->pml, NULL);
 }
 
@@ -251,6 +255,10 @@ static void release(mpi_req_t *req)
     }
     if (req->greq != NULL) {
         mpi_greq_release(req);
+    }
+    if (req->rma != NULL) {
+        mpi_osc_req_free(req->rma_win, req->rma);
+        req->rma = NULL;
     }
     unpack(req, 0);
     mpi_type_drop(req->kept_type);
@@ -331,6 +339,23 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
             }
         }
         mpi_greq_finish(req, &st);
+    } else if (req->kind == MPI_REQ_RMA) {
+        unsigned idle = 0;
+        while (req->rma != NULL && !mpi_osc_req_test(req->rma_win, req->rma)) {
+            if (!block) {
+                return false;
+            }
+            mrail_coll_progress_all();
+            if (++idle >= mrail_pml_spin_limit(mrail_obj.pml)) {
+                sched_yield();
+                idle = 0;
+            }
+        }
+        mpi_status_empty(&st);
+        if (req->rma != NULL) {
+            mpi_osc_req_free(req->rma_win, req->rma);
+            req->rma = NULL;
+        }
     } else if (req->pml == NULL) {
         if (status != MPI_STATUS_IGNORE) {
             done_status(req, &st);
@@ -639,7 +664,7 @@ int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
         mpi_status_empty(status);
         return MPI_SUCCESS;
     }
-    if (req->kind == MPI_REQ_COLL) {
+    if (req->kind == MPI_REQ_COLL || req->kind == MPI_REQ_RMA) {
         *flag = req_done(req);
         mpi_status_empty(status);
         return MPI_SUCCESS;

@@ -77,6 +77,8 @@ static inline int mpi_peer_size(const mpi_comm_t *c)
 {
     return c->inter ? c->remote_size : c->size;
 }
+/* Is job rank rank on this node? */
+bool mpi_world_on_this_node(uint32_t rank);
 /* A new communicator handle with the given groups; MPI_COMM_NULL when out of memory. */
 MPI_Comm mpi_comm_new(uint32_t ctx, int size, int rank, const uint32_t *world);
 /* Fills handle h (WORLD and SELF at start-up). */

@@ -40,7 +40,7 @@ void mpi_comms_fini(void)
     mrail_obj.ncomms = 0;
 }
 
-static bool on_this_node(uint32_t rank)
+bool mpi_world_on_this_node(uint32_t rank)
 {
     const uint32_t *p = mrail_obj.local_peers;
     size_t lo = 0, hi = mrail_obj.local_size;
@@ -64,7 +64,7 @@ static bool all_crowded(int size, const uint32_t *world)
         return false;
     }
     for (int r = 0; r < size; r++) {
-        if (!on_this_node(world[r])) {
+        if (!mpi_world_on_this_node(world[r])) {
             return false;
         }
     }

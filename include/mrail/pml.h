@@ -4,6 +4,7 @@
 #ifndef MRAIL_PML_H
 #define MRAIL_PML_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -35,7 +36,44 @@ typedef struct mrail_pml_ops mrail_pml_ops_t;
  * table, so the component the selection picked is the one that runs. */
 struct mrail_pml {
     const mrail_pml_ops_t *ops;
+    /* mrail_pml_set_hook's: run by the pml's progress, never inside itself. */
+    int (*hook)(void *arg);
+    void *hook_arg;
+    bool hook_running;
+    /* Set while a progress thread may drive the pml (osc/base's, opt-in):
+     * every mrail_pml_ call holds it, and so does what the hook touches. */
+    pthread_mutex_t *lock;
 };
+
+/* Serialise the pml with a progress thread; nothing when there is none. */
+static inline void mrail_pml_lock(mrail_pml_t *pml)
+{
+    if (pml->lock != NULL) {
+        pthread_mutex_lock(pml->lock);
+    }
+}
+static inline void mrail_pml_unlock(mrail_pml_t *pml)
+{
+    if (pml->lock != NULL) {
+        pthread_mutex_unlock(pml->lock);
+    }
+}
+
+/* Has fn(arg) run at every progress of the pml (and of its waits), so
+ * that work above it that no request stands for moves while the process
+ * waits on anything: one-sided targets (osc/base). NULL removes it. */
+void mrail_pml_set_hook(mrail_pml_t *pml, int (*fn)(void *arg), void *arg);
+/* What a pml's progress calls: the hook, unless it is running already. */
+static inline int mrail_pml_run_hook(mrail_pml_t *pml)
+{
+    if (pml->hook == NULL || pml->hook_running) {
+        return 0;
+    }
+    pml->hook_running = true;
+    int events = pml->hook(pml->hook_arg);
+    pml->hook_running = false;
+    return events;
+}
 
 /* One pml component per job: the highest pml_<comp>_priority that accepts. */
 typedef struct mrail_pml_component {

@@ -31,76 +31,119 @@ void mrail_pml_close(mrail_pml_t *pml)
 int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req)
 {
-    return pml->ops->isend(pml, buf, len, dst, tag, ctx, synchronous, req);
+    mrail_pml_lock(pml);
+    int rc = pml->ops->isend(pml, buf, len, dst, tag, ctx, synchronous, req);
+    mrail_pml_unlock(pml);
+    return rc;
 }
 
 int mrail_pml_sendi(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
                     uint32_t ctx)
 {
-    return pml->ops->sendi != NULL ? pml->ops->sendi(pml, buf, len, dst, tag, ctx)
-                                   : MRAIL_ERR_AGAIN;
+    mrail_pml_lock(pml);
+    int rc =
+        pml->ops->sendi != NULL ? pml->ops->sendi(pml, buf, len, dst, tag, ctx) : MRAIL_ERR_AGAIN;
+    mrail_pml_unlock(pml);
+    return rc;
 }
 
 int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
                     mrail_pml_request_t **req)
 {
-    return pml->ops->irecv(pml, buf, len, src, tag, ctx, req);
+    mrail_pml_lock(pml);
+    int rc = pml->ops->irecv(pml, buf, len, src, tag, ctx, req);
+    mrail_pml_unlock(pml);
+    return rc;
 }
 
 int mrail_pml_isendv(mrail_pml_t *pml, const struct iovec *iov, int niov, uint32_t dst, int32_t tag,
                      uint32_t ctx, bool synchronous, mrail_pml_request_t **req)
 {
-    return pml->ops->isendv(pml, iov, niov, dst, tag, ctx, synchronous, req);
+    mrail_pml_lock(pml);
+    int rc = pml->ops->isendv(pml, iov, niov, dst, tag, ctx, synchronous, req);
+    mrail_pml_unlock(pml);
+    return rc;
 }
 
 int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src, int32_t tag,
                      uint32_t ctx, mrail_pml_request_t **req)
 {
-    return pml->ops->irecvv(pml, iov, niov, src, tag, ctx, req);
+    mrail_pml_lock(pml);
+    int rc = pml->ops->irecvv(pml, iov, niov, src, tag, ctx, req);
+    mrail_pml_unlock(pml);
+    return rc;
 }
 
 bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
-    return pml->ops->test(pml, req, status);
+    mrail_pml_lock(pml);
+    bool rc = pml->ops->test(pml, req, status);
+    mrail_pml_unlock(pml);
+    return rc;
 }
 
 void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
+    mrail_pml_lock(pml);
     pml->ops->wait(pml, req, status);
+    mrail_pml_unlock(pml);
 }
 
 void mrail_pml_request_free(mrail_pml_t *pml, mrail_pml_request_t *req)
 {
+    mrail_pml_lock(pml);
     pml->ops->request_free(pml, req);
+    mrail_pml_unlock(pml);
 }
 
 bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req)
 {
-    return pml->ops->cancel(pml, req);
+    mrail_pml_lock(pml);
+    bool rc = pml->ops->cancel(pml, req);
+    mrail_pml_unlock(pml);
+    return rc;
 }
 
 bool mrail_pml_iprobe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
                       mrail_pml_status_t *status)
 {
-    return pml->ops->iprobe(pml, src, tag, ctx, status);
+    mrail_pml_lock(pml);
+    bool rc = pml->ops->iprobe(pml, src, tag, ctx, status);
+    mrail_pml_unlock(pml);
+    return rc;
 }
 
 bool mrail_pml_improbe(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
                        mrail_pml_status_t *status, mrail_pml_message_t **msg)
 {
-    return pml->ops->improbe != NULL && pml->ops->improbe(pml, src, tag, ctx, status, msg);
+    mrail_pml_lock(pml);
+    bool rc = pml->ops->improbe != NULL && pml->ops->improbe(pml, src, tag, ctx, status, msg);
+    mrail_pml_unlock(pml);
+    return rc;
 }
 
 int mrail_pml_imrecv(mrail_pml_t *pml, void *buf, size_t len, const struct iovec *iov, int niov,
                      mrail_pml_message_t *msg, mrail_pml_request_t **req)
 {
-    return pml->ops->imrecv != NULL ? pml->ops->imrecv(pml, buf, len, iov, niov, msg, req)
-                                    : MRAIL_ERR_NOT_SUPPORTED;
+    mrail_pml_lock(pml);
+    int rc = pml->ops->imrecv != NULL ? pml->ops->imrecv(pml, buf, len, iov, niov, msg, req)
+                                      : MRAIL_ERR_NOT_SUPPORTED;
+    mrail_pml_unlock(pml);
+    return rc;
+}
+
+void mrail_pml_set_hook(mrail_pml_t *pml, int (*fn)(void *arg), void *arg)
+{
+    pml->hook = fn;
+    pml->hook_arg = arg;
 }
 
 int mrail_pml_progress(mrail_pml_t *pml)
 {
-    return pml->ops->progress(pml);
+    mrail_pml_lock(pml);
+    int rc = pml->ops->progress(pml);
+    mrail_pml_unlock(pml);
+    return rc;
 }
 
 unsigned mrail_pml_spin_limit(const mrail_pml_t *pml)

@@ -396,7 +396,7 @@ static int pml_stripe_progress(mrail_pml_t *base)
     if (++pml->health_polls >= PML_HEALTH_EVERY) {
         pml_health_poll(pml);
     }
-    return events;
+    return events + mrail_pml_run_hook(base);
 }
 
 static const struct mrail_rails *pml_stripe_rails(const mrail_pml_t *base)

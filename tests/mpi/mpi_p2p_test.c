@@ -690,11 +690,26 @@ static void errors_return(void)
     CHECK(rc == MPI_ERR_TRUNCATE && st.MPI_ERROR == MPI_ERR_TRUNCATE, "truncation rc %d", rc);
     CHECK(small[3] == 4, "truncated data");
     MPI_Wait(&r, MPI_STATUS_IGNORE);
-    MPI_Win win = 123;
-    CHECK(MPI_Win_create(big, sizeof(big), 4, MPI_INFO_NULL, MPI_COMM_WORLD, &win) ==
-                  MPI_ERR_UNSUPPORTED_OPERATION &&
-              win == MPI_WIN_NULL,
-          "MPI_Win_create must say unsupported");
+    /* One-sided over whatever transport carries this run: a put to the
+     * next rank, a fetch-and-add at rank 0, under fences. */
+    MPI_Win win = MPI_WIN_NULL;
+    int exposed[11] = {0}, counter = 0, one = 1, before = -1;
+    CHECK(MPI_Win_create(exposed, sizeof(exposed), sizeof(int), MPI_INFO_NULL, MPI_COMM_WORLD,
+                         &win) == MPI_SUCCESS &&
+              win != MPI_WIN_NULL,
+          "MPI_Win_create");
+    MPI_Win_fence(0, win);
+    MPI_Put(big, 10, MPI_INT, next, 0, 10, MPI_INT, win);
+    MPI_Fetch_and_op(&one, &before, MPI_INT, 0, 10, MPI_SUM, win);
+    MPI_Win_fence(0, win);
+    for (int i = 0; i < 10; i++) {
+        CHECK(exposed[i] == i + 1, "put [%d] = %d", i, exposed[i]);
+    }
+    CHECK(before >= 0 && before < size, "fetch_and_op saw %d", before);
+    MPI_Allreduce(&before, &counter, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    CHECK(counter == size * (size - 1) / 2, "fetched values sum to %d", counter);
+    CHECK(rank != 0 || exposed[10] == size, "the counter is %d", exposed[10]);
+    MPI_Win_free(&win);
     bad_request_handles();
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
 }

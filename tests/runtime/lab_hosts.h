@@ -11,7 +11,7 @@
 /* Each suite that builds hosts takes subnets from its own range (10.S.x.0/24
  * in the root namespace), so that suites run side by side never collide:
  * soak 30-39, pml_failover 40-99, btl_tcp 100-159, btl_ofi 160-219, mrun_netns
- * 220-249. */
+ * 220-249, mpi_rma 250-254. */
 #ifndef LAB_SUBNET_FIRST
 #define LAB_SUBNET_FIRST 100
 #endif

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$1"
 # Layers, lowest first; a folder's rank is its index here.
-layers=(mca runtime btl rails pml mpiobj coll mpi)
+layers=(mca runtime btl rails pml mpiobj coll osc mpi)
 rank_of() { for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo -1; }
 # The layer each contract header belongs to.
 owner_of() {
@@ -20,6 +20,7 @@ owner_of() {
     mrail/pml.h) echo pml ;;
     mpi.h) echo mpiobj ;; # MPI's handle types and constants; calls are checked below
     mrail/coll.h) echo coll ;;
+    mrail/osc.h) echo osc ;;
     *) echo unknown ;;
   esac
 }

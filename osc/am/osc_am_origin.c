@@ -1,0 +1,450 @@
+/* osc/am: the origin's side of put, get, accumulate and compare-and-swap. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "osc_am.h"
+
+int osc_am_request(osc_am_win_t *w, int rank, const am_hdr_t *h, const void *extra,
+                   size_t extra_len)
+{
+    char *msg = malloc(sizeof(*h) + extra_len);
+    if (msg == NULL) {
+        return MPI_ERR_NO_MEM;
+    }
+    memcpy(msg, h, sizeof(*h));
+    if (extra_len > 0) {
+        memcpy(msg + sizeof(*h), extra, extra_len);
+    }
+    return osc_am_send(w, rank, OSC_AM_TAG, msg, sizeof(*h) + extra_len, NULL, 0, msg, NULL);
+}
+
+static bool dynamic(const osc_am_win_t *w)
+{
+    return w->base.flavor == MPI_WIN_FLAVOR_DYNAMIC;
+}
+
+/* The bytes the target's type covers there, as pieces; a static window's
+ * range checked (MPI_ERR_RMA_RANGE). */
+static int target_pieces(osc_am_win_t *w, const mrail_osc_target_t *t, am_piece_t **out,
+                         uint32_t *n)
+{
+    const mpi_type_t *tt = mpi_type(t->type);
+    MPI_Aint start = dynamic(w) ? t->disp : t->disp * w->disp_units[t->rank];
+    int niov = 0;
+    struct iovec *iov = osc_am_iov((void *)(uintptr_t)start, t->count, tt, &niov);
+    *out = NULL;
+    *n = 0;
+    if (niov == 0) {
+        free(iov);
+        return iov == NULL && t->count > 0 && tt->size > 0 ? MPI_ERR_NO_MEM : MPI_SUCCESS;
+    }
+    am_piece_t *p = malloc((size_t)niov * sizeof(*p));
+    if (p == NULL) {
+        free(iov);
+        return MPI_ERR_NO_MEM;
+    }
+    for (int i = 0; i < niov; i++) {
+        MPI_Aint off = (MPI_Aint)(uintptr_t)iov[i].iov_base;
+        if (!dynamic(w) && (off < 0 || off + (MPI_Aint)iov[i].iov_len > w->sizes[t->rank])) {
+            free(iov);
+            free(p);
+            return MPI_ERR_RMA_RANGE;
+        }
+        p[i] = (am_piece_t){(uint64_t)off, iov[i].iov_len};
+    }
+    free(iov);
+    *out = p;
+    *n = (uint32_t)niov;
+    return MPI_SUCCESS;
+}
+
+static mrail_osc_req_t *new_req(mrail_osc_req_t **req)
+{
+    if (req == NULL) {
+        return NULL;
+    }
+    *req = calloc(1, sizeof(**req));
+    return *req;
+}
+
+/* What put and get begin with: the target's pieces and the request form's
+ * request; 1 when there is nothing to move. */
+static int begin(osc_am_win_t *w, const mrail_osc_target_t *t, size_t bytes, mrail_osc_req_t **req,
+                 am_piece_t **pieces, uint32_t *np, mrail_osc_req_t **r)
+{
+    int rc = target_pieces(w, t, pieces, np);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    *r = new_req(req);
+    if ((req != NULL && *r == NULL) || bytes == 0) {
+        free(*pieces);
+        return req != NULL && *r == NULL ? MPI_ERR_NO_MEM : 1;
+    }
+    return MPI_SUCCESS;
+}
+
+int osc_am_put(mrail_osc_win_t *base, const void *buf, int count, MPI_Datatype type,
+               const mrail_osc_target_t *t, mrail_osc_req_t **req)
+{
+    osc_am_win_t *w = (osc_am_win_t *)base;
+    const mpi_type_t *ot = mpi_type(type);
+    size_t bytes = (size_t)count * ot->size;
+    am_piece_t *pieces;
+    uint32_t np;
+    mrail_osc_req_t *r;
+    int rc = begin(w, t, bytes, req, &pieces, &np, &r);
+    if (rc != MPI_SUCCESS) {
+        return rc == 1 ? MPI_SUCCESS : rc;
+    }
+    am_hdr_t h = {.kind = AM_PUT,
+                  .origin = w->rank,
+                  .tag = osc_am_next_tag(w),
+                  .npieces = np,
+                  .bytes = bytes};
+    size_t plen = (size_t)np * sizeof(*pieces);
+    h.pieces_follow = sizeof(h) + plen > OSC_AM_BUF;
+    size_t len = sizeof(h) + (h.pieces_follow ? 0 : plen);
+    h.data_follows = h.pieces_follow || len + bytes > OSC_AM_BUF;
+    char *msg = malloc(len + (h.data_follows ? 0 : bytes));
+    if (msg == NULL) {
+        free(pieces);
+        return MPI_ERR_NO_MEM;
+    }
+    memcpy(msg, &h, sizeof(h));
+    if (!h.pieces_follow) {
+        memcpy(msg + sizeof(h), pieces, plen);
+    }
+    if (!h.data_follows) {
+        mpi_type_pack(ot, (size_t)count, buf, msg + len);
+        len += bytes;
+    }
+    rc = osc_am_send(w, t->rank, OSC_AM_TAG, msg, len, NULL, 0, msg, r);
+    if (rc == MPI_SUCCESS && h.pieces_follow) {
+        rc = osc_am_send(w, t->rank, h.tag, pieces, plen, NULL, 0, pieces, NULL);
+        pieces = NULL;
+    }
+    free(pieces);
+    if (rc == MPI_SUCCESS && h.data_follows) {
+        int niov = 0;
+        struct iovec *iov = mpi_type_contiguous(ot) ? NULL : osc_am_iov(buf, count, ot, &niov);
+        if (mpi_type_contiguous(ot)) {
+            rc = osc_am_send(w, t->rank, h.tag + 1, buf, bytes, NULL, 0, NULL, r);
+        } else if (iov != NULL && osc_am_iov_worth_it(niov, bytes)) {
+            rc = osc_am_send(w, t->rank, h.tag + 1, NULL, 0, iov, niov, iov, r);
+        } else {
+            free(iov);
+            char *packed = malloc(bytes);
+            if (packed != NULL) {
+                mpi_type_pack(ot, (size_t)count, buf, packed);
+            }
+            rc = packed == NULL
+                     ? MPI_ERR_NO_MEM
+                     : osc_am_send(w, t->rank, h.tag + 1, packed, bytes, NULL, 0, packed, r);
+        }
+    }
+    if (rc == MPI_SUCCESS) {
+        w->sent[t->rank]++;
+    }
+    return rc;
+}
+
+int osc_am_get(mrail_osc_win_t *base, void *buf, int count, MPI_Datatype type,
+               const mrail_osc_target_t *t, mrail_osc_req_t **req)
+{
+    osc_am_win_t *w = (osc_am_win_t *)base;
+    const mpi_type_t *ot = mpi_type(type);
+    size_t bytes = (size_t)count * ot->size;
+    am_piece_t *pieces;
+    uint32_t np;
+    mrail_osc_req_t *r;
+    int rc = begin(w, t, bytes, req, &pieces, &np, &r);
+    if (rc != MPI_SUCCESS) {
+        return rc == 1 ? MPI_SUCCESS : rc;
+    }
+    am_hdr_t h = {.kind = AM_GET,
+                  .origin = w->rank,
+                  .tag = osc_am_next_tag(w),
+                  .npieces = np,
+                  .bytes = bytes};
+    size_t plen = (size_t)np * sizeof(*pieces);
+    h.pieces_follow = sizeof(h) + plen > OSC_AM_BUF;
+    /* The reply's receive first, so that it never waits as unexpected. */
+    mrail_pml_request_t *rx = NULL;
+    int niov = 0;
+    struct iovec *iov = mpi_type_contiguous(ot) ? NULL : osc_am_iov(buf, count, ot, &niov);
+    char *packed = NULL;
+    int32_t from = (int32_t)w->world[t->rank];
+    if (mpi_type_contiguous(ot)) {
+        rc = mrail_pml_irecv(mrail_obj.pml, buf, bytes, from, h.tag + 1, w->ctx, &rx);
+    } else if (iov != NULL && osc_am_iov_worth_it(niov, bytes)) {
+        rc = mrail_pml_irecvv(mrail_obj.pml, iov, niov, from, h.tag + 1, w->ctx, &rx);
+    } else {
+        free(iov);
+        iov = NULL;
+        packed = malloc(bytes);
+        rc = packed == NULL
+                 ? MRAIL_ERR_OUT_OF_RESOURCE
+                 : mrail_pml_irecv(mrail_obj.pml, packed, bytes, from, h.tag + 1, w->ctx, &rx);
+    }
+    am_pend_t *p = rc == MRAIL_SUCCESS
+                       ? osc_am_pend_add(w, packed ? PEND_UNPACK : PEND_PLAIN, t->rank, rx)
+                       : NULL;
+    if (p == NULL) {
+        free(iov);
+        free(packed);
+        free(pieces);
+        return MPI_ERR_NO_MEM;
+    }
+    p->buf = packed != NULL ? (void *)packed : (void *)iov;
+    if (packed != NULL) {
+        p->rtype = mpi_type_hold(ot);
+        p->result = buf;
+        p->rcount = (size_t)count;
+    }
+    p->oreq = r;
+    if (r != NULL) {
+        r->parts_left++;
+    }
+    rc = osc_am_request(w, t->rank, &h, pieces, h.pieces_follow ? 0 : plen);
+    if (rc == MPI_SUCCESS && h.pieces_follow) {
+        rc = osc_am_send(w, t->rank, h.tag, pieces, plen, NULL, 0, pieces, NULL);
+        pieces = NULL;
+    }
+    free(pieces);
+    if (rc == MPI_SUCCESS) {
+        w->sent[t->rank]++;
+    }
+    return rc;
+}
+
+/* An accumulate's data as n elements of base b, each b's extent apart
+ * (what the target applies the operation to); *own is what to free. */
+static const char *elements_of(const void *buf, int count, const mpi_type_t *ot,
+                               const mpi_type_t *b, size_t n, void **own)
+{
+    *own = NULL;
+    bool pair = b->extent != (MPI_Aint)b->size;
+    if (mpi_type_contiguous(ot) && !pair) {
+        return buf;
+    }
+    char *packed = malloc(n * b->size + 1);
+    if (packed == NULL) {
+        return NULL;
+    }
+    mpi_type_pack(ot, (size_t)count, buf, packed);
+    if (!pair) {
+        *own = packed;
+        return packed;
+    }
+    char *laid = malloc(n * (size_t)b->extent);
+    if (laid != NULL) {
+        mpi_type_unpack(b, n, packed, n * b->size, laid);
+    }
+    free(packed);
+    *own = laid;
+    return laid;
+}
+
+/* The target's runs of elements of b: each piece's bytes, or a pair
+ * type's instances themselves. */
+static int target_runs(osc_am_win_t *w, const mrail_osc_target_t *t, const mpi_type_t *b,
+                       am_piece_t **runs, uint32_t *n)
+{
+    if (b->extent != (MPI_Aint)b->size) { /* a pair type: only as itself */
+        if (t->type != mpi_type(t->type)->base || mpi_type(t->type) != b) {
+            return MPI_ERR_TYPE;
+        }
+        int rc = target_pieces(w, t, runs, n); /* the range check */
+        free(*runs);
+        if (rc != MPI_SUCCESS) {
+            return rc;
+        }
+        MPI_Aint start = dynamic(w) ? t->disp : t->disp * w->disp_units[t->rank];
+        *runs = malloc(sizeof(**runs));
+        if (*runs == NULL) {
+            return MPI_ERR_NO_MEM;
+        }
+        (*runs)[0] = (am_piece_t){(uint64_t)start, (uint64_t)t->count};
+        *n = 1;
+        return MPI_SUCCESS;
+    }
+    int rc = target_pieces(w, t, runs, n);
+    for (uint32_t i = 0; rc == MPI_SUCCESS && i < *n; i++) {
+        (*runs)[i].len /= b->size;
+    }
+    return rc;
+}
+
+/* One request of an accumulate: runs [0, nr) of its elements, data for
+ * them (NULL for MPI_NO_OP), and, when fetching, the reply's receive. */
+typedef struct acc_chunk {
+    am_hdr_t h;
+    const am_piece_t *runs;
+    uint32_t nr;
+    size_t first, nelem; /* which of the operation's elements */
+} acc_chunk_t;
+
+static int acc_send(osc_am_win_t *w, int rank, acc_chunk_t *c, const char *data, size_t ext,
+                    void *result, int rcount, MPI_Datatype rtype, mrail_osc_req_t *r)
+{
+    const mpi_type_t *b = mpi_type(c->h.type);
+    c->h.tag = osc_am_next_tag(w);
+    c->h.npieces = c->nr;
+    c->h.bytes = c->nelem;
+    if (c->h.fetch) {
+        const mpi_type_t *rt = mpi_type(rtype);
+        bool direct = mpi_type_contiguous(rt) && b->extent == (MPI_Aint)b->size;
+        void *into = direct ? (char *)result + c->first * b->size : malloc(c->nelem * ext + 1);
+        mrail_pml_request_t *rx = NULL;
+        if (into == NULL ||
+            mrail_pml_irecv(mrail_obj.pml, into, c->nelem * ext, (int32_t)w->world[rank], c->h.tag,
+                            w->ctx, &rx) != MRAIL_SUCCESS) {
+            if (!direct) {
+                free(into);
+            }
+            return MPI_ERR_NO_MEM;
+        }
+        am_pend_t *p = osc_am_pend_add(w, direct ? PEND_PLAIN : PEND_FETCHED, rank, rx);
+        if (p == NULL) {
+            return MPI_ERR_NO_MEM; /* the receive stays posted: out of memory is fatal here */
+        }
+        if (!direct) {
+            p->buf = into;
+            p->rtype = mpi_type_hold(rt);
+            p->base = c->h.type;
+            p->result = result;
+            p->rcount = (size_t)rcount;
+            p->elem_first = c->first;
+            p->nelem = c->nelem;
+        }
+        p->oreq = r;
+        if (r != NULL) {
+            r->parts_left++;
+        }
+    }
+    size_t rl = c->nr * sizeof(am_piece_t), dl = data ? c->nelem * ext : 0;
+    char *msg = malloc(sizeof(c->h) + rl + dl);
+    if (msg == NULL) {
+        return MPI_ERR_NO_MEM;
+    }
+    memcpy(msg, &c->h, sizeof(c->h));
+    memcpy(msg + sizeof(c->h), c->runs, rl);
+    if (dl > 0) {
+        memcpy(msg + sizeof(c->h) + rl, data + c->first * ext, dl);
+    }
+    int rc = osc_am_send(w, rank, OSC_AM_TAG, msg, sizeof(c->h) + rl + dl, NULL, 0, msg, r);
+    if (rc == MPI_SUCCESS) {
+        w->sent[rank]++;
+    }
+    return rc;
+}
+
+int osc_am_accumulate(mrail_osc_win_t *base, const void *buf, int count, MPI_Datatype type,
+                      void *result, int rcount, MPI_Datatype rtype, const mrail_osc_target_t *t,
+                      MPI_Op op, mrail_osc_req_t **req)
+{
+    osc_am_win_t *w = (osc_am_win_t *)base;
+    const mpi_type_t *tt = mpi_type(t->type);
+    MPI_Datatype bh = tt->base;
+    const mpi_type_t *b = mpi_type(bh);
+    if (b == NULL) {
+        return MPI_ERR_TYPE;
+    }
+    size_t n = (size_t)t->count * tt->base_count, ext = (size_t)b->extent;
+    am_piece_t *runs;
+    uint32_t nr;
+    int rc = target_runs(w, t, b, &runs, &nr);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    mrail_osc_req_t *r = new_req(req);
+    if (req != NULL && r == NULL) {
+        free(runs);
+        return MPI_ERR_NO_MEM;
+    }
+    void *own = NULL;
+    const char *data = NULL;
+    if (op != MPI_NO_OP && n > 0) {
+        data = elements_of(buf, count, mpi_type(type), b, n, &own);
+        if (data == NULL) {
+            free(runs);
+            return MPI_ERR_NO_MEM;
+        }
+    }
+    /* Cut into requests of at most OSC_AM_BUF bytes, elements whole. */
+    acc_chunk_t c = {
+        .h = {.kind = AM_ACC, .origin = w->rank, .type = bh, .op = op, .fetch = result != NULL}};
+    am_piece_t *cut = malloc(((size_t)nr + 1) * sizeof(*cut));
+    if (cut == NULL) {
+        free(runs);
+        free(own);
+        return MPI_ERR_NO_MEM;
+    }
+    size_t per_elem = data ? ext : 0, budget = OSC_AM_BUF - sizeof(am_hdr_t), used = 0;
+    size_t at = 0; /* elements of the operation sent so far */
+    c.runs = cut;
+    for (uint32_t i = 0; i < nr && rc == MPI_SUCCESS; i++) {
+        uint64_t off = runs[i].off, left = runs[i].len;
+        while (left > 0 && rc == MPI_SUCCESS) {
+            if (used + sizeof(am_piece_t) + per_elem > budget) {
+                rc = acc_send(w, t->rank, &c, data, ext, result, rcount, rtype, r);
+                c.first = at;
+                c.nr = 0;
+                c.nelem = 0;
+                used = 0;
+                continue;
+            }
+            size_t room = per_elem ? (budget - used - sizeof(am_piece_t)) / per_elem : left;
+            size_t k = left < room ? left : room;
+            cut[c.nr++] = (am_piece_t){off, k};
+            c.nelem += k;
+            at += k;
+            used += sizeof(am_piece_t) + k * per_elem;
+            off += k * ext;
+            left -= k;
+        }
+    }
+    if (rc == MPI_SUCCESS && c.nr > 0) {
+        rc = acc_send(w, t->rank, &c, data, ext, result, rcount, rtype, r);
+    }
+    free(cut);
+    free(runs);
+    free(own);
+    return rc;
+}
+
+int osc_am_cas(mrail_osc_win_t *base, const void *buf, const void *compare, void *result,
+               MPI_Datatype type, int rank, MPI_Aint disp)
+{
+    osc_am_win_t *w = (osc_am_win_t *)base;
+    size_t sz = mpi_type_size(type);
+    mrail_osc_target_t t = {rank, disp, 1, type};
+    am_piece_t *at;
+    uint32_t np;
+    int rc = target_pieces(w, &t, &at, &np);
+    if (rc != MPI_SUCCESS) {
+        return rc;
+    }
+    am_hdr_t h = {.kind = AM_CAS,
+                  .origin = w->rank,
+                  .tag = osc_am_next_tag(w),
+                  .type = type,
+                  .npieces = 1,
+                  .bytes = at[0].off};
+    free(at);
+    mrail_pml_request_t *rx = NULL;
+    if (mrail_pml_irecv(mrail_obj.pml, result, sz, (int32_t)w->world[rank], h.tag, w->ctx, &rx) !=
+            MRAIL_SUCCESS ||
+        osc_am_pend_add(w, PEND_PLAIN, rank, rx) == NULL) {
+        return MPI_ERR_NO_MEM;
+    }
+    char two[2 * 64];
+    memcpy(two, buf, sz);
+    memcpy(two + sz, compare, sz);
+    rc = osc_am_request(w, rank, &h, two, 2 * sz);
+    if (rc == MPI_SUCCESS) {
+        w->sent[rank]++;
+    }
+    return rc;
+}
