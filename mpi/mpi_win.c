@@ -155,13 +155,20 @@ static int win_new(MPI_Comm comm, int flavor, void *base, MPI_Aint bytes, int di
     w->in_access = calloc((size_t)c->size, sizeof(bool));
     mrail_reason_t why = {""};
     rc = w->locked && w->in_access ? MPI_SUCCESS : MPI_ERR_NO_MEM;
-    if (rc == MPI_SUCCESS && flavor == MPI_WIN_FLAVOR_ALLOCATE) {
+    /* Memory mrail allocates for ranks that share a node is one shared
+     * segment: puts and gets between them are then copies (osc/am). */
+    bool shared =
+        flavor == MPI_WIN_FLAVOR_SHARED ||
+        (flavor == MPI_WIN_FLAVOR_ALLOCATE && c->size > 1 && mrail_osc_comm_on_one_node(mine));
+    if (rc == MPI_SUCCESS && shared) {
+        rc = mrail_osc_shm_create(mine, (size_t)bytes, &w->shm, &base, &why);
+    } else if (rc == MPI_SUCCESS && flavor == MPI_WIN_FLAVOR_ALLOCATE) {
         /* Cache-line aligned, as any type a program keeps there needs. */
         rc = posix_memalign(&w->allocated, 64, bytes ? (size_t)bytes : 1) == 0 ? MPI_SUCCESS
                                                                                : MPI_ERR_NO_MEM;
         base = rc == MPI_SUCCESS ? w->allocated : NULL;
-    } else if (rc == MPI_SUCCESS && flavor == MPI_WIN_FLAVOR_SHARED) {
-        rc = mrail_osc_shm_create(mine, (size_t)bytes, &w->shm, &base, &why);
+    }
+    if (rc == MPI_SUCCESS && flavor == MPI_WIN_FLAVOR_SHARED) {
         w->shared_units = malloc((size_t)c->size * sizeof(int));
         if (rc == MPI_SUCCESS) {
             rc = w->shared_units == NULL
@@ -174,7 +181,7 @@ static int win_new(MPI_Comm comm, int flavor, void *base, MPI_Aint bytes, int di
     }
     w->base = base;
     if (rc == MPI_SUCCESS) {
-        mrail_osc_win_args_t args = {mine, flavor, base, bytes, disp_unit};
+        mrail_osc_win_args_t args = {mine, flavor, base, bytes, disp_unit, w->shm};
         if (mrail_osc_win_create(mrail_mpi.fws, &args, &w->osc, &why) != MRAIL_SUCCESS) {
             rc = MPI_ERR_INTERN;
         }

@@ -357,6 +357,10 @@ bool mpi_type_contiguous(const mpi_type_t *t)
 
 void mpi_type_pack(const mpi_type_t *t, size_t count, const void *src, void *dst)
 {
+    if (mpi_type_contiguous(t)) { /* one copy, not one per element */
+        memcpy(dst, src, count * t->size);
+        return;
+    }
     char *out = dst;
     for (size_t i = 0; i < count; i++) {
         const char *base = (const char *)src + (MPI_Aint)i * t->extent;
@@ -369,6 +373,10 @@ void mpi_type_pack(const mpi_type_t *t, size_t count, const void *src, void *dst
 
 void mpi_type_unpack(const mpi_type_t *t, size_t count, const void *src, size_t bytes, void *dst)
 {
+    if (mpi_type_contiguous(t)) {
+        memcpy(dst, src, count * t->size < bytes ? count * t->size : bytes);
+        return;
+    }
     const char *in = src;
     for (size_t i = 0; i < count && bytes > 0; i++) {
         char *base = (char *)dst + (MPI_Aint)i * t->extent;

@@ -45,12 +45,16 @@ struct mrail_osc_win {
 };
 
 /* What a window is made of at this process. */
+typedef struct mrail_osc_shm mrail_osc_shm_t;
 typedef struct mrail_osc_win_args {
     MPI_Comm comm;
     int flavor;
     void *base; /* create / allocate / shared: this process's memory */
     MPI_Aint size;
     int disp_unit;
+    /* Every rank's memory is a part of this segment, mapped here too (a
+     * window whose ranks share a node): NULL otherwise. */
+    const mrail_osc_shm_t *shm;
 } mrail_osc_win_args_t;
 
 /* An operation's target: rank, displacement, and count of type there. */
@@ -137,11 +141,15 @@ void mrail_osc_thread_stop(void);
  * one segment mapped at every process of comm (all on one node), rank
  * after rank, each part aligned to 64 bytes. Collective. *mine is this
  * process's part; mrail_osc_shm_part gives any rank's. */
-typedef struct mrail_osc_shm mrail_osc_shm_t;
 int mrail_osc_shm_create(MPI_Comm comm, size_t size, mrail_osc_shm_t **shm, void **mine,
                          mrail_reason_t *why);
 void *mrail_osc_shm_part(const mrail_osc_shm_t *shm, int rank, size_t *size);
+/* A word in the segment, 0 at first, on a cache line of its own: what
+ * serialises the accumulates to rank's part (osc/am). */
+uint32_t *mrail_osc_shm_lock(const mrail_osc_shm_t *shm, int rank);
 void mrail_osc_shm_free(mrail_osc_shm_t *shm);
+/* Is every rank of comm on this node? */
+bool mrail_osc_comm_on_one_node(MPI_Comm comm);
 
 #ifdef __cplusplus
 }

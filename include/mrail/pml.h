@@ -124,6 +124,9 @@ int mrail_pml_irecvv(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_
                      uint32_t ctx, mrail_pml_request_t **req);
 /* True once req is complete; fills status (may be NULL). */
 bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
+/* True once req is complete, without progressing anything: for callers
+ * that test many requests after one progress of their own. */
+bool mrail_pml_done(mrail_pml_t *pml, const mrail_pml_request_t *req);
 /* Progresses until req completes. */
 void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
 /* Frees a request (complete, or a receive that was cancelled). */
@@ -195,6 +198,8 @@ struct mrail_pml_ops {
     int (*irecvv)(mrail_pml_t *pml, const struct iovec *iov, int niov, int32_t src, int32_t tag,
                   uint32_t ctx, mrail_pml_request_t **req);
     bool (*test)(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
+    /* May be NULL: mrail_pml_done then uses test (which may progress). */
+    bool (*done)(const mrail_pml_t *pml, const mrail_pml_request_t *req);
     void (*wait)(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
     void (*request_free)(mrail_pml_t *pml, mrail_pml_request_t *req);
     bool (*cancel)(mrail_pml_t *pml, mrail_pml_request_t *req);

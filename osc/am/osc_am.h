@@ -127,6 +127,10 @@ typedef struct osc_am_win {
     char *mem;             /* this process's memory (NULL: dynamic) */
     MPI_Aint mem_size;
     MPI_Aint *sizes; /* every rank's size and disp unit (dynamic: unchecked, 1) */
+    /* Every rank's memory as mapped here (the window's memory is one
+     * shared segment): puts and gets are copies. NULL otherwise. */
+    char **parts;
+    uint32_t **locks; /* and the lock of each part (accumulates take it) */
     int *disp_units;
     am_region_t *regions; /* dynamic: attached memory */
     int nregions;
@@ -143,6 +147,7 @@ typedef struct osc_am_win {
 
     /* origin side, per target */
     uint64_t *sent;
+    uint64_t *answered; /* sent, as of the last flush or unlock the target answered */
     uint64_t *posts_seen, *posts_used; /* PSCW: posts received from each target */
     int *access;                       /* ranks of the access epoch (start) */
     int naccess;
@@ -186,6 +191,11 @@ void osc_am_wait_local(osc_am_win_t *w, int rank);
 /* One progress round of the pml (with our hook) and a yield when idle. */
 void osc_am_spin(unsigned *idle);
 void osc_am_req_part_done(mrail_osc_req_t *r);
+/* The values before of elements [first, first + n) of an operation,
+ * elements of base laid out extent apart in vals, into the result buffer
+ * (rcount of rtype). */
+void osc_am_deliver(const mpi_type_t *rtype, size_t rcount, void *result, MPI_Datatype base,
+                    size_t first, size_t n, const char *vals);
 
 /* osc_am_origin.c */
 int osc_am_put(mrail_osc_win_t *w, const void *buf, int count, MPI_Datatype type,

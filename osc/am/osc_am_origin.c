@@ -1,4 +1,5 @@
 /* osc/am: the origin's side of put, get, accumulate and compare-and-swap. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,53 @@ static int begin(osc_am_win_t *w, const mrail_osc_target_t *t, size_t bytes, mra
     return MPI_SUCCESS;
 }
 
+/* A large copy in 128 KiB pieces: one memcpy of a MiB or more runs at
+ * 47 GB/s here where the same bytes in pieces run at 57 (memcpy takes
+ * `rep movsb` for them, slower on this AMD part than its vector loop at
+ * this size; docs/PERFORMANCE.md, issue 18). */
+static void copy_chunked(char *dst, const char *src, size_t len)
+{
+    const size_t chunk = 128 * 1024;
+    while (len > chunk) {
+        memcpy(dst, src, chunk);
+        dst += chunk;
+        src += chunk;
+        len -= chunk;
+    }
+    memcpy(dst, src, len);
+}
+
+/* Between ranks of one shared segment a put or get is a copy between the
+ * origin's buffer and the target's pieces, done (at both ends) when it
+ * returns: the synchronisation that follows (a fence's barrier, a flush,
+ * an unlock, a complete) orders it before what the target does next. */
+static int copy_direct(osc_am_win_t *w, int rank, const am_piece_t *pieces, uint32_t np, char *buf,
+                       int count, const mpi_type_t *ot, bool put)
+{
+    char *part = w->parts[rank];
+    size_t bytes = (size_t)count * ot->size;
+    char *tmp = mpi_type_contiguous(ot) ? buf : malloc(bytes ? bytes : 1);
+    if (tmp == NULL) {
+        return MPI_ERR_NO_MEM;
+    }
+    if (put && tmp != buf) {
+        mpi_type_pack(ot, (size_t)count, buf, tmp);
+    }
+    char *at = tmp;
+    for (uint32_t i = 0; i < np; i++) {
+        char *there = part + pieces[i].off;
+        copy_chunked(put ? there : at, put ? at : there, pieces[i].len);
+        at += pieces[i].len;
+    }
+    if (!put && tmp != buf) {
+        mpi_type_unpack(ot, (size_t)count, tmp, bytes, buf);
+    }
+    if (tmp != buf) {
+        free(tmp);
+    }
+    return MPI_SUCCESS;
+}
+
 int osc_am_put(mrail_osc_win_t *base, const void *buf, int count, MPI_Datatype type,
                const mrail_osc_target_t *t, mrail_osc_req_t **req)
 {
@@ -96,6 +144,11 @@ int osc_am_put(mrail_osc_win_t *base, const void *buf, int count, MPI_Datatype t
     int rc = begin(w, t, bytes, req, &pieces, &np, &r);
     if (rc != MPI_SUCCESS) {
         return rc == 1 ? MPI_SUCCESS : rc;
+    }
+    if (w->parts != NULL) {
+        rc = copy_direct(w, t->rank, pieces, np, (char *)(uintptr_t)buf, count, ot, true);
+        free(pieces);
+        return rc;
     }
     am_hdr_t h = {.kind = AM_PUT,
                   .origin = w->rank,
@@ -161,6 +214,11 @@ int osc_am_get(mrail_osc_win_t *base, void *buf, int count, MPI_Datatype type,
     int rc = begin(w, t, bytes, req, &pieces, &np, &r);
     if (rc != MPI_SUCCESS) {
         return rc == 1 ? MPI_SUCCESS : rc;
+    }
+    if (w->parts != NULL) {
+        rc = copy_direct(w, t->rank, pieces, np, buf, count, ot, false);
+        free(pieces);
+        return rc;
     }
     am_hdr_t h = {.kind = AM_GET,
                   .origin = w->rank,
@@ -340,6 +398,67 @@ static int acc_send(osc_am_win_t *w, int rank, acc_chunk_t *c, const char *data,
     return rc;
 }
 
+/* The lock of a part of a shared segment: every accumulate to that part,
+ * from any rank, holds it while it reads and writes (per-element
+ * atomicity, and MPI's ordering, for all of them at once). A holder that
+ * is not running (more ranks than cores) gets the CPU after a while. */
+static void part_lock(uint32_t *lock)
+{
+    unsigned spins = 0;
+    while (__atomic_exchange_n(lock, 1u, __ATOMIC_ACQUIRE) != 0) {
+        while (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0) {
+            if (++spins >= 4096) {
+                sched_yield();
+                spins = 0;
+            }
+        }
+    }
+}
+
+static void part_unlock(uint32_t *lock)
+{
+    __atomic_store_n(lock, 0u, __ATOMIC_RELEASE);
+}
+
+/* An accumulate into a part of a shared segment, applied here under the
+ * part's lock; the values before (result non-NULL) delivered at once. */
+static int acc_direct(osc_am_win_t *w, int rank, const am_piece_t *runs, uint32_t nr,
+                      const char *data, MPI_Datatype bh, MPI_Op op, size_t n, void *result,
+                      int rcount, MPI_Datatype rtype)
+{
+    const mpi_type_t *b = mpi_type(bh);
+    size_t ext = (size_t)b->extent;
+    char *old = result != NULL ? malloc(n * ext + 1) : NULL, *out = old;
+    if (result != NULL && old == NULL) {
+        return MPI_ERR_NO_MEM;
+    }
+    const char *in = data;
+    part_lock(w->locks[rank]);
+    for (uint32_t i = 0; i < nr; i++) {
+        char *t = w->parts[rank] + runs[i].off;
+        size_t k = runs[i].len;
+        /* A pair type's last element ends at its size, not its extent:
+         * its padding may be the next part's first bytes. */
+        size_t span = k > 0 ? (k - 1) * ext + b->size : 0;
+        if (out != NULL) {
+            memcpy(out, t, span);
+            out += k * ext;
+        }
+        if (op == MPI_REPLACE) {
+            memcpy(t, in, span);
+        } else if (op != MPI_NO_OP) {
+            mpi_op_apply(op, in, t, k, bh);
+        }
+        in += op != MPI_NO_OP ? k * ext : 0;
+    }
+    part_unlock(w->locks[rank]);
+    if (result != NULL) {
+        osc_am_deliver(mpi_type(rtype), (size_t)rcount, result, bh, 0, n, old);
+        free(old);
+    }
+    return MPI_SUCCESS;
+}
+
 int osc_am_accumulate(mrail_osc_win_t *base, const void *buf, int count, MPI_Datatype type,
                       void *result, int rcount, MPI_Datatype rtype, const mrail_osc_target_t *t,
                       MPI_Op op, mrail_osc_req_t **req)
@@ -371,6 +490,12 @@ int osc_am_accumulate(mrail_osc_win_t *base, const void *buf, int count, MPI_Dat
             free(runs);
             return MPI_ERR_NO_MEM;
         }
+    }
+    if (w->parts != NULL) {
+        rc = acc_direct(w, t->rank, runs, nr, data, bh, op, n, result, rcount, rtype);
+        free(runs);
+        free(own);
+        return rc;
     }
     /* Cut into requests of at most OSC_AM_BUF bytes, elements whole. */
     acc_chunk_t c = {
@@ -425,6 +550,17 @@ int osc_am_cas(mrail_osc_win_t *base, const void *buf, const void *compare, void
     int rc = target_pieces(w, &t, &at, &np);
     if (rc != MPI_SUCCESS) {
         return rc;
+    }
+    if (w->parts != NULL) {
+        char *there = w->parts[rank] + at[0].off;
+        free(at);
+        part_lock(w->locks[rank]);
+        memcpy(result, there, sz);
+        if (memcmp(there, compare, sz) == 0) {
+            memcpy(there, buf, sz);
+        }
+        part_unlock(w->locks[rank]);
+        return MPI_SUCCESS;
     }
     am_hdr_t h = {.kind = AM_CAS,
                   .origin = w->rank,

@@ -204,10 +204,18 @@ static int finish_at(osc_am_win_t *w, int rank, am_kind_t kind)
     int left = 0, rc = MPI_SUCCESS;
     int32_t err = MPI_SUCCESS;
     osc_am_wait_local(w, rank);
+    /* Copies into a shared segment are done already: they need only be
+     * ordered before what follows. A target is asked only when requests
+     * went to it since it last answered, or it holds a lock of ours. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (int r = lo; r < hi && rc == MPI_SUCCESS; r++) {
-        if (kind == AM_UNLOCK && w->locked[r] == 0) {
+        bool lock_held = kind == AM_UNLOCK && w->locked[r] > 0;
+        if ((kind == AM_UNLOCK && w->locked[r] == 0) ||
+            (!lock_held && w->sent[r] == w->answered[r])) {
+            w->locked[r] = kind == AM_UNLOCK ? 0 : w->locked[r];
             continue;
         }
+        w->answered[r] = w->sent[r];
         am_hdr_t h = {.kind = (uint8_t)kind, .count = w->sent[r]};
         if (kind == AM_UNLOCK) {
             h.lock_type = (uint8_t)(w->locked[r] > 0 ? w->locked[r] : 0);

@@ -71,9 +71,17 @@ struct iovec *osc_am_iov(const void *buf, int count, const mpi_type_t *t, int *n
     if (count <= 0 || t->size == 0) {
         return NULL;
     }
+    if (mpi_type_contiguous(t)) { /* one piece, whatever the count */
+        max = 1;
+    }
     struct iovec *iov = malloc(max * sizeof(*iov));
     if (iov == NULL) {
         return NULL;
+    }
+    if (max == 1 && mpi_type_contiguous(t)) {
+        iov[0] = (struct iovec){(void *)(uintptr_t)buf, (size_t)count * t->size};
+        *n = 1;
+        return iov;
     }
     size_t k = 0;
     for (int i = 0; i < count; i++) {
@@ -102,30 +110,33 @@ void osc_am_req_part_done(mrail_osc_req_t *r)
     }
 }
 
+void osc_am_deliver(const mpi_type_t *rtype, size_t rcount, void *result, MPI_Datatype base,
+                    size_t first, size_t n, const char *vals)
+{
+    const mpi_type_t *b = mpi_type(base);
+    size_t bytes = n * b->size, total = rcount * rtype->size;
+    if (mpi_type_contiguous(rtype) && b->extent == (MPI_Aint)b->size) {
+        memcpy((char *)result + first * b->size, vals, bytes);
+        return;
+    }
+    char *packed = malloc(bytes + 1), *whole = malloc(total + 1);
+    if (packed != NULL && whole != NULL) {
+        /* Only these elements' bytes change: pack what the result holds,
+         * replace them, unpack it all again. */
+        mpi_type_pack(b, n, vals, packed);
+        mpi_type_pack(rtype, rcount, result, whole);
+        memcpy(whole + first * b->size, packed, bytes);
+        mpi_type_unpack(rtype, rcount, whole, total, result);
+    }
+    free(whole);
+    free(packed);
+}
+
 /* What an origin entry does when its request ends. */
 static void origin_done(am_pend_t *p)
 {
     if (p->kind == PEND_FETCHED) {
-        /* The values before arrived as elements of base; the result buffer
-         * takes them in its own type, from element elem_first on. */
-        const mpi_type_t *b = mpi_type(p->base);
-        size_t bytes = p->nelem * b->size;
-        char *packed = bytes ? malloc(bytes) : NULL;
-        char *whole = NULL;
-        if (packed != NULL) {
-            mpi_type_pack(b, p->nelem, p->buf, packed);
-            size_t total = p->rcount * p->rtype->size;
-            whole = malloc(total ? total : 1);
-            if (whole != NULL) {
-                /* Only this chunk's bytes change: unpack what the result
-                 * holds, replace the chunk, pack back. */
-                mpi_type_pack(p->rtype, p->rcount, p->result, whole);
-                memcpy(whole + p->elem_first * b->size, packed, bytes);
-                mpi_type_unpack(p->rtype, p->rcount, whole, total, p->result);
-            }
-        }
-        free(whole);
-        free(packed);
+        osc_am_deliver(p->rtype, p->rcount, p->result, p->base, p->elem_first, p->nelem, p->buf);
         mpi_type_drop(p->rtype);
     } else if (p->kind == PEND_UNPACK) {
         mpi_type_unpack(p->rtype, p->rcount, p->buf, p->rcount * p->rtype->size, p->result);
@@ -144,15 +155,25 @@ int osc_am_reap(osc_am_win_t *w)
         return 0;
     }
     w->busy = true;
-    int events = 0;
-    am_pend_t **pp = &w->pend;
-    while (*pp != NULL) {
+    /* One pass takes out what ended (a test here must not progress: that
+     * would be a progress per request), then each is finished; finishing
+     * may add requests, which the next reap sees. */
+    am_pend_t *ended = NULL, **tail = &ended;
+    for (am_pend_t **pp = &w->pend; *pp != NULL;) {
         am_pend_t *p = *pp;
-        if (!mrail_pml_test(mrail_obj.pml, p->req, NULL)) {
+        if (mrail_pml_done(mrail_obj.pml, p->req)) {
+            *pp = p->next;
+            p->next = NULL;
+            *tail = p;
+            tail = &p->next;
+        } else {
             pp = &p->next;
-            continue;
         }
-        *pp = p->next;
+    }
+    int events = 0;
+    while (ended != NULL) {
+        am_pend_t *p = ended;
+        ended = p->next;
         mrail_pml_request_free(mrail_obj.pml, p->req);
         if (p->target_side) {
             osc_am_target_done(w, p);
@@ -164,7 +185,6 @@ int osc_am_reap(osc_am_win_t *w)
         free(p->buf2);
         free(p);
         events++;
-        pp = &w->pend; /* finishing one may have added others */
     }
     w->busy = false;
     return events;
@@ -216,7 +236,9 @@ static int osc_am_progress(mrail_osc_win_t *base)
     w->busy = true;
     int events = 0;
     mrail_pml_status_t st;
-    while (w->am_req != NULL && mrail_pml_test(mrail_obj.pml, w->am_req, &st)) {
+    /* done first: test would progress the pml while nothing came in. */
+    while (w->am_req != NULL && mrail_pml_done(mrail_obj.pml, w->am_req) &&
+           mrail_pml_test(mrail_obj.pml, w->am_req, &st)) {
         mrail_pml_request_free(mrail_obj.pml, w->am_req);
         w->am_req = NULL;
         osc_am_handle(w, w->am_buf, st.count);
@@ -233,9 +255,12 @@ static void win_release(osc_am_win_t *w)
 {
     free(w->am_buf);
     free(w->sizes);
+    free(w->parts);
+    free(w->locks);
     free(w->disp_units);
     free(w->regions);
     free(w->sent);
+    free(w->answered);
     free(w->posts_seen);
     free(w->posts_used);
     free(w->access);
@@ -390,6 +415,7 @@ static int osc_am_win_create(mrail_osc_component_t *self, const mrail_osc_win_ar
         w->sizes = calloc(n, sizeof(MPI_Aint));
         w->disp_units = calloc(n, sizeof(int));
         w->sent = calloc(n, sizeof(uint64_t));
+        w->answered = calloc(n, sizeof(uint64_t));
         w->posts_seen = calloc(n, sizeof(uint64_t));
         w->posts_used = calloc(n, sizeof(uint64_t));
         w->access = calloc(n, sizeof(int));
@@ -401,9 +427,10 @@ static int osc_am_win_create(mrail_osc_component_t *self, const mrail_osc_win_ar
         w->exposure = calloc(n, sizeof(int));
         w->origin_error = calloc(n, sizeof(int32_t));
     }
-    if (w == NULL || !w->am_buf || !w->sizes || !w->disp_units || !w->sent || !w->posts_seen ||
-        !w->posts_used || !w->access || !w->locked || !w->done || !w->completes_seen ||
-        !w->completes_used || !w->complete_need || !w->exposure || !w->origin_error) {
+    if (w == NULL || !w->am_buf || !w->sizes || !w->disp_units || !w->sent || !w->answered ||
+        !w->posts_seen || !w->posts_used || !w->access || !w->locked || !w->done ||
+        !w->completes_seen || !w->completes_used || !w->complete_need || !w->exposure ||
+        !w->origin_error) {
         if (w != NULL) {
             win_release(w);
         }
@@ -417,7 +444,16 @@ static int osc_am_win_create(mrail_osc_component_t *self, const mrail_osc_win_ar
     w->mem = a->base;
     w->mem_size = a->size;
     w->exclusive_holder = -1;
-    int rc = exchange_extents(w, a);
+    if (a->shm != NULL) {
+        w->parts = calloc(n, sizeof(char *));
+        w->locks = calloc(n, sizeof(uint32_t *));
+        for (int r = 0; w->parts != NULL && w->locks != NULL && r < c->size; r++) {
+            w->parts[r] = mrail_osc_shm_part(a->shm, r, NULL);
+            w->locks[r] = mrail_osc_shm_lock(a->shm, r);
+        }
+    }
+    int rc = a->shm != NULL && (w->parts == NULL || w->locks == NULL) ? MPI_ERR_NO_MEM
+                                                                      : exchange_extents(w, a);
     if (rc == MPI_SUCCESS) {
         rc = post_am(w);
     }

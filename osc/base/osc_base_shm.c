@@ -16,6 +16,7 @@
 struct mrail_osc_shm {
     void *map;
     size_t map_len;
+    size_t locks_at; /* where the locks' lines begin */
     int n;
     size_t *offset, *size; /* per rank */
 };
@@ -45,7 +46,9 @@ static int exchange_sizes(MPI_Comm comm, mrail_osc_shm_t *shm, size_t size)
         shm->size[r] = (size_t)all[r];
         at = align_up(at + shm->size[r]);
     }
-    shm->map_len = at;
+    /* Then one cache line per rank for the lock of its part (zeros: free). */
+    shm->locks_at = at;
+    shm->map_len = at + (size_t)shm->n * SHM_ALIGN;
     free(all);
     return rc;
 }
@@ -126,6 +129,17 @@ static int make_segment(MPI_Comm comm, mrail_osc_shm_t *shm, int rank, char name
     return rc != MPI_SUCCESS ? rc : worst;
 }
 
+bool mrail_osc_comm_on_one_node(MPI_Comm comm)
+{
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
+    for (int r = 0; r < c->size; r++) {
+        if (!mpi_world_on_this_node(c->world[r])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 int mrail_osc_shm_create(MPI_Comm comm, size_t size, mrail_osc_shm_t **out, void **mine,
                          mrail_reason_t *why)
 {
@@ -153,7 +167,7 @@ int mrail_osc_shm_create(MPI_Comm comm, size_t size, mrail_osc_shm_t **out, void
     }
     int rc = exchange_sizes(comm, shm, size);
     char name[64] = "";
-    if (rc == MPI_SUCCESS && shm->map_len > 0) {
+    if (rc == MPI_SUCCESS) {
         rc = make_segment(comm, shm, c->rank, name, why);
     }
     if (rc != MPI_SUCCESS) {
@@ -174,6 +188,11 @@ void *mrail_osc_shm_part(const mrail_osc_shm_t *shm, int rank, size_t *size)
         return NULL;
     }
     return (char *)shm->map + shm->offset[rank];
+}
+
+uint32_t *mrail_osc_shm_lock(const mrail_osc_shm_t *shm, int rank)
+{
+    return (uint32_t *)(void *)((char *)shm->map + shm->locks_at + (size_t)rank * SHM_ALIGN);
 }
 
 void mrail_osc_shm_free(mrail_osc_shm_t *shm)

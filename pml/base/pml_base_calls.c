@@ -82,6 +82,15 @@ bool mrail_pml_test(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status
     return rc;
 }
 
+bool mrail_pml_done(mrail_pml_t *pml, const mrail_pml_request_t *req)
+{
+    mrail_pml_lock(pml);
+    bool rc = pml->ops->done != NULL ? pml->ops->done(pml, req)
+                                     : pml->ops->test(pml, (mrail_pml_request_t *)req, NULL);
+    mrail_pml_unlock(pml);
+    return rc;
+}
+
 void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
     mrail_pml_lock(pml);

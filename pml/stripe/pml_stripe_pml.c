@@ -598,6 +598,12 @@ static bool pml_stripe_test(mrail_pml_t *base, mrail_pml_request_t *req, mrail_p
     return req->complete;
 }
 
+static bool pml_stripe_done(const mrail_pml_t *base, const mrail_pml_request_t *req)
+{
+    (void)base;
+    return req->complete;
+}
+
 static void pml_stripe_wait(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
@@ -733,6 +739,7 @@ static const mrail_pml_ops_t pml_stripe_ops = {
     .isendv = pml_stripe_isendv,
     .irecvv = pml_stripe_irecvv,
     .test = pml_stripe_test,
+    .done = pml_stripe_done,
     .wait = pml_stripe_wait,
     .request_free = pml_stripe_request_free,
     .cancel = pml_stripe_cancel,
