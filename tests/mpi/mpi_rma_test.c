@@ -139,8 +139,9 @@ static void accumulate_ops(void)
     int one = rank + 2;
     MPI_Accumulate(&one, 1, MPI_INT, 0, 0, 1, MPI_INT, MPI_MAX, win);
     MPI_Accumulate(&one, 1, MPI_INT, 0, 1, 1, MPI_INT, MPI_MIN, win);
-    MPI_Accumulate(&one, 1, MPI_INT, 0, 2, 1, MPI_INT, MPI_PROD, win);
-    int bit = 1 << rank;
+    int factor = rank < 20 ? 2 : 1; /* the product stays an int at any size */
+    MPI_Accumulate(&factor, 1, MPI_INT, 0, 2, 1, MPI_INT, MPI_PROD, win);
+    int bit = 1 << (rank % 31);
     MPI_Accumulate(&bit, 1, MPI_INT, 0, 3, 1, MPI_INT, MPI_BOR, win);
     MPI_Accumulate(&bit, 1, MPI_INT, 0, 4, 1, MPI_INT, MPI_BXOR, win);
     int t = 1;
@@ -158,9 +159,9 @@ static void accumulate_ops(void)
         long prod = 1;
         int bor = 1, bxor = 1;
         for (int r = 0; r < size; r++) {
-            prod *= r + 2;
-            bor |= 1 << r;
-            bxor ^= 1 << r;
+            prod *= r < 20 ? 2 : 1;
+            bor |= 1 << (r % 31);
+            bxor ^= 1 << (r % 31);
         }
         CHECK(mem[0] == size + 1, "MAX %d, expected %d", mem[0], size + 1);
         CHECK(mem[1] == 1, "MIN %d, expected 1", mem[1]);
