@@ -25,6 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
+. bench/lib/iperf_rail.sh
 cmdline="$*"
 build=build write=0 scenarios=() stacks=mrail,openmpi,ucx reps=3 mode=bw links=1 progress=0
 while [ $# -gt 0 ]; do
@@ -143,10 +144,7 @@ for sc in "${scenarios[@]}"; do
   ref=0 per=""
   for r in $(seq 1 "$n"); do
     progress $si "iperf3 on rail $r of $n alone"
-    ip netns exec "$prefix-1" iperf3 -s -1 -B "10.$subnet.$r.3" -D >/dev/null
-    sleep 0.3
-    mbit=$(ip netns exec "$prefix-0" iperf3 -c "10.$subnet.$r.3" -B "10.$subnet.$r.2" -t 3 -J |
-      python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))')
+    mbit=$(iperf_rail "$prefix" "$subnet" "$r")
     per="$per${per:+ + }$mbit"
     ref=$(awk -v a="$ref" -v b="$mbit" 'BEGIN { print a + b }')
   done

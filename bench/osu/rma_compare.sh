@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
+. bench/lib/iperf_rail.sh
 cmdline="$*"
 reps=3 build=build write=0 lab=0 rails=500mbit,500mbit
 while [ $# -gt 0 ]; do
@@ -105,10 +106,7 @@ if [ "$lab" = 1 ]; then
   bench/lab/lab.sh up --rails "$rails" --prefix "$prefix" --subnet $subnet >/dev/null
   ref=0 per=""
   for r in $(seq 1 "$n"); do
-    ip netns exec "$prefix-1" iperf3 -s -1 -B "10.$subnet.$r.3" -D >/dev/null
-    sleep 0.3
-    mbit=$(ip netns exec "$prefix-0" iperf3 -c "10.$subnet.$r.3" -B "10.$subnet.$r.2" -t 3 -J |
-      python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))')
+    mbit=$(iperf_rail "$prefix" "$subnet" "$r")
     per="$per${per:+ + }$mbit"
     ref=$(awk -v a="$ref" -v b="$mbit" 'BEGIN { print a + b }')
   done
