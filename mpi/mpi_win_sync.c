@@ -341,6 +341,6 @@ int PMPI_Win_sync(MPI_Win win)
     if (w == NULL) {
         return MPI_ERR_WIN;
     }
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    mrail_osc_fence();
     return MPI_SUCCESS;
 }

@@ -32,6 +32,20 @@ extern "C" {
 
 extern const mrail_framework_ops_t mrail_osc_framework_ops;
 
+/* A full memory barrier: orders this thread's copies into shared window
+ * memory before what it does next. ThreadSanitizer does not take fences
+ * (GCC refuses them under -fsanitize=thread), so there a sequentially
+ * consistent exchange stands in. */
+static inline void mrail_osc_fence(void)
+{
+#ifdef __SANITIZE_THREAD__
+    static int word;
+    __atomic_exchange_n(&word, 0, __ATOMIC_SEQ_CST);
+#else
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
 typedef struct mrail_osc_win mrail_osc_win_t;
 typedef struct mrail_osc_req mrail_osc_req_t; /* an operation of a request form (MPI_Rput...) */
 typedef struct mrail_osc_ops mrail_osc_ops_t;

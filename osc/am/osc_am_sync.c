@@ -207,7 +207,7 @@ static int finish_at(osc_am_win_t *w, int rank, am_kind_t kind)
     /* Copies into a shared segment are done already: they need only be
      * ordered before what follows. A target is asked only when requests
      * went to it since it last answered, or it holds a lock of ours. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    mrail_osc_fence();
     for (int r = lo; r < hi && rc == MPI_SUCCESS; r++) {
         bool lock_held = kind == AM_UNLOCK && w->locked[r] > 0;
         if ((kind == AM_UNLOCK && w->locked[r] == 0) ||
