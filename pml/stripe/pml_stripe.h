@@ -256,6 +256,7 @@ struct pml_stripe {
     pml_railq_t **railq;        /* per peer, per rail: the send window */
     pml_ctl_peer_t *ctl;        /* per peer: the reliable control channel */
     pml_ctl_copy_t *ctl_copies; /* untracked control messages a btl still holds */
+    pml_ctl_msg_t *ctl_orphans; /* acknowledged ones a btl still holds */
     unsigned send_window;       /* fragments per rail in a btl at once; 0: no bound */
     bool steal;                 /* a rail with room takes waiting fragments from slower ones */
     double stall_us;            /* see pml_stripe_stall_timeout; 0: off */
@@ -350,7 +351,8 @@ bool pml_ctl_arrived(pml_stripe_t *pml, uint32_t from, const void *hdr);
 /* The rail of module to peer failed: what went over it and is not
  * acknowledged goes again over the first rail left. */
 void pml_ctl_resend(pml_stripe_t *pml, uint32_t peer, const mrail_btl_module_t *failed);
-/* Frees what pml_ctl_copies still lists; only once the btls are finalized. */
+/* Frees what pml_ctl_copies and pml_ctl_orphans still list; only once the btls are
+ * finalized. */
 void pml_ctl_free_copies(pml_stripe_t *pml);
 int pml_ctl_init(pml_stripe_t *pml);
 /* The peer's first rail that is up, or NULL. */

@@ -24,6 +24,8 @@
 /* A control message kept until the peer acknowledges it. */
 struct pml_ctl_msg {
     struct pml_ctl_msg *next;
+    struct pml_ctl_msg *prev; /* acknowledged while busy: in pml->ctl_orphans */
+    pml_stripe_t *pml;
     uint32_t cseq;
     mrail_btl_tag_t tag;
     const mrail_btl_module_t *module; /* the rail it went over last */
@@ -54,11 +56,37 @@ const mrail_rail_t *pml_first_up(const pml_stripe_t *pml, uint32_t peer)
     return NULL;
 }
 
+/* An acknowledged message a btl still holds: kept where finalize finds
+ * it (a btl that never calls back before it closes would leak it). */
+static void orphan_link(pml_ctl_msg_t *msg)
+{
+    pml_stripe_t *pml = msg->pml;
+    msg->prev = NULL;
+    msg->next = pml->ctl_orphans;
+    if (msg->next != NULL) {
+        msg->next->prev = msg;
+    }
+    pml->ctl_orphans = msg;
+}
+
+static void orphan_unlink(pml_ctl_msg_t *msg)
+{
+    if (msg->prev != NULL) {
+        msg->prev->next = msg->next;
+    } else {
+        msg->pml->ctl_orphans = msg->next;
+    }
+    if (msg->next != NULL) {
+        msg->next->prev = msg->prev;
+    }
+}
+
 static void msg_done(mrail_btl_module_t *m, mrail_btl_endpoint_t *ep, int status, void *cbdata)
 {
     (void)m, (void)ep, (void)status; /* a failed send goes again on failover */
     pml_ctl_msg_t *msg = cbdata;
     if (--msg->busy == 0 && msg->acked) {
+        orphan_unlink(msg);
         free(msg);
     }
 }
@@ -117,6 +145,11 @@ void pml_ctl_free_copies(pml_stripe_t *pml)
         copy_unlink(copy);
         free(copy);
     }
+    while (pml->ctl_orphans != NULL) {
+        pml_ctl_msg_t *msg = pml->ctl_orphans;
+        orphan_unlink(msg);
+        free(msg);
+    }
 }
 
 static int send_untracked(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, const void *hdr,
@@ -167,7 +200,7 @@ int pml_ctl_send(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hd
     }
     *c = (pml_hdr_ctl_t){.cseq = st->next_seq++, .cack = st->expect};
     st->unacked_rx = 0; /* this carries our acknowledgement */
-    *msg = (pml_ctl_msg_t){.cseq = c->cseq, .tag = tag, .hdr_len = hdr_len, .len = len};
+    *msg = (pml_ctl_msg_t){.cseq = c->cseq, .pml = pml, .tag = tag, .hdr_len = hdr_len, .len = len};
     memcpy(msg->bytes, hdr, hdr_len);
     size_t at = hdr_len;
     for (int i = 0; i < npayload; i++) {
@@ -198,6 +231,8 @@ static void release(pml_ctl_peer_t *st, uint32_t cack)
         msg->acked = true;
         if (msg->busy == 0) {
             free(msg);
+        } else {
+            orphan_link(msg);
         }
     }
 }
