@@ -66,6 +66,23 @@ static inline const mrail_coll_fns_t *ops(MPI_Comm comm)
     return mrail_obj.comms[comm].coll;
 }
 
+/* A new schedule on comm. Before the communicator's first blocking
+ * collective, its components may set up (collectively) first: every rank
+ * reaches that call in the same order, and a blocking collective may
+ * wait for the others, so doing it there cannot deadlock a correct
+ * program; nonblocking ones only find what is already set up. */
+static mrail_coll_sched_t *sched_for(MPI_Comm comm, const MPI_Request *request)
+{
+    mpi_comm_t *c = &mrail_obj.comms[comm];
+    if (request == NULL && !c->coll_set_up) {
+        c->coll_set_up = true;
+        if (c->coll->setup != NULL) {
+            c->coll->setup(comm);
+        }
+    }
+    return mrail_coll_sched_new(comm);
+}
+
 static MPI_Aint extent_of(MPI_Datatype type)
 {
     return mpi_type(type)->extent;
@@ -177,7 +194,7 @@ static int barrier(MPI_Comm comm, MPI_Request *request, const char *fn)
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    mrail_coll_sched_t *s = sched_for(comm, request);
     if (s != NULL) {
         ops(comm)->barrier(s, comm);
     }
@@ -218,7 +235,7 @@ static int bcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm com
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    mrail_coll_sched_t *s = sched_for(comm, request);
     if (s != NULL) {
         ops(comm)->bcast(s, comm, buf, (size_t)count, type, root);
     }
@@ -250,7 +267,7 @@ static int reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MP
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    mrail_coll_sched_t *s = sched_for(comm, request);
     if (s != NULL) {
         ops(comm)->reduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type,
                           op, root);
@@ -280,7 +297,7 @@ static int allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype type,
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    mrail_coll_sched_t *s = sched_for(comm, request);
     if (s != NULL) {
         ops(comm)->allreduce(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type,
                              op);
@@ -322,7 +339,7 @@ static int gather(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf, 
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    mrail_coll_sched_t *s = sched_for(comm, request);
     if (s != NULL && displs != NULL) {
         ops(comm)->gatherv(s, comm, sbuf, (size_t)scount, stype, rbuf, rcounts, displs, rtype,
                            root);
@@ -384,7 +401,7 @@ static int scatter(const void *sbuf, int scount, const int *scounts, const int *
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    mrail_coll_sched_t *s = sched_for(comm, request);
     if (s != NULL && displs != NULL) {
         ops(comm)->scatterv(s, comm, sbuf, scounts, displs, stype, rbuf, (size_t)rcount, rtype,
                             root);
@@ -440,7 +457,7 @@ static int allgather(const void *sbuf, int scount, MPI_Datatype stype, void *rbu
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    mrail_coll_sched_t *s = sched_for(comm, request);
     if (s != NULL && displs != NULL) {
         ops(comm)->allgatherv(s, comm, sbuf, (size_t)scount, stype, rbuf, rcounts, displs, rtype);
     } else if (s != NULL) {
@@ -488,7 +505,7 @@ static int alltoall(const void *sbuf, int scount, MPI_Datatype stype, void *rbuf
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    mrail_coll_sched_t *s = sched_for(comm, request);
     if (s != NULL) {
         ops(comm)->alltoall(s, comm, sbuf, (size_t)scount, stype, rbuf, (size_t)rcount, rtype);
     }
@@ -540,7 +557,7 @@ static int alltoallw(const void *sbuf, const int *scounts, const int *sdispls,
             sd[r] = stypes ? (MPI_Aint)sdispls[r] : (MPI_Aint)sdispls[r] * extent_of(st[r]);
         }
     }
-    mrail_coll_sched_t *s = rc == MPI_SUCCESS ? mrail_coll_sched_new(comm) : NULL;
+    mrail_coll_sched_t *s = rc == MPI_SUCCESS ? sched_for(comm, request) : NULL;
     if (s != NULL) {
         ops(comm)->alltoallw(s, comm, sbuf, scounts, sd, st, rbuf, rcounts, rd, rt);
     }
@@ -609,7 +626,7 @@ static int reduce_scatter(const void *sbuf, void *rbuf, const int *rcounts, int 
         rc ? rc
            : mpi_check_buffer(comm, rbuf, sbuf == MPI_IN_PLACE ? (int)total : counts[me], type, fn);
     rc = rc ? rc : mpi_op_check(comm, op, type, fn);
-    mrail_coll_sched_t *s = rc == MPI_SUCCESS ? mrail_coll_sched_new(comm) : NULL;
+    mrail_coll_sched_t *s = rc == MPI_SUCCESS ? sched_for(comm, request) : NULL;
     if (s != NULL) {
         ops(comm)->reduce_scatter(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, counts, type,
                                   op);
@@ -656,7 +673,7 @@ static int scan(const void *sbuf, void *rbuf, int count, MPI_Datatype type, MPI_
     if (rc != MPI_SUCCESS) {
         return rc;
     }
-    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
+    mrail_coll_sched_t *s = sched_for(comm, request);
     if (s != NULL) {
         ops(comm)->scan(s, comm, sbuf == MPI_IN_PLACE ? rbuf : sbuf, rbuf, (size_t)count, type, op,
                         exclusive);

@@ -44,8 +44,11 @@ typedef struct mpi_comm {
     int *index, *edges;
     int indegree, outdegree; /* distributed graph, and a graph node's neighbours */
     int *sources, *destinations;
-    int *sourceweights, *destweights; /* distributed graph: NULL when unweighted */
-    struct mrail_coll_fns *coll;      /* freed with the communicator */
+    int *sourceweights, *destweights;     /* distributed graph: NULL when unweighted */
+    struct mrail_coll_fns *coll;          /* freed with the communicator */
+    bool coll_set_up;                     /* coll->setup has run (first blocking collective) */
+    void *coll_state;                     /* a coll component's own (coll/sm: its segment) */
+    void (*coll_state_free)(void *state); /* called with it when the communicator goes */
     /* Every rank on this node, and the node has more ranks than CPUs: a
      * message wakes a rank that may not be running (collectives choose
      * fewer rounds). Every rank of the communicator computes the same. */

@@ -27,6 +27,9 @@ static void comm_clear(mpi_comm_t *c)
     free(c->index);
     free(c->edges);
     free(c->coll);
+    if (c->coll_state_free != NULL) {
+        c->coll_state_free(c->coll_state);
+    }
     *c = (mpi_comm_t){0};
 }
 

@@ -11,18 +11,22 @@
 # to core 0 with taskset). Prints medians and mrail against the best other
 # stack, and the floor under latency (bench/osu/line_pingpong: one cache
 # line bounced between the cores); --write puts it in docs/PERFORMANCE.md.
-#   bench/osu/sm_compare.sh [--reps N] [--build DIR] [--only quiet|load] [--write]
+# --tests runs only the named ones (of lat, mr, bw, bibw, allreduce, bcast,
+# barrier), and --write then writes a section of their own.
+#   bench/osu/sm_compare.sh [--reps N] [--build DIR] [--only quiet|load]
+#                           [--tests a,b,...] [--write]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
-reps=3 build=build write=0 only=""
+reps=3 build=build write=0 only="" pick=""
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) reps=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --tests) pick=$2; shift 2 ;;
     --write) write=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "sm_compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +55,13 @@ bibw|2|osu_p2p bibw --min 65536 --max 4194304|MB/s|high
 allreduce|4|osu_coll allreduce --min 4 --max 64|us|low
 bcast|4|osu_coll bcast --min 4 --max 64|us|low
 barrier|4|osu_coll barrier|us|low"
+if [ -n "$pick" ]; then
+  for t in ${pick//,/ }; do
+    grep -q "^$t|" <<<"$tests" ||
+      { echo "sm_compare.sh: --tests: unknown test '$t' (valid: lat, mr, bw, bibw, allreduce, bcast, barrier)" >&2; exit 2; }
+  done
+  tests=$(grep -E "^(${pick//,/|})\|" <<<"$tests")
+fi
 launch() { # stack ranks program args...
   local stack=$1 np=$2 prog=$3
   shift 3
@@ -115,13 +126,17 @@ for cond in quiet load; do
 done
 printf '%s\n' "$out"
 if [ "$write" = 1 ]; then
-  write_doc_section issue14 "<!-- issue14:begin -->
-## Shared memory against Open MPI and MPICH, quiet and under memory load ($(date +%Y-%m-%d))
+  section=issue14 what="" opts=""
+  if [ -n "$pick" ]; then
+    section="issue14-${pick//,/-}" what=": $pick" opts=" --tests $pick"
+  fi
+  write_doc_section "$section" "<!-- $section:begin -->
+## Shared memory against Open MPI and MPICH$what, quiet and under memory load ($(date +%Y-%m-%d))
 
 Two ranks bound to the two cores (4 ranks oversubscribed for the collectives), each stack in
 turn, $reps rounds; the load is bench/osu/memload pinned to core 0. Measured with:
 
-    bench/osu/sm_compare.sh --reps $reps --write
+    bench/osu/sm_compare.sh --reps $reps$opts --write
 $out
-<!-- issue14:end -->"
+<!-- $section:end -->"
 fi

@@ -29,14 +29,14 @@ int mrail_coll_comm_size(MPI_Comm comm)
 #define COLL_FNS(f)                                                                                \
     f(barrier) f(bcast) f(reduce) f(allreduce) f(gather) f(gatherv) f(scatter) f(scatterv)         \
         f(allgather) f(allgatherv) f(alltoall) f(alltoallw) f(reduce_scatter) f(scan)              \
-            f(neighbor_alltoallw)
+            f(neighbor_alltoallw) f(setup)
 
 /* The name of an operation no component took, or NULL; an
  * intercommunicator has no scan and no neighbourhood. */
 static const char *missing(const mrail_coll_fns_t *fns, bool inter)
 {
 #define MISSING(op)                                                                                \
-    if (fns->op == NULL &&                                                                         \
+    if (fns->op == NULL && strcmp(#op, "setup") != 0 &&                                            \
         !(inter && (strcmp(#op, "scan") == 0 || strcmp(#op, "neighbor_alltoallw") == 0))) {        \
         return #op;                                                                                \
     }
@@ -80,7 +80,7 @@ mrail_coll_fns_t *mrail_coll_comm_select(mrail_frameworks_t *fws, MPI_Comm comm,
         done[at] = true;
         mrail_coll_component_t *c = (mrail_coll_component_t *)next->component;
         mrail_coll_fns_t taken = {0};
-        c->comm_query(c, comm, &taken);
+        c->comm_query(c, comm, fns, &taken);
 #define TAKE(op)                                                                                   \
     if (taken.op != NULL) {                                                                        \
         fns->op = taken.op;                                                                        \

@@ -7,7 +7,7 @@
 
 #define COLL_TAG_MASK 0x1fffffff /* collective tags; communicator construction uses the rest */
 
-typedef enum { STEP_SEND, STEP_RECV, STEP_OP, STEP_COPY, STEP_ROUND } step_kind_t;
+typedef enum { STEP_SEND, STEP_RECV, STEP_OP, STEP_COPY, STEP_CALL, STEP_ROUND } step_kind_t;
 
 typedef struct step {
     step_kind_t kind;
@@ -20,7 +20,10 @@ typedef struct step {
     int peer;
     unsigned how; /* MRAIL_COLL_LOCAL, MRAIL_COLL_CHANNEL1 */
     mrail_pml_request_t *req;
-    void *packed; /* a non-contiguous transfer's bytes */
+    void *packed;          /* a non-contiguous transfer's bytes */
+    bool (*fn)(void *arg); /* STEP_CALL: true once done */
+    void *arg;
+    bool pending; /* STEP_CALL: fn has not said done yet */
 } step_t;
 
 struct mrail_coll_sched {
@@ -172,6 +175,14 @@ void mrail_coll_copy(mrail_coll_sched_t *s, const void *src, size_t scount, MPI_
     }
 }
 
+void mrail_coll_call(mrail_coll_sched_t *s, bool (*fn)(void *arg), void *arg)
+{
+    step_t *st = push(s, STEP_CALL);
+    if (st != NULL) {
+        st->fn = fn, st->arg = arg;
+    }
+}
+
 void mrail_coll_round(mrail_coll_sched_t *s)
 {
     if (s->n > 0 && s->steps[s->n - 1].kind != STEP_ROUND) {
@@ -302,7 +313,10 @@ static bool advance(mrail_coll_sched_t *s)
         for (size_t i = s->round_start; i < s->cursor; i++) {
             step_t *st = &s->steps[i];
             mrail_pml_status_t ps;
-            if (st->req != NULL) {
+            if (st->pending) {
+                st->pending = !st->fn(st->arg);
+                waiting = waiting || st->pending;
+            } else if (st->req != NULL) {
                 if (mrail_pml_test(mrail_obj.pml, st->req, &ps)) {
                     retire(s, st, &ps);
                 } else {
@@ -328,6 +342,7 @@ static bool advance(mrail_coll_sched_t *s)
                 break;
             case STEP_OP: mpi_op_apply(st->op, st->src, st->dst, st->count, st->th); break;
             case STEP_COPY: copy_step(st); break;
+            case STEP_CALL: st->pending = !st->fn(st->arg); break;
             case STEP_ROUND: break;
             }
         }
@@ -404,6 +419,10 @@ void mrail_coll_free(mrail_coll_sched_t *s)
     active_unlink(s);
     for (size_t i = 0; i < s->n; i++) {
         step_t *st = &s->steps[i];
+        while (st->pending) { /* a step of a component's own: the same */
+            mrail_pml_progress(mrail_obj.pml);
+            st->pending = !st->fn(st->arg);
+        }
         if (st->req != NULL) { /* freed before it finished: finish it first */
             mrail_pml_wait(mrail_obj.pml, st->req, NULL);
             mrail_pml_request_free(mrail_obj.pml, st->req);

@@ -103,9 +103,10 @@ static int coll_tuned_query(mrail_ranked_component_t *self, int *priority, mrail
 
 /* Every operation, on every intracommunicator. */
 static void coll_tuned_comm_query(mrail_coll_component_t *self, MPI_Comm comm,
-                                  mrail_coll_fns_t *fns)
+                                  const mrail_coll_fns_t *below, mrail_coll_fns_t *fns)
 {
     (void)self;
+    (void)below;
     if (mrail_obj.comms[comm].inter) {
         return;
     }

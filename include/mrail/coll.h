@@ -64,6 +64,12 @@ void mrail_coll_op(mrail_coll_sched_t *s, const void *in, void *inout, size_t co
 /* Copies scount stype elements into dst as dtype elements (same bytes). */
 void mrail_coll_copy(mrail_coll_sched_t *s, const void *src, size_t scount, MPI_Datatype stype,
                      void *dst, size_t dcount, MPI_Datatype dtype);
+/* A step of the component's own: fn(arg) runs when its round starts and
+ * again at every advance of the schedule until it returns true; the steps
+ * after its round wait for it. It must not block (a nonblocking
+ * collective runs it from MPI_Test); arg lives as long as the caller
+ * makes it (mrail_coll_tmp: as long as the schedule). */
+void mrail_coll_call(mrail_coll_sched_t *s, bool (*fn)(void *arg), void *arg);
 /* The steps that follow wait for every transfer before them. */
 void mrail_coll_round(mrail_coll_sched_t *s);
 /* A buffer for count elements of type, freed with the schedule; addressed
@@ -153,7 +159,21 @@ typedef struct mrail_coll_fns {
                                const int *scounts, const MPI_Aint *sdispls,
                                const MPI_Datatype *stypes, void *rbuf, const int *rcounts,
                                const MPI_Aint *rdispls, const MPI_Datatype *rtypes);
+    /* Optional: runs once per communicator, on every rank, just before its
+     * first blocking collective (a point every rank reaches in the same
+     * order, and where waiting for the others cannot deadlock a correct
+     * program); it may run blocking collectives of the operations below
+     * it. One per table: the highest-priority component's. */
+    void (*setup)(MPI_Comm comm);
 } mrail_coll_fns_t;
+
+/* Maps one shared segment of len bytes (zeros) on every rank of comm, which
+ * must all be on this node: collective and blocking, run with fns's
+ * bcast and allreduce. what names it in /dev/shm for the moment it has a
+ * name there. Every rank returns the same result: MPI_SUCCESS with *map
+ * set, or an MPI error with *map NULL and why saying what failed. */
+int mrail_coll_shm_map(MPI_Comm comm, const mrail_coll_fns_t *fns, const char *what, size_t len,
+                       void **map, mrail_reason_t *why);
 
 /* On an intercommunicator (MPI-3.1 5.2.2): root is MPI_ROOT at the root,
  * MPI_PROC_NULL at the rest of its group, and the root's rank in the
@@ -165,8 +185,12 @@ typedef struct mrail_coll_fns {
 typedef struct mrail_coll_component {
     mrail_ranked_component_t ranked; /* first: the framework ranks it by priority */
     /* Sets in fns the operations it takes on comm and leaves the others
-     * as they are; taking none is declining the communicator. */
-    void (*comm_query)(struct mrail_coll_component *self, MPI_Comm comm, mrail_coll_fns_t *fns);
+     * as they are; taking none is declining the communicator. below holds
+     * what the lower-priority components took (NULL entries where none
+     * did): a component that takes an operation only for some sizes keeps
+     * it and hands the rest on. */
+    void (*comm_query)(struct mrail_coll_component *self, MPI_Comm comm,
+                       const mrail_coll_fns_t *below, mrail_coll_fns_t *fns);
 } mrail_coll_component_t;
 
 /* The operations comm uses, from every selected component by priority

@@ -1,6 +1,6 @@
 /* Shared window memory (MPI_Win_allocate_shared): one POSIX shared-memory
- * segment for the whole communicator, made by its rank 0 and mapped by
- * every process, its name removed as soon as all have it open. */
+ * segment for the whole communicator (mrail_coll_shm_map), each rank's
+ * part aligned, then one lock line per rank. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,82 +53,6 @@ static int exchange_sizes(MPI_Comm comm, mrail_osc_shm_t *shm, size_t size)
     return rc;
 }
 
-/* Rank 0 makes the segment and tells the others its name, or its error. */
-static int make_segment(MPI_Comm comm, mrail_osc_shm_t *shm, int rank, char name[64],
-                        mrail_reason_t *why)
-{
-    static unsigned serial;
-    int32_t err[2] = {0, 0}; /* MPI error, errno */
-    int fd = -1;
-    if (rank == 0) {
-        snprintf(name, 64, "/mrail-win-%ld-%u", (long)getpid(), serial++);
-        fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-        if (fd < 0 || ftruncate(fd, (off_t)shm->map_len) != 0) {
-            err[0] = MPI_ERR_NO_MEM;
-            err[1] = errno;
-            if (fd >= 0) {
-                close(fd);
-                shm_unlink(name);
-            }
-        }
-    }
-    mrail_coll_sched_t *s = mrail_coll_sched_new(comm);
-    if (s == NULL) {
-        return MPI_ERR_NO_MEM;
-    }
-    mrail_obj.comms[comm].coll->bcast(s, comm, err, 2, MPI_INT32_T, 0);
-    mrail_obj.comms[comm].coll->bcast(s, comm, name, 64, MPI_CHAR, 0);
-    int rc = mrail_coll_run(s);
-    if (rc == MPI_SUCCESS && err[0] != 0) {
-        mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE,
-                         "cannot make a %zu-byte shared segment in /dev/shm: %s", shm->map_len,
-                         strerror(err[1]));
-        return err[0];
-    }
-    if (rc != MPI_SUCCESS) {
-        if (fd >= 0) {
-            close(fd);
-            shm_unlink(name);
-        }
-        return rc;
-    }
-    if (fd < 0) {
-        fd = shm_open(name, O_RDWR, 0);
-    }
-    int mapped = MPI_SUCCESS;
-    if (fd < 0) {
-        mapped = MPI_ERR_NO_MEM;
-        mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "cannot open shared segment %s: %s", name,
-                         strerror(errno));
-    } else {
-        shm->map = mmap(NULL, shm->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (shm->map == MAP_FAILED) {
-            shm->map = NULL;
-            mapped = MPI_ERR_NO_MEM;
-            mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE,
-                             "cannot map the %zu-byte shared segment: %s", shm->map_len,
-                             strerror(errno));
-        }
-        close(fd);
-    }
-    /* Every process has it open (or failed to): the name can go. */
-    int32_t worst = mapped;
-    s = mrail_coll_sched_new(comm);
-    if (s == NULL) {
-        return MPI_ERR_NO_MEM;
-    }
-    mrail_obj.comms[comm].coll->allreduce(s, comm, &mapped, &worst, 1, MPI_INT32_T, MPI_MAX);
-    rc = mrail_coll_run(s);
-    if (rank == 0) {
-        shm_unlink(name);
-    }
-    if (rc == MPI_SUCCESS && worst != MPI_SUCCESS && mapped == MPI_SUCCESS) {
-        mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE,
-                         "another process could not map the shared segment");
-    }
-    return rc != MPI_SUCCESS ? rc : worst;
-}
-
 bool mrail_osc_comm_on_one_node(MPI_Comm comm)
 {
     const mpi_comm_t *c = &mrail_obj.comms[comm];
@@ -166,9 +90,8 @@ int mrail_osc_shm_create(MPI_Comm comm, size_t size, mrail_osc_shm_t **out, void
         return MPI_ERR_NO_MEM;
     }
     int rc = exchange_sizes(comm, shm, size);
-    char name[64] = "";
     if (rc == MPI_SUCCESS) {
-        rc = make_segment(comm, shm, c->rank, name, why);
+        rc = mrail_coll_shm_map(comm, c->coll, "win", shm->map_len, &shm->map, why);
     }
     if (rc != MPI_SUCCESS) {
         mrail_osc_shm_free(shm);

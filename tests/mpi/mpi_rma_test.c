@@ -559,7 +559,10 @@ static void busy_target(void)
     mem[0] = 4242 + rank;
     mem[1] = 0;
     MPI_Barrier(MPI_COMM_WORLD);
+    /* Rank 0 starts once rank 1 has left MPI: a barrier lets its ranks out
+     * at different times, and a target still inside one serves the lock. */
     if (rank == 1) {
+        MPI_Send(NULL, 0, MPI_INT, 0, 77, MPI_COMM_WORLD);
         double until = now() + 1.0;
         volatile double x = 0;
         while (now() < until) {
@@ -569,6 +572,7 @@ static void busy_target(void)
         printf("busy target: the flag was %s while it computed\n",
                ((volatile int *)mem)[1] == 1 ? "set" : "not set");
     } else if (rank == 0) {
+        MPI_Recv(NULL, 0, MPI_INT, 1, 77, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         double t0 = now();
         int v = 0, one = 1;
         MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 1, 0, win);

@@ -1,8 +1,13 @@
 /* The collectives, communicators and datatypes through mrun at 1, 2, 3, 4,
- * 7 and 16 ranks (16 oversubscribed). Each size runs the collectives once
- * with automatic choices and once per "round" of forced algorithms: round
- * i forces algorithm i of every collective (cycling through shorter
- * lists), so every algorithm of every collective runs at every size. */
+ * 7 and 16 ranks (16 oversubscribed). Each size runs the collectives with
+ * automatic choices (coll/sm takes the small barrier, bcast, reduce and
+ * allreduce calls: its report must show them), once with coll/sm's slots
+ * cut to 64 bytes (calls through the segment and handed to coll/tuned
+ * interleave, blocking and not), once with slots too large for any rank to
+ * map (every rank must fall back alike), and once per "round" of forced tuned
+ * algorithms without coll/sm: round i forces algorithm i of every
+ * collective (cycling through shorter lists), so every algorithm of
+ * every collective runs at every size. */
 #include "run_util.h"
 
 #define MRUN MRAIL_TEST_BIN_DIR "/mrun"
@@ -29,12 +34,25 @@ static const struct {
 };
 #define NKINDS (sizeof(algorithms) / sizeof(algorithms[0]))
 #define ROUNDS 4 /* the longest list */
+#define AUTO (-1)
+#define SMALL_SLOTS (-2)
+#define NO_SEGMENT (-3) /* slots too large to map: every rank keeps coll/tuned */
 
 static void run_prog(const char *np, const char *prog, int round)
 {
     char names[NKINDS][64];
-    char *argv[16 + 3 * NKINDS] = {MRUN, "-n", (char *)np, "--oversubscribe"};
+    char *argv[24 + 3 * NKINDS] = {MRUN, "-n", (char *)np, "--oversubscribe"};
     int a = 4;
+    if (round == AUTO) {
+        argv[a++] = "--mca", argv[a++] = "coll_sm_report", argv[a++] = "true";
+    } else if (round == SMALL_SLOTS) {
+        argv[a++] = "--mca", argv[a++] = "coll_sm_max_bytes", argv[a++] = "64";
+    } else if (round == NO_SEGMENT) {
+        argv[a++] = "--mca", argv[a++] = "coll_sm_max_bytes", argv[a++] = "64t";
+        argv[a++] = "--mca", argv[a++] = "coll_sm_report", argv[a++] = "true";
+    } else {
+        argv[a++] = "--mca", argv[a++] = "coll", argv[a++] = "^sm";
+    }
     for (size_t k = 0; round >= 0 && k < NKINDS; k++) {
         int n = 0;
         while (n < 5 && algorithms[k].algos[n] != NULL) {
@@ -59,19 +77,31 @@ static void run_prog(const char *np, const char *prog, int round)
     cr_assert_eq(r.status, 0, "round %d: %s", round, r.err);
     cr_expect_eq(count_lines(r.out, " checks passed\n"), atoi(np), "%s", r.out);
     cr_expect_eq(count_lines(r.err, "error"), 0, "%s", r.err);
+    if ((round == AUTO || round == NO_SEGMENT) && strcmp(prog, COLL) == 0) {
+        /* Automatic: every rank used its segment; unmappable: none did. */
+        int used = 0, reports = 0;
+        for (const char *at = r.err; (at = strstr(at, "coll sm: segments=")) != NULL; at++) {
+            unsigned long segs = 0, through = 0;
+            sscanf(at, "coll sm: segments=%lu through=%lu", &segs, &through);
+            used += segs >= 1 && through >= 10;
+            reports++;
+        }
+        cr_expect_eq(reports, atoi(np), "%s", r.err);
+        cr_expect_eq(used, round == AUTO && atoi(np) > 1 ? atoi(np) : 0, "coll/sm use:\n%s", r.err);
+    }
     run_expect_clean(&r);
     run_fini(&r);
 }
 
 static void every_algorithm(const char *np)
 {
-    for (int round = -1; round < ROUNDS; round++) {
+    for (int round = NO_SEGMENT; round < ROUNDS; round++) {
         run_prog(np, COLL, round);
     }
-    run_prog(np, COMM, -1);     /* communicators, groups, topologies, datatypes */
-    run_prog(np, INTER, -1);    /* intercommunicator collectives (2 ranks or more) */
-    run_prog(np, NEIGHBOR, -1); /* neighbourhood collectives */
-    run_prog(np, TYPES, -1);    /* array and f90 datatypes, datatype attributes */
+    run_prog(np, COMM, AUTO);     /* communicators, groups, topologies, datatypes */
+    run_prog(np, INTER, AUTO);    /* intercommunicator collectives (2 ranks or more) */
+    run_prog(np, NEIGHBOR, AUTO); /* neighbourhood collectives */
+    run_prog(np, TYPES, AUTO);    /* array and f90 datatypes, datatype attributes */
 }
 
 Test(mpi_coll, one_rank, .timeout = 300)

@@ -29,9 +29,10 @@ static void testbarrier_barrier(mrail_coll_sched_t *s, MPI_Comm comm)
 }
 
 static void testbarrier_comm_query(mrail_coll_component_t *self, MPI_Comm comm,
-                                   mrail_coll_fns_t *fns)
+                                   const mrail_coll_fns_t *below, mrail_coll_fns_t *fns)
 {
     (void)self;
+    (void)below;
     (void)comm;
     fns->barrier = testbarrier_barrier;
 }
