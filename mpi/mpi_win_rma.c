@@ -92,7 +92,7 @@ static int make_request(const rma_call_t *c, mrail_osc_req_t *oreq)
 
 /* The end of every operation call: its error through the window's
  * handler, or its request. */
-static int finish(const rma_call_t *c, int rc, mrail_osc_req_t *oreq, int rank)
+static int finish(const rma_call_t *c, int rc, mrail_osc_req_t *oreq)
 {
     if (rc != MPI_SUCCESS) {
         if (oreq != NULL) {
@@ -104,7 +104,6 @@ static int finish(const rma_call_t *c, int rc, mrail_osc_req_t *oreq, int rank)
                                               "that type itself as the target datatype"
                                             : "the operation could not be started");
     }
-    (void)rank;
     return c->request != NULL ? make_request(c, oreq) : MPI_SUCCESS;
 }
 
@@ -147,7 +146,7 @@ static int transfer(rma_call_t *c, const void *put, void *get, int ocount, MPI_D
     mrail_osc_req_t *oreq = NULL, **r = c->request ? &oreq : NULL;
     rc = get == NULL ? OSC_CALL(c->w, put, put, ocount, otype, &t, r)
                      : OSC_CALL(c->w, get, get, ocount, otype, &t, r);
-    return finish(c, rc, oreq, rank);
+    return finish(c, rc, oreq);
 }
 
 /* Accumulates take MPI's predefined operations, MPI_REPLACE and
@@ -222,7 +221,7 @@ static int accumulate(rma_call_t *c, const void *obuf, int ocount, MPI_Datatype 
     mrail_osc_req_t *oreq = NULL;
     rc = OSC_CALL(c->w, accumulate, obuf, ocount, otype, rbuf, rcount, rtype, &t, op,
                   c->request ? &oreq : NULL);
-    return finish(c, rc, oreq, rank);
+    return finish(c, rc, oreq);
 }
 
 #define CALL(win, name, req) rma_call_t c = {win, mpi_win_get(win, name), name, req}
@@ -348,5 +347,5 @@ int PMPI_Compare_and_swap(const void *origin_addr, const void *compare_addr, voi
     }
     rc = OSC_CALL(c.w, compare_and_swap, origin_addr, compare_addr, result_addr, datatype,
                   target_rank, target_disp);
-    return finish(&c, rc, NULL, target_rank);
+    return finish(&c, rc, NULL);
 }
