@@ -16,7 +16,11 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMRAIL_WERROR=ON
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMRAIL_WERROR=ON -DMRAIL_SANITIZE=ON
+# -O1, as AddressSanitizer's documentation advises: the suite runs about a
+# third faster than at -O0, assertions stay on, and every access is still
+# checked.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
+  -DMRAIL_WERROR=ON -DMRAIL_SANITIZE=ON
 cmake --build build-asan -j "$jobs"
 # intercept_tls_get_addr=0: gcc 12's LeakSanitizer guesses the bounds of a
 # dlopen()ed library's thread-local block from a glibc 2.19 header layout

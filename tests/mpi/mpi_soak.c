@@ -160,7 +160,7 @@ static void burst(soak_t *s, rng_t *r)
             most = len[i] > most ? len[i] : most;
         }
         unsigned char *in = malloc(most + 1);
-        int *seen = calloc((size_t)s->size, sizeof(int));
+        int *seen = calloc((unsigned)s->size, sizeof(int));
         for (int k = 0; k < nsenders; k++) {
             MPI_Status st;
             MPI_Recv(in, (int)most, MPI_BYTE, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);

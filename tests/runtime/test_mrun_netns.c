@@ -193,7 +193,7 @@ Test(mrun_netns, ranks_run_inside_their_namespace)
                     "/sbin/ip", "-4", "-o", "addr",    "show", "dev",       "eth0", NULL};
     run_cmd(&r, argv, NULL, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    char want[64];
+    char want[96];
     for (int rank = 0; rank < 2; rank++) {
         snprintf(want, sizeof(want), "[1,%d]<stdout>:2: eth0    inet 10.%s.0.%d/24", rank, subnet,
                  rank + 2);
