@@ -6,6 +6,9 @@
 #       10.SUBNET.0.(i+2) on its eth0), plus RAILS data rails: bridge PREFIXrR, subnet
 #       10.SUBNET.R.0/24, host i is 10.SUBNET.R.(i+2) on its interface railR
 #   netns_hosts.sh down PREFIX N [RAILS]   removes all of it (also half-built leftovers)
+# up exits with 3 when 10.SUBNET.0.1 is already on an interface here (hosts a
+# killed run left up): a second bridge on the same subnet would take the
+# route, and the new hosts' connections would wait for ever.
 set -eu
 cmd=$1 prefix=$2
 if [ "$cmd" = down ]; then
@@ -25,6 +28,11 @@ subnet=$3 n=$4 rails=${5:-0}
 if ip link show "${prefix}br" >/dev/null 2>&1; then
   echo "netns_hosts.sh: ${prefix}br exists already (netns_hosts.sh down $prefix N removes it)" >&2
   exit 1
+fi
+taken=$(ip -4 -o addr show | awk -v a="10.$subnet.0.1/" 'index($4, a) == 1 {print $2}')
+if [ -n "$taken" ]; then
+  echo "netns_hosts.sh: subnet 10.$subnet.0.0/24 is in use on $taken (stale hosts: netns_hosts.sh down ${taken%br} N RAILS)" >&2
+  exit 3
 fi
 idx=$((4096 + subnet * 64))
 until ip link add name "${prefix}br" index "$idx" type bridge 2>/dev/null; do
