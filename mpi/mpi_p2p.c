@@ -58,13 +58,38 @@ static int check_p2p(mpi_req_kind_t kind, const void *buf, int count, MPI_Dataty
     return rc;
 }
 
+/* An ordinary call, checked in one pass: the library running, a
+ * live communicator, a committed contiguous type, a buffer, a rank of the
+ * communicator (or MPI_ANY_SOURCE for a receive) and a legal tag. Returns
+ * the type, or NULL for anything else, which check_p2p then looks at in
+ * full and names. A small blocking message's whole MPI layer is this
+ * and the pml call, so it is done without the per-check calls. */
+static const mpi_type_t *plain_p2p(mpi_req_kind_t kind, const void *buf, int count,
+                                   MPI_Datatype type, int peer, int tag, MPI_Comm comm)
+{
+    if (!mrail_mpi.initialized || comm <= MPI_COMM_NULL || comm >= mrail_obj.ncomms) {
+        return NULL;
+    }
+    const mpi_comm_t *c = &mrail_obj.comms[comm];
+    const mpi_type_t *t = mpi_type(type);
+    bool any = kind == MPI_REQ_RECV;
+    if (!c->valid || count < 0 || t == NULL || !t->committed || (buf == NULL && count > 0) ||
+        !(peer >= 0 ? peer < mpi_peer_size(c) : any && peer == MPI_ANY_SOURCE) ||
+        !(tag >= 0 ? tag <= MPI_TAG_MAX : any && tag == MPI_ANY_TAG) || !mpi_type_contiguous(t)) {
+        return NULL;
+    }
+    return t;
+}
+
 /* Checks the arguments (unless the caller did) and fills a new (inactive)
  * request. */
 static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
                    int tag, MPI_Comm comm, const char *fn, bool checked, mpi_req_t **req_out,
                    MPI_Request *handle)
 {
-    int rc = checked ? MPI_SUCCESS : check_p2p(kind, buf, count, &type, peer, tag, comm, fn);
+    int rc = checked || plain_p2p(kind, buf, count, type, peer, tag, comm) != NULL
+                 ? MPI_SUCCESS
+                 : check_p2p(kind, buf, count, &type, peer, tag, comm, fn);
     if (rc == MPI_SUCCESS && mpi_req_new(req_out, handle) != MPI_SUCCESS) {
         rc = mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
     }
@@ -165,16 +190,17 @@ static int blocking(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatyp
 int PMPI_Send(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm)
 {
     const char *fn = "MPI_Send";
-    int rc = check_p2p(MPI_REQ_SEND, buf, count, &type, dest, tag, comm, fn);
-    if (rc != MPI_SUCCESS) {
-        return rc;
-    }
-    const mpi_type_t *t = mpi_type(type);
-    if (dest != MPI_PROC_NULL && mpi_type_contiguous(t)) {
+    const mpi_type_t *t = plain_p2p(MPI_REQ_SEND, buf, count, type, dest, tag, comm);
+    if (t != NULL) {
         const mpi_comm_t *c = &mrail_obj.comms[comm];
         if (mrail_pml_sendi(mrail_obj.pml, buf, (size_t)count * t->size, mpi_peer_world(c, dest),
                             tag, c->ctx) == MRAIL_SUCCESS) {
             return MPI_SUCCESS;
+        }
+    } else {
+        int rc = check_p2p(MPI_REQ_SEND, buf, count, &type, dest, tag, comm, fn);
+        if (rc != MPI_SUCCESS) {
+            return rc;
         }
     }
     return blocking(MPI_REQ_SEND, buf, count, type, dest, tag, comm, false, fn, MPI_STATUS_IGNORE);
@@ -200,13 +226,16 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_
               MPI_Status *status)
 {
     const char *fn = "MPI_Recv";
-    int rc = check_p2p(MPI_REQ_RECV, buf, count, &type, source, tag, comm, fn);
-    if (rc != MPI_SUCCESS) {
-        return rc;
+    const mpi_type_t *t = plain_p2p(MPI_REQ_RECV, buf, count, type, source, tag, comm);
+    if (t == NULL) {
+        int rc = check_p2p(MPI_REQ_RECV, buf, count, &type, source, tag, comm, fn);
+        if (rc != MPI_SUCCESS) {
+            return rc;
+        }
+        return blocking(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, fn, status);
     }
-    const mpi_type_t *t = mpi_type(type);
     /* With collectives in flight, the wait must move them too (the general path does). */
-    if (source == MPI_PROC_NULL || !mpi_type_contiguous(t) || mrail_coll_active() > 0) {
+    if (mrail_coll_active() > 0) {
         return blocking(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, fn, status);
     }
     const mpi_comm_t *c = &mrail_obj.comms[comm];
@@ -221,6 +250,9 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_
     mrail_pml_status_t ps;
     mrail_pml_wait(mrail_obj.pml, preq, &ps);
     mrail_pml_request_free(mrail_obj.pml, preq);
+    if (ps.error == MRAIL_SUCCESS && status == MPI_STATUS_IGNORE) {
+        return MPI_SUCCESS; /* nothing to fill or report */
+    }
     MPI_Status st;
     mpi_status_from_pml(comm, &ps, &st);
     if (status != MPI_STATUS_IGNORE) {

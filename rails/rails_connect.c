@@ -87,7 +87,9 @@ int mrail_rails_connect(mrail_frameworks_t *fws, mrail_rte_t *rte, mrail_btl_am_
         }
     }
     rails->carries = rc == MRAIL_SUCCESS ? calloc(rails->nmodules + 1, sizeof(bool)) : NULL;
-    if (rc == MRAIL_SUCCESS && rails->carries == NULL) {
+    rails->carrying =
+        rc == MRAIL_SUCCESS ? calloc(rails->nmodules + 1, sizeof(*rails->carrying)) : NULL;
+    if (rc == MRAIL_SUCCESS && (rails->carries == NULL || rails->carrying == NULL)) {
         rc = mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
     }
     for (uint32_t r = 0; rc == MRAIL_SUCCESS && r < f->size; r++) {
@@ -96,6 +98,11 @@ int mrail_rails_connect(mrail_frameworks_t *fws, mrail_rte_t *rte, mrail_btl_am_
             for (size_t i = 0; i < rails->nmodules; i++) {
                 rails->carries[i] = rails->carries[i] || rails->modules[i] == pr->rails[k].module;
             }
+        }
+    }
+    for (size_t i = 0; rc == MRAIL_SUCCESS && i < rails->nmodules; i++) {
+        if (rails->carries[i]) {
+            rails->carrying[rails->ncarrying++] = rails->modules[i];
         }
     }
     for (uint32_t r = 0; rc == MRAIL_SUCCESS && r < f->size; r++) {
@@ -118,7 +125,10 @@ void mrail_rails_disconnect(mrail_rails_t *rails)
     mrail_rail_table_fini(&rails->table);
     free(rails->modules);
     free(rails->carries);
+    free(rails->carrying);
     rails->carries = NULL;
+    rails->carrying = NULL;
+    rails->ncarrying = 0;
     rails->modules = NULL;
     rails->nmodules = 0;
 }
@@ -132,15 +142,17 @@ int mrail_rails_progress(mrail_rails_t *rails)
      * accept connections nobody in the job makes: their turn costs a
      * system call (epoll_wait), which every 256 polls was a third of an
      * 8-byte ping-pong's time. A few hundred microseconds is prompt enough
-     * for a listener. */
-    bool all = ++rails->quiet_polls >= RAILS_IDLE_MODULE_POLLS;
-    if (all) {
+     * for a listener. The others are walked from their own short list:
+     * the walk is what an idle wait does between two looks at the rings. */
+    if (++rails->quiet_polls >= RAILS_IDLE_MODULE_POLLS || rails->carrying == NULL) {
         rails->quiet_polls = 0;
-    }
-    for (size_t i = 0; i < rails->nmodules; i++) {
-        if (all || rails->carries == NULL || rails->carries[i]) {
+        for (size_t i = 0; i < rails->nmodules; i++) {
             events += rails->modules[i]->progress(rails->modules[i]);
         }
+        return events;
+    }
+    for (size_t i = 0; i < rails->ncarrying; i++) {
+        events += rails->carrying[i]->progress(rails->carrying[i]);
     }
     return events;
 }

@@ -115,7 +115,7 @@ int main(int argc, char **argv)
             v = s > 0 ? v * 1e6 / (double)s : 0; /* MB/s -> messages/s */
         }
         if (rank == 0) {
-            printf("%zu %.2f\n", s, v);
+            printf(strcmp(mode, "latency") == 0 ? "%zu %.3f\n" : "%zu %.2f\n", s, v);
             fflush(stdout);
         }
     }

@@ -162,6 +162,14 @@ void btl_sm_ring_commit(btl_sm_ring_t *ring, btl_sm_rec_t *rec, size_t len, uint
                         uint8_t tag, uint16_t hdr_len);
 /* The next record, or NULL when empty; release it with btl_sm_ring_pop. */
 btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size);
+/* Is anything published at the consumer's position? One load of the line
+ * a small message arrives in: the look an idle poll makes at every peer. */
+static inline bool btl_sm_ring_ready(btl_sm_ring_t *ring, size_t ring_size)
+{
+    uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+    return atomic_load_explicit((_Atomic uint64_t *)(void *)(ring->data + (tail & (ring_size - 1))),
+                                memory_order_relaxed) != 0;
+}
 void btl_sm_ring_pop(btl_sm_ring_t *ring, btl_sm_rec_t *rec);
 /* Makes the first lap of a ring as fast as the later ones: faults in
  * every page with one system call (write: as the producer, who also

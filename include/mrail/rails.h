@@ -64,7 +64,9 @@ typedef struct mrail_rails {
     mrail_btl_module_t **modules; /* with a data path, from every selected btl */
     size_t nmodules;
     mrail_rail_table_t table;
-    bool *carries;        /* by module: a rail of some peer (else: progressed rarely) */
+    bool *carries;                 /* by module: a rail of some peer (else: progressed rarely) */
+    mrail_btl_module_t **carrying; /* the modules carries marks, in order: every poll's walk */
+    size_t ncarrying;
     unsigned quiet_polls; /* progress calls since the non-carrying modules' last turn */
 } mrail_rails_t;
 
@@ -78,7 +80,7 @@ int mrail_rails_connect(mrail_frameworks_t *fws, mrail_rte_t *rte, mrail_btl_am_
 void mrail_rails_disconnect(mrail_rails_t *rails);
 /* Progresses every module that carries a rail once, the others (a tcp
  * module whose peers are all reached by sm: it only has strangers to
- * refuse) every 256th call; returns the events handled. */
+ * refuse) every 16384th call; returns the events handled. */
 int mrail_rails_progress(mrail_rails_t *rails);
 
 #ifdef __cplusplus

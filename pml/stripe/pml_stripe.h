@@ -279,6 +279,11 @@ struct pml_stripe {
     unsigned health_polls;         /* progress calls since the last probe round */
     pml_comm_t **comm_chunks;      /* by context / PML_COMM_CHUNK (pml_comm) */
     uint32_t ncomm_chunks;
+    /* The last context looked up: a message's send and its arrival each
+     * ask once, nearly always for the communicator asked just before.
+     * Chunks never move, so the pointer stays good until close. */
+    uint32_t comm_last_ctx;
+    pml_comm_t *comm_last;
     int failed;             /* a btl reported a failure */
     pml_unexpected_t *live; /* the header being delivered right now */
     /* Recycled objects: the fast path allocates nothing. */
@@ -361,7 +366,14 @@ void pml_ctl_fini(pml_stripe_t *pml);
 
 /* pml_stripe_pml.c */
 double pml_now_us(void);
-pml_comm_t *pml_comm(pml_stripe_t *pml, uint32_t ctx);
+/* The matching state of context ctx, made on first use; NULL when out of
+ * memory or ctx is beyond MRAIL_PML_CTX_MAX. */
+pml_comm_t *pml_comm_lookup(pml_stripe_t *pml, uint32_t ctx);
+static inline pml_comm_t *pml_comm(pml_stripe_t *pml, uint32_t ctx)
+{
+    return ctx == pml->comm_last_ctx && pml->comm_last != NULL ? pml->comm_last
+                                                               : pml_comm_lookup(pml, ctx);
+}
 /* Sends a control header (no payload) to peer: pml_ctl_send. */
 int pml_send_control(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t len);
 void pml_request_complete(mrail_pml_request_t *req);

@@ -26,7 +26,7 @@ static void unexpected_free(pml_unexpected_t *u)
     free(u);
 }
 
-pml_comm_t *pml_comm(pml_stripe_t *pml, uint32_t ctx)
+pml_comm_t *pml_comm_lookup(pml_stripe_t *pml, uint32_t ctx)
 {
     if (ctx >= MRAIL_PML_CTX_MAX) {
         return NULL; /* a header's context is a peer's word: the table is bounded */
@@ -58,6 +58,8 @@ pml_comm_t *pml_comm(pml_stripe_t *pml, uint32_t ctx)
             return NULL;
         }
     }
+    pml->comm_last_ctx = ctx;
+    pml->comm_last = c;
     return c;
 }
 
@@ -632,15 +634,19 @@ static void pml_stripe_request_free(mrail_pml_t *base, mrail_pml_request_t *req)
     }
     pml_stripe_t *pml = req->pml;
     active_remove(pml, req);
-    free(req->frag_hdrs);
-    free(req->frag_ctx);
-    free(req->confirm_rx);
-    free(req->iov_at);
-    req->iov_at = NULL;
+    /* A small message's request holds none of these: no calls into free. */
+    if (req->frag_hdrs != NULL || req->frag_ctx != NULL || req->confirm_rx != NULL ||
+        req->iov_at != NULL) {
+        free(req->frag_hdrs);
+        free(req->frag_ctx);
+        free(req->confirm_rx);
+        free(req->iov_at);
+        req->iov_at = NULL;
+        req->frag_hdrs = NULL;
+        req->frag_ctx = NULL;
+        req->confirm_rx = NULL;
+    }
     req->iov = NULL;
-    req->frag_hdrs = NULL;
-    req->frag_ctx = NULL;
-    req->confirm_rx = NULL;
     req->rid = 0;
     req->rstate = PML_RECV_DONE;
     /* Kept, not freed, until the PML closes: a late fragment copy (after a

@@ -422,14 +422,15 @@ int pml_send_inline(pml_stripe_t *pml, const void *buf, size_t len, uint32_t dst
     if (dst >= pml->size || tag < 0) {
         return MRAIL_ERR_BAD_PARAM;
     }
-    pml_comm_t *c = pml_comm(pml, ctx);
-    const mrail_rail_t *r0 = pml->unreachable[dst] ? NULL : pml_first_up(pml, dst);
     /* Only a single-rail peer: with several, eager messages go through the
      * acknowledged control channel so that a failing rail's can go again. */
-    if (c == NULL || r0 == NULL || r0->state != MRAIL_RAIL_UP || r0->module->sendi == NULL ||
-        mrail_rail_table_peer(&pml->rails.table, dst)->count > 1) {
+    const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, dst);
+    pml_comm_t *c;
+    if (pr->count != 1 || pr->rails[0].state != MRAIL_RAIL_UP || pml->unreachable[dst] ||
+        pr->rails[0].module->sendi == NULL || (c = pml_comm(pml, ctx)) == NULL) {
         return MRAIL_ERR_AGAIN; /* isend decides, and reports what it finds */
     }
+    const mrail_rail_t *r0 = &pr->rails[0];
     mrail_btl_module_t *m = r0->module;
     size_t eager_max = eager_max_of(m);
     pml_hdr_short_t h = {.ctx = (uint16_t)ctx, .seq = (uint16_t)c->send_seq[dst], .tag = tag};

@@ -739,6 +739,49 @@ static void request_errors_go_to_their_communicator(void)
     MPI_Comm_free(&dup);
 }
 
+/* Blocking small messages that alternate between three communicators
+ * with one tag, received in the opposite order of their sending: each
+ * lands by its communicator (the pml remembers the last context it looked
+ * up, and every call here changes it), and MPI_Recv's own path fills the
+ * status and reports a truncation as the general path does. */
+static void communicators_interleaved(void)
+{
+    enum { ROUNDS = 200 };
+    MPI_Comm comms[3] = {MPI_COMM_WORLD};
+    MPI_Comm_dup(MPI_COMM_WORLD, &comms[1]);
+    MPI_Comm_dup(comms[1], &comms[2]);
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int k = 0; k < 3; k++) {
+            int v[2] = {rank * 1000 + round, k};
+            MPI_Send(v, 2, MPI_INT, next, 9, comms[k]);
+        }
+        for (int k = 2; k >= 0; k--) {
+            int in[2] = {-1, -1};
+            MPI_Status st;
+            MPI_Recv(in, 2, MPI_INT, k == 1 ? MPI_ANY_SOURCE : prev, k == 2 ? MPI_ANY_TAG : 9,
+                     comms[k], &st);
+            int count;
+            MPI_Get_count(&st, MPI_INT, &count);
+            CHECK(in[0] == prev * 1000 + round && in[1] == k && st.MPI_SOURCE == prev &&
+                      st.MPI_TAG == 9 && count == 2,
+                  "round %d, communicator %d: got {%d, %d} from %d tag %d count %d", round, k,
+                  in[0], in[1], st.MPI_SOURCE, st.MPI_TAG, count);
+        }
+    }
+    MPI_Comm_set_errhandler(comms[2], MPI_ERRORS_RETURN);
+    int out[4] = {rank, rank + 1, rank + 2, rank + 3}, in[2] = {-1, -1};
+    MPI_Status st;
+    MPI_Send(out, 4, MPI_INT, next, 10, comms[2]);
+    int rc = MPI_Recv(in, 2, MPI_INT, prev, 10, comms[2], &st);
+    CHECK(rc == MPI_ERR_TRUNCATE && st.MPI_ERROR == MPI_ERR_TRUNCATE && in[0] == prev &&
+              in[1] == prev + 1,
+          "a 4-int message into 2 ints: rc %d, status %d, got {%d, %d}", rc, st.MPI_ERROR, in[0],
+          in[1]);
+    MPI_Comm_free(&comms[2]);
+    MPI_Comm_free(&comms[1]);
+}
+
 /* Which transport libraries MPI_Init mapped into this process, and whether
  * btl/uct's plugin and its core are mapped. */
 static void print_transport_libraries(void)
@@ -861,6 +904,7 @@ int main(int argc, char **argv)
     sendrecv_self_null_bsend();
     errors_return();
     request_errors_go_to_their_communicator();
+    communicators_interleaved();
     printf("rank %d: %d checks passed\n", rank, checks);
     MPI_Finalize();
     int finalized;
