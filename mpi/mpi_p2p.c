@@ -93,14 +93,15 @@ static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype
     if (rc == MPI_SUCCESS && mpi_req_new(req_out, handle) != MPI_SUCCESS) {
         rc = mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
     }
-    if (rc == MPI_SUCCESS) {
-        **req_out = (mpi_req_t){.kind = kind,
-                                .buf = (void *)(uintptr_t)buf,
-                                .count = count,
-                                .type = type,
-                                .peer = peer,
-                                .tag = tag,
-                                .comm = comm};
+    if (rc == MPI_SUCCESS) { /* mpi_req_new cleared the rest */
+        mpi_req_t *req = *req_out;
+        req->kind = kind;
+        req->buf = (void *)(uintptr_t)buf;
+        req->count = count;
+        req->type = type;
+        req->peer = peer;
+        req->tag = tag;
+        req->comm = comm;
     }
     return rc;
 }

@@ -381,7 +381,11 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
                 }
             }
         }
-        mpi_status_from_pml(req->comm, &ps, &st);
+        if (status == MPI_STATUS_IGNORE && ps.error == MRAIL_SUCCESS) {
+            st.MPI_ERROR = MPI_SUCCESS; /* nothing else is read */
+        } else {
+            mpi_status_from_pml(req->comm, &ps, &st);
+        }
         out->cause = ps.error;
         mrail_pml_request_free(mrail_obj.pml, req->pml);
         req->pml = NULL;

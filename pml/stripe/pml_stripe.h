@@ -156,20 +156,7 @@ struct mrail_pml_request {
     int niov;
     size_t *iov_at; /* where each piece starts in the message */
     mrail_pml_status_t status;
-    /* send */
-    pml_send_state_t sstate;
-    pml_hdr_rts_t rts; /* its m is the EAGER header too */
-    pml_hdr_frag_t *frag_hdrs;
-    pml_frag_ctx_t *frag_ctx;
-    size_t nfrags;
-    size_t frags_pending; /* btl callbacks still to come */
-    bool synchronous;
-    bool confirm; /* striped over rails: done on FIN, fragments kept for failover */
-    bool fin_received;
-    bool registered; /* rget: rts.reg holds a handle to release */
-    mrail_btl_module_t *rget_module;
-    mrail_pml_request_t *prev_striping, *next_striping; /* pml->striping */
-    mrail_pml_request_t *prev_active, *next_active;     /* pml->active, until complete */
+    mrail_pml_request_t *prev_active, *next_active; /* pml->active, until complete */
     bool on_active;
     /* recv */
     pml_recv_state_t rstate;
@@ -182,6 +169,21 @@ struct mrail_pml_request {
     struct pml_confirm *confirm_rx; /* striped over rails: allocated by the first fragment */
     uint64_t place_epoch; /* bumped at completion: btl places into buf are void after it */
     uint32_t slot, gen;   /* its number on the wire (pml_stripe_reqs.c) */
+    /* send, last: a receive's request_new clears only what is above (the
+     * rts header alone is 120 bytes), so a receive never reads these. Their
+     * pointers are NULL whenever the request is free (request_free). */
+    pml_send_state_t sstate;
+    pml_hdr_rts_t rts; /* its m is the EAGER header too */
+    pml_hdr_frag_t *frag_hdrs;
+    pml_frag_ctx_t *frag_ctx;
+    size_t nfrags;
+    size_t frags_pending; /* btl callbacks still to come */
+    bool synchronous;
+    bool confirm; /* striped over rails: done on FIN, fragments kept for failover */
+    bool fin_received;
+    bool registered; /* rget: rts.reg holds a handle to release */
+    mrail_btl_module_t *rget_module;
+    mrail_pml_request_t *prev_striping, *next_striping; /* pml->striping */
 };
 
 /* A receive striped over several rails: which fragments arrived (copies
