@@ -7,8 +7,12 @@
  * that find nothing (their number depends on timing, not on the stack).
  * --count send|recv has callgrind (run with --collect-atstart=no) count
  * only rank 0's MPI_Send or MPI_Recv calls after --warmup iterations.
+ * --count poll counts instead one MPI_Test of the reply's receive, posted
+ * (MPI_Irecv) and tested before the message goes out, so nothing can be
+ * there: the cost of one idle look at every transport, which a waiting
+ * rank repeats until its message comes (the reply is then waited for).
  *   msg_instr [--iters N] [--warmup N] [--size BYTES] [--sleep-us US]
- *             [--count send|recv]
+ *             [--count send|recv|poll]
  * Rank 0 checks every byte of every reply; it prints "ok N" or the first
  * bad byte and exits 1. */
 #include <mpi.h>
@@ -40,11 +44,11 @@ static void nap(long us)
 int main(int argc, char **argv)
 {
     long iters = 100, warmup = 100, size = 8, sleep_us = 2000;
-    int count = 0; /* 1: MPI_Send, 2: MPI_Recv */
+    int count = 0; /* 1: MPI_Send, 2: MPI_Recv, 3: MPI_Test finding nothing */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: msg_instr [--iters N] [--warmup N] [--size BYTES] [--sleep-us US] "
-                   "[--count send|recv] (2 ranks)\n");
+                   "[--count send|recv|poll] (2 ranks)\n");
             return 0;
         }
         if (i + 1 >= argc) {
@@ -57,9 +61,12 @@ int main(int argc, char **argv)
             warmup = arg_long("--warmup", argv[++i], 0, 100000000);
         } else if (!strcmp(argv[i], "--count")) {
             i++;
-            count = !strcmp(argv[i], "send") ? 1 : !strcmp(argv[i], "recv") ? 2 : -1;
+            count = !strcmp(argv[i], "send")   ? 1
+                    : !strcmp(argv[i], "recv") ? 2
+                    : !strcmp(argv[i], "poll") ? 3
+                                               : -1;
             if (count < 0) {
-                fprintf(stderr, "msg_instr: --count takes send or recv, not '%s'\n", argv[i]);
+                fprintf(stderr, "msg_instr: --count takes send, recv or poll, not '%s'\n", argv[i]);
                 return 2;
             }
         } else if (!strcmp(argv[i], "--size")) {
@@ -94,6 +101,22 @@ int main(int argc, char **argv)
             for (long b = 0; b < size; b++) {
                 out[b] = (unsigned char)(i * 31 + b);
             }
+            MPI_Request reply = MPI_REQUEST_NULL;
+            if (count == 3) {
+                int flag = 0;
+                MPI_Irecv(in, (int)size, MPI_BYTE, 1, 7, MPI_COMM_WORLD, &reply);
+                if (counted) {
+                    CALLGRIND_TOGGLE_COLLECT;
+                }
+                MPI_Test(&reply, &flag, MPI_STATUS_IGNORE);
+                if (counted) {
+                    CALLGRIND_TOGGLE_COLLECT;
+                }
+                if (flag) {
+                    fprintf(stderr, "msg_instr: a reply came before its message went out\n");
+                    MPI_Abort(MPI_COMM_WORLD, 1);
+                }
+            }
             if (counted && count == 1) {
                 CALLGRIND_TOGGLE_COLLECT;
             }
@@ -105,7 +128,11 @@ int main(int argc, char **argv)
             if (counted && count == 2) {
                 CALLGRIND_TOGGLE_COLLECT;
             }
-            MPI_Recv(in, (int)size, MPI_BYTE, 1, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            if (count == 3) {
+                MPI_Wait(&reply, MPI_STATUS_IGNORE);
+            } else {
+                MPI_Recv(in, (int)size, MPI_BYTE, 1, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            }
             if (counted && count == 2) {
                 CALLGRIND_TOGGLE_COLLECT;
             }

@@ -3,7 +3,9 @@
 # for perf stat: bench/osu/msg_instr.c built with mrail's, Open MPI's and
 # MPICH's mpicc, 2 ranks under valgrind's callgrind, which counts the
 # instructions rank 0 executes inside MPI_Send, then inside MPI_Recv when
-# the message is already there (after 100 round trips not counted). The
+# the message is already there (after 100 round trips not counted), and
+# in one MPI_Test that finds nothing (an idle poll of every transport,
+# which a waiting rank repeats until its message comes). The
 # counts barely depend on timing, so one run of each is the figure; they
 # include argument checks, matching and the copy, and only the polls a
 # stack makes when the message is already there. --detail prints mrail's
@@ -18,7 +20,7 @@ while [ $# -gt 0 ]; do
     --size) size=$2; shift 2 ;;
     --iters) iters=$2; shift 2 ;;
     --detail) detail=1; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "msg_instr.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,16 +52,18 @@ count() { # stack send|recv: instructions per call on rank 0
   awk -v n="$iters" '/^summary:/ {printf "%.0f", $2 / n}' "$out.0"
 }
 printf '# msg_instr: instructions rank 0 executes per %s-byte message (callgrind, %s calls)\n' "$size" "$iters"
-printf '| stack | MPI_Send | MPI_Recv (message there) | both |\n|---|---|---|---|\n'
+printf '| stack | MPI_Send | MPI_Recv (message there) | both | MPI_Test finding nothing |\n|---|---|---|---|---|\n'
 for stack in mrail openmpi mpich; do
   s=$(count "$stack" send)
   r=$(count "$stack" recv)
-  printf '| %s | %s | %s | %s |\n' "$stack" "$s" "$r" "$((s + r))"
+  p=$(count "$stack" poll)
+  printf '| %s | %s | %s | %s | %s |\n' "$stack" "$s" "$r" "$((s + r))" "$p"
 done
 if [ "$detail" = 1 ]; then
-  for what in Send Recv; do
+  for what in Send Recv Test; do
     printf '\n# mrail MPI_%s, self instructions per call, heaviest first\n' "$what"
-    callgrind_annotate --inclusive=no "$work/mrail.${what,,}.0" 2>/dev/null |
+    f=${what,,}; [ "$f" = test ] && f=poll
+    callgrind_annotate --inclusive=no "$work/mrail.$f.0" 2>/dev/null |
       awk -v n="$iters" '/^ *[0-9,]+ \(/ && !/TOTALS/ {x = $1; gsub(",", "", x); f = $NF; if (f ~ /^\[/) f = $(NF - 1);
         if (f !~ /:/) next; sub(/.*\/work\/[^/]*\//, "", f); if (x / n >= 5) printf "%6.0f  %s\n", x / n, f}' | head -25
   done
