@@ -54,6 +54,19 @@ static size_t unreached(const mrail_rail_table_t *t, unsigned excl, uint32_t *ra
     return n;
 }
 
+/* Is m the module of some peer's rail? */
+static bool module_carries(const mrail_rail_table_t *t, const mrail_btl_module_t *m)
+{
+    for (uint32_t r = 0; r < t->npeers; r++) {
+        for (size_t k = 0; k < t->peers[r].count; k++) {
+            if (t->peers[r].rails[k].module == m) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 int mrail_rails_connect(mrail_frameworks_t *fws, mrail_rte_t *rte, mrail_btl_am_table_t *am,
                         mrail_rails_t *rails, mrail_reason_t *why)
 {
@@ -86,22 +99,13 @@ int mrail_rails_connect(mrail_frameworks_t *fws, mrail_rte_t *rte, mrail_btl_am_
             }
         }
     }
-    rails->carries = rc == MRAIL_SUCCESS ? calloc(rails->nmodules + 1, sizeof(bool)) : NULL;
     rails->carrying =
         rc == MRAIL_SUCCESS ? calloc(rails->nmodules + 1, sizeof(*rails->carrying)) : NULL;
-    if (rc == MRAIL_SUCCESS && (rails->carries == NULL || rails->carrying == NULL)) {
+    if (rc == MRAIL_SUCCESS && rails->carrying == NULL) {
         rc = mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
     }
-    for (uint32_t r = 0; rc == MRAIL_SUCCESS && r < f->size; r++) {
-        const mrail_peer_rails_t *pr = mrail_rail_table_peer(&rails->table, r);
-        for (size_t k = 0; k < pr->count; k++) {
-            for (size_t i = 0; i < rails->nmodules; i++) {
-                rails->carries[i] = rails->carries[i] || rails->modules[i] == pr->rails[k].module;
-            }
-        }
-    }
     for (size_t i = 0; rc == MRAIL_SUCCESS && i < rails->nmodules; i++) {
-        if (rails->carries[i]) {
+        if (module_carries(&rails->table, rails->modules[i])) {
             rails->carrying[rails->ncarrying++] = rails->modules[i];
         }
     }
@@ -124,9 +128,7 @@ void mrail_rails_disconnect(mrail_rails_t *rails)
 {
     mrail_rail_table_fini(&rails->table);
     free(rails->modules);
-    free(rails->carries);
     free(rails->carrying);
-    rails->carries = NULL;
     rails->carrying = NULL;
     rails->ncarrying = 0;
     rails->modules = NULL;

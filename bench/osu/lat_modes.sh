@@ -14,6 +14,7 @@
 #   bench/osu/lat_modes.sh [--build DIR] [--rounds N] [--size BYTES] [--iters N]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib/stacks.sh
 build=build rounds=41 size=8 iters=30000
 while [ $# -gt 0 ]; do
   case $1 in
@@ -36,20 +37,11 @@ done
   { echo "lat_modes.sh: build mrail first (cmake --build $build): no $build/bin/mpicc or mrun" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-src=bench/osu/osu_p2p.c
-"$build/bin/mpicc" -O2 -o "$work/mrail" "$src"
-mpicc.openmpi -O2 -o "$work/openmpi" "$src" 2>/dev/null
-mpicc.mpich -O2 -o "$work/mpich" "$src" 2>/dev/null
+stacks_build bench/osu/osu_p2p.c "$work/osu_p2p"
 stacks="mrail openmpi openmpi_nocma mpich"
-args=(latency --min "$size" --max "$size" --iters "$iters")
 one() { # stack: the latency of one run
-  case $1 in
-    mrail) "$build/bin/mrun" -n 2 --bind-to core "$work/mrail" "${args[@]}" ;;
-    openmpi) mpirun.openmpi --allow-run-as-root -n 2 --bind-to core "$work/openmpi" "${args[@]}" ;;
-    openmpi_nocma) mpirun.openmpi --allow-run-as-root -n 2 --bind-to core \
-      --mca btl_vader_single_copy_mechanism none "$work/openmpi" "${args[@]}" ;;
-    mpich) mpirun.mpich -n 2 -bind-to core "$work/mpich" "${args[@]}" ;;
-  esac </dev/null 2>/dev/null | awk '!/^#/ && NF >= 2 { v = $2 } END { print v }'
+  stacks_launch "$1" 2 "$work/osu_p2p" latency --min "$size" --max "$size" --iters "$iters" \
+    </dev/null 2>/dev/null | awk '!/^#/ && NF >= 2 { v = $2 } END { print v }'
 }
 for _ in $(seq "$rounds"); do
   for s in $stacks; do

@@ -18,6 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
+. bench/lib/stacks.sh
 reps=3 build=build write=0 only="" pick=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -42,9 +43,7 @@ load_pid=""
 cleanup() { [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 for prog in osu_p2p osu_coll; do
-  "$build/bin/mpicc" -O2 -o "$work/$prog.mrail" "bench/osu/$prog.c"
-  mpicc.openmpi -O2 -o "$work/$prog.openmpi" "bench/osu/$prog.c" 2>/dev/null
-  mpicc.mpich -O2 -o "$work/$prog.mpich" "bench/osu/$prog.c" 2>/dev/null
+  stacks_build "bench/osu/$prog.c" "$work/$prog"
 done
 stacks="mrail openmpi openmpi_nocma mpich"
 # name|ranks|program and arguments|unit|better
@@ -62,27 +61,13 @@ if [ -n "$pick" ]; then
   done
   tests=$(grep -E "^(${pick//,/|})\|" <<<"$tests")
 fi
-launch() { # stack ranks program args...
-  local stack=$1 np=$2 prog=$3
-  shift 3
-  local bind=(--bind-to core)
-  [ "$np" -gt 2 ] && bind=(--oversubscribe)
-  case $stack in
-    mrail) "$build/bin/mrun" -n "$np" "${bind[@]}" "$work/$prog.mrail" "$@" ;;
-    openmpi) mpirun.openmpi --allow-run-as-root -n "$np" "${bind[@]}" "$work/$prog.openmpi" "$@" ;;
-    openmpi_nocma) mpirun.openmpi --allow-run-as-root --mca btl_vader_single_copy_mechanism none \
-      -n "$np" "${bind[@]}" "$work/$prog.openmpi" "$@" ;;
-    mpich) [ "$np" -gt 2 ] && bind=() || bind=(-bind-to core)
-      mpirun.mpich -n "$np" "${bind[@]}" "$work/$prog.mpich" "$@" ;;
-  esac
-}
 measure() { # condition
   local cond=$1 r name np cmd unit better s
   for r in $(seq "$reps"); do
     while IFS='|' read -r name np cmd unit better; do
       for s in $stacks; do
         # shellcheck disable=SC2086
-        launch "$s" "$np" $cmd </dev/null | grep -v '^#' >"$work/$cond.$name.$s.$r" ||
+        stacks_launch "$s" "$np" "$work/"$cmd </dev/null | grep -v '^#' >"$work/$cond.$name.$s.$r" ||
           { echo "sm_compare.sh: $s failed on $name ($cond)" >&2; exit 1; }
       done
     done <<<"$tests"

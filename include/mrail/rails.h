@@ -64,8 +64,9 @@ typedef struct mrail_rails {
     mrail_btl_module_t **modules; /* with a data path, from every selected btl */
     size_t nmodules;
     mrail_rail_table_t table;
-    bool *carries;                 /* by module: a rail of some peer (else: progressed rarely) */
-    mrail_btl_module_t **carrying; /* the modules carries marks, in order: every poll's walk */
+    /* The modules that carry a rail of some peer, in order: every poll's
+     * walk (the others are progressed rarely). */
+    mrail_btl_module_t **carrying;
     size_t ncarrying;
     unsigned quiet_polls; /* progress calls since the non-carrying modules' last turn */
 } mrail_rails_t;

@@ -283,7 +283,9 @@ struct pml_stripe {
     uint32_t ncomm_chunks;
     /* The last context looked up: a message's send and its arrival each
      * ask once, nearly always for the communicator asked just before.
-     * Chunks never move, so the pointer stays good until close. */
+     * Chunks never move, so the pointer stays good until close. Starts at
+     * UINT32_MAX, beyond every context, with comm_last NULL: the answer a
+     * lookup of it would give. */
     uint32_t comm_last_ctx;
     pml_comm_t *comm_last;
     int failed;             /* a btl reported a failure */
@@ -373,8 +375,7 @@ double pml_now_us(void);
 pml_comm_t *pml_comm_lookup(pml_stripe_t *pml, uint32_t ctx);
 static inline pml_comm_t *pml_comm(pml_stripe_t *pml, uint32_t ctx)
 {
-    return ctx == pml->comm_last_ctx && pml->comm_last != NULL ? pml->comm_last
-                                                               : pml_comm_lookup(pml, ctx);
+    return ctx == pml->comm_last_ctx ? pml->comm_last : pml_comm_lookup(pml, ctx);
 }
 /* Sends a control header (no payload) to peer: pml_ctl_send. */
 int pml_send_control(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, void *hdr, size_t len);

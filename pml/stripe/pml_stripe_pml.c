@@ -276,6 +276,7 @@ int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_framewo
         return mrail_reason_set(why, MRAIL_ERR_OUT_OF_RESOURCE, "out of memory");
     }
     pml->base.ops = &pml_stripe_ops;
+    pml->comm_last_ctx = UINT32_MAX; /* no context yet (pml_comm) */
     pml->rte = rte;
     pml->rank = mrail_rte_facts(rte)->rank;
     pml->size = mrail_rte_facts(rte)->size;
