@@ -12,6 +12,7 @@
 #include <wchar.h>
 
 #include "mpiobj.h"
+#include "mrail/copy.h"
 
 /* Pair types as C lays them out (value, then int). */
 struct float_int {
@@ -358,7 +359,7 @@ bool mpi_type_contiguous(const mpi_type_t *t)
 void mpi_type_pack(const mpi_type_t *t, size_t count, const void *src, void *dst)
 {
     if (mpi_type_contiguous(t)) { /* one copy, not one per element */
-        memcpy(dst, src, count * t->size);
+        mrail_copy(dst, src, count * t->size);
         return;
     }
     char *out = dst;
@@ -374,7 +375,7 @@ void mpi_type_pack(const mpi_type_t *t, size_t count, const void *src, void *dst
 void mpi_type_unpack(const mpi_type_t *t, size_t count, const void *src, size_t bytes, void *dst)
 {
     if (mpi_type_contiguous(t)) {
-        memcpy(dst, src, count * t->size < bytes ? count * t->size : bytes);
+        mrail_copy(dst, src, count * t->size < bytes ? count * t->size : bytes);
         return;
     }
     const char *in = src;

@@ -5,6 +5,8 @@
  * window of 64 messages, rank 1 acks each window, MB/s; bibw: both stream
  * at once, MB/s summed; mbw_mr: bw's loop as osu_mbw_mr reports it for one
  * pair, messages per second. --min 0 also measures empty messages.
+ * --rbuf-offset N: both buffers page-aligned as OSU's are, the receive
+ * buffer N bytes into its page (without it both come from malloc).
  * Output: "size value" per line, after a # header. */
 #include <mpi.h>
 #include <stdio.h>
@@ -79,6 +81,7 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     const char *mode = argc > 1 ? argv[1] : "";
     size_t max = 4u << 20, min = 1;
+    long roff = -1; /* --rbuf-offset */
     for (int i = 2; i + 1 < argc; i++) {
         if (!strcmp(argv[i], "--max")) {
             max = strtoull(argv[i + 1], NULL, 0);
@@ -86,20 +89,33 @@ int main(int argc, char **argv)
             min = strtoull(argv[i + 1], NULL, 0);
         } else if (!strcmp(argv[i], "--iters")) {
             iters_override = atoi(argv[i + 1]);
+        } else if (!strcmp(argv[i], "--rbuf-offset")) {
+            roff = atol(argv[i + 1]);
         }
     }
     int mr = !strcmp(mode, "mbw_mr");
     int known = !strcmp(mode, "latency") || !strcmp(mode, "bw") || !strcmp(mode, "bibw") || mr;
-    if (size != 2 || !known) {
+    if (size != 2 || !known || roff < -1 || roff > 4095) {
         if (rank == 0) {
             fprintf(stderr,
-                    "usage: mpirun -n 2 osu_p2p latency|bw|bibw [--min BYTES] [--max BYTES] "
-                    "[--iters N]\n");
+                    "usage: mpirun -n 2 osu_p2p latency|bw|bibw|mbw_mr [--min BYTES] [--max BYTES] "
+                    "[--iters N] [--rbuf-offset 0..4095]\n");
         }
         MPI_Finalize();
         return 2;
     }
-    char *sbuf = malloc(max ? max : 1), *rbuf = malloc(max ? max : 1);
+    char *sbuf, *rbuf, *rmem = NULL;
+    if (roff < 0) {
+        sbuf = malloc(max ? max : 1);
+        rbuf = malloc(max ? max : 1);
+    } else if (posix_memalign((void **)&sbuf, 4096, max ? max : 1) != 0 ||
+               posix_memalign((void **)&rmem, 4096, max + (size_t)roff + 1) != 0) {
+        fprintf(stderr, "osu_p2p: out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+        return 1;
+    } else {
+        rbuf = rmem + roff;
+    }
     memset(sbuf, 'a', max);
     memset(rbuf, 'b', max);
     if (rank == 0) {
@@ -120,7 +136,7 @@ int main(int argc, char **argv)
         }
     }
     free(sbuf);
-    free(rbuf);
+    free(rmem != NULL ? rmem : rbuf);
     MPI_Finalize();
     return 0;
 }

@@ -96,6 +96,7 @@ typedef struct btl_sm_rdma_hdr {
 
 /* A shared single copy's slot in the owner's segment (btl_sm_share.c). */
 #define BTL_SM_SHARE_SLOTS 128
+#define BTL_SM_BOUNCE_BYTES (128 * 1024) /* one piece of an aliased CMA copy (btl_sm_rdma.c) */
 #define BTL_SM_SHARE_HANDLE_SIZE 8
 typedef struct btl_sm_share {
     _Alignas(BTL_SM_CACHE_LINE) _Atomic uint64_t ctl; /* generation << 2 | state */
@@ -148,6 +149,7 @@ struct btl_sm_module {
     uint32_t share_offered[BTL_SM_SHARE_SLOTS];
     uint32_t share_noffered, share_cursor, share_gen;
     struct btl_sm_pull *pulls;
+    char *bounce; /* BTL_SM_BOUNCE_BYTES + a page, for aliased CMA copies; on first use */
 };
 
 /* Ring (btl_sm_ring.c). Records are 8-byte aligned; a record never wraps;
@@ -205,8 +207,10 @@ int btl_sm_get(mrail_btl_module_t *self, mrail_btl_endpoint_t *ep, void *local,
                uint64_t remote_addr, const void *remote_handle, size_t len,
                mrail_btl_done_fn_t done, void *cbdata);
 /* Moves len bytes between local and process pid's remote with
- * process_vm_writev (write) or _readv, which may stop short; 0 or an errno. */
-int btl_sm_cma_copy(pid_t pid, void *local, uint64_t remote, size_t len, bool write);
+ * process_vm_writev (write) or _readv, which may stop short; 0 or an errno.
+ * A pair the kernel would copy slowly goes through m->bounce. */
+int btl_sm_cma_copy(btl_sm_module_t *m, pid_t pid, void *local, uint64_t remote, size_t len,
+                    bool write);
 /* Decides CMA or copy-in/copy-out once peers are mapped; fills base.note. */
 int btl_sm_rdma_select(btl_sm_module_t *m, const btl_sm_modex_t *peers, mrail_reason_t *why);
 /* Handles a fallback-protocol record that arrived from ep. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "btl_sm.h"
+#include "mrail/copy.h"
 
 #define SM_MODEX_KEY "btl.sm"
 #define SM_POLL_BATCH 64
@@ -188,7 +189,7 @@ static inline __attribute__((always_inline)) bool emit(btl_sm_module_t *m, mrail
     p += hdr_len;
     for (int i = 0; i < npayload; i++) {
         if (payload[i].iov_len > 0) {
-            memcpy(p, payload[i].iov_base, payload[i].iov_len);
+            mrail_copy(p, payload[i].iov_base, payload[i].iov_len);
             p += payload[i].iov_len;
         }
     }
@@ -407,6 +408,7 @@ static void sm_finalize(mrail_btl_module_t *module)
         munmap(m->seg, m->seg_size);
     }
     free(m->eps);
+    free(m->bounce);
     free(m);
 }
 

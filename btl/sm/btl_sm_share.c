@@ -77,11 +77,12 @@ static uint64_t chunk_bytes(const btl_sm_share_t *s, uint64_t chunk)
 
 /* Moves one chunk of the slot with CMA, the owner writing, the getter
  * reading; returns 0 or an errno. */
-static int copy_chunk(pid_t pid, const btl_sm_share_t *s, uint64_t chunk, bool owner)
+static int copy_chunk(btl_sm_module_t *m, pid_t pid, const btl_sm_share_t *s, uint64_t chunk,
+                      bool owner)
 {
     uint64_t at = chunk * s->chunk, mine = (owner ? s->from : s->to) + at;
     uint64_t theirs = (owner ? s->to : s->from) + at;
-    return btl_sm_cma_copy(pid, (void *)(uintptr_t)mine, theirs, (size_t)chunk_bytes(s, chunk),
+    return btl_sm_cma_copy(m, pid, (void *)(uintptr_t)mine, theirs, (size_t)chunk_bytes(s, chunk),
                            owner);
 }
 
@@ -174,7 +175,7 @@ static int push(btl_sm_module_t *m)
             s->getter >= m->nlocal || !claim(s, true, &chunk)) {
             continue;
         }
-        int err = copy_chunk(m->eps[s->getter].pid, s, chunk, true);
+        int err = copy_chunk(m, m->eps[s->getter].pid, s, chunk, true);
         if (err != 0) {
             atomic_store_explicit(&s->error, err, memory_order_relaxed);
         }
@@ -211,7 +212,7 @@ static int pull_step(btl_sm_module_t *m, btl_sm_pull_t *p)
     btl_sm_share_t *s = p->slot;
     uint64_t chunk;
     if (claim(s, false, &chunk)) {
-        int err = copy_chunk(p->ep->pid, s, chunk, false);
+        int err = copy_chunk(m, p->ep->pid, s, chunk, false);
         atomic_fetch_add_explicit(&s->done, chunk_bytes(s, chunk), memory_order_release);
         if (err == ESRCH) {
             p->ep->failed = true;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "coll_sm.h"
+#include "mrail/copy.h"
 
 typedef enum { SM_BARRIER, SM_BCAST, SM_REDUCE, SM_ALLREDUCE } sm_kind_t;
 
@@ -79,7 +80,7 @@ static void join(coll_sm_op_t *o)
     } else if (o->kind == SM_BCAST) {
         mpi_type_pack(o->type, o->count, o->rbuf, slot(st, o->seq, st->rank));
     } else {
-        memcpy(slot(st, o->seq, st->rank), o->sbuf, o->count * o->type->size);
+        mrail_copy(slot(st, o->seq, st->rank), o->sbuf, o->count * o->type->size);
     }
     publish(&st->lines[st->rank].arrived, o->seq);
     o->joined = true;
@@ -110,7 +111,7 @@ static bool ready(const coll_sm_op_t *o)
 static void combine(const coll_sm_op_t *o)
 {
     const coll_sm_comm_t *st = o->st;
-    memcpy(o->rbuf, slot(st, o->seq, st->n - 1), o->count * o->type->size);
+    mrail_copy(o->rbuf, slot(st, o->seq, st->n - 1), o->count * o->type->size);
     for (int r = st->n - 2; r >= 0; r--) {
         mpi_op_apply(o->op, slot(st, o->seq, r), o->rbuf, o->count, o->th);
     }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mrail/copy.h"
 #include "osc_am.h"
 
 int osc_am_request(osc_am_win_t *w, int rank, const am_hdr_t *h, const void *extra,
@@ -88,17 +89,19 @@ static int begin(osc_am_win_t *w, const mrail_osc_target_t *t, size_t bytes, mra
 /* A large copy in 128 KiB pieces: one memcpy of a MiB or more runs at
  * 47 GB/s here where the same bytes in pieces run at 57 (memcpy takes
  * `rep movsb` for them, slower on this AMD part than its vector loop at
- * this size; docs/PERFORMANCE.md, issue 18). */
+ * this size; docs/PERFORMANCE.md, issue 18). Each piece goes through
+ * mrail_copy: a window is page-aligned and a buffer from malloc is not,
+ * the pair that makes `rep movsb` crawl (mrail/copy.h). */
 static void copy_chunked(char *dst, const char *src, size_t len)
 {
     const size_t chunk = 128 * 1024;
     while (len > chunk) {
-        memcpy(dst, src, chunk);
+        mrail_copy(dst, src, chunk);
         dst += chunk;
         src += chunk;
         len -= chunk;
     }
-    memcpy(dst, src, len);
+    mrail_copy(dst, src, len);
 }
 
 /* Between ranks of one shared segment a put or get is a copy between the

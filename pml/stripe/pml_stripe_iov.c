@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mrail/copy.h"
 #include "pml_stripe.h"
 
 int pml_iov_prepare(mrail_pml_request_t *req, const struct iovec *iov, int niov)
@@ -46,7 +47,7 @@ void pml_copy_in(mrail_pml_request_t *req, size_t at, const void *src, size_t n)
     }
     if (req->iov == NULL) {
         if ((char *)req->buf + at != src) { /* a btl may have put it in place */
-            memcpy((char *)req->buf + at, src, n);
+            mrail_copy((char *)req->buf + at, src, n);
         }
         return;
     }
@@ -55,7 +56,7 @@ void pml_copy_in(mrail_pml_request_t *req, size_t at, const void *src, size_t n)
         size_t skip = at - req->iov_at[i], room = req->iov[i].iov_len - skip;
         size_t k = n < room ? n : room;
         if (k > 0 && (char *)req->iov[i].iov_base + skip != from) {
-            memcpy((char *)req->iov[i].iov_base + skip, from, k);
+            mrail_copy((char *)req->iov[i].iov_base + skip, from, k);
         }
         from += k, at += k, n -= k;
     }

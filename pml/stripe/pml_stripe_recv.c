@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mrail/copy.h"
 #include "pml_stripe.h"
 
 /* A rail's delivery of one message is a rate sample only if it lasted this
@@ -33,7 +34,7 @@ static void gather(void *dst, size_t max, const struct iovec *segs, int nsegs)
     for (int i = 0; i < nsegs && at < max; i++) {
         size_t n = segs[i].iov_len < max - at ? segs[i].iov_len : max - at;
         if (n > 0) {
-            memcpy((char *)dst + at, segs[i].iov_base, n);
+            mrail_copy((char *)dst + at, segs[i].iov_base, n);
         }
         at += n;
     }

@@ -5,6 +5,7 @@
  * is computed here from the ranks, never read back from mrail.
  * --wait-report: also a passive target that computes for a second
  * without MPI calls; prints how long its origin waited. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,6 +357,61 @@ static void shared_window(void)
     MPI_Comm_free(&node);
 }
 
+/* Byte i of what rank r puts from page offset o at displacement t. */
+static unsigned char offset_byte(int r, long i, int o, int t)
+{
+    return (unsigned char)(r * 29 + (i % 253) * 5 + o * 3 + t + i / 253);
+}
+
+/* Puts and gets between a window from MPI_Win_allocate (page-aligned: one
+ * shared segment on a node, where a put or get is a copy) and origin
+ * buffers at any offset in their pages: memcpy crawls on some of these
+ * pairs here and mrail copies them otherwise (mrail/copy.h). Every byte
+ * is checked, and the bytes around the target's. */
+static void allocated_window_any_offset(void)
+{
+    const long n = 200000, page = 4096, room = n + 2 * page;
+    const int pairs[][2] = {{0, 0}, {1, 0}, {16, 0}, {31, 0}, {32, 0}, {0, 16}, {8, 24}, {40, 9}};
+    unsigned char *mem, *src, *got;
+    MPI_Win win;
+    CHECK(MPI_Win_allocate(room, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &mem, &win) == MPI_SUCCESS,
+          "Win_allocate");
+    CHECK(posix_memalign((void **)&src, (size_t)page, (size_t)room) == 0 &&
+              posix_memalign((void **)&got, (size_t)page, (size_t)room) == 0,
+          "posix_memalign");
+    for (size_t p = 0; p < sizeof(pairs) / sizeof(pairs[0]); p++) {
+        int o = pairs[p][0], t = pairs[p][1];
+        for (long i = 0; i < n; i++) {
+            src[o + i] = offset_byte(rank, i, o, t);
+        }
+        memset(mem, 0x5a, (size_t)room);
+        memset(got, 0x5a, (size_t)room);
+        MPI_Win_fence(0, win);
+        MPI_Put(src + o, (int)n, MPI_BYTE, right(), t, (int)n, MPI_BYTE, win);
+        MPI_Win_fence(0, win);
+        long bad = -1;
+        for (long i = 0; i < room && bad < 0; i++) {
+            bool in = i >= t && i < t + n;
+            bad = mem[i] == (in ? offset_byte(left(), i - t, o, t) : 0x5a) ? -1 : i;
+        }
+        CHECK(bad < 0, "put from offset %d to displacement %d: window byte %ld is %u", o, t, bad,
+              bad < 0 ? 0u : mem[bad]);
+        MPI_Get(got + o, (int)n, MPI_BYTE, left(), t, (int)n, MPI_BYTE, win);
+        MPI_Win_fence(0, win);
+        /* left's window holds what left's left put there */
+        int ll = (left() + size - 1) % size;
+        for (long i = 0; i < room && bad < 0; i++) {
+            bool in = i >= o && i < o + n;
+            bad = got[i] == (in ? offset_byte(ll, i - o, o, t) : 0x5a) ? -1 : i;
+        }
+        CHECK(bad < 0, "get from displacement %d into offset %d: byte %ld is %u", t, o, bad,
+              bad < 0 ? 0u : got[bad]);
+    }
+    MPI_Win_free(&win);
+    free(src);
+    free(got);
+}
+
 /* A dynamic window: memory attached after creation, addressed by address. */
 static void dynamic_window(void)
 {
@@ -599,6 +655,7 @@ int main(int argc, char **argv)
     exclusive_lock();
     pscw();
     shared_window();
+    allocated_window_any_offset();
     dynamic_window();
     request_forms();
     attributes_and_errors();

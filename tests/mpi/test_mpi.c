@@ -139,6 +139,28 @@ Test(mpi, large_receive_completes_while_the_sender_computes, .timeout = 120)
     run_fini(&r);
 }
 
+/* Buffers at any offset in their pages, through each copy mechanism of
+ * btl/sm: single copy (cma, where the kernel allows it) and the rings. */
+static void run_offsets(const char *mechanism)
+{
+    run_t r;
+    run_init(&r);
+    char *argv[] = {
+        MRUN,         "-n",        "2", "--mca", "btl_sm_single_copy_mechanism", (char *)mechanism,
+        (char *)PROG, "--offsets", NULL};
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s: %s", mechanism, r.err);
+    cr_expect_eq(count_lines(r.out, " checks passed\n"), 2, "%s: %s", mechanism, r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+Test(mpi, buffers_at_any_page_offset_arrive_whole_by_every_copy, .timeout = 120)
+{
+    run_offsets("auto");
+    run_offsets("none");
+}
+
 Test(mpi, errors_are_fatal_by_default_and_name_the_call, .timeout = 60)
 {
     run_t r;

@@ -14,7 +14,7 @@ rank_of() { for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && { echo "$
 owner_of() {
   case "$1" in
     mrail/mrail.h | mrail/version.h | mrail/mca.h | mrail/component.h) echo mca ;;
-    mrail/rte.h | mrail/mem_release.h | mrail/rails_devices.h | mrail/rails_routes.h) echo runtime ;;
+    mrail/rte.h | mrail/mem_release.h | mrail/copy.h | mrail/rails_devices.h | mrail/rails_routes.h) echo runtime ;;
     mrail/btl.h) echo btl ;;
     mrail/rails.h) echo rails ;;
     mrail/pml.h) echo pml ;;
