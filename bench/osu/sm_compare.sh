@@ -12,7 +12,9 @@
 # stack, and the floor under latency (bench/osu/line_pingpong: one cache
 # line bounced between the cores); --write puts it in docs/PERFORMANCE.md.
 # --tests runs only the named ones (of lat, mr, bw, bibw, allreduce, bcast,
-# barrier), and --write then writes a section of their own.
+# barrier, and bw16 and bibw16: bw and bibw with each receive buffer 16
+# bytes into its page, the pair include/mrail/copy.h is about, not run by
+# default), and --write then writes a section of their own.
 #   bench/osu/sm_compare.sh [--reps N] [--build DIR] [--only quiet|load]
 #                           [--tests a,b,...] [--write]
 set -euo pipefail
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --tests) pick=$2; shift 2 ;;
     --write) write=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "sm_compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -54,12 +56,14 @@ bibw|2|osu_p2p bibw --min 65536 --max 4194304|MB/s|high
 allreduce|4|osu_coll allreduce --min 4 --max 64|us|low
 bcast|4|osu_coll bcast --min 4 --max 64|us|low
 barrier|4|osu_coll barrier|us|low"
+extra="bw16|2|osu_p2p bw --min 65536 --max 4194304 --rbuf-offset 16|MB/s|high
+bibw16|2|osu_p2p bibw --min 65536 --max 4194304 --rbuf-offset 16|MB/s|high"
 if [ -n "$pick" ]; then
   for t in ${pick//,/ }; do
-    grep -q "^$t|" <<<"$tests" ||
-      { echo "sm_compare.sh: --tests: unknown test '$t' (valid: lat, mr, bw, bibw, allreduce, bcast, barrier)" >&2; exit 2; }
+    grep -q "^$t|" <<<"$tests"$'\n'"$extra" ||
+      { echo "sm_compare.sh: --tests: unknown test '$t' (valid: lat, mr, bw, bibw, allreduce, bcast, barrier, bw16, bibw16)" >&2; exit 2; }
   done
-  tests=$(grep -E "^(${pick//,/|})\|" <<<"$tests")
+  tests=$(grep -E "^(${pick//,/|})\|" <<<"$tests"$'\n'"$extra")
 fi
 measure() { # condition
   local cond=$1 r name np cmd unit better s

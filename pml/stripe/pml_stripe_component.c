@@ -54,7 +54,7 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
          "(its host refuses) and the receive fails instead of waiting for ever; 0: never",
          NULL, offsetof(pml_stripe_config_t, silent_peer)},
         {"bidir_rget_size", MRAIL_MCA_SIZE, "128k", 5,
-         "While a peer streams to us too (a rendezvous from it in the last millisecond), "
+         "While a peer streams to us too (a rendezvous from it in the last 50 ms), "
          "messages to it from this size on take rdma get where its btl shares the copy with "
          "the receiver (sm with CMA), even below btl_<c>_min_rdma_pipeline_size: each side "
          "then copies only what it receives, once, where the send path costs each core two "

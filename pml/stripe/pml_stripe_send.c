@@ -298,7 +298,16 @@ void pml_frag_issue(pml_stripe_t *pml, mrail_pml_request_t *req, size_t i)
  * copy with the receiver, from pml_stripe_bidir_rget_size while dst also
  * streams to us. Then both sides copy what they receive, once, instead of
  * two copies of every byte per core through the rings: measured on two
- * cores, bibw at 128-256 KiB rose from 25-27 GB/s to 29-43. */
+ * cores, bibw at 128-256 KiB rose from 25-27 GB/s to 29-43.
+ * "Streams to us" is a rendezvous from dst in the last PML_BIDIR_US. With
+ * 1 ms, bibw fell into a trap: a window of 64 sends posted at once (OSU's)
+ * decides on the RTSs of the previous window, which all arrived at its
+ * start; once a window took over 1 ms, the next went through the rings,
+ * took longer still, and the run stayed there (5 GB/s at 128-256 KiB in
+ * about one run in two, against 10-18 with get forced). A false "both
+ * ways" only costs a one-way message the shared get, level with the rings
+ * at these sizes. */
+#define PML_BIDIR_US 50000.0
 static bool rget_size_ok(pml_stripe_t *pml, uint32_t dst, const mrail_btl_module_t *m, size_t len)
 {
     size_t min = m->config.min_rdma_pipeline_size;
@@ -310,7 +319,7 @@ static bool rget_size_ok(pml_stripe_t *pml, uint32_t dst, const mrail_btl_module
     }
     return pml->bidir_rget > 0 && len >= pml->bidir_rget &&
            (m->flags & MRAIL_BTL_FLAG_GET_SHARED) && pml->rndv_rx_us[dst] > 0 &&
-           pml_now_us() - pml->rndv_rx_us[dst] < 1000;
+           pml_now_us() - pml->rndv_rx_us[dst] < PML_BIDIR_US;
 }
 
 /* rdma get: the single rail offers get() and the message is large enough. */
