@@ -191,13 +191,44 @@ int mpi_type_relabel(MPI_Datatype type, int combiner, int ni, const int *ints, i
 /* Is op valid, and does it apply to type? Reports through comm if not. */
 int mpi_op_check(MPI_Comm comm, MPI_Op op, MPI_Datatype type, const char *fn);
 
-/* Requests (mpi_request.c). */
-int mpi_req_new(mpi_req_t **req_out, MPI_Request *handle);
+/* Requests (mpi_request.c). Free slots are a stack of handles: taking one
+ * is O(1), whatever the number of requests in flight (MPI programs post
+ * thousands). Inline: every nonblocking call takes one and every
+ * completion gives one back. */
+int mpi_req_grow(void); /* doubles the table; MPI_ERR_NO_MEM */
+
+static inline int mpi_req_new(mpi_req_t **req_out, MPI_Request *handle)
+{
+    if (mrail_mpi.nfree == 0 && mpi_req_grow() != MPI_SUCCESS) {
+        return MPI_ERR_NO_MEM;
+    }
+    *handle = mrail_mpi.free_slots[--mrail_mpi.nfree];
+    *req_out = &mrail_mpi.reqs[*handle - 1];
+    **req_out = (mpi_req_t){0};
+    return MPI_SUCCESS;
+}
+
 /* Returns a slot that will not be used (an error after mpi_req_new). */
-void mpi_req_drop(mpi_req_t *req);
-mpi_req_t *mpi_req_get(MPI_Request handle);
+static inline void mpi_req_drop(mpi_req_t *req)
+{
+    req->kind = MPI_REQ_UNUSED; /* every scan of the table skips it; mpi_req_new clears it */
+    mrail_mpi.free_slots[mrail_mpi.nfree++] = (int)(req - mrail_mpi.reqs) + 1;
+}
+
+static inline mpi_req_t *mpi_req_get(MPI_Request handle)
+{
+    if (handle <= 0 || handle > mrail_mpi.nreqs ||
+        mrail_mpi.reqs[handle - 1].kind == MPI_REQ_UNUSED) {
+        return NULL;
+    }
+    return &mrail_mpi.reqs[handle - 1];
+}
 /* Starts the PML operation of an (inactive) request. */
 int mpi_req_start(mpi_req_t *req, const char *fn);
+/* The pml call of a start, on bytes of contiguous data (the buffer, its
+ * packed copy or a buffered send's copy); a send of the buffer itself may
+ * complete inline (sendi). req->active is set. */
+int mpi_req_start_contig(mpi_req_t *req, void *data, size_t bytes, const char *fn);
 /* Converts a PML status into comm's terms. */
 void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status *out);
 void mpi_status_empty(MPI_Status *out);

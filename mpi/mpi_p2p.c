@@ -111,12 +111,21 @@ static int start_new(mpi_req_kind_t kind, const void *buf, int count, MPI_Dataty
                      MPI_Request *request)
 {
     mpi_req_t *req;
-    int rc = prepare(kind, buf, count, type, peer, tag, comm, fn, checked, &req, request);
+    /* An ordinary call (plain_p2p) goes straight to the pml call: its type
+     * is known contiguous, the peer real, and nothing is packed. */
+    const mpi_type_t *t = checked ? NULL : plain_p2p(kind, buf, count, type, peer, tag, comm);
+    int rc =
+        prepare(kind, buf, count, type, peer, tag, comm, fn, checked || t != NULL, &req, request);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
     req->synchronous = sync;
-    rc = mpi_req_start(req, fn);
+    if (t != NULL) {
+        req->active = true;
+        rc = mpi_req_start_contig(req, req->buf, (size_t)count * t->size, fn);
+    } else {
+        rc = mpi_req_start(req, fn);
+    }
     if (rc != MPI_SUCCESS) {
         mpi_req_drop(req);
         *request = MPI_REQUEST_NULL;

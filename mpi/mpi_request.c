@@ -24,47 +24,25 @@ MRAIL_MPI_ALIAS(MPI_Test_cancelled);
 MRAIL_MPI_ALIAS(MPI_Start);
 MRAIL_MPI_ALIAS(MPI_Startall);
 
-/* Free slots are a stack of handles: taking one is O(1), whatever the
- * number of requests in flight (MPI programs post thousands). */
-int mpi_req_new(mpi_req_t **req_out, MPI_Request *handle)
+int mpi_req_grow(void)
 {
-    if (mrail_mpi.nfree == 0) {
-        int old = mrail_mpi.nreqs, n = old ? 2 * old : 64;
-        mpi_req_t *grown = realloc(mrail_mpi.reqs, (size_t)n * sizeof(*grown));
-        int *stack = grown ? realloc(mrail_mpi.free_slots, (size_t)n * sizeof(int)) : NULL;
-        if (stack == NULL) {
-            if (grown != NULL) {
-                mrail_mpi.reqs = grown;
-            }
-            return MPI_ERR_NO_MEM;
+    int old = mrail_mpi.nreqs, n = old ? 2 * old : 64;
+    mpi_req_t *grown = realloc(mrail_mpi.reqs, (size_t)n * sizeof(*grown));
+    int *stack = grown ? realloc(mrail_mpi.free_slots, (size_t)n * sizeof(int)) : NULL;
+    if (stack == NULL) {
+        if (grown != NULL) {
+            mrail_mpi.reqs = grown;
         }
-        memset(grown + old, 0, (size_t)(n - old) * sizeof(*grown));
-        mrail_mpi.reqs = grown;
-        mrail_mpi.free_slots = stack;
-        mrail_mpi.nreqs = n;
-        for (int h = n; h > old; h--) { /* lowest handles come out first */
-            stack[mrail_mpi.nfree++] = h;
-        }
+        return MPI_ERR_NO_MEM;
     }
-    *handle = mrail_mpi.free_slots[--mrail_mpi.nfree];
-    *req_out = &mrail_mpi.reqs[*handle - 1];
-    **req_out = (mpi_req_t){0};
+    memset(grown + old, 0, (size_t)(n - old) * sizeof(*grown));
+    mrail_mpi.reqs = grown;
+    mrail_mpi.free_slots = stack;
+    mrail_mpi.nreqs = n;
+    for (int h = n; h > old; h--) { /* lowest handles come out first */
+        stack[mrail_mpi.nfree++] = h;
+    }
     return MPI_SUCCESS;
-}
-
-void mpi_req_drop(mpi_req_t *req)
-{
-    req->kind = MPI_REQ_UNUSED; /* every scan of the table skips it; mpi_req_new clears it */
-    mrail_mpi.free_slots[mrail_mpi.nfree++] = (int)(req - mrail_mpi.reqs) + 1;
-}
-
-mpi_req_t *mpi_req_get(MPI_Request handle)
-{
-    if (handle <= 0 || handle > mrail_mpi.nreqs ||
-        mrail_mpi.reqs[handle - 1].kind == MPI_REQ_UNUSED) {
-        return NULL;
-    }
-    return &mrail_mpi.reqs[handle - 1];
 }
 
 /* Blocks of at least this many bytes go to the PML as they lie in memory
@@ -148,24 +126,29 @@ int mpi_req_start(mpi_req_t *req, const char *fn)
             mpi_type_pack(t, (size_t)req->count, req->buf, req->packed);
         }
     }
+    const void *data = req->bsend_copy ? req->bsend_copy : pack ? req->packed : req->buf;
+    return mpi_req_start_contig(req, (void *)(uintptr_t)data, bytes, fn);
+}
+
+int mpi_req_start_contig(mpi_req_t *req, void *data, size_t bytes, const char *fn)
+{
+    const mpi_comm_t *c = &mrail_obj.comms[req->comm];
     int rc;
-    if (req->kind == MPI_REQ_SEND && !pack && !req->synchronous && req->bsend_copy == NULL &&
-        mrail_pml_sendi(mrail_obj.pml, req->buf, bytes, mpi_peer_world(c, req->peer), req->tag,
+    if (req->kind == MPI_REQ_SEND && data == req->buf && !req->synchronous &&
+        mrail_pml_sendi(mrail_obj.pml, data, bytes, mpi_peer_world(c, req->peer), req->tag,
                         c->ctx) == MRAIL_SUCCESS) {
         return MPI_SUCCESS; /* sent already: the request completes at its wait or test */
     }
     if (req->kind == MPI_REQ_SEND) {
-        const void *data = req->bsend_copy ? req->bsend_copy : pack ? req->packed : req->buf;
         rc = mrail_pml_isend(mrail_obj.pml, data, bytes, mpi_peer_world(c, req->peer), req->tag,
                              c->ctx, req->synchronous, &req->pml);
     } else {
         int32_t src = req->peer == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE
                                                   : (int32_t)mpi_peer_world(c, req->peer);
         int32_t tag = req->tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : req->tag;
-        void *into = pack ? req->packed : req->buf;
         rc = req->pml_msg != NULL
-                 ? mrail_pml_imrecv(mrail_obj.pml, into, bytes, NULL, 0, req->pml_msg, &req->pml)
-                 : mrail_pml_irecv(mrail_obj.pml, into, bytes, src, tag, c->ctx, &req->pml);
+                 ? mrail_pml_imrecv(mrail_obj.pml, data, bytes, NULL, 0, req->pml_msg, &req->pml)
+                 : mrail_pml_irecv(mrail_obj.pml, data, bytes, src, tag, c->ctx, &req->pml);
         req->pml_msg = NULL;
     }
     if (rc != MRAIL_SUCCESS) {
@@ -214,7 +197,7 @@ void mpi_status_from_pml(MPI_Comm comm, const mrail_pml_status_t *in, MPI_Status
 }
 
 /* A packed receive lands in the user's buffer; the packing goes. */
-static void unpack(mpi_req_t *req, size_t bytes)
+static inline void unpack(mpi_req_t *req, size_t bytes)
 {
     if (req->packed != NULL) {
         if (req->kind == MPI_REQ_RECV && !req->pieces) {
@@ -261,8 +244,10 @@ static void release(mpi_req_t *req)
         req->rma = NULL;
     }
     unpack(req, 0);
-    mpi_type_drop(req->kept_type);
-    req->kept_type = NULL;
+    if (req->kept_type != NULL) { /* persistent requests only: no call for the others */
+        mpi_type_drop(req->kept_type);
+        req->kept_type = NULL;
+    }
     if (req->bsend_copy != NULL) {
         free(req->bsend_copy);
         mrail_mpi.bsend_used -= req->bsend_bytes;

@@ -11,8 +11,12 @@
  * (MPI_Irecv) and tested before the message goes out, so nothing can be
  * there: the cost of one idle look at every transport, which a waiting
  * rank repeats until its message comes (the reply is then waited for).
+ * --count window counts the receiving side of a message-rate window as
+ * osu_mbw_mr runs it: rank 0 posts WINDOW MPI_Irecv, tells rank 1 to go,
+ * sleeps outside MPI while rank 1 sends the WINDOW messages, then
+ * MPI_Waitall; the Irecvs and the Waitall are counted (divide by WINDOW).
  *   msg_instr [--iters N] [--warmup N] [--size BYTES] [--sleep-us US]
- *             [--count send|recv|poll]
+ *             [--count send|recv|poll|window]
  * Rank 0 checks every byte of every reply; it prints "ok N" or the first
  * bad byte and exits 1. */
 #include <mpi.h>
@@ -22,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 #include <valgrind/callgrind.h>
+
+#define WINDOW 64
 
 static long arg_long(const char *flag, const char *text, long lo, long hi)
 {
@@ -41,14 +47,64 @@ static void nap(long us)
     nanosleep(&t, NULL);
 }
 
+/* --count window: rank 0 receives WINDOW messages per round into in
+ * (WINDOW * size bytes); 0, or 1 after naming the first bad byte. */
+static int rate_window(int rank, unsigned char *in, long size, long warmup, long iters,
+                       long sleep_us)
+{
+    MPI_Request reqs[WINDOW];
+    unsigned char go = 1;
+    for (long i = 0; i < warmup + iters; i++) {
+        if (rank == 1) {
+            MPI_Recv(&go, 1, MPI_BYTE, 0, 8, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            for (int w = 0; w < WINDOW; w++) {
+                for (long b = 0; b < size; b++) {
+                    in[b] = (unsigned char)(i * 31 + w * 7 + b);
+                }
+                MPI_Send(in, (int)size, MPI_BYTE, 0, 7, MPI_COMM_WORLD);
+            }
+            continue;
+        }
+        bool counted = i >= warmup;
+        if (counted) {
+            CALLGRIND_TOGGLE_COLLECT;
+        }
+        for (int w = 0; w < WINDOW; w++) {
+            MPI_Irecv(in + w * size, (int)size, MPI_BYTE, 1, 7, MPI_COMM_WORLD, &reqs[w]);
+        }
+        if (counted) {
+            CALLGRIND_TOGGLE_COLLECT;
+        }
+        MPI_Send(&go, 1, MPI_BYTE, 1, 8, MPI_COMM_WORLD);
+        nap(sleep_us);
+        if (counted) {
+            CALLGRIND_TOGGLE_COLLECT;
+        }
+        MPI_Waitall(WINDOW, reqs, MPI_STATUSES_IGNORE);
+        if (counted) {
+            CALLGRIND_TOGGLE_COLLECT;
+        }
+        for (int w = 0; w < WINDOW; w++) {
+            for (long b = 0; b < size; b++) {
+                if (in[w * size + b] != (unsigned char)(i * 31 + w * 7 + b)) {
+                    fprintf(stderr, "msg_instr: round %ld message %d byte %ld is %u\n", i, w, b,
+                            in[w * size + b]);
+                    return 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     long iters = 100, warmup = 100, size = 8, sleep_us = 2000;
-    int count = 0; /* 1: MPI_Send, 2: MPI_Recv, 3: MPI_Test finding nothing */
+    int count = 0; /* 1: MPI_Send, 2: MPI_Recv, 3: MPI_Test finding nothing, 4: a window */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: msg_instr [--iters N] [--warmup N] [--size BYTES] [--sleep-us US] "
-                   "[--count send|recv|poll] (2 ranks)\n");
+                   "[--count send|recv|poll|window] (2 ranks)\n");
             return 0;
         }
         if (i + 1 >= argc) {
@@ -61,12 +117,14 @@ int main(int argc, char **argv)
             warmup = arg_long("--warmup", argv[++i], 0, 100000000);
         } else if (!strcmp(argv[i], "--count")) {
             i++;
-            count = !strcmp(argv[i], "send")   ? 1
-                    : !strcmp(argv[i], "recv") ? 2
-                    : !strcmp(argv[i], "poll") ? 3
-                                               : -1;
+            count = !strcmp(argv[i], "send")     ? 1
+                    : !strcmp(argv[i], "recv")   ? 2
+                    : !strcmp(argv[i], "poll")   ? 3
+                    : !strcmp(argv[i], "window") ? 4
+                                                 : -1;
             if (count < 0) {
-                fprintf(stderr, "msg_instr: --count takes send, recv or poll, not '%s'\n", argv[i]);
+                fprintf(stderr, "msg_instr: --count takes send, recv, poll or window, not '%s'\n",
+                        argv[i]);
                 return 2;
             }
         } else if (!strcmp(argv[i], "--size")) {
@@ -89,13 +147,16 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return 2;
     }
-    unsigned char *out = malloc((size_t)size), *in = malloc((size_t)size);
+    unsigned char *out = malloc((size_t)size), *in = malloc((size_t)size * WINDOW);
     if (out == NULL || in == NULL) {
         fprintf(stderr, "msg_instr: out of memory\n");
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     int bad = 0;
-    for (long i = 0; i < warmup + iters && !bad; i++) {
+    if (count == 4) {
+        bad = rate_window(rank, in, size, warmup, iters, sleep_us);
+    }
+    for (long i = 0; count != 4 && i < warmup + iters && !bad; i++) {
         if (rank == 0) {
             bool counted = i >= warmup;
             for (long b = 0; b < size; b++) {

@@ -5,7 +5,9 @@
 # instructions rank 0 executes inside MPI_Send, then inside MPI_Recv when
 # the message is already there (after 100 round trips not counted), and
 # in one MPI_Test that finds nothing (an idle poll of every transport,
-# which a waiting rank repeats until its message comes). The
+# which a waiting rank repeats until its message comes), and per message
+# of a message-rate window received as osu_mbw_mr does (64 MPI_Irecv, the
+# messages sent meanwhile, MPI_Waitall). The
 # counts barely depend on timing, so one run of each is the figure; they
 # include argument checks, matching and the copy, and only the polls a
 # stack makes when the message is already there. --detail prints mrail's
@@ -51,22 +53,26 @@ count() { # stack send|recv: instructions per call on rank 0
     mpich) mpirun.mpich -n 2 "${vg[@]}" --callgrind-out-file="$out.%q{PMI_RANK}" "$work/mpich" "${args[@]}" ;;
   esac </dev/null >"$work/log" 2>&1 || { echo "msg_instr.sh: $stack failed:" >&2; cat "$work/log" >&2; exit 1; }
   grep -q "^ok $iters" "$work/log" || { echo "msg_instr.sh: $stack did not report ok:" >&2; cat "$work/log" >&2; exit 1; }
-  awk -v n="$iters" '/^summary:/ {printf "%.0f", $2 / n}' "$out.0"
+  local n=$iters
+  [ "$what" = window ] && n=$((iters * 64))
+  awk -v n="$n" '/^summary:/ {printf "%.0f", $2 / n}' "$out.0"
 }
 printf '# msg_instr: instructions rank 0 executes per %s-byte message (callgrind, %s calls)\n' "$size" "$iters"
-printf '| stack | MPI_Send | MPI_Recv (message there) | both | MPI_Test finding nothing |\n|---|---|---|---|---|\n'
+printf '| stack | MPI_Send | MPI_Recv (message there) | both | MPI_Test finding nothing | window: Irecv + Waitall per message |\n|---|---|---|---|---|---|\n'
 for stack in mrail openmpi mpich; do
   s=$(count "$stack" send)
   r=$(count "$stack" recv)
   p=$(count "$stack" poll)
-  printf '| %s | %s | %s | %s | %s |\n' "$stack" "$s" "$r" "$((s + r))" "$p"
+  w=$(count "$stack" window)
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$stack" "$s" "$r" "$((s + r))" "$p" "$w"
 done
 if [ "$detail" = 1 ]; then
-  for what in Send Recv Test; do
-    printf '\n# mrail MPI_%s, self instructions per call, heaviest first\n' "$what"
+  for what in Send Recv Test Window; do
+    printf '\n# mrail MPI_%s, self instructions per call (per message for the window), heaviest first\n' "$what"
     f=${what,,}; [ "$f" = test ] && f=poll
+    n=$iters; [ "$f" = window ] && n=$((iters * 64))
     callgrind_annotate --inclusive=no "$work/mrail.$f.0" 2>/dev/null |
-      awk -v n="$iters" '/^ *[0-9,]+ \(/ && !/TOTALS/ {x = $1; gsub(",", "", x); f = $NF; if (f ~ /^\[/) f = $(NF - 1);
+      awk -v n="$n" '/^ *[0-9,]+ \(/ && !/TOTALS/ {x = $1; gsub(",", "", x); f = $NF; if (f ~ /^\[/) f = $(NF - 1);
         if (f !~ /:/) next; sub(/.*\/work\/[^/]*\//, "", f); if (x / n >= 5) printf "%6.0f  %s\n", x / n, f}' | head -25
   done
 fi
