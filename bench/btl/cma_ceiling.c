@@ -9,18 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#include "../lib/bench_util.h"
 
 int main(void)
 {
@@ -28,22 +17,17 @@ int main(void)
     char *src = malloc(max), *dst = malloc(max);
     memset(src, 1, max);
     memset(dst, 2, max);
-    int p[2];
-    if (pipe(p) != 0) {
+    int go;
+    pid_t child = bench_holder_start(&go); /* holds src at the same address */
+    if (child < 0) {
         return 1;
-    }
-    pid_t child = fork();
-    if (child == 0) { /* holds src at the same address until told to go */
-        char c;
-        ssize_t n = read(p[0], &c, 1);
-        _exit(n == 1 ? 0 : 1);
     }
     printf("# %10s %14s %14s %8s\n", "size(B)", "cma(MB/s)", "memcpy(MB/s)", "ratio");
     for (size_t s = 1u << 20; s <= max; s *= 4) {
         int n = s <= (4u << 20) ? 32 : 4;
         double cma[7], mc[7];
         for (int r = 0; r < 7; r++) {
-            double t0 = now();
+            double t0 = bench_now();
             for (int i = 0; i < n; i++) {
                 struct iovec l = {dst, s}, rem = {src, s};
                 if (process_vm_readv(child, &l, 1, &rem, 1, 0) != (ssize_t)s) {
@@ -51,21 +35,20 @@ int main(void)
                     return 1;
                 }
             }
-            cma[r] = (double)s * n / (now() - t0) / 1e6;
-            t0 = now();
+            cma[r] = (double)s * n / (bench_now() - t0) / 1e6;
+            t0 = bench_now();
             for (int i = 0; i < n; i++) {
                 memcpy(dst, src, s);
                 __asm__ volatile("" : : "r"(dst) : "memory");
             }
-            mc[r] = (double)s * n / (now() - t0) / 1e6;
+            mc[r] = (double)s * n / (bench_now() - t0) / 1e6;
         }
-        qsort(cma, 7, sizeof(double), cmp);
-        qsort(mc, 7, sizeof(double), cmp);
+        qsort(cma, 7, sizeof(double), bench_cmp_double);
+        qsort(mc, 7, sizeof(double), bench_cmp_double);
         printf("  %10zu %14.0f %14.0f %8.2f\n", s, cma[3], mc[3], cma[3] / mc[3]);
     }
-    ssize_t n = write(p[1], "x", 1);
-    waitpid(child, NULL, 0);
+    int rc = bench_holder_end(child, go);
     free(src);
     free(dst);
-    return n == 1 ? 0 : 1;
+    return rc == 0 ? 0 : 1;
 }

@@ -12,22 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/bench_util.h"
+
 #include "mrail/copy.h"
 
 #define REPS 7
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 enum { WAY_MEMCPY, WAY_MRAIL, WAY_CMA };
 
@@ -53,13 +42,13 @@ static double rate(int way, pid_t child, char *dst, char *src, size_t n)
     double r[REPS];
     size_t iters = ((size_t)256 << 20) / n;
     for (int k = 0; k < REPS; k++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (size_t i = 0; i < iters; i++) {
             copy_once(way, child, dst, src, n);
         }
-        r[k] = (double)(iters * n) / (now() - t0) / 1e9;
+        r[k] = (double)(iters * n) / (bench_now() - t0) / 1e9;
     }
-    qsort(r, REPS, sizeof(r[0]), cmp);
+    qsort(r, REPS, sizeof(r[0]), bench_cmp_double);
     return r[REPS / 2];
 }
 
@@ -85,15 +74,10 @@ int main(int argc, char **argv)
     }
     memset(src, 1, max + 4096);
     memset(dst, 2, max + 4096);
-    int p[2];
-    if (pipe(p) != 0) {
+    int go;
+    pid_t child = bench_holder_start(&go); /* holds src at the same address */
+    if (child < 0) {
         return 1;
-    }
-    pid_t child = fork();
-    if (child == 0) { /* holds src at the same address until told to go */
-        char c;
-        ssize_t n = read(p[0], &c, 1);
-        _exit(n == 1 ? 0 : 1);
     }
     printf("# copy_alias: GB/s, medians of %d; +16: destination 16 bytes past the source in a "
            "page, +64: 64 bytes past\n",
@@ -107,9 +91,5 @@ int main(int argc, char **argv)
                rate(WAY_CMA, child, dst + 16, src, n));
         fflush(stdout);
     }
-    if (write(p[1], "x", 1) != 1) {
-        return 1;
-    }
-    waitpid(child, NULL, 0);
-    return 0;
+    return bench_holder_end(child, go) == 0 ? 0 : 1;
 }

@@ -90,7 +90,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--iters")) {
             iters_override = atoi(argv[i + 1]);
         } else if (!strcmp(argv[i], "--rbuf-offset")) {
-            roff = atol(argv[i + 1]);
+            char *end;
+            roff = strtol(argv[i + 1], &end, 10);
+            roff = *argv[i + 1] != '\0' && *end == '\0' ? roff : -2; /* not a number: usage */
         }
     }
     int mr = !strcmp(mode, "mbw_mr");

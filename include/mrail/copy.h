@@ -3,11 +3,10 @@
  * MiB, and on this project's AMD EPYC test machine it then runs 20 times
  * slower (2 GB/s instead of 40) whenever the destination lies 1 to 31 bytes
  * past the source modulo 4 KiB: the loads alias the stores just made. Such
- * pairs are not rare here: a page-aligned window or ring slot against a
- * buffer from malloc (which starts 16 bytes into a page) gives one in every
- * copy. mrail_copy takes a plain vector loop for them and memcpy otherwise.
- * The kernel's copy for process_vm_readv/writev behaves the same way;
- * mrail_copy_aliased tells a caller who can choose another path. */
+ * pairs are not rare: a copy from a page-aligned window or ring slot into
+ * a buffer from malloc (which starts 16 bytes into a page) is one. mrail_copy takes a plain vector
+ * loop for them and memcpy otherwise. The kernel's copy for process_vm_readv/writev behaves the
+ * same way; mrail_copy_aliased tells a caller who can choose another path. */
 #ifndef MRAIL_COPY_H
 #define MRAIL_COPY_H
 

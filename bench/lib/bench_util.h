@@ -1,0 +1,52 @@
+/* What the stand-alone C benchmarks share: a monotonic clock in seconds,
+ * the comparison qsort needs for a median of doubles, and a child process
+ * that holds a copy of the parent's memory, at the same addresses, for
+ * process_vm_readv to read from. */
+#ifndef MRAIL_BENCH_UTIL_H
+#define MRAIL_BENCH_UTIL_H
+
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline double bench_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Forks the holder; -1 on failure. *go is the end bench_holder_end writes. */
+static inline pid_t bench_holder_start(int *go)
+{
+    int p[2];
+    if (pipe(p) != 0) {
+        return -1;
+    }
+    pid_t child = fork();
+    if (child == 0) { /* holds the memory until told to go */
+        char c;
+        ssize_t n = read(p[0], &c, 1);
+        _exit(n == 1 ? 0 : 1);
+    }
+    close(p[0]);
+    *go = p[1];
+    return child;
+}
+
+/* Lets the holder go and reaps it; 0, or -1 if it could not be told. */
+static inline int bench_holder_end(pid_t child, int go)
+{
+    int rc = write(go, "x", 1) == 1 ? 0 : -1;
+    close(go);
+    waitpid(child, NULL, 0);
+    return rc;
+}
+
+#endif
