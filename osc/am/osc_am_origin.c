@@ -135,16 +135,45 @@ static int copy_direct(osc_am_win_t *w, int rank, const am_piece_t *pieces, uint
     return MPI_SUCCESS;
 }
 
+/* A contiguous target within a node, without a request form: its one
+ * piece is known without building a list, so that a small put or get
+ * allocates nothing. 1 when this does not apply. */
+static int direct_contiguous(osc_am_win_t *w, const mrail_osc_target_t *t, char *buf, int count,
+                             const mpi_type_t *ot, mrail_osc_req_t **req, bool put)
+{
+    const mpi_type_t *tt = mpi_type(t->type);
+    if (w->parts == NULL || req != NULL || dynamic(w) || !mpi_type_contiguous(tt)) {
+        return 1;
+    }
+    MPI_Aint len = (MPI_Aint)t->count * (MPI_Aint)tt->size;
+    if (len != (MPI_Aint)count * (MPI_Aint)ot->size) {
+        return 1; /* the general path's way with a mismatch, whatever it is */
+    }
+    if (len == 0) {
+        return MPI_SUCCESS;
+    }
+    MPI_Aint off = t->disp * w->disp_units[t->rank];
+    if (off < 0 || off + len > w->sizes[t->rank]) {
+        return MPI_ERR_RMA_RANGE;
+    }
+    am_piece_t one = {(uint64_t)off, (uint64_t)len};
+    return copy_direct(w, t->rank, &one, 1, buf, count, ot, put);
+}
+
 int osc_am_put(mrail_osc_win_t *base, const void *buf, int count, MPI_Datatype type,
                const mrail_osc_target_t *t, mrail_osc_req_t **req)
 {
     osc_am_win_t *w = (osc_am_win_t *)base;
     const mpi_type_t *ot = mpi_type(type);
+    int rc = direct_contiguous(w, t, (char *)(uintptr_t)buf, count, ot, req, true);
+    if (rc != 1) {
+        return rc;
+    }
     size_t bytes = (size_t)count * ot->size;
     am_piece_t *pieces;
     uint32_t np;
     mrail_osc_req_t *r;
-    int rc = begin(w, t, bytes, req, &pieces, &np, &r);
+    rc = begin(w, t, bytes, req, &pieces, &np, &r);
     if (rc != MPI_SUCCESS) {
         return rc == 1 ? MPI_SUCCESS : rc;
     }
@@ -210,11 +239,15 @@ int osc_am_get(mrail_osc_win_t *base, void *buf, int count, MPI_Datatype type,
 {
     osc_am_win_t *w = (osc_am_win_t *)base;
     const mpi_type_t *ot = mpi_type(type);
+    int rc = direct_contiguous(w, t, buf, count, ot, req, false);
+    if (rc != 1) {
+        return rc;
+    }
     size_t bytes = (size_t)count * ot->size;
     am_piece_t *pieces;
     uint32_t np;
     mrail_osc_req_t *r;
-    int rc = begin(w, t, bytes, req, &pieces, &np, &r);
+    rc = begin(w, t, bytes, req, &pieces, &np, &r);
     if (rc != MPI_SUCCESS) {
         return rc == 1 ? MPI_SUCCESS : rc;
     }
