@@ -495,11 +495,53 @@ static int acc_direct(osc_am_win_t *w, int rank, const am_piece_t *runs, uint32_
     return MPI_SUCCESS;
 }
 
+/* The common accumulate within a node: one predefined type at the origin,
+ * the target and the result, no request form (MPI_Accumulate,
+ * MPI_Get_accumulate, MPI_Fetch_and_op on an allocated window). Its one
+ * run needs no list and the values before go straight to result: no
+ * allocation. 1 when this does not apply. */
+static int acc_direct_basic(osc_am_win_t *w, const void *buf, int count, MPI_Datatype type,
+                            void *result, int rcount, MPI_Datatype rtype,
+                            const mrail_osc_target_t *t, MPI_Op op, mrail_osc_req_t **req)
+{
+    const mpi_type_t *b = mpi_type(t->type);
+    if (w->parts == NULL || req != NULL || dynamic(w) || b == NULL || b->base != t->type ||
+        b->extent != (MPI_Aint)b->size ||
+        (op != MPI_NO_OP && (type != t->type || count != t->count)) ||
+        (result != NULL && (rtype != t->type || rcount != t->count))) {
+        return 1;
+    }
+    size_t len = (size_t)t->count * b->size;
+    if (len == 0) {
+        return MPI_SUCCESS;
+    }
+    MPI_Aint off = t->disp * w->disp_units[t->rank];
+    if (off < 0 || off + (MPI_Aint)len > w->sizes[t->rank]) {
+        return MPI_ERR_RMA_RANGE;
+    }
+    char *there = w->parts[t->rank] + off;
+    part_lock(w->locks[t->rank]);
+    if (result != NULL) {
+        memcpy(result, there, len);
+    }
+    if (op == MPI_REPLACE) {
+        memcpy(there, buf, len);
+    } else if (op != MPI_NO_OP) {
+        mpi_op_apply(op, buf, there, (size_t)t->count, t->type);
+    }
+    part_unlock(w->locks[t->rank]);
+    return MPI_SUCCESS;
+}
+
 int osc_am_accumulate(mrail_osc_win_t *base, const void *buf, int count, MPI_Datatype type,
                       void *result, int rcount, MPI_Datatype rtype, const mrail_osc_target_t *t,
                       MPI_Op op, mrail_osc_req_t **req)
 {
     osc_am_win_t *w = (osc_am_win_t *)base;
+    int rc = acc_direct_basic(w, buf, count, type, result, rcount, rtype, t, op, req);
+    if (rc != 1) {
+        return rc;
+    }
     const mpi_type_t *tt = mpi_type(t->type);
     MPI_Datatype bh = tt->base;
     const mpi_type_t *b = mpi_type(bh);
@@ -509,7 +551,7 @@ int osc_am_accumulate(mrail_osc_win_t *base, const void *buf, int count, MPI_Dat
     size_t n = (size_t)t->count * tt->base_count, ext = (size_t)b->extent;
     am_piece_t *runs;
     uint32_t nr;
-    int rc = target_runs(w, t, b, &runs, &nr);
+    rc = target_runs(w, t, b, &runs, &nr);
     if (rc != MPI_SUCCESS) {
         return rc;
     }
