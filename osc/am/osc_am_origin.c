@@ -457,14 +457,17 @@ static void part_unlock(uint32_t *lock)
 }
 
 /* An accumulate into a part of a shared segment, applied here under the
- * part's lock; the values before (result non-NULL) delivered at once. */
+ * part's lock; the values before (result non-NULL) delivered at once:
+ * straight into result when it is n elements of the base type (the common
+ * MPI_Fetch_and_op and MPI_Get_accumulate), else through a copy. */
 static int acc_direct(osc_am_win_t *w, int rank, const am_piece_t *runs, uint32_t nr,
                       const char *data, MPI_Datatype bh, MPI_Op op, size_t n, void *result,
                       int rcount, MPI_Datatype rtype)
 {
     const mpi_type_t *b = mpi_type(bh);
     size_t ext = (size_t)b->extent;
-    char *old = result != NULL ? malloc(n * ext + 1) : NULL, *out = old;
+    bool straight = result != NULL && rtype == bh && (size_t)rcount == n;
+    char *old = straight ? result : result != NULL ? malloc(n * ext + 1) : NULL, *out = old;
     if (result != NULL && old == NULL) {
         return MPI_ERR_NO_MEM;
     }
@@ -488,7 +491,7 @@ static int acc_direct(osc_am_win_t *w, int rank, const am_piece_t *runs, uint32_
         in += op != MPI_NO_OP ? k * ext : 0;
     }
     part_unlock(w->locks[rank]);
-    if (result != NULL) {
+    if (result != NULL && !straight) {
         osc_am_deliver(mpi_type(rtype), (size_t)rcount, result, bh, 0, n, old);
         free(old);
     }
@@ -498,8 +501,8 @@ static int acc_direct(osc_am_win_t *w, int rank, const am_piece_t *runs, uint32_
 /* The common accumulate within a node: one predefined type at the origin,
  * the target and the result, no request form (MPI_Accumulate,
  * MPI_Get_accumulate, MPI_Fetch_and_op on an allocated window). Its one
- * run needs no list and the values before go straight to result: no
- * allocation. 1 when this does not apply. */
+ * run is known without building a list: with acc_direct's straight
+ * result, nothing is allocated. 1 when this does not apply. */
 static int acc_direct_basic(osc_am_win_t *w, const void *buf, int count, MPI_Datatype type,
                             void *result, int rcount, MPI_Datatype rtype,
                             const mrail_osc_target_t *t, MPI_Op op, mrail_osc_req_t **req)
@@ -507,30 +510,20 @@ static int acc_direct_basic(osc_am_win_t *w, const void *buf, int count, MPI_Dat
     const mpi_type_t *b = mpi_type(t->type);
     if (w->parts == NULL || req != NULL || dynamic(w) || b == NULL || b->base != t->type ||
         b->extent != (MPI_Aint)b->size ||
-        (op != MPI_NO_OP && (type != t->type || count != t->count)) ||
-        (result != NULL && (rtype != t->type || rcount != t->count))) {
+        (op != MPI_NO_OP && (type != t->type || count != t->count))) {
         return 1;
     }
-    size_t len = (size_t)t->count * b->size;
+    MPI_Aint len = (MPI_Aint)t->count * (MPI_Aint)b->size;
     if (len == 0) {
         return MPI_SUCCESS;
     }
     MPI_Aint off = t->disp * w->disp_units[t->rank];
-    if (off < 0 || off + (MPI_Aint)len > w->sizes[t->rank]) {
+    if (off < 0 || off + len > w->sizes[t->rank]) {
         return MPI_ERR_RMA_RANGE;
     }
-    char *there = w->parts[t->rank] + off;
-    part_lock(w->locks[t->rank]);
-    if (result != NULL) {
-        memcpy(result, there, len);
-    }
-    if (op == MPI_REPLACE) {
-        memcpy(there, buf, len);
-    } else if (op != MPI_NO_OP) {
-        mpi_op_apply(op, buf, there, (size_t)t->count, t->type);
-    }
-    part_unlock(w->locks[t->rank]);
-    return MPI_SUCCESS;
+    am_piece_t one = {(uint64_t)off, (uint64_t)t->count};
+    return acc_direct(w, t->rank, &one, 1, op != MPI_NO_OP ? buf : NULL, t->type, op,
+                      (size_t)t->count, result, rcount, rtype);
 }
 
 int osc_am_accumulate(mrail_osc_win_t *base, const void *buf, int count, MPI_Datatype type,
