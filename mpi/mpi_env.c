@@ -73,6 +73,7 @@ static int init(const char *fn)
     mrail_obj.local_peers = f->local_peers;
     mrail_obj.local_size = f->local_size;
     mrail_obj.node_oversubscribed = f->oversubscribed;
+    mrail_obj.job = f->job;
     uint32_t *world = malloc(f->size * sizeof(uint32_t));
     for (uint32_t r = 0; r < f->size; r++) {
         world[r] = r;

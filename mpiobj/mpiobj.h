@@ -65,6 +65,7 @@ typedef struct mpi_objs {
     const uint32_t *local_peers;
     uint32_t local_size;
     bool node_oversubscribed;
+    const char *job; /* the PMIx namespace: names this job's files in /dev/shm */
 } mpi_objs_t;
 
 extern mpi_objs_t mrail_obj;

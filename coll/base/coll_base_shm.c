@@ -1,9 +1,11 @@
 /* One POSIX shared-memory segment mapped by every rank of a communicator
  * on one node: rank 0 makes it, the others open it by name, and the name
  * is removed as soon as all have it open (or failed to), so nothing is
- * left in /dev/shm whatever happens next. */
+ * left in /dev/shm whatever happens next. A rank 0 killed before that
+ * leaves the name under its job's prefix, which the launcher sweeps. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -22,6 +24,22 @@ static int run_bcast(MPI_Comm comm, const mrail_coll_fns_t *fns, void *a, size_t
     fns->bcast(s, comm, a, an, at, 0);
     fns->bcast(s, comm, b, bn, bt, 0);
     return mrail_coll_run(s);
+}
+
+/* The segment's name: /mrail.<job>.<what>.<pid>.<n>, every '/' of the job
+ * made '_' (as btl/sm and mrun's sweep do); ENAMETOOLONG when it does not
+ * fit, rather than a cut name that another could share. */
+static int seg_name(char *name, size_t size, const char *what, unsigned n)
+{
+    const char *job = mrail_obj.job != NULL ? mrail_obj.job : "";
+    int len = snprintf(name, size, "/mrail.%s.%s.%ld.%u", job, what, (long)getpid(), n);
+    if (len < 0 || (size_t)len >= size) {
+        return ENAMETOOLONG;
+    }
+    for (char *p = name + 1; *p != '\0'; p++) {
+        *p = *p == '/' ? '_' : *p;
+    }
+    return 0;
 }
 
 /* Rank 0's part: the segment, or errno. */
@@ -69,12 +87,14 @@ int mrail_coll_shm_map(MPI_Comm comm, const mrail_coll_fns_t *fns, const char *w
     static unsigned serial;
     int rank = mrail_coll_comm_rank(comm);
     int32_t err[2] = {0, 0}; /* MPI error, errno */
-    char name[64] = "";
+    char name[NAME_MAX] = "";
     int fd = -1;
     *map = NULL;
     if (rank == 0) {
-        snprintf(name, sizeof(name), "/mrail-%s-%ld-%u", what, (long)getpid(), serial++);
-        if ((err[1] = make(name, len, &fd)) != 0) {
+        if ((err[1] = seg_name(name, sizeof(name), what, serial++)) == 0) {
+            err[1] = make(name, len, &fd);
+        }
+        if (err[1] != 0) {
             err[0] = MPI_ERR_NO_MEM;
         }
     }

@@ -169,9 +169,12 @@ typedef struct mrail_coll_fns {
 
 /* Maps one shared segment of len bytes (zeros) on every rank of comm, which
  * must all be on this node: collective and blocking, run with fns's
- * bcast and allreduce. what names it in /dev/shm for the moment it has a
- * name there. Every rank returns the same result: MPI_SUCCESS with *map
- * set, or an MPI error with *map NULL and why saying what failed. */
+ * bcast and allreduce. For the moment it has a name in /dev/shm, the name
+ * is /mrail.<job>.<what>.<pid>.<n>, under the job's prefix, which mrun
+ * sweeps when a job ends: a rank 0 killed inside this call leaves nothing
+ * behind, and no later job can find its name taken. Every rank returns
+ * the same result: MPI_SUCCESS with *map set, or an MPI error with *map
+ * NULL and why saying what failed. */
 int mrail_coll_shm_map(MPI_Comm comm, const mrail_coll_fns_t *fns, const char *what, size_t len,
                        void **map, mrail_reason_t *why);
 

@@ -51,8 +51,10 @@ void mrun_rmtree(const char *path)
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* btl/sm names its segments /mrail.<job>.<rank> and unlinks them once
- * mapped; a rank that dies before that leaves one, which we sweep. */
+/* btl/sm names its segments /mrail.<job>.<rank>, and the collectives' and
+ * windows' segments are /mrail.<job>.<what>.<pid>.<n> (coll_base_shm.c);
+ * each is unlinked once mapped, and a rank that dies before that leaves
+ * one, which we sweep. */
 static void sweep_shm(const mrun_job_t *job)
 {
     char prefix[PMIX_MAX_NSLEN + 16];
