@@ -16,6 +16,8 @@ static coll_sm_config_t coll_sm_config;
 /* What the report says: this process's operations on every communicator. */
 static struct {
     unsigned long comms, through, handed_on;
+    unsigned long failed; /* communicators whose segment could not be mapped */
+    mrail_reason_t why;   /* the last such failure, as the report names it */
 } coll_sm_counts;
 
 size_t coll_sm_max_bytes(void)
@@ -64,6 +66,10 @@ static void coll_sm_close(mrail_component_t *self)
     if (coll_sm_config.report) {
         fprintf(stderr, "coll sm: segments=%lu through=%lu handed_on=%lu\n", coll_sm_counts.comms,
                 coll_sm_counts.through, coll_sm_counts.handed_on);
+        if (coll_sm_counts.failed > 0) { /* a quiet fallback, but not a silent one */
+            fprintf(stderr, "coll sm: %lu segment(s) not mapped, the last because: %s\n",
+                    coll_sm_counts.failed, coll_sm_counts.why.text);
+        }
     }
 }
 
@@ -89,6 +95,9 @@ static void coll_sm_setup(MPI_Comm comm)
         st->slots = (char *)st->map + lines;
         st->ready = true;
         coll_sm_counts.comms++;
+    } else {
+        coll_sm_counts.failed++;
+        coll_sm_counts.why = why;
     }
 }
 

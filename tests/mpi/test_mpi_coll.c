@@ -88,6 +88,9 @@ static void run_prog(const char *np, const char *prog, int round)
         }
         cr_expect_eq(reports, atoi(np), "%s", r.err);
         cr_expect_eq(used, round == AUTO && atoi(np) > 1 ? atoi(np) : 0, "coll/sm use:\n%s", r.err);
+        /* A segment that could not be mapped is reported with its reason. */
+        int why = count_lines(r.err, "segment(s) not mapped, the last because: ");
+        cr_expect_eq(why, round == NO_SEGMENT && atoi(np) > 1 ? atoi(np) : 0, "%s", r.err);
     }
     run_expect_clean(&r);
     run_fini(&r);
