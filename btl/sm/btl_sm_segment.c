@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "btl_sm.h"
+#include "mrail/rte.h"
 
 btl_sm_ring_t *btl_sm_segment_ring(void *seg, size_t ring_size, uint32_t index)
 {
@@ -34,11 +35,11 @@ static void place_on_local_node(void *addr, size_t len)
 int btl_sm_segment_create(btl_sm_module_t *m, const char *job, uint32_t nlocal, mrail_reason_t *why)
 {
     /* Job and rank in the name: the launcher can sweep what a crash left. */
-    snprintf(m->seg_name, sizeof(m->seg_name), "/mrail.%s.%u", job, m->my_rank);
-    for (char *p = m->seg_name + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '_';
-        }
+    char rank[16];
+    snprintf(rank, sizeof(rank), "%u", m->my_rank);
+    if (mrail_rte_shm_name(m->seg_name, sizeof(m->seg_name), job, rank) != 0) {
+        return mrail_reason_set(why, MRAIL_ERR_BAD_PARAM,
+                                "the job name %s is too long for a /dev/shm segment name", job);
     }
     m->seg_size = BTL_SM_CACHE_LINE + (size_t)nlocal * btl_sm_ring_bytes(m->cfg.ring_size) +
                   BTL_SM_SHARE_SLOTS * sizeof(btl_sm_share_t);

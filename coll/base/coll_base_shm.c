@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "coll_base.h"
+#include "mrail/rte.h"
 
 /* Runs one collective built by fns on comm to its end. */
 static int run_bcast(MPI_Comm comm, const mrail_coll_fns_t *fns, void *a, size_t an,
@@ -26,20 +27,12 @@ static int run_bcast(MPI_Comm comm, const mrail_coll_fns_t *fns, void *a, size_t
     return mrail_coll_run(s);
 }
 
-/* The segment's name: /mrail.<job>.<what>.<pid>.<n>, every '/' of the job
- * made '_' (as btl/sm and mrun's sweep do); ENAMETOOLONG when it does not
- * fit, rather than a cut name that another could share. */
+/* The segment's name: /mrail.<job>.<what>.<pid>.<n>, or ENAMETOOLONG. */
 static int seg_name(char *name, size_t size, const char *what, unsigned n)
 {
-    const char *job = mrail_obj.job != NULL ? mrail_obj.job : "";
-    int len = snprintf(name, size, "/mrail.%s.%s.%ld.%u", job, what, (long)getpid(), n);
-    if (len < 0 || (size_t)len >= size) {
-        return ENAMETOOLONG;
-    }
-    for (char *p = name + 1; *p != '\0'; p++) {
-        *p = *p == '/' ? '_' : *p;
-    }
-    return 0;
+    char rest[64];
+    snprintf(rest, sizeof(rest), "%.16s.%ld.%u", what, (long)getpid(), n);
+    return mrail_rte_shm_name(name, size, mrail_obj.job != NULL ? mrail_obj.job : "", rest);
 }
 
 /* Rank 0's part: the segment, or errno. */

@@ -62,6 +62,13 @@ void mrail_rte_abort(mrail_rte_t *rte, int status, const char *msg) __attribute_
 /* Tells the launcher this rank is done; frees rte. */
 int mrail_rte_finalize(mrail_rte_t *rte);
 
+/* The name of a shared-memory file of job: /mrail.<job>.<rest>, every '/'
+ * after the first made '_'. Every segment mrail puts in /dev/shm is named
+ * so: the launcher sweeps the job's prefix when the job ends, and no other
+ * job can take the name. 0, or ENAMETOOLONG (never a cut name, which
+ * another could share). */
+int mrail_rte_shm_name(char *name, size_t size, const char *job, const char *rest);
+
 #ifdef __cplusplus
 }
 #endif
