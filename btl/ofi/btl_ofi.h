@@ -75,7 +75,8 @@ typedef struct btl_ofi_op {
     mrail_btl_endpoint_t *ep;
     mrail_btl_done_fn_t done;
     void *cbdata;
-    struct btl_ofi_op *next; /* waiting for the provider to take it (FI_EAGAIN) */
+    struct btl_ofi_op *next;                  /* waiting for the provider to take it (FI_EAGAIN) */
+    struct btl_ofi_op *live_prev, *live_next; /* the module's live list (btl_ofi_op_live) */
     struct iovec iov[BTL_OFI_MAX_IOV];
     size_t niov;
     /* put/get */
@@ -135,11 +136,37 @@ struct btl_ofi_module {
     int *send_free; /* their free indices */
     unsigned nsend, nsend_free;
     btl_ofi_op_t *pending_head, *pending_tail;
+    btl_ofi_op_t *live;        /* every operation not yet freed, the provider's included */
     mrail_btl_endpoint_t *eps; /* by rank; module NULL: unreachable */
     uint32_t my_rank, size;
     unsigned long long sent, received;
     uint64_t next_key; /* requested keys must be unique per domain (no FI_MR_PROV_KEY) */
 };
+
+/* An operation enters the live list when made and leaves it when freed, so
+ * that finalize frees those whose completion the provider never reported
+ * (a job that ends with sends in flight). */
+static inline void btl_ofi_op_live(btl_ofi_module_t *m, btl_ofi_op_t *op)
+{
+    op->live_prev = NULL;
+    op->live_next = m->live;
+    if (m->live != NULL) {
+        m->live->live_prev = op;
+    }
+    m->live = op;
+}
+
+static inline void btl_ofi_op_dead(btl_ofi_module_t *m, btl_ofi_op_t *op)
+{
+    if (op->live_prev != NULL) {
+        op->live_prev->live_next = op->live_next;
+    } else {
+        m->live = op->live_next;
+    }
+    if (op->live_next != NULL) {
+        op->live_next->live_prev = op->live_prev;
+    }
+}
 
 /* Opens fabric, domain, completion queue, address vector and endpoint for
  * info, and fills module's methods; why says what failed. */

@@ -100,6 +100,7 @@ static btl_ofi_op_t *op_new(mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag, const
         return NULL;
     }
     memset(op, 0, sizeof(*op));
+    btl_ofi_op_live(ep->module, op);
     op->staged = -1;
     op->ctx.kind = BTL_OFI_SEND;
     op->ep = ep;
@@ -115,6 +116,7 @@ static btl_ofi_op_t *op_new(mrail_btl_endpoint_t *ep, mrail_btl_tag_t tag, const
 
 static void op_free(btl_ofi_module_t *m, btl_ofi_op_t *op)
 {
+    btl_ofi_op_dead(m, op);
     btl_ofi_local_release(m, op);
     free(op->bounce);
     free(op);
@@ -430,12 +432,13 @@ static void close_fid(struct fid *f)
 static void ofi_finalize(mrail_btl_module_t *module)
 {
     btl_ofi_module_t *m = ofi_of(module);
-    while (m->pending_head != NULL) {
-        btl_ofi_op_t *op = m->pending_head;
-        m->pending_head = op->next;
-        op_free(m, op);
-    }
+    /* Once the endpoint is closed the provider holds none of them: every
+     * operation left, waiting or posted, is freed, without its callback. */
     close_fid(m->ep ? &m->ep->fid : NULL);
+    m->pending_head = m->pending_tail = NULL;
+    while (m->live != NULL) {
+        op_free(m, m->live);
+    }
     btl_ofi_local_close(m);
     close_fid(m->av ? &m->av->fid : NULL);
     close_fid(m->cq ? &m->cq->fid : NULL);

@@ -79,6 +79,7 @@ static int rma(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *local
     if (op == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
+    btl_ofi_op_live(m, op);
     op->ctx.kind = BTL_OFI_RMA;
     op->staged = -1;
     op->ep = ep;
@@ -104,6 +105,7 @@ static int rma(mrail_btl_module_t *module, mrail_btl_endpoint_t *ep, void *local
         return MRAIL_INPROGRESS;
     }
     if (ret != 0) {
+        btl_ofi_op_dead(m, op);
         btl_ofi_local_release(m, op);
         free(op);
         return MRAIL_ERR_IO;
