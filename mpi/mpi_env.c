@@ -74,6 +74,7 @@ static int init(const char *fn)
     mrail_obj.local_size = f->local_size;
     mrail_obj.node_oversubscribed = f->oversubscribed;
     mrail_obj.job = f->job;
+    mrail_obj.rte = mrail_mpi.rte;
     uint32_t *world = malloc(f->size * sizeof(uint32_t));
     for (uint32_t r = 0; r < f->size; r++) {
         world[r] = r;

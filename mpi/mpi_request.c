@@ -282,6 +282,14 @@ typedef struct mpi_outcome {
 
 /* Finishes req if its operation is done (waiting for it if block); fills
  * status; returns whether it finished, and how in out. */
+/* A pml request's wait while collectives are in flight (mrail_pml_idle). */
+static bool pml_and_coll_ready(void *pml_req)
+{
+    int events = mrail_pml_progress(mrail_obj.pml);
+    mrail_coll_progress_all();
+    return events != 0 || mrail_pml_done(mrail_obj.pml, pml_req);
+}
+
 static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outcome_t *out)
 {
     *out = (mpi_outcome_t){MPI_SUCCESS, MPI_COMM_WORLD, MRAIL_SUCCESS};
@@ -297,10 +305,8 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
             if (!block) {
                 return false;
             }
-            if (++idle >= mrail_pml_spin_limit(mrail_obj.pml)) { /* let the peers run */
-                sched_yield();
-                idle = 0;
-            }
+            mrail_pml_idle(mrail_obj.pml, &idle, mrail_coll_ready,
+                           req->coll); /* let the peers run */
         }
         mpi_status_empty(&st);
         st.MPI_ERROR = mrail_coll_error(req->coll);
@@ -360,10 +366,7 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
             unsigned idle = 0;
             while (!mrail_pml_test(mrail_obj.pml, req->pml, &ps)) {
                 mrail_coll_progress_all();
-                if (++idle >= mrail_pml_spin_limit(mrail_obj.pml)) {
-                    sched_yield();
-                    idle = 0;
-                }
+                mrail_pml_idle(mrail_obj.pml, &idle, pml_and_coll_ready, req->pml);
             }
         }
         if (status == MPI_STATUS_IGNORE && ps.error == MRAIL_SUCCESS) {

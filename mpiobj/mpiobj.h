@@ -65,7 +65,8 @@ typedef struct mpi_objs {
     const uint32_t *local_peers;
     uint32_t local_size;
     bool node_oversubscribed;
-    const char *job; /* the PMIx namespace: names this job's files in /dev/shm */
+    const char *job;  /* the PMIx namespace: names this job's files in /dev/shm */
+    mrail_rte_t *rte; /* the runtime: this node's doorbells */
 } mpi_objs_t;
 
 extern mpi_objs_t mrail_obj;

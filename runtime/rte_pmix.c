@@ -10,11 +10,6 @@
 
 extern char **environ;
 
-struct mrail_rte {
-    pmix_proc_t me;
-    mrail_rte_facts_t facts;
-};
-
 static int pmix_fail(mrail_reason_t *why, const char *what, pmix_status_t rc)
 {
     return mrail_reason_set(why, MRAIL_ERROR, "%s failed: %s", what, PMIx_Error_string(rc));
@@ -286,6 +281,7 @@ int mrail_rte_finalize(mrail_rte_t *rte)
 {
     pmix_status_t rc = PMIx_Finalize(NULL, 0);
     free(rte->facts.local_peers);
+    free(rte->bells);
     free(rte);
     return rc == PMIX_SUCCESS ? MRAIL_SUCCESS : MRAIL_ERROR;
 }

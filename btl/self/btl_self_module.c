@@ -154,7 +154,9 @@ static void self_finalize(mrail_btl_module_t *module)
 void btl_self_module_init(btl_self_module_t *m)
 {
     mrail_btl_module_t *b = &m->base;
-    b->flags = MRAIL_BTL_FLAG_SEND | MRAIL_BTL_FLAG_SENDI | MRAIL_BTL_FLAG_PUT | MRAIL_BTL_FLAG_GET;
+    /* WAKES: what it delivers is this process's own, seen by its next poll. */
+    b->flags = MRAIL_BTL_FLAG_SEND | MRAIL_BTL_FLAG_SENDI | MRAIL_BTL_FLAG_PUT |
+               MRAIL_BTL_FLAG_GET | MRAIL_BTL_FLAG_WAKES;
     b->put_limit = SIZE_MAX;
     b->add_peers = self_add_peers;
     b->del_peers = self_del_peers;

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "mrail/btl.h"
+#include "mrail/rte.h"
 
 #define BTL_SM_CACHE_LINE 64
 #define BTL_SM_MAGIC 0x6d7261696c736d31ull /* "mrailsm1" */
@@ -56,6 +57,7 @@ typedef struct btl_sm_seg_header {
     uint32_t owner; /* rank */
     uint32_t nrings;
     uint64_t ring_size;
+    mrail_rte_bell_t bell; /* the owner sleeps on it on a crowded node (rte.h) */
 } btl_sm_seg_header_t;
 
 /* What a rank publishes in the modex. */
@@ -129,6 +131,9 @@ struct mrail_btl_endpoint {
     bool from_peer_warm;
     uint64_t to_peer_tail;  /* last consumer position seen in to_peer */
     unsigned stuck_flushes; /* progress calls in a row whose flush moved nothing */
+    /* The peer's bell, on a crowded node: rung after each record we
+     * publish to it, and after we free room in its ring to us. */
+    mrail_rte_bell_t *bell;
 };
 
 struct btl_sm_module {

@@ -102,6 +102,10 @@ static int connect_local_peers(btl_sm_module_t *m, mrail_reason_t *why)
         ep->to_peer = btl_sm_segment_ring(ep->peer_seg, m->cfg.ring_size, m->my_local);
         ep->from_peer = btl_sm_segment_ring(m->seg, m->cfg.ring_size, i);
     }
+    for (uint32_t i = 0; rc == MRAIL_SUCCESS && i < m->nlocal; i++) {
+        mrail_rte_bell_attach(m->base.rte, i, &((btl_sm_seg_header_t *)m->eps[i].peer_seg)->bell);
+        m->eps[i].bell = i == m->my_local ? NULL : mrail_rte_bell_of(m->base.rte, i);
+    }
     /* Every local rank has mapped our segment once all are past this. */
     int brc = mrail_rte_barrier(m->base.rte, rc == MRAIL_SUCCESS ? why : NULL);
     btl_sm_segment_unlink(m);
@@ -194,6 +198,9 @@ static inline __attribute__((always_inline)) bool emit(btl_sm_module_t *m, mrail
         }
     }
     btl_sm_ring_commit(ep->to_peer, rec, len, kind, tag, (uint16_t)hdr_len);
+    if (ep->bell != NULL) {
+        mrail_rte_bell_ring(ep->bell);
+    }
     return true;
 }
 
@@ -322,6 +329,9 @@ static int poll_peer(btl_sm_module_t *m, mrail_btl_endpoint_t *ep)
         events++;
     }
     ep->polling = false;
+    if (events > 0 && ep->bell != NULL) {
+        mrail_rte_bell_ring(ep->bell); /* the peer may wait for room */
+    }
     return events;
 }
 
@@ -398,6 +408,7 @@ static void sm_finalize(mrail_btl_module_t *module)
             ep->out_head = o->next;
             free(o);
         }
+        mrail_rte_bell_attach(m->base.rte, i, NULL);
         if (ep->peer_seg != NULL && ep->peer_seg != m->seg) {
             munmap(ep->peer_seg, ep->peer_seg_size);
         }
@@ -416,7 +427,8 @@ void btl_sm_module_init(btl_sm_module_t *m, const btl_sm_config_t *cfg)
 {
     mrail_btl_module_t *b = &m->base;
     m->cfg = *cfg;
-    b->flags = MRAIL_BTL_FLAG_SEND | MRAIL_BTL_FLAG_SENDI | MRAIL_BTL_FLAG_PUT | MRAIL_BTL_FLAG_GET;
+    b->flags = MRAIL_BTL_FLAG_SEND | MRAIL_BTL_FLAG_SENDI | MRAIL_BTL_FLAG_PUT |
+               MRAIL_BTL_FLAG_GET | MRAIL_BTL_FLAG_WAKES;
     b->put_limit = SIZE_MAX;
     b->reg_size = BTL_SM_SHARE_HANDLE_SIZE;
     b->mem_register = btl_sm_share_register;

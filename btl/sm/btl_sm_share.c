@@ -180,6 +180,9 @@ static int push(btl_sm_module_t *m)
             atomic_store_explicit(&s->error, err, memory_order_relaxed);
         }
         atomic_fetch_add_explicit(&s->done, chunk_bytes(s, chunk), memory_order_release);
+        if (m->eps[s->getter].bell != NULL) {
+            mrail_rte_bell_ring(m->eps[s->getter].bell); /* this may be its last chunk */
+        }
         events++;
     }
     return events;

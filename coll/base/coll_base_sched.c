@@ -391,15 +391,23 @@ bool mrail_coll_test(mrail_coll_sched_t *s)
     return s->finished;
 }
 
+bool mrail_coll_ready(void *sched)
+{
+    mrail_coll_sched_t *s = sched;
+    if (s->failed_alloc) {
+        return true;
+    }
+    int events = mrail_pml_progress(mrail_obj.pml);
+    mrail_coll_progress_all();
+    return events != 0 || s->finished;
+}
+
 int mrail_coll_run(mrail_coll_sched_t *s)
 {
     int rc = mrail_coll_start(s);
     unsigned idle = 0;
     while (rc == MPI_SUCCESS && !mrail_coll_test(s)) {
-        if (++idle >= mrail_pml_spin_limit(mrail_obj.pml)) { /* let the peers run */
-            sched_yield();
-            idle = 0;
-        }
+        mrail_pml_idle(mrail_obj.pml, &idle, mrail_coll_ready, s); /* let the peers run */
     }
     rc = rc != MPI_SUCCESS ? rc : s->error;
     mrail_coll_free(s);

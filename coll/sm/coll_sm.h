@@ -45,6 +45,10 @@ typedef struct coll_sm_comm {
     uint64_t built;    /* operations through the segment built here */
     uint64_t finished; /* of those, finished here (in order) */
     bool ready;        /* the segment is mapped everywhere */
+    /* On a crowded node, the other ranks' bells (NULL for this rank),
+     * rung after each line this rank publishes: one of them may sleep
+     * waiting for it. NULL elsewhere. */
+    mrail_rte_bell_t **bells;
 } coll_sm_comm_t;
 
 /* Bytes per slot: coll_sm_max_bytes. */

@@ -79,7 +79,36 @@ static void coll_sm_state_free(void *state)
     if (st->map != NULL) {
         munmap(st->map, st->map_len);
     }
+    free(st->bells);
     free(st);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The bells of the communicator's other ranks, when the node is crowded. */
+static mrail_rte_bell_t **member_bells(const mpi_comm_t *c)
+{
+    mrail_rte_bell_t **bells = NULL;
+    for (int r = 0; r < c->size && mrail_obj.rte != NULL; r++) {
+        const uint32_t *at = bsearch(&c->world[r], mrail_obj.local_peers, mrail_obj.local_size,
+                                     sizeof(uint32_t), cmp_u32);
+        mrail_rte_bell_t *bell =
+            at == NULL || r == c->rank
+                ? NULL
+                : mrail_rte_bell_of(mrail_obj.rte, (uint32_t)(at - mrail_obj.local_peers));
+        if (bell != NULL && bells == NULL &&
+            (bells = calloc((size_t)c->size, sizeof(*bells))) == NULL) {
+            return NULL; /* no bells: its ranks yield while they wait */
+        }
+        if (bell != NULL) {
+            bells[r] = bell;
+        }
+    }
+    return bells;
 }
 
 /* The first blocking collective: map the segment, or leave everything to
@@ -94,6 +123,7 @@ static void coll_sm_setup(MPI_Comm comm)
         st->lines = st->map;
         st->slots = (char *)st->map + lines;
         st->ready = true;
+        st->bells = member_bells(&mrail_obj.comms[comm]);
         coll_sm_counts.comms++;
     } else {
         coll_sm_counts.failed++;

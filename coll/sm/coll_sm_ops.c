@@ -27,9 +27,13 @@ static inline uint64_t load(const uint64_t *p)
     return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-static inline void publish(uint64_t *p, uint64_t v)
+/* Stores this rank's news, and wakes the ranks that sleep waiting for it. */
+static inline void publish(const coll_sm_comm_t *st, uint64_t *p, uint64_t v)
 {
     __atomic_store_n(p, v, __ATOMIC_RELEASE);
+    if (st->bells != NULL) {
+        mrail_rte_bells_ring(st->bells, (size_t)st->n);
+    }
 }
 
 static char *slot(const coll_sm_comm_t *st, uint64_t seq, int rank)
@@ -82,7 +86,7 @@ static void join(coll_sm_op_t *o)
     } else {
         mrail_copy(slot(st, o->seq, st->rank), o->sbuf, o->count * o->type->size);
     }
-    publish(&st->lines[st->rank].arrived, o->seq);
+    publish(st, &st->lines[st->rank].arrived, o->seq);
     o->joined = true;
 }
 
@@ -100,7 +104,7 @@ static bool ready(const coll_sm_op_t *o)
         return false;
     }
     if (o->kind == SM_BARRIER) {
-        publish(&st->lines[0].release, o->seq);
+        publish(st, &st->lines[0].release, o->seq);
     }
     return true;
 }
@@ -139,7 +143,7 @@ static bool coll_sm_step(void *arg)
             combine(o);
         }
     }
-    publish(&st->lines[st->rank].done, o->seq);
+    publish(st, &st->lines[st->rank].done, o->seq);
     st->finished = o->seq;
     if (o->type != NULL) {
         mpi_type_drop(o->type);

@@ -70,6 +70,10 @@ enum {
     /* get() of memory registered by the peer shares the copy with it, in
      * chunks of rdma_pipeline_frag_size: give it whole messages. */
     MRAIL_BTL_FLAG_GET_SHARED = 1u << 4,
+    /* Everything it delivers to a peer on this node rings the peer's bell
+     * (mrail_rte_bell_ring): a peer reached only by such modules may sleep
+     * while it waits, on a crowded node. */
+    MRAIL_BTL_FLAG_WAKES = 1u << 5,
 };
 
 /* Receives one active message. segs[0] is the sender's header, the rest its

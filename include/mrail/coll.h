@@ -80,6 +80,9 @@ void *mrail_coll_tmp(mrail_coll_sched_t *s, size_t count, MPI_Datatype type);
 int mrail_coll_start(mrail_coll_sched_t *s);
 /* Advances it; true once every step is done. */
 bool mrail_coll_test(mrail_coll_sched_t *s);
+/* The same for mrail_pml_idle (sched is s): also true when a poll moved
+ * anything, so that a waiter only sleeps when nothing did. */
+bool mrail_coll_ready(void *sched);
 /* Advances every started, unfinished schedule (MPI's progress rule: each
  * MPI call that waits moves every collective in flight); returns how many
  * are still unfinished. mrail_coll_active only counts them. */

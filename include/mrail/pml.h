@@ -151,6 +151,12 @@ int mrail_pml_progress(mrail_pml_t *pml);
  * the node is oversubscribed (the peer we wait for may need our CPU to run
  * at all), UINT_MAX (never) when every local rank has a CPU of its own. */
 unsigned mrail_pml_spin_limit(const mrail_pml_t *pml);
+/* One idle turn of a waiting loop whose last poll found nothing: *idle
+ * counts the turns (the caller's, 0 when its wait begins). Spins, yields
+ * once spin_limit turns passed, and on a crowded node may sleep until a
+ * peer delivers something; ready(arg) polls and says whether there is
+ * work, asked once more before it sleeps. */
+void mrail_pml_idle(mrail_pml_t *pml, unsigned *idle, bool (*ready)(void *arg), void *arg);
 
 /* Non-zero once a btl reported a failed peer or device. */
 int mrail_pml_failed(const mrail_pml_t *pml);
@@ -174,6 +180,7 @@ typedef struct mrail_pml_stats {
     uint64_t frags_stolen;    /* fragments a rail with room took from a slower rail's queue */
     uint64_t rates_forgotten; /* measured rates dropped after their rail was starved (receiver) */
     uint64_t malformed;       /* headers dropped: too short, or naming no request of ours */
+    uint64_t sleeps;          /* waits that slept on this rank's bell (a crowded node) */
 } mrail_pml_stats_t;
 void mrail_pml_stats(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
 
@@ -211,6 +218,8 @@ struct mrail_pml_ops {
                   mrail_pml_message_t *msg, mrail_pml_request_t **req);
     int (*progress)(mrail_pml_t *pml);
     unsigned (*spin_limit)(const mrail_pml_t *pml);
+    /* May be NULL: mrail_pml_idle then yields every spin_limit turns. */
+    void (*idle)(mrail_pml_t *pml, unsigned *idle, bool (*ready)(void *arg), void *arg);
     int (*failed)(const mrail_pml_t *pml);
     void (*stats)(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
     const struct mrail_rails *(*rails)(const mrail_pml_t *pml);

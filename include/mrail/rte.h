@@ -62,6 +62,58 @@ void mrail_rte_abort(mrail_rte_t *rte, int status, const char *msg) __attribute_
 /* Tells the launcher this rank is done; frees rte. */
 int mrail_rte_finalize(mrail_rte_t *rte);
 
+/* Doorbells, for a crowded node (more ranks than CPUs). There a rank that
+ * polls or yields while it waits keeps the CPU from the peer it waits for,
+ * and beside a process that never yields (a memory-bound neighbour) a
+ * yield gives that process the CPU for the rest of its time slice:
+ * milliseconds per wait. A rank that sleeps instead is woken at once by
+ * the peer's store, and the scheduler runs a woken sleeper ahead of a
+ * process that has not slept. The bells live in shared memory that a btl
+ * maps on every local rank (btl/sm's segments) and are told to the
+ * runtime here; a rank with no bell of its own yields as before. */
+typedef struct mrail_rte_bell {
+    uint32_t seq;      /* rings so far: the word its owner sleeps on */
+    uint32_t sleepers; /* the owner's threads asleep on it, or about to be */
+} mrail_rte_bell_t;
+
+/* Where local rank local_index's bell is mapped here (NULL: gone; the
+ * mapping is about to be dropped). Only on a crowded node; elsewhere it
+ * does nothing. */
+void mrail_rte_bell_attach(mrail_rte_t *rte, uint32_t local_index, mrail_rte_bell_t *bell);
+/* The bell of local rank local_index, NULL when none is known (or the node
+ * is not crowded): a caller that rings often keeps it. */
+mrail_rte_bell_t *mrail_rte_bell_of(const mrail_rte_t *rte, uint32_t local_index);
+/* Wakes the bell's owner. Call mrail_rte_bell_ring. */
+void mrail_rte_bell_wake(mrail_rte_bell_t *bell);
+/* After the stores the bell's owner may be waiting for: wakes it if it
+ * sleeps. A full fence and one load when it does not. */
+static inline void mrail_rte_bell_ring(mrail_rte_bell_t *bell)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* our stores before its sleepers */
+    if (__atomic_load_n(&bell->sleepers, __ATOMIC_RELAXED) != 0) {
+        mrail_rte_bell_wake(bell);
+    }
+}
+/* The same for n bells at once (NULL entries skipped): one fence. */
+static inline void mrail_rte_bells_ring(mrail_rte_bell_t *const *bells, size_t n)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (size_t i = 0; i < n; i++) {
+        if (bells[i] != NULL && __atomic_load_n(&bells[i]->sleepers, __ATOMIC_RELAXED) != 0) {
+            mrail_rte_bell_wake(bells[i]);
+        }
+    }
+}
+/* Sleeps on bell until it is rung or timeout_us pass, unless ready(arg),
+ * asked once this thread counts as asleep, says there is work: what a
+ * ringer stored before that look is seen by ready, what it stores after
+ * wakes the sleeper. false when the time ran out, true otherwise. */
+bool mrail_rte_bell_sleep(mrail_rte_bell_t *bell, bool (*ready)(void *arg), void *arg,
+                          unsigned timeout_us);
+/* mrail_rte_bell_sleep on this rank's own bell; false (without sleeping)
+ * when it has none. */
+bool mrail_rte_doze(mrail_rte_t *rte, bool (*ready)(void *arg), void *arg, unsigned timeout_us);
+
 /* The name of a shared-memory file of job: /mrail.<job>.<rest>, every '/'
  * after the first made '_'. Every segment mrail puts in /dev/shm is named
  * so: the launcher sweeps the job's prefix when the job ends, and no other

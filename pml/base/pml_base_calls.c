@@ -1,6 +1,7 @@
 /* The pml calls the MPI layer makes: each goes through the ops table of
  * the instance that the selected component opened (the MCA_PML_CALL way),
  * so --mca pml NAME or a component's higher priority decides what runs. */
+#include <sched.h>
 #include <string.h>
 
 #include "mrail/pml.h"
@@ -163,6 +164,16 @@ int mrail_pml_progress(mrail_pml_t *pml)
 unsigned mrail_pml_spin_limit(const mrail_pml_t *pml)
 {
     return pml->ops->spin_limit(pml);
+}
+
+void mrail_pml_idle(mrail_pml_t *pml, unsigned *idle, bool (*ready)(void *arg), void *arg)
+{
+    if (pml->ops->idle != NULL) {
+        pml->ops->idle(pml, idle, ready, arg);
+    } else if (++*idle >= pml->ops->spin_limit(pml)) {
+        sched_yield();
+        *idle = 0;
+    }
 }
 
 int mrail_pml_failed(const mrail_pml_t *pml)

@@ -272,7 +272,9 @@ struct pml_stripe {
     size_t bidir_rget;       /* see pml_stripe_bidir_rget_size; 0: off */
     unsigned silent_round;
     uint64_t next_rid;
-    unsigned spin_limit; /* see mrail_pml_spin_limit */
+    unsigned spin_limit;  /* see mrail_pml_spin_limit */
+    bool sleep;           /* pml_stripe_sleep, on a crowded node */
+    unsigned sleep_after; /* idle turns that yield before one sleeps */
     mrail_pml_stats_t stats;
     mrail_pml_request_t *striping; /* confirmed sends not finished: failover's work list */
     mrail_pml_request_t *active;   /* requests not complete: what a dead peer fails */
@@ -317,6 +319,8 @@ bool pml_stripe_steal(void);
 unsigned pml_stripe_stall_timeout(void); /* ms */
 unsigned pml_stripe_silent_peer(void);   /* ms */
 size_t pml_stripe_bidir_rget_size(void);
+/* pml_stripe_sleep, and pml_stripe_sleep_after in *after. */
+bool pml_stripe_sleep(unsigned *after);
 bool pml_stripe_report(void);
 
 /* pml_stripe_pml.c: builds the instance; its ops table (mrail/pml.h says

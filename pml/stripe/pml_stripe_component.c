@@ -16,6 +16,8 @@ typedef struct pml_stripe_config {
     size_t bidir_rget_size;
     bool steal;
     bool report;
+    bool sleep;
+    unsigned sleep_after;
 } pml_stripe_config_t;
 
 static pml_stripe_config_t pml_stripe_config;
@@ -69,8 +71,19 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
         {"report", MRAIL_MCA_BOOL, "false", 4,
          "At finalize, each rank writes to stderr, per peer and rail that carried striped "
          "fragments: the bytes and fragments sent, the rate the scheduler last weighed the "
-         "rail by, and how often it failed and came back",
+         "rail by, and how often it failed and came back; on a node with more ranks than CPUs, "
+         "also how often it slept while it waited (pml_stripe_sleep)",
          NULL, offsetof(pml_stripe_config_t, report)},
+        {"sleep", MRAIL_MCA_BOOL, "true", 5,
+         "On a node with more ranks than CPUs, a rank that waits (a receive, a collective) "
+         "sleeps until a rank on the node delivers to it, instead of yielding the CPU over and "
+         "over: beside a process that never yields, each yield hands it the CPU for the rest "
+         "of a time slice, and a woken sleeper runs first. Only while every peer is reached "
+         "through modules that wake it (sm, self); false: always yield",
+         NULL, offsetof(pml_stripe_config_t, sleep)},
+        {"sleep_after", MRAIL_MCA_UNSIGNED, "16", 6,
+         "With pml_stripe_sleep, the yields a waiting rank makes before it sleeps", NULL,
+         offsetof(pml_stripe_config_t, sleep_after)},
     };
     return mrail_mca_register(mca, "pml", self->name, defs, sizeof(defs) / sizeof(defs[0]),
                               &pml_stripe_config);
@@ -102,6 +115,12 @@ bool pml_stripe_steal(void)
 bool pml_stripe_report(void)
 {
     return pml_stripe_config.report;
+}
+
+bool pml_stripe_sleep(unsigned *after)
+{
+    *after = pml_stripe_config.sleep_after;
+    return pml_stripe_config.sleep;
 }
 
 unsigned pml_stripe_silent_peer(void)

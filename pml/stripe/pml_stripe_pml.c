@@ -295,6 +295,8 @@ int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_framewo
      * from 0.7 M/s to 0.15 M/s once polling got cheaper and yields came
      * sooner). As Open MPI, yield only when ranks outnumber CPUs. */
     pml->spin_limit = mrail_rte_facts(rte)->oversubscribed ? 1 : UINT_MAX;
+    pml->sleep = pml_stripe_sleep(&pml->sleep_after) && mrail_rte_facts(rte)->oversubscribed;
+    pml->sleep_after = pml->sleep_after < (1u << 30) ? pml->sleep_after : 1u << 30;
     mrail_btl_am_register(&pml->am, PML_TAG_EAGER, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_RTS, am_match_header, pml);
     mrail_btl_am_register(&pml->am, PML_TAG_SHORT, am_short, pml);
@@ -614,19 +616,69 @@ static bool pml_stripe_done(const mrail_pml_t *base, const mrail_pml_request_t *
     return req->complete;
 }
 
+/* May this rank sleep while it waits? Only when whatever reaches it rings
+ * its bell: every module that carries a rail wakes, and no progress
+ * thread holds the pml's lock meanwhile. */
+static bool can_sleep(const pml_stripe_t *pml)
+{
+    if (!pml->sleep || pml->base.lock != NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < pml->rails.ncarrying; i++) {
+        if (!(pml->rails.carrying[i]->flags & MRAIL_BTL_FLAG_WAKES)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void pml_stripe_idle(mrail_pml_t *base, unsigned *idle, bool (*ready)(void *arg), void *arg)
+{
+    pml_stripe_t *pml = (pml_stripe_t *)base;
+    if (++*idle < pml->spin_limit) {
+        return;
+    }
+    if (*idle <= pml->spin_limit + pml->sleep_after || !can_sleep(pml)) {
+        sched_yield();
+        if (*idle > pml->spin_limit + pml->sleep_after) {
+            *idle = 0; /* it may not sleep now: count afresh */
+        }
+        return;
+    }
+    /* Stays past sleep_after: a wait that is still not over sleeps again.
+     * A bell nobody rings (a peer that died) wakes it after a millisecond. */
+    *idle = pml->spin_limit + pml->sleep_after;
+    if (mrail_rte_doze(pml->rte, ready, arg, 1000)) {
+        pml->stats.sleeps++;
+    } else {
+        sched_yield();
+    }
+}
+
+typedef struct {
+    pml_stripe_t *pml;
+    const mrail_pml_request_t *req;
+} wait_ctx_t;
+
+static bool wait_ready(void *arg)
+{
+    wait_ctx_t *w = arg;
+    return pml_stripe_progress(&w->pml->base) != 0 || w->req->complete;
+}
+
 static void pml_stripe_wait(mrail_pml_t *base, mrail_pml_request_t *req, mrail_pml_status_t *status)
 {
     pml_stripe_t *pml = (pml_stripe_t *)base;
     unsigned idle = 0;
+    wait_ctx_t w = {pml, req};
     while (!req->complete) {
         /* Spin: a yield is a system call and would cost more than the
          * message. Only a long wait (oversubscribed: the peer we wait for
-         * may need our CPU) yields. */
+         * may need our CPU) yields, or sleeps. */
         if (pml_stripe_progress(&pml->base) != 0) {
             idle = 0;
-        } else if (++idle >= pml->spin_limit) {
-            sched_yield();
-            idle = 0;
+        } else {
+            pml_stripe_idle(&pml->base, &idle, wait_ready, &w);
         }
     }
     if (status != NULL) {
@@ -762,6 +814,7 @@ static const mrail_pml_ops_t pml_stripe_ops = {
     .imrecv = pml_stripe_imrecv,
     .progress = pml_stripe_progress,
     .spin_limit = pml_stripe_spin_limit,
+    .idle = pml_stripe_idle,
     .failed = pml_stripe_failed,
     .stats = pml_stripe_stats,
     .rails = pml_stripe_rails,

@@ -1,12 +1,17 @@
 /* pml_stripe_report: what each rail carried, for performance engineers
  * who want to see the striping of a real run (pml_stripe_report=true). */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include "pml_stripe.h"
 
 void pml_report_rails(const pml_stripe_t *pml, FILE *out)
 {
+    if (pml->spin_limit != UINT_MAX) { /* more ranks than CPUs here */
+        fprintf(out, "mrail pml: rank %" PRIu32 " slept %" PRIu64 " times while it waited\n",
+                pml->rank, pml->stats.sleeps);
+    }
     for (uint32_t p = 0; pml->railq != NULL && p < pml->size; p++) {
         const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, p);
         for (size_t r = 0; pr != NULL && r < pr->count && r < MRAIL_MAX_RAILS; r++) {

@@ -463,3 +463,54 @@ Test(mpi, finalize_keeps_queued_sends_moving, .timeout = 180)
         run_fini(&r);
     }
 }
+
+/* More ranks than CPUs: a waiting rank sleeps on its bell until a peer
+ * delivers (pml_stripe_sleep), and every wait still ends with every byte
+ * (mpi_crowded). It sleeps only where each rail wakes it: not when the
+ * parameter says no, nor when tcp carries the messages. */
+static void run_crowded(const char *const *mca, size_t nmca, bool slept_expected)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    char np[24];
+    snprintf(np, sizeof(np), "%ld", (cpus > 0 && cpus < 1000 ? cpus : 1) + 2);
+    run_t r;
+    run_init(&r);
+    char *argv[24] = {MRUN,        "-n",  np,      "--oversubscribe",
+                      "--timeout", "120", "--mca", "pml_stripe_report",
+                      "true"};
+    size_t n = 9;
+    for (size_t i = 0; i < nmca && n < 21; i++) {
+        argv[n++] = (char *)mca[i];
+    }
+    argv[n++] = MRAIL_TEST_BIN_DIR "/mpi_crowded";
+    argv[n] = NULL;
+    run_cmd(&r, argv, NULL, NULL);
+    const char *what = nmca > 0 ? mca[nmca - 1] : "defaults";
+    cr_assert_eq(r.status, 0, "%s: %s%s", what, r.out, r.err);
+    cr_expect_eq(count_lines(r.out, " crowded checks passed\n"), atoi(np), "%s: %s", what, r.out);
+    /* Every rank reports, rank 0 (who waited 0.1 s for each sender) too. */
+    cr_expect_eq(count_lines(r.err, " times while it waited\n"), atoi(np), "%s: %s", what, r.err);
+    unsigned long slept0 = 0;
+    const char *l = strstr(r.err, "mrail pml: rank 0 slept ");
+    cr_assert(l != NULL && sscanf(l, "mrail pml: rank 0 slept %lu times", &slept0) == 1, "%s: %s",
+              what, r.err);
+    if (slept_expected) {
+        cr_expect_gt(slept0, 0, "%s: rank 0 never slept: %s", what, r.err);
+    } else {
+        cr_expect_eq(count_lines(r.err, " slept 0 times while it waited\n"), atoi(np), "%s: %s",
+                     what, r.err);
+    }
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
+Test(mpi, ranks_that_outnumber_the_cpus_sleep_while_they_wait, .timeout = 300)
+{
+    const char *const first[] = {"--mca", "pml_stripe_sleep_after", "0"};
+    run_crowded(first, 3, true);
+    run_crowded(NULL, 0, true);
+    const char *const off[] = {"--mca", "pml_stripe_sleep", "false"};
+    run_crowded(off, 3, false);
+    const char *const tcp[] = {"--mca", "btl", "self,tcp"};
+    run_crowded(tcp, 3, false);
+}
