@@ -280,8 +280,6 @@ typedef struct mpi_outcome {
     int cause; /* the PML's status */
 } mpi_outcome_t;
 
-/* Finishes req if its operation is done (waiting for it if block); fills
- * status; returns whether it finished, and how in out. */
 /* A pml request's wait while collectives are in flight (mrail_pml_idle). */
 static bool pml_and_coll_ready(void *pml_req)
 {
@@ -290,6 +288,8 @@ static bool pml_and_coll_ready(void *pml_req)
     return events != 0 || mrail_pml_done(mrail_obj.pml, pml_req);
 }
 
+/* Finishes req if its operation is done (waiting for it if block); fills
+ * status; returns whether it finished, and how in out. */
 static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outcome_t *out)
 {
     *out = (mpi_outcome_t){MPI_SUCCESS, MPI_COMM_WORLD, MRAIL_SUCCESS};
@@ -305,8 +305,8 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
             if (!block) {
                 return false;
             }
-            mrail_pml_idle(mrail_obj.pml, &idle, mrail_coll_ready,
-                           req->coll); /* let the peers run */
+            /* let the peers run */
+            mrail_pml_idle(mrail_obj.pml, &idle, mrail_coll_ready, req->coll);
         }
         mpi_status_empty(&st);
         st.MPI_ERROR = mrail_coll_error(req->coll);

@@ -102,7 +102,7 @@ static mrail_rte_bell_t **member_bells(const mpi_comm_t *c)
                 : mrail_rte_bell_of(mrail_obj.rte, (uint32_t)(at - mrail_obj.local_peers));
         if (bell != NULL && bells == NULL &&
             (bells = calloc((size_t)c->size, sizeof(*bells))) == NULL) {
-            return NULL; /* no bells: its ranks yield while they wait */
+            return NULL; /* not rung from here: a sleep on our news ends by its timeout */
         }
         if (bell != NULL) {
             bells[r] = bell;

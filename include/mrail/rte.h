@@ -83,7 +83,8 @@ void mrail_rte_bell_attach(mrail_rte_t *rte, uint32_t local_index, mrail_rte_bel
 /* The bell of local rank local_index, NULL when none is known (or the node
  * is not crowded): a caller that rings often keeps it. */
 mrail_rte_bell_t *mrail_rte_bell_of(const mrail_rte_t *rte, uint32_t local_index);
-/* Wakes the bell's owner. Call mrail_rte_bell_ring. */
+/* Wakes the bell's owner; mrail_rte_bell_ring calls it when the owner
+ * sleeps, and is what stores call. */
 void mrail_rte_bell_wake(mrail_rte_bell_t *bell);
 /* After the stores the bell's owner may be waiting for: wakes it if it
  * sleeps. A full fence and one load when it does not. */

@@ -616,6 +616,11 @@ static bool pml_stripe_done(const mrail_pml_t *base, const mrail_pml_request_t *
     return req->complete;
 }
 
+/* The longest sleep: what no bell announces (a peer that died, the
+ * silent-peer and stall timers, a tcp module that carries no rail) is
+ * still looked at this often. */
+#define PML_SLEEP_MAX_US 1000
+
 /* May this rank sleep while it waits? Only when whatever reaches it rings
  * its bell: every module that carries a rail wakes, and no progress
  * thread holds the pml's lock meanwhile. */
@@ -645,10 +650,9 @@ static void pml_stripe_idle(mrail_pml_t *base, unsigned *idle, bool (*ready)(voi
         }
         return;
     }
-    /* Stays past sleep_after: a wait that is still not over sleeps again.
-     * A bell nobody rings (a peer that died) wakes it after a millisecond. */
+    /* Stays past sleep_after: a wait that is still not over sleeps again. */
     *idle = pml->spin_limit + pml->sleep_after;
-    if (mrail_rte_doze(pml->rte, ready, arg, 1000)) {
+    if (mrail_rte_doze(pml->rte, ready, arg, PML_SLEEP_MAX_US)) {
         pml->stats.sleeps++;
     } else {
         sched_yield();
