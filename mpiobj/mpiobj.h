@@ -84,6 +84,8 @@ static inline int mpi_peer_size(const mpi_comm_t *c)
 }
 /* Is job rank rank on this node? */
 bool mpi_world_on_this_node(uint32_t rank);
+/* Its index among this node's ranks (local_peers), or -1 when elsewhere. */
+int mpi_world_local_index(uint32_t rank);
 /* A new communicator handle with the given groups; MPI_COMM_NULL when out of memory. */
 MPI_Comm mpi_comm_new(uint32_t ctx, int size, int rank, const uint32_t *world);
 /* Fills handle h (WORLD and SELF at start-up). */

@@ -43,14 +43,14 @@ void mpi_comms_fini(void)
     mrail_obj.ncomms = 0;
 }
 
-bool mpi_world_on_this_node(uint32_t rank)
+int mpi_world_local_index(uint32_t rank)
 {
     const uint32_t *p = mrail_obj.local_peers;
     size_t lo = 0, hi = mrail_obj.local_size;
     while (lo < hi) { /* local_peers is ascending */
         size_t mid = lo + (hi - lo) / 2;
         if (p[mid] == rank) {
-            return true;
+            return (int)mid;
         }
         if (p[mid] < rank) {
             lo = mid + 1;
@@ -58,7 +58,12 @@ bool mpi_world_on_this_node(uint32_t rank)
             hi = mid;
         }
     }
-    return false;
+    return -1;
+}
+
+bool mpi_world_on_this_node(uint32_t rank)
+{
+    return mpi_world_local_index(rank) >= 0;
 }
 
 static bool all_crowded(int size, const uint32_t *world)

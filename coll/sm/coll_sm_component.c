@@ -83,23 +83,14 @@ static void coll_sm_state_free(void *state)
     free(st);
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The bells of the communicator's other ranks, when the node is crowded. */
 static mrail_rte_bell_t **member_bells(const mpi_comm_t *c)
 {
     mrail_rte_bell_t **bells = NULL;
     for (int r = 0; r < c->size && mrail_obj.rte != NULL; r++) {
-        const uint32_t *at = bsearch(&c->world[r], mrail_obj.local_peers, mrail_obj.local_size,
-                                     sizeof(uint32_t), cmp_u32);
+        int local = r == c->rank ? -1 : mpi_world_local_index(c->world[r]);
         mrail_rte_bell_t *bell =
-            at == NULL || r == c->rank
-                ? NULL
-                : mrail_rte_bell_of(mrail_obj.rte, (uint32_t)(at - mrail_obj.local_peers));
+            local < 0 ? NULL : mrail_rte_bell_of(mrail_obj.rte, (uint32_t)local);
         if (bell != NULL && bells == NULL &&
             (bells = calloc((size_t)c->size, sizeof(*bells))) == NULL) {
             return NULL; /* not rung from here: a sleep on our news ends by its timeout */
