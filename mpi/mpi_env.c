@@ -87,6 +87,9 @@ static int init(const char *fn)
         mrail_rte_abort(mrail_mpi.rte, 1, "out of memory");
     }
     free(world);
+    if (mpi_req_sent_init() != MPI_SUCCESS) {
+        mrail_rte_abort(mrail_mpi.rte, 1, "out of memory");
+    }
     mpi_info_env_fill((int)f->size, mrail_mpi.thread_level);
     mrail_mpi.initialized = true;
     return MPI_SUCCESS;

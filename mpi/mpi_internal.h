@@ -215,6 +215,15 @@ static inline void mpi_req_drop(mpi_req_t *req)
     mrail_mpi.free_slots[mrail_mpi.nfree++] = (int)(req - mrail_mpi.reqs) + 1;
 }
 
+/* The handle every nonblocking send that completed at its start (the pml's
+ * sendi) returns: one slot, taken at MPI_Init, active and done for ever, as
+ * Open MPI returns ompi_request_empty. Such a send then costs no slot, and
+ * its wait only sets the handle to MPI_REQUEST_NULL; the status is empty,
+ * as a send's may be (only MPI_Test_cancelled, false, is defined). */
+#define MPI_REQ_SENT 1
+/* Takes the MPI_REQ_SENT slot (MPI_Init). */
+int mpi_req_sent_init(void);
+
 static inline mpi_req_t *mpi_req_get(MPI_Request handle)
 {
     if (handle <= 0 || handle > mrail_mpi.nreqs ||

@@ -114,6 +114,14 @@ static int start_new(mpi_req_kind_t kind, const void *buf, int count, MPI_Dataty
     /* An ordinary call (plain_p2p) goes straight to the pml call: its type
      * is known contiguous, the peer real, and nothing is packed. */
     const mpi_type_t *t = checked ? NULL : plain_p2p(kind, buf, count, type, peer, tag, comm);
+    if (t != NULL && kind == MPI_REQ_SEND && !sync) {
+        const mpi_comm_t *c = &mrail_obj.comms[comm];
+        if (mrail_pml_sendi(mrail_obj.pml, buf, (size_t)count * t->size, mpi_peer_world(c, peer),
+                            tag, c->ctx) == MRAIL_SUCCESS) {
+            *request = MPI_REQ_SENT; /* sent already: no request of its own */
+            return MPI_SUCCESS;
+        }
+    }
     int rc =
         prepare(kind, buf, count, type, peer, tag, comm, fn, checked || t != NULL, &req, request);
     if (rc != MPI_SUCCESS) {
@@ -173,9 +181,33 @@ int PMPI_Irsend(const void *buf, int count, MPI_Datatype type, int dest, int tag
                      request);
 }
 
+/* An ordinary receive (plain_p2p) takes a slot and goes to the pml in one
+ * pass: a message-rate window is mostly this call. Anything else, and any
+ * failure, takes start_new, which reports it. */
 int PMPI_Irecv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm,
                MPI_Request *request)
 {
+    const mpi_type_t *t = plain_p2p(MPI_REQ_RECV, buf, count, type, source, tag, comm);
+    mpi_req_t *req;
+    if (t != NULL && mpi_req_new(&req, request) == MPI_SUCCESS) {
+        const mpi_comm_t *c = &mrail_obj.comms[comm];
+        int32_t src =
+            source == MPI_ANY_SOURCE ? MRAIL_PML_ANY_SOURCE : (int32_t)mpi_peer_world(c, source);
+        if (mrail_pml_irecv(mrail_obj.pml, buf, (size_t)count * t->size, src,
+                            tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : tag, c->ctx,
+                            &req->pml) == MRAIL_SUCCESS) {
+            req->kind = MPI_REQ_RECV;
+            req->active = true;
+            req->buf = buf;
+            req->count = count;
+            req->type = type;
+            req->peer = source;
+            req->tag = tag;
+            req->comm = comm;
+            return MPI_SUCCESS;
+        }
+        mpi_req_drop(req);
+    }
     return start_new(MPI_REQ_RECV, buf, count, type, source, tag, comm, false, "MPI_Irecv", false,
                      request);
 }

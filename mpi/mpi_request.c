@@ -45,6 +45,26 @@ int mpi_req_grow(void)
     return MPI_SUCCESS;
 }
 
+int mpi_req_sent_init(void)
+{
+    mpi_req_t *req;
+    MPI_Request handle;
+    if (mpi_req_new(&req, &handle) != MPI_SUCCESS) {
+        return MPI_ERR_NO_MEM;
+    }
+    if (handle != MPI_REQ_SENT) { /* the table was not empty: a bug of MPI_Init's order */
+        mpi_req_drop(req);
+        return MPI_ERR_INTERN;
+    }
+    /* Done, with no pml request; MPI_PROC_NULL as its peer gives
+     * MPI_Request_get_status an empty status. */
+    req->kind = MPI_REQ_SEND;
+    req->active = true;
+    req->peer = MPI_PROC_NULL;
+    req->comm = MPI_COMM_WORLD;
+    return MPI_SUCCESS;
+}
+
 /* Blocks of at least this many bytes go to the PML as they lie in memory
  * (the btls send from them and arrivals land in them: no pack copy); a
  * type with smaller ones is packed, which costs less than a long list. */
@@ -288,18 +308,60 @@ static bool pml_and_coll_ready(void *pml_req)
     return events != 0 || mrail_pml_done(mrail_obj.pml, pml_req);
 }
 
+/* The pml operation of req (a send or a receive) is done, or waited for
+ * if block: its status into st, the pml request freed. False if not done. */
+static bool finish_pml(mpi_req_t *req, MPI_Status *status, bool block, MPI_Status *st,
+                       mpi_outcome_t *out)
+{
+    mrail_pml_status_t ps;
+    if (!block || mrail_coll_active() == 0) {
+        if (!block) {
+            mrail_coll_progress_all();
+        }
+        if (!mrail_pml_finish(mrail_obj.pml, req->pml, block, &ps)) {
+            return false;
+        }
+    } else { /* collectives in flight move while we wait (MPI's progress rule) */
+        unsigned idle = 0;
+        while (!mrail_pml_test(mrail_obj.pml, req->pml, &ps)) {
+            mrail_coll_progress_all();
+            mrail_pml_idle(mrail_obj.pml, &idle, pml_and_coll_ready, req->pml);
+        }
+        mrail_pml_request_free(mrail_obj.pml, req->pml);
+    }
+    req->pml = NULL;
+    if (status == MPI_STATUS_IGNORE && ps.error == MRAIL_SUCCESS) {
+        st->MPI_ERROR = MPI_SUCCESS; /* nothing else is read */
+    } else {
+        mpi_status_from_pml(req->comm, &ps, st);
+    }
+    out->cause = ps.error;
+    unpack(req, ps.count);
+    return true;
+}
+
 /* Finishes req if its operation is done (waiting for it if block); fills
  * status; returns whether it finished, and how in out. */
 static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outcome_t *out)
 {
     *out = (mpi_outcome_t){MPI_SUCCESS, MPI_COMM_WORLD, MRAIL_SUCCESS};
+    if (*handle == MPI_REQ_SENT) { /* shared: it stays active for the next */
+        mpi_status_empty(status);
+        *handle = MPI_REQUEST_NULL;
+        return true;
+    }
     mpi_req_t *req = mpi_req_get(*handle);
     if (req == NULL || !req->active) {
         mpi_status_empty(status);
         return true;
     }
     MPI_Status st;
-    if (req->kind == MPI_REQ_COLL) {
+    bool pml = req->pml != NULL;
+    if (pml) { /* first: sends and receives are most requests */
+        if (!finish_pml(req, status, block, &st, out)) {
+            return false;
+        }
+    } else if (req->kind == MPI_REQ_COLL) {
         unsigned idle = 0;
         while (!mrail_coll_test(req->coll)) {
             if (!block) {
@@ -347,37 +409,10 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
             mpi_osc_req_free(req->rma_win, req->rma);
             req->rma = NULL;
         }
-    } else if (req->pml == NULL) {
-        if (status != MPI_STATUS_IGNORE) {
-            done_status(req, &st);
-        } else {
-            st.MPI_ERROR = MPI_SUCCESS; /* nothing else is read */
-        }
+    } else if (status != MPI_STATUS_IGNORE) { /* no pml operation: MPI_PROC_NULL, or sendi */
+        done_status(req, &st);
     } else {
-        mrail_pml_status_t ps;
-        if (block && mrail_coll_active() == 0) {
-            mrail_pml_wait(mrail_obj.pml, req->pml, &ps);
-        } else if (!block) {
-            mrail_coll_progress_all();
-            if (!mrail_pml_test(mrail_obj.pml, req->pml, &ps)) {
-                return false;
-            }
-        } else { /* collectives in flight move while we wait (MPI's progress rule) */
-            unsigned idle = 0;
-            while (!mrail_pml_test(mrail_obj.pml, req->pml, &ps)) {
-                mrail_coll_progress_all();
-                mrail_pml_idle(mrail_obj.pml, &idle, pml_and_coll_ready, req->pml);
-            }
-        }
-        if (status == MPI_STATUS_IGNORE && ps.error == MRAIL_SUCCESS) {
-            st.MPI_ERROR = MPI_SUCCESS; /* nothing else is read */
-        } else {
-            mpi_status_from_pml(req->comm, &ps, &st);
-        }
-        out->cause = ps.error;
-        mrail_pml_request_free(mrail_obj.pml, req->pml);
-        req->pml = NULL;
-        unpack(req, ps.count);
+        st.MPI_ERROR = MPI_SUCCESS; /* nothing else is read */
     }
     out->err = st.MPI_ERROR;
     out->comm = req->comm;
@@ -386,7 +421,13 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
     }
     req->active = false;
     if (!req->persistent) {
-        release(req);
+        /* A send or receive whose packing finish_pml freed holds nothing
+         * else, unless it is a buffered send's. */
+        if (pml && req->bsend_copy == NULL) {
+            mpi_req_drop(req);
+        } else {
+            release(req);
+        }
         *handle = MPI_REQUEST_NULL;
     }
     return true;
@@ -696,7 +737,9 @@ int PMPI_Request_free(MPI_Request *request)
         return mpi_error(MPI_COMM_WORLD, MPI_ERR_REQUEST, "MPI_Request_free",
                          "invalid request handle %d", *request);
     }
-    if (req->active) {
+    if (*request == MPI_REQ_SENT) {
+        /* shared by every send done at its start: nothing to free */
+    } else if (req->active) {
         req->detached = true; /* finishes on its own; reaped by later calls */
         req->persistent = false;
     } else {

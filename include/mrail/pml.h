@@ -131,6 +131,11 @@ bool mrail_pml_done(mrail_pml_t *pml, const mrail_pml_request_t *req);
 void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
 /* Frees a request (complete, or a receive that was cancelled). */
 void mrail_pml_request_free(mrail_pml_t *pml, mrail_pml_request_t *req);
+/* Waits for req (block) or tests it; once it is complete, fills status,
+ * frees req and answers true: mrail_pml_wait or mrail_pml_test, then
+ * mrail_pml_request_free, in one call. */
+bool mrail_pml_finish(mrail_pml_t *pml, mrail_pml_request_t *req, bool block,
+                      mrail_pml_status_t *status);
 /* Cancels a receive that has not matched; true if it was cancelled. */
 bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req);
 /* Is a message from src/tag waiting? Fills status without receiving it. */
@@ -209,6 +214,9 @@ struct mrail_pml_ops {
     bool (*done)(const mrail_pml_t *pml, const mrail_pml_request_t *req);
     void (*wait)(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status_t *status);
     void (*request_free)(mrail_pml_t *pml, mrail_pml_request_t *req);
+    /* May be NULL: mrail_pml_finish then calls wait or test, and request_free. */
+    bool (*finish)(mrail_pml_t *pml, mrail_pml_request_t *req, bool block,
+                   mrail_pml_status_t *status);
     bool (*cancel)(mrail_pml_t *pml, mrail_pml_request_t *req);
     bool (*iprobe)(mrail_pml_t *pml, int32_t src, int32_t tag, uint32_t ctx,
                    mrail_pml_status_t *status);

@@ -111,6 +111,32 @@ void mrail_pml_request_free(mrail_pml_t *pml, mrail_pml_request_t *req)
     mrail_pml_unlock(pml);
 }
 
+/* mrail_pml_finish of a pml without the op. */
+static bool finish_in_steps(mrail_pml_t *pml, mrail_pml_request_t *req, bool block,
+                            mrail_pml_status_t *status)
+{
+    bool done = true;
+    if (block) {
+        pml->ops->wait(pml, req, status);
+    } else {
+        done = pml->ops->test(pml, req, status);
+    }
+    if (done) {
+        pml->ops->request_free(pml, req);
+    }
+    return done;
+}
+
+bool mrail_pml_finish(mrail_pml_t *pml, mrail_pml_request_t *req, bool block,
+                      mrail_pml_status_t *status)
+{
+    mrail_pml_lock(pml);
+    bool done = pml->ops->finish != NULL ? pml->ops->finish(pml, req, block, status)
+                                         : finish_in_steps(pml, req, block, status);
+    mrail_pml_unlock(pml);
+    return done;
+}
+
 bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req)
 {
     mrail_pml_lock(pml);

@@ -178,20 +178,43 @@ void pml_recv_matched(match_recv_t *recv, match_msg_t *msg, void *ctx)
 /* A match header h of communicator c (with rts, the whole RTS when it
  * carries an rget address) and the payload segs that follow it; h->src is
  * a rank of c's matching. */
+/* An EAGER message h that the posted receive r took, in sequence: straight
+ * from the btl's buffer into the receive, with no state of its own. */
+static inline void take_posted(pml_comm_t *c, match_recv_t *r, const pml_hdr_match_t *h,
+                               const struct iovec *segs, int nsegs)
+{
+    mrail_pml_request_t *req = r->owner;
+    size_t take = take_status(req, h);
+    if (take > 0 && nsegs == 1 && req->iov == NULL && take == segs[0].iov_len &&
+        req->buf != segs[0].iov_base) { /* one piece, all of it: most messages */
+        mrail_copy(req->buf, segs[0].iov_base, take);
+    } else { /* an empty one, in pieces, cut short, or placed already by the btl */
+        gather_into(req, take, segs, nsegs);
+    }
+    req->rstate = PML_RECV_DONE;
+    pml_request_complete(req);
+    match_incoming_done(&c->match, h->src);
+}
+
+/* The header h of a message no posted receive took in sequence: it waits,
+ * or matches once the headers before it have. */
+static void on_header_waiting(pml_stripe_t *pml, pml_comm_t *c, const pml_hdr_match_t *h, bool rts,
+                              const pml_hdr_rts_t *rget, const struct iovec *segs, int nsegs);
+
 static void on_header(pml_stripe_t *pml, pml_comm_t *c, const pml_hdr_match_t *h, bool rts,
                       const pml_hdr_rts_t *rget, const struct iovec *segs, int nsegs)
 {
-    /* An EAGER message a posted receive takes, in sequence: straight from
-     * the btl's buffer into the receive, with no state of its own. */
     match_recv_t *r = rts ? NULL : match_incoming_posted(&c->match, h->src, h->tag, h->seq);
     if (r != NULL) {
-        mrail_pml_request_t *req = r->owner;
-        gather_into(req, take_status(req, h), segs, nsegs);
-        req->rstate = PML_RECV_DONE;
-        pml_request_complete(req);
-        match_incoming_done(&c->match, h->src);
-        return;
+        take_posted(c, r, h, segs, nsegs);
+    } else {
+        on_header_waiting(pml, c, h, rts, rget, segs, nsegs);
     }
+}
+
+static void on_header_waiting(pml_stripe_t *pml, pml_comm_t *c, const pml_hdr_match_t *h, bool rts,
+                              const pml_hdr_rts_t *rget, const struct iovec *segs, int nsegs)
+{
     pml_unexpected_t *u = pml_unexpected_get(pml);
     if (u == NULL) {
         pml->failed = MRAIL_ERR_OUT_OF_RESOURCE;
@@ -283,7 +306,12 @@ void pml_recv_on_short(pml_stripe_t *pml, uint32_t from, const struct iovec *seg
                          .tag = s.tag,
                          .seq = match_seq_widen(&c->match, from, s.seq),
                          .len = len};
-    on_header(pml, c, &h, false, NULL, segs + 1, nsegs - 1);
+    match_recv_t *r = match_incoming_posted(&c->match, h.src, h.tag, h.seq);
+    if (r != NULL) {
+        take_posted(c, r, &h, segs + 1, nsegs - 1);
+    } else {
+        on_header_waiting(pml, c, &h, false, NULL, segs + 1, nsegs - 1);
+    }
 }
 
 /* First fragment of a striped receive: where its bookkeeping lives. */

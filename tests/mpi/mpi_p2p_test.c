@@ -248,6 +248,78 @@ static void completion_calls(void)
     CHECK(flag && idx == MPI_UNDEFINED, "testany on null requests");
 }
 
+/* Small nonblocking sends that complete at their start (the pml's sendi)
+ * share one request handle, as Open MPI's do: every request call must
+ * still treat each as a live, complete request of its own, and every
+ * message must arrive. */
+static void sends_done_at_once(void)
+{
+    enum { N = 12 };
+    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
+    int out[N], in[N];
+    MPI_Request sr[N], rr[N];
+    MPI_Status st;
+    for (int i = 0; i < N; i++) {
+        in[i] = -1;
+        MPI_Irecv(&in[i], 1, MPI_INT, prev, 300 + i, MPI_COMM_WORLD, &rr[i]);
+    }
+    MPI_Barrier(MPI_COMM_WORLD); /* every receive is posted: the sends go at once */
+    for (int i = 0; i < N; i++) {
+        out[i] = rank * 1000 + i;
+        MPI_Isend(&out[i], 1, MPI_INT, next, 300 + i, MPI_COMM_WORLD, &sr[i]);
+        CHECK(sr[i] != MPI_REQUEST_NULL, "isend %d returned MPI_REQUEST_NULL", i);
+        out[i] = -7; /* the buffer is the program's again once the send is complete */
+    }
+    int flag = 0;
+    while (!flag) { /* at once where the transport sends inline (sm, tcp); uct's may not */
+        MPI_Request_get_status(sr[0], &flag, &st);
+        CHECK(sr[0] != MPI_REQUEST_NULL, "get_status freed the request");
+    }
+    MPI_Wait(&sr[0], &st);
+    int cancelled = 1;
+    MPI_Test_cancelled(&st, &cancelled);
+    CHECK(sr[0] == MPI_REQUEST_NULL && !cancelled, "wait: handle %d, cancelled %d", sr[0],
+          cancelled);
+    MPI_Cancel(&sr[1]); /* sends are not cancelled (MPI lets a cancel fail) */
+    MPI_Wait(&sr[1], &st);
+    MPI_Test_cancelled(&st, &cancelled);
+    CHECK(sr[1] == MPI_REQUEST_NULL && !cancelled, "cancel then wait: cancelled %d", cancelled);
+    MPI_Request_free(&sr[2]);
+    CHECK(sr[2] == MPI_REQUEST_NULL, "request_free leaves MPI_REQUEST_NULL");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    CHECK(MPI_Start(&sr[3]) == MPI_ERR_REQUEST, "MPI_Start of a nonpersistent send is refused");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+    int idx, seen = 0;
+    for (int k = 0; k < 3; k++) {
+        MPI_Waitany(3, &sr[3], &idx, &st);
+        CHECK(idx >= 0 && idx < 3 && sr[3 + idx] == MPI_REQUEST_NULL && !(seen & (1 << idx)),
+              "waitany %d returned index %d", k, idx);
+        seen |= 1 << (idx >= 0 && idx < 3 ? idx : 0);
+    }
+    MPI_Waitany(3, &sr[3], &idx, &st);
+    CHECK(idx == MPI_UNDEFINED, "waitany on three finished sends: %d", idx);
+    int outcount, indices[3], done = 0;
+    while (done < 3) {
+        MPI_Testsome(3, &sr[6], &outcount, indices, MPI_STATUSES_IGNORE);
+        CHECK(outcount != MPI_UNDEFINED, "testsome: no active request after %d of 3", done);
+        done += outcount == MPI_UNDEFINED ? 3 : outcount;
+    }
+    CHECK(sr[6] == MPI_REQUEST_NULL && sr[7] == MPI_REQUEST_NULL && sr[8] == MPI_REQUEST_NULL,
+          "testsome left a request");
+    for (flag = 0; !flag;) {
+        MPI_Testall(2, &sr[9], &flag, MPI_STATUSES_IGNORE);
+    }
+    CHECK(sr[9] == MPI_REQUEST_NULL && sr[10] == MPI_REQUEST_NULL, "testall");
+    MPI_Status sts[N];
+    MPI_Waitall(1, &sr[11], sts);
+    CHECK(sr[11] == MPI_REQUEST_NULL && sts[0].MPI_ERROR == MPI_SUCCESS, "waitall");
+    MPI_Waitall(N, rr, sts);
+    for (int i = 0; i < N; i++) {
+        CHECK(in[i] == prev * 1000 + i && sts[i].MPI_SOURCE == prev && sts[i].MPI_TAG == 300 + i,
+              "message %d: %d from %d tag %d", i, in[i], sts[i].MPI_SOURCE, sts[i].MPI_TAG);
+    }
+}
+
 /* 10,000 receives posted before any send, twice (the second round reuses
  * every request slot the first one freed). */
 static void many_outstanding(void)
@@ -955,6 +1027,7 @@ int main(int argc, char **argv)
     buffers_at_any_page_offset();
     wildcards_and_probe();
     completion_calls();
+    sends_done_at_once();
     many_outstanding();
     inline_sends_keep_order();
     sequence_past_16_bits();
