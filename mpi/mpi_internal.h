@@ -4,6 +4,8 @@
 #define MRAIL_MPI_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "mpi.h"
 #include "mpiobj.h"
@@ -197,6 +199,8 @@ int mpi_op_check(MPI_Comm comm, MPI_Op op, MPI_Datatype type, const char *fn);
  * completion gives one back. */
 int mpi_req_grow(void); /* doubles the table; MPI_ERR_NO_MEM */
 
+/* A free slot is all zeros (MPI_REQ_UNUSED): whoever frees one clears
+ * it, so that taking one writes only what the request sets. */
 static inline int mpi_req_new(mpi_req_t **req_out, MPI_Request *handle)
 {
     if (mrail_mpi.nfree == 0 && mpi_req_grow() != MPI_SUCCESS) {
@@ -204,15 +208,41 @@ static inline int mpi_req_new(mpi_req_t **req_out, MPI_Request *handle)
     }
     *handle = mrail_mpi.free_slots[--mrail_mpi.nfree];
     *req_out = &mrail_mpi.reqs[*handle - 1];
-    **req_out = (mpi_req_t){0};
+#ifndef NDEBUG /* the debug and sanitizer builds hold every release to that */
+    static const mpi_req_t zero;
+    if (memcmp(*req_out, &zero, sizeof(zero)) != 0) {
+        abort();
+    }
+#endif
     return MPI_SUCCESS;
 }
 
-/* Returns a slot that will not be used (an error after mpi_req_new). */
+static inline void mpi_req_free_slot(mpi_req_t *req)
+{
+    mrail_mpi.free_slots[mrail_mpi.nfree++] = (int)(req - mrail_mpi.reqs) + 1;
+}
+
+/* Returns a slot, cleared (every scan of the table skips it). */
 static inline void mpi_req_drop(mpi_req_t *req)
 {
-    req->kind = MPI_REQ_UNUSED; /* every scan of the table skips it; mpi_req_new clears it */
-    mrail_mpi.free_slots[mrail_mpi.nfree++] = (int)(req - mrail_mpi.reqs) + 1;
+    *req = (mpi_req_t){0};
+    mpi_req_free_slot(req);
+}
+
+/* mpi_req_drop of a finished, nonpersistent send or receive whose packing
+ * is gone and that was no buffered send's: only these fields can be set. */
+static inline void mpi_req_drop_sendrecv(mpi_req_t *req)
+{
+    req->kind = MPI_REQ_UNUSED;
+    req->active = false;
+    req->synchronous = false;
+    req->pml = NULL;
+    req->buf = NULL;
+    req->count = 0;
+    req->type = 0;
+    req->peer = req->tag = 0;
+    req->comm = 0;
+    mpi_req_free_slot(req);
 }
 
 /* The handle every nonblocking send that completed at its start (the pml's

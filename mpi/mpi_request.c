@@ -310,8 +310,8 @@ static bool pml_and_coll_ready(void *pml_req)
 
 /* The pml operation of req (a send or a receive) is done, or waited for
  * if block: its status into st, the pml request freed. False if not done. */
-static bool finish_pml(mpi_req_t *req, MPI_Status *status, bool block, MPI_Status *st,
-                       mpi_outcome_t *out)
+static inline __attribute__((always_inline)) bool
+finish_pml(mpi_req_t *req, MPI_Status *status, bool block, MPI_Status *st, mpi_outcome_t *out)
 {
     mrail_pml_status_t ps;
     if (!block || mrail_coll_active() == 0) {
@@ -340,28 +340,12 @@ static bool finish_pml(mpi_req_t *req, MPI_Status *status, bool block, MPI_Statu
     return true;
 }
 
-/* Finishes req if its operation is done (waiting for it if block); fills
- * status; returns whether it finished, and how in out. */
-static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outcome_t *out)
+/* finish of a request with no pml operation: a collective, generalized
+ * or one-sided request, MPI_PROC_NULL's, or a send sendi completed. */
+static __attribute__((noinline)) bool finish_other(mpi_req_t *req, MPI_Status *status, bool block,
+                                                   MPI_Status *st)
 {
-    *out = (mpi_outcome_t){MPI_SUCCESS, MPI_COMM_WORLD, MRAIL_SUCCESS};
-    if (*handle == MPI_REQ_SENT) { /* shared: it stays active for the next */
-        mpi_status_empty(status);
-        *handle = MPI_REQUEST_NULL;
-        return true;
-    }
-    mpi_req_t *req = mpi_req_get(*handle);
-    if (req == NULL || !req->active) {
-        mpi_status_empty(status);
-        return true;
-    }
-    MPI_Status st;
-    bool pml = req->pml != NULL;
-    if (pml) { /* first: sends and receives are most requests */
-        if (!finish_pml(req, status, block, &st, out)) {
-            return false;
-        }
-    } else if (req->kind == MPI_REQ_COLL) {
+    if (req->kind == MPI_REQ_COLL) {
         unsigned idle = 0;
         while (!mrail_coll_test(req->coll)) {
             if (!block) {
@@ -370,10 +354,10 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
             /* let the peers run */
             mrail_pml_idle(mrail_obj.pml, &idle, mrail_coll_ready, req->coll);
         }
-        mpi_status_empty(&st);
-        st.MPI_ERROR = mrail_coll_error(req->coll);
+        mpi_status_empty(st);
+        st->MPI_ERROR = mrail_coll_error(req->coll);
         if (req->idup != NULL) {
-            st.MPI_ERROR = mpi_idup_done(req->idup);
+            st->MPI_ERROR = mpi_idup_done(req->idup);
             req->idup = NULL;
         }
         mrail_coll_free(req->coll);
@@ -391,7 +375,7 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
                 idle = 0;
             }
         }
-        mpi_greq_finish(req, &st);
+        mpi_greq_finish(req, st);
     } else if (req->kind == MPI_REQ_RMA) {
         unsigned idle = 0;
         while (req->rma != NULL && !mpi_osc_req_test(req->rma_win, req->rma)) {
@@ -404,15 +388,40 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
                 idle = 0;
             }
         }
-        mpi_status_empty(&st);
+        mpi_status_empty(st);
         if (req->rma != NULL) {
             mpi_osc_req_free(req->rma_win, req->rma);
             req->rma = NULL;
         }
-    } else if (status != MPI_STATUS_IGNORE) { /* no pml operation: MPI_PROC_NULL, or sendi */
-        done_status(req, &st);
+    } else if (status != MPI_STATUS_IGNORE) {
+        done_status(req, st);
     } else {
-        st.MPI_ERROR = MPI_SUCCESS; /* nothing else is read */
+        st->MPI_ERROR = MPI_SUCCESS; /* nothing else is read */
+    }
+    return true;
+}
+
+/* Finishes req if its operation is done (waiting for it if block); fills
+ * status; returns whether it finished, and how in out. Inlined into each
+ * wait and test: a message-rate window calls it once per message. */
+static inline __attribute__((always_inline)) bool finish(MPI_Request *handle, MPI_Status *status,
+                                                         bool block, mpi_outcome_t *out)
+{
+    *out = (mpi_outcome_t){MPI_SUCCESS, MPI_COMM_WORLD, MRAIL_SUCCESS};
+    if (*handle == MPI_REQ_SENT) { /* shared: it stays active for the next */
+        mpi_status_empty(status);
+        *handle = MPI_REQUEST_NULL;
+        return true;
+    }
+    mpi_req_t *req = mpi_req_get(*handle);
+    if (req == NULL || !req->active) {
+        mpi_status_empty(status);
+        return true;
+    }
+    MPI_Status st;
+    bool pml = req->pml != NULL; /* first: sends and receives are most requests */
+    if (!(pml ? finish_pml(req, status, block, &st, out) : finish_other(req, status, block, &st))) {
+        return false;
     }
     out->err = st.MPI_ERROR;
     out->comm = req->comm;
@@ -424,7 +433,7 @@ static bool finish(MPI_Request *handle, MPI_Status *status, bool block, mpi_outc
         /* A send or receive whose packing finish_pml freed holds nothing
          * else, unless it is a buffered send's. */
         if (pml && req->bsend_copy == NULL) {
-            mpi_req_drop(req);
+            mpi_req_drop_sendrecv(req);
         } else {
             release(req);
         }

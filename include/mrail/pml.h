@@ -105,9 +105,13 @@ void mrail_pml_close(mrail_pml_t *pml);
  * communicator). synchronous: completes only once the receive matched. */
 int mrail_pml_isend(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst, int32_t tag,
                     uint32_t ctx, bool synchronous, mrail_pml_request_t **req);
-/* Starts a receive into buf (len bytes) from src (or MRAIL_PML_ANY_SOURCE). */
-int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
-                    mrail_pml_request_t **req);
+/* Starts a receive into buf (len bytes) from src (or MRAIL_PML_ANY_SOURCE).
+ * Inline, after the ops table below, like mrail_pml_finish. */
+static inline int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag,
+                                  uint32_t ctx, mrail_pml_request_t **req);
+/* mrail_pml_irecv with a progress thread's lock. */
+int mrail_pml_irecv_locked(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag,
+                           uint32_t ctx, mrail_pml_request_t **req);
 /* A small standard-mode send done now, with no request: MRAIL_SUCCESS (the
  * buffer may be reused), or MRAIL_ERR_AGAIN when it cannot go at once
  * (too large, the transport busy, a pml without the call): nothing was
@@ -133,9 +137,13 @@ void mrail_pml_wait(mrail_pml_t *pml, mrail_pml_request_t *req, mrail_pml_status
 void mrail_pml_request_free(mrail_pml_t *pml, mrail_pml_request_t *req);
 /* Waits for req (block) or tests it; once it is complete, fills status,
  * frees req and answers true: mrail_pml_wait or mrail_pml_test, then
- * mrail_pml_request_free, in one call. */
-bool mrail_pml_finish(mrail_pml_t *pml, mrail_pml_request_t *req, bool block,
-                      mrail_pml_status_t *status);
+ * mrail_pml_request_free, in one call. Inline, after the ops table below:
+ * it is called once per completed request. */
+static inline bool mrail_pml_finish(mrail_pml_t *pml, mrail_pml_request_t *req, bool block,
+                                    mrail_pml_status_t *status);
+/* mrail_pml_finish with a progress thread's lock, or a pml without the op. */
+bool mrail_pml_finish_general(mrail_pml_t *pml, mrail_pml_request_t *req, bool block,
+                              mrail_pml_status_t *status);
 /* Cancels a receive that has not matched; true if it was cancelled. */
 bool mrail_pml_cancel(mrail_pml_t *pml, mrail_pml_request_t *req);
 /* Is a message from src/tag waiting? Fills status without receiving it. */
@@ -232,6 +240,24 @@ struct mrail_pml_ops {
     void (*stats)(const mrail_pml_t *pml, mrail_pml_stats_t *stats);
     const struct mrail_rails *(*rails)(const mrail_pml_t *pml);
 };
+
+static inline int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag,
+                                  uint32_t ctx, mrail_pml_request_t **req)
+{
+    if (pml->lock == NULL) {
+        return pml->ops->irecv(pml, buf, len, src, tag, ctx, req);
+    }
+    return mrail_pml_irecv_locked(pml, buf, len, src, tag, ctx, req);
+}
+
+static inline bool mrail_pml_finish(mrail_pml_t *pml, mrail_pml_request_t *req, bool block,
+                                    mrail_pml_status_t *status)
+{
+    if (pml->lock == NULL && pml->ops->finish != NULL) {
+        return pml->ops->finish(pml, req, block, status);
+    }
+    return mrail_pml_finish_general(pml, req, block, status);
+}
 
 #ifdef __cplusplus
 }

@@ -53,8 +53,8 @@ int mrail_pml_sendi(mrail_pml_t *pml, const void *buf, size_t len, uint32_t dst,
     return rc;
 }
 
-int mrail_pml_irecv(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag, uint32_t ctx,
-                    mrail_pml_request_t **req)
+int mrail_pml_irecv_locked(mrail_pml_t *pml, void *buf, size_t len, int32_t src, int32_t tag,
+                           uint32_t ctx, mrail_pml_request_t **req)
 {
     mrail_pml_lock(pml);
     int rc = pml->ops->irecv(pml, buf, len, src, tag, ctx, req);
@@ -127,8 +127,8 @@ static bool finish_in_steps(mrail_pml_t *pml, mrail_pml_request_t *req, bool blo
     return done;
 }
 
-bool mrail_pml_finish(mrail_pml_t *pml, mrail_pml_request_t *req, bool block,
-                      mrail_pml_status_t *status)
+bool mrail_pml_finish_general(mrail_pml_t *pml, mrail_pml_request_t *req, bool block,
+                              mrail_pml_status_t *status)
 {
     mrail_pml_lock(pml);
     bool done = pml->ops->finish != NULL ? pml->ops->finish(pml, req, block, status)

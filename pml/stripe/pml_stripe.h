@@ -156,8 +156,7 @@ struct mrail_pml_request {
     int niov;
     size_t *iov_at; /* where each piece starts in the message */
     mrail_pml_status_t status;
-    mrail_pml_request_t *prev_active, *next_active; /* pml->active, until complete */
-    bool on_active;
+    bool on_active; /* counted in pml->nactive, until complete */
     /* recv */
     pml_recv_state_t rstate;
     match_recv_t match;
@@ -271,17 +270,22 @@ struct pml_stripe {
     double *rndv_rx_us;      /* per peer: when its last rendezvous (RTS) arrived */
     size_t bidir_rget;       /* see pml_stripe_bidir_rget_size; 0: off */
     unsigned silent_round;
+    double silent_last_us; /* when the last round ran */
     uint64_t next_rid;
     unsigned spin_limit;  /* see mrail_pml_spin_limit */
     bool sleep;           /* pml_stripe_sleep, on a crowded node */
     unsigned sleep_after; /* idle turns that yield before one sleeps */
     mrail_pml_stats_t stats;
     mrail_pml_request_t *striping; /* confirmed sends not finished: failover's work list */
-    mrail_pml_request_t *active;   /* requests not complete: what a dead peer fails */
-    bool *unreachable;             /* per peer: every rail to it failed */
-    unsigned rails_down;           /* rails to peers failed now (probed for their return) */
-    unsigned health_polls;         /* progress calls since the last probe round */
-    pml_comm_t **comm_chunks;      /* by context / PML_COMM_CHUNK (pml_comm) */
+    /* Requests not complete (on_active): what a dead peer fails. They are
+     * found by a walk over reqs (pml_stripe_reqs.c), which only a peer's
+     * death and the silent-peer check make: a list cost every message two
+     * more lines to touch. */
+    size_t nactive;
+    bool *unreachable;        /* per peer: every rail to it failed */
+    unsigned rails_down;      /* rails to peers failed now (probed for their return) */
+    unsigned health_polls;    /* progress calls since the last probe round */
+    pml_comm_t **comm_chunks; /* by context / PML_COMM_CHUNK (pml_comm) */
     uint32_t ncomm_chunks;
     /* The last context looked up: a message's send and its arrival each
      * ask once, nearly always for the communicator asked just before.

@@ -202,7 +202,11 @@ void pml_health_poll(pml_stripe_t *pml)
     if (pml->stall_us > 0 && pml->striping != NULL) {
         stall_check(pml);
     }
-    if (pml->silent_us > 0 && pml->active != NULL) {
+    /* Four rounds per silent_us: often enough to tell a peer awaited
+     * without a break, rare enough that the walk over every request is
+     * nothing. */
+    if (pml->silent_us > 0 && pml->nactive > 0 && now - pml->silent_last_us >= pml->silent_us / 4) {
+        pml->silent_last_us = now;
         pml_silent_check(pml, now);
     }
     for (uint32_t p = 0; p < pml->size && pml->rails_down > 0; p++) {

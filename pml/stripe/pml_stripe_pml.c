@@ -70,18 +70,10 @@ int pml_send_control(pml_stripe_t *pml, uint32_t peer, mrail_btl_tag_t tag, void
 
 static void active_remove(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
-    if (!req->on_active) {
-        return;
+    if (req->on_active) {
+        req->on_active = false;
+        pml->nactive--;
     }
-    if (req->prev_active != NULL) {
-        req->prev_active->next_active = req->next_active;
-    } else {
-        pml->active = req->next_active;
-    }
-    if (req->next_active != NULL) {
-        req->next_active->prev_active = req->prev_active;
-    }
-    req->on_active = false;
 }
 
 void pml_request_complete(mrail_pml_request_t *req)
@@ -99,8 +91,11 @@ void pml_peer_unreachable(pml_stripe_t *pml, uint32_t peer)
     pml->unreachable[peer] = true;
     pml->failed = MRAIL_ERR_UNREACHABLE;
     pml_railq_abandon(pml, peer);
-    for (mrail_pml_request_t *req = pml->active, *next; req != NULL; req = next) {
-        next = req->next_active; /* aborting may take req off the list */
+    for (uint32_t i = 0; i < pml->nreqs; i++) {
+        mrail_pml_request_t *req = pml->reqs[i];
+        if (!req->on_active) {
+            continue;
+        }
         if (req->is_send && (uint32_t)req->peer == peer) {
             pml_send_abort(pml, req);
         } else if (!req->is_send &&
@@ -448,12 +443,26 @@ request_new(pml_stripe_t *pml, bool is_send, void *buf, size_t len, int32_t peer
     } else {
         slot = req->slot;
     }
-    /* A receive leaves the send fields (last in the struct) as its last
-     * use left them: a third of the clearing, on every receive. */
-    if (is_send) { /* two constant sizes: each an inline loop of vector stores */
+    if (is_send) { /* an inline loop of vector stores */
+        uint64_t epoch = req->place_epoch;
         memset(req, 0, sizeof(*req));
+        req->place_epoch = epoch;
     } else {
-        memset(req, 0, offsetof(mrail_pml_request_t, sstate));
+        /* What a receive may read before it writes it. It never reads the
+         * send fields (last in the struct); iov, iov_at, confirm_rx and rid
+         * are clear since request_free (or calloc); place_epoch only grows,
+         * so that a btl's place from an earlier use stays void. */
+        req->complete = false;
+        req->cancelled = false;
+        req->error = MRAIL_SUCCESS;
+        req->niov = 0;
+        req->status = (mrail_pml_status_t){0};
+        req->rstate = PML_RECV_POSTED;
+        req->expected = 0;
+        req->received = 0;
+        req->src = 0;
+        req->sreq = 0;
+        req->gets_pending = 0;
     }
     req->pml = pml;
     req->slot = slot;
@@ -465,11 +474,7 @@ request_new(pml_stripe_t *pml, bool is_send, void *buf, size_t len, int32_t peer
     req->tag = tag;
     req->ctx = ctx;
     req->on_active = true;
-    req->next_active = pml->active;
-    if (pml->active != NULL) {
-        pml->active->prev_active = req;
-    }
-    pml->active = req;
+    pml->nactive++;
     return req;
 }
 
@@ -728,15 +733,26 @@ static void pml_stripe_request_free(mrail_pml_t *base, mrail_pml_request_t *req)
     }
 }
 
+/* pml_stripe_finish of a request not complete yet: kept out of line, so
+ * that finishing a complete one saves no registers. */
+static __attribute__((noinline)) bool finish_incomplete(mrail_pml_t *base, mrail_pml_request_t *req,
+                                                        bool block, mrail_pml_status_t *status)
+{
+    if (block) {
+        pml_stripe_wait(base, req, NULL);
+    } else if (pml_stripe_progress(base), !req->complete) {
+        return false;
+    }
+    *status = req->status;
+    request_free(req);
+    return true;
+}
+
 static bool pml_stripe_finish(mrail_pml_t *base, mrail_pml_request_t *req, bool block,
                               mrail_pml_status_t *status)
 {
     if (!req->complete) {
-        if (block) {
-            pml_stripe_wait(base, req, NULL);
-        } else if (pml_stripe_progress(base), !req->complete) {
-            return false;
-        }
+        return finish_incomplete(base, req, block, status);
     }
     *status = req->status;
     request_free(req);

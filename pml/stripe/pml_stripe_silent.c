@@ -53,8 +53,9 @@ void pml_silent_check(pml_stripe_t *pml, double now_us)
      * receive for it; rounds start at 2 so that a peer never seen (0) is
      * not taken for one seen in the round before the first. */
     unsigned round = ++pml->silent_round;
-    for (mrail_pml_request_t *req = pml->active; req != NULL; req = req->next_active) {
-        uint32_t p = awaited_peer(req);
+    for (uint32_t i = 0; i < pml->nreqs; i++) {
+        const mrail_pml_request_t *req = pml->reqs[i];
+        uint32_t p = req->on_active ? awaited_peer(req) : UINT32_MAX;
         if (p >= pml->size || p == pml->rank || pml->silent_seen[p] == round) {
             continue;
         }
