@@ -33,7 +33,8 @@ static int sm_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
     if (m->cfg.ring_size == 0) {
         size_t ring = btl_sm_auto_ring_size(m->nlocal);
         if (!m->cfg.max_send_given) {
-            module->config.max_send_size = ring / BTL_SM_FRAGS_PER_RING;
+            size_t frag = ring / BTL_SM_FRAGS_PER_RING;
+            module->config.max_send_size = frag < BTL_SM_FRAG_MAX ? frag : BTL_SM_FRAG_MAX;
         }
         while (module->config.max_send_size + sizeof(btl_sm_rdma_hdr_t) >
                btl_sm_ring_max_record(ring)) {

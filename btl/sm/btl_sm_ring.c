@@ -65,6 +65,9 @@ void btl_sm_ring_warm(btl_sm_ring_t *ring, size_t ring_size, bool producer)
 
 size_t btl_sm_auto_ring_size(uint32_t nlocal)
 {
+    if (nlocal <= 2) {
+        return BTL_SM_RING_PAIR;
+    }
     uint64_t pairs = (uint64_t)nlocal * nlocal;
     size_t ring = BTL_SM_RING_MAX;
     while (ring > BTL_SM_RING_MIN && pairs * ring > BTL_SM_RING_BUDGET) {

@@ -180,7 +180,8 @@ struct mrail_pml_request {
     bool synchronous;
     bool confirm; /* striped over rails: done on FIN, fragments kept for failover */
     bool fin_received;
-    bool registered; /* rget: rts.reg holds a handle to release */
+    bool registered;     /* rget: rts.reg holds a handle to release */
+    uint8_t bidir_class; /* 1 + its class in pml->bidir[peer] while measured there; 0: not */
     mrail_btl_module_t *rget_module;
     mrail_pml_request_t *prev_striping, *next_striping; /* pml->striping */
 };
@@ -264,11 +265,13 @@ struct pml_stripe {
     bool report;                /* per-rail figures to stderr at close */
     unsigned *stall_seen;       /* per peer: the stall check round that looked at it */
     unsigned stall_gen;
-    double silent_us;        /* see pml_stripe_silent_peer; 0: off */
-    unsigned *silent_seen;   /* per peer: the last silence round that found it awaited */
-    double *silent_since_us; /* per peer: since when (or its last probe) */
-    double *rndv_rx_us;      /* per peer: when its last rendezvous (RTS) arrived */
-    size_t bidir_rget;       /* see pml_stripe_bidir_rget_size; 0: off */
+    double silent_us;         /* see pml_stripe_silent_peer; 0: off */
+    unsigned *silent_seen;    /* per peer: the last silence round that found it awaited */
+    double *silent_since_us;  /* per peer: since when (or its last probe) */
+    double *rndv_rx_us;       /* per peer: when its last rendezvous (RTS) arrived */
+    size_t bidir_rget;        /* see pml_stripe_bidir_rget_size; 0: off */
+    bool bidir_adapt;         /* see pml_stripe_bidir_adapt */
+    struct pml_bidir **bidir; /* per peer, PML_BIDIR_CLASSES of them once used */
     unsigned silent_round;
     double silent_last_us; /* when the last round ran */
     uint64_t next_rid;
@@ -316,6 +319,28 @@ mrail_pml_request_t *pml_req_lookup(const pml_stripe_t *pml, uint64_t handle);
 pml_unexpected_t *pml_unexpected_get(pml_stripe_t *pml);
 void pml_unexpected_put(pml_stripe_t *pml, pml_unexpected_t *u);
 
+/* pml_stripe_bidir.c: rdma get or the send path, for large messages to a
+ * peer that streams to us too, chosen per size class by measuring both. */
+#define PML_BIDIR_CLASSES 6 /* from pml_stripe_bidir_rget_size, one per doubling */
+enum { PML_BIDIR_GET, PML_BIDIR_RINGS };
+typedef struct pml_bidir {
+    uint8_t choice;  /* PML_BIDIR_GET or PML_BIDIR_RINGS */
+    bool probing;    /* this epoch tries the other choice once */
+    unsigned epochs; /* epochs of the choice since the last try */
+    unsigned keep;   /* epochs between two tries */
+    unsigned inflight;
+    uint64_t bytes;                /* sent this epoch */
+    double busy_since_us, busy_us; /* time with some message in flight */
+    double rate[2];                /* bytes per us, each choice's last epoch */
+} pml_bidir_t;
+/* Whether a message of len bytes to dst (which streams to us) takes rdma
+ * get; *cls is what to pass to the two calls below, 0 when not measured
+ * (pml_stripe_bidir_adapt off). */
+bool pml_bidir_use_get(pml_stripe_t *pml, uint32_t dst, size_t len, uint8_t *cls);
+void pml_bidir_started(pml_stripe_t *pml, uint32_t dst, uint8_t cls);
+void pml_bidir_done(pml_stripe_t *pml, uint32_t dst, uint8_t cls, size_t len);
+void pml_bidir_free(pml_stripe_t *pml);
+
 /* pml_stripe_component.c: the scheduler options the MCA parameters set. */
 sched_opts_t pml_stripe_sched_opts(void);
 unsigned pml_stripe_send_window(void);
@@ -323,6 +348,7 @@ bool pml_stripe_steal(void);
 unsigned pml_stripe_stall_timeout(void); /* ms */
 unsigned pml_stripe_silent_peer(void);   /* ms */
 size_t pml_stripe_bidir_rget_size(void);
+bool pml_stripe_bidir_adapt(void);
 /* pml_stripe_sleep, and pml_stripe_sleep_after in *after. */
 bool pml_stripe_sleep(unsigned *after);
 bool pml_stripe_report(void);

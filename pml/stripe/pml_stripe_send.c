@@ -308,23 +308,28 @@ void pml_frag_issue(pml_stripe_t *pml, mrail_pml_request_t *req, size_t i)
  * ways" only costs a one-way message the shared get, level with the rings
  * at these sizes. */
 #define PML_BIDIR_US 50000.0
-static bool rget_size_ok(pml_stripe_t *pml, uint32_t dst, const mrail_btl_module_t *m, size_t len)
+/* Both ways at once, which of the two is faster is measured
+ * (pml_stripe_bidir.c): req->bidir_class says the send is measured. */
+static bool rget_size_ok(pml_stripe_t *pml, mrail_pml_request_t *req, const mrail_btl_module_t *m)
 {
-    size_t min = m->config.min_rdma_pipeline_size;
+    uint32_t dst = (uint32_t)req->peer;
+    size_t len = req->len, min = m->config.min_rdma_pipeline_size;
     if (min == 0) {
         return false; /* the btl keeps get for others' use only */
     }
-    if (len >= min) {
-        return true;
+    bool bidir = pml->bidir_rget > 0 && len >= pml->bidir_rget &&
+                 (m->flags & MRAIL_BTL_FLAG_GET_SHARED) && pml->rndv_rx_us[dst] > 0 &&
+                 pml_now_us() - pml->rndv_rx_us[dst] < PML_BIDIR_US;
+    if (bidir) {
+        return pml_bidir_use_get(pml, dst, len, &req->bidir_class);
     }
-    return pml->bidir_rget > 0 && len >= pml->bidir_rget &&
-           (m->flags & MRAIL_BTL_FLAG_GET_SHARED) && pml->rndv_rx_us[dst] > 0 &&
-           pml_now_us() - pml->rndv_rx_us[dst] < PML_BIDIR_US;
+    return len >= min;
 }
 
 /* rdma get: the single rail offers get() and the message is large enough. */
-static const mrail_rail_t *rget_rail(pml_stripe_t *pml, uint32_t dst, size_t len)
+static const mrail_rail_t *rget_rail(pml_stripe_t *pml, mrail_pml_request_t *req)
 {
+    uint32_t dst = (uint32_t)req->peer;
     const mrail_peer_rails_t *pr = mrail_rail_table_peer(&pml->rails.table, dst);
     if (pr->usable != 1 || pr->count != 1) {
         return NULL;
@@ -332,7 +337,7 @@ static const mrail_rail_t *rget_rail(pml_stripe_t *pml, uint32_t dst, size_t len
     const mrail_rail_t *r = &pr->rails[0];
     const mrail_btl_module_t *m = r->module;
     bool can = (m->flags & MRAIL_BTL_FLAG_GET) && m->get != NULL && m->put_limit > 0 &&
-               rget_size_ok(pml, dst, m, len) && m->reg_size <= PML_REG_MAX &&
+               m->reg_size <= PML_REG_MAX && rget_size_ok(pml, req, m) &&
                (m->reg_size == 0 || m->mem_register != NULL);
     return can ? r : NULL;
 }
@@ -408,8 +413,10 @@ int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req)
         return rc < 0 ? rc : MRAIL_SUCCESS;
     }
     req->sstate = PML_SEND_RTS_SENT;
-    const mrail_rail_t *rg =
-        req->len > 0 && req->iov == NULL ? rget_rail(pml, dst, req->len) : NULL;
+    const mrail_rail_t *rg = req->len > 0 && req->iov == NULL ? rget_rail(pml, req) : NULL;
+    if (req->bidir_class != 0) {
+        pml_bidir_started(pml, dst, req->bidir_class);
+    }
     size_t rts_len = sizeof(req->rts.m);
     if (rg != NULL) {
         mrail_btl_module_t *gm = rg->module;

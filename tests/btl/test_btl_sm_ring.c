@@ -98,8 +98,9 @@ Test(btl_sm_ring, a_full_ring_refuses_until_the_consumer_frees_room)
 
 Test(btl_sm_ring, the_automatic_size_follows_the_ranks_on_the_node)
 {
-    cr_expect_eq(btl_sm_auto_ring_size(1), BTL_SM_RING_MAX);
-    cr_expect_eq(btl_sm_auto_ring_size(2), 512u << 10);
+    cr_expect_eq(btl_sm_auto_ring_size(1), 2u << 20, "one peer per core: the pair's size");
+    cr_expect_eq(btl_sm_auto_ring_size(2), 2u << 20);
+    cr_expect_eq(btl_sm_auto_ring_size(3), 512u << 10);
     cr_expect_eq(btl_sm_auto_ring_size(11), 512u << 10, "11 x 11 rings of 512 KiB fit 64 MiB");
     cr_expect_eq(btl_sm_auto_ring_size(12), 256u << 10);
     cr_expect_eq(btl_sm_auto_ring_size(16), 256u << 10);
@@ -109,7 +110,8 @@ Test(btl_sm_ring, the_automatic_size_follows_the_ranks_on_the_node)
         cr_expect_eq(ring & (ring - 1), 0, "%u ranks: %zu is not a power of two", n, ring);
         cr_expect(ring == BTL_SM_RING_MIN || (uint64_t)n * n * ring <= BTL_SM_RING_BUDGET,
                   "%u ranks: rings of %zu bytes exceed the budget", n, ring);
-        cr_expect(ring == BTL_SM_RING_MAX || (uint64_t)n * n * ring * 2 > BTL_SM_RING_BUDGET,
+        cr_expect(n <= 2 || ring == BTL_SM_RING_MAX ||
+                      (uint64_t)n * n * ring * 2 > BTL_SM_RING_BUDGET,
                   "%u ranks: rings of %zu bytes could be twice as large", n, ring);
     }
 }

@@ -320,6 +320,51 @@ static void sends_done_at_once(void)
     }
 }
 
+/* Pairs stream large messages both ways at once, window after window:
+ * the pml then measures rdma get against the rings for each size class and
+ * tries the one it is not using (pml_stripe_bidir_adapt), so both carry
+ * some of these windows. Every byte is checked. */
+static void both_ways_large_windows(void)
+{
+    enum { W = 16, ROUNDS = 24 };
+    const size_t len = 256u << 10;
+    int partner = rank ^ 1;
+    if (partner >= size) {
+        return;
+    }
+    unsigned char *out = malloc(W * len), *in = malloc(W * len);
+    CHECK(out != NULL && in != NULL, "no memory for %d x %zu bytes", W, len);
+    MPI_Request r[2 * W];
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int m = 0; m < W; m++) {
+            for (size_t i = 0; i < len; i++) {
+                out[m * len + i] = (unsigned char)(rank * 131 + round * 17 + m * 7 + i);
+            }
+            MPI_Irecv(in + m * len, (int)len, MPI_BYTE, partner, 500 + m, MPI_COMM_WORLD, &r[m]);
+        }
+        for (int m = 0; m < W; m++) {
+            MPI_Isend(out + m * len, (int)len, MPI_BYTE, partner, 500 + m, MPI_COMM_WORLD,
+                      &r[W + m]);
+        }
+        MPI_Waitall(2 * W, r, MPI_STATUSES_IGNORE);
+        int bad = 0;
+        for (int m = 0; m < W && !bad; m++) {
+            for (size_t i = 0; i < len; i++) {
+                unsigned char want = (unsigned char)(partner * 131 + round * 17 + m * 7 + i);
+                if (in[m * len + i] != want) {
+                    CHECK(0, "round %d message %d byte %zu is %u, not %u", round, m, i,
+                          in[m * len + i], want);
+                    bad = 1;
+                    break;
+                }
+            }
+        }
+        CHECK(!bad, "round %d", round);
+    }
+    free(out);
+    free(in);
+}
+
 /* 10,000 receives posted before any send, twice (the second round reuses
  * every request slot the first one freed). */
 static void many_outstanding(void)
@@ -1028,6 +1073,7 @@ int main(int argc, char **argv)
     wildcards_and_probe();
     completion_calls();
     sends_done_at_once();
+    both_ways_large_windows();
     many_outstanding();
     inline_sends_keep_order();
     sequence_past_16_bits();
