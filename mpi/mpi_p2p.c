@@ -81,6 +81,19 @@ static const mpi_type_t *plain_p2p(mpi_req_kind_t kind, const void *buf, int cou
     return t;
 }
 
+/* A new request's call arguments; a free slot is clear, so the rest is. */
+static inline void fill(mpi_req_t *req, mpi_req_kind_t kind, const void *buf, int count,
+                        MPI_Datatype type, int peer, int tag, MPI_Comm comm)
+{
+    req->kind = kind;
+    req->buf = (void *)(uintptr_t)buf;
+    req->count = count;
+    req->type = type;
+    req->peer = peer;
+    req->tag = tag;
+    req->comm = comm;
+}
+
 /* Checks the arguments (unless the caller did) and fills a new (inactive)
  * request. */
 static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype type, int peer,
@@ -93,15 +106,8 @@ static int prepare(mpi_req_kind_t kind, const void *buf, int count, MPI_Datatype
     if (rc == MPI_SUCCESS && mpi_req_new(req_out, handle) != MPI_SUCCESS) {
         rc = mpi_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
     }
-    if (rc == MPI_SUCCESS) { /* mpi_req_new cleared the rest */
-        mpi_req_t *req = *req_out;
-        req->kind = kind;
-        req->buf = (void *)(uintptr_t)buf;
-        req->count = count;
-        req->type = type;
-        req->peer = peer;
-        req->tag = tag;
-        req->comm = comm;
+    if (rc == MPI_SUCCESS) {
+        fill(*req_out, kind, buf, count, type, peer, tag, comm);
     }
     return rc;
 }
@@ -196,14 +202,8 @@ int PMPI_Irecv(void *buf, int count, MPI_Datatype type, int source, int tag, MPI
         if (mrail_pml_irecv(mrail_obj.pml, buf, (size_t)count * t->size, src,
                             tag == MPI_ANY_TAG ? MRAIL_PML_ANY_TAG : tag, c->ctx,
                             &req->pml) == MRAIL_SUCCESS) {
-            req->kind = MPI_REQ_RECV;
+            fill(req, MPI_REQ_RECV, buf, count, type, source, tag, comm);
             req->active = true;
-            req->buf = buf;
-            req->count = count;
-            req->type = type;
-            req->peer = source;
-            req->tag = tag;
-            req->comm = comm;
             return MPI_SUCCESS;
         }
         mpi_req_drop(req);
