@@ -43,7 +43,7 @@ typedef struct btl_sm_config {
 #define BTL_SM_FRAGS_PER_RING 4
 /* Two ranks on a node (each core has one peer): 2 MiB rings of 128 KiB
  * fragments, 16 in flight. Both ways at once through the rings (which
- * pml_stripe_bidir_adapt picks while the cores exchange lines quickly)
+ * pml_stripe_rget_adapt picks while the cores exchange lines quickly)
  * they read 23-35 GB/s at 64 KiB-4 MiB where 512 KiB rings read 13-25 and
  * Open MPI without single copy 18-24, in one run of three on two cores
  * (session 23; the other two changed mode mid-run). */

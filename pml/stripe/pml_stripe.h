@@ -181,7 +181,7 @@ struct mrail_pml_request {
     bool confirm; /* striped over rails: done on FIN, fragments kept for failover */
     bool fin_received;
     bool registered;     /* rget: rts.reg holds a handle to release */
-    uint8_t bidir_class; /* 1 + its class in pml->bidir[peer] while measured there; 0: not */
+    uint8_t adapt_class; /* 1 + its class in pml->adapt[peer] while measured there; 0: not */
     mrail_btl_module_t *rget_module;
     mrail_pml_request_t *prev_striping, *next_striping; /* pml->striping */
 };
@@ -270,8 +270,8 @@ struct pml_stripe {
     double *silent_since_us;  /* per peer: since when (or its last probe) */
     double *rndv_rx_us;       /* per peer: when its last rendezvous (RTS) arrived */
     size_t bidir_rget;        /* see pml_stripe_bidir_rget_size; 0: off */
-    bool bidir_adapt;         /* see pml_stripe_bidir_adapt */
-    struct pml_bidir **bidir; /* per peer, PML_BIDIR_CLASSES of them once used */
+    bool rget_adapt;          /* see pml_stripe_rget_adapt */
+    struct pml_adapt **adapt; /* per peer, PML_ADAPT_CLASSES of them once used */
     unsigned silent_round;
     double silent_last_us; /* when the last round ran */
     uint64_t next_rid;
@@ -319,12 +319,17 @@ mrail_pml_request_t *pml_req_lookup(const pml_stripe_t *pml, uint64_t handle);
 pml_unexpected_t *pml_unexpected_get(pml_stripe_t *pml);
 void pml_unexpected_put(pml_stripe_t *pml, pml_unexpected_t *u);
 
-/* pml_stripe_bidir.c: rdma get or the send path, for large messages to a
- * peer that streams to us too, chosen per size class by measuring both. */
-#define PML_BIDIR_CLASSES 6 /* from pml_stripe_bidir_rget_size, one per doubling */
-enum { PML_BIDIR_GET, PML_BIDIR_RINGS };
-typedef struct pml_bidir {
-    uint8_t choice;  /* PML_BIDIR_GET or PML_BIDIR_RINGS */
+/* pml_stripe_adapt.c: rdma get or the send path for large messages over a
+ * btl that shares the copy (sm with CMA), chosen by measuring both, per
+ * peer, per size class (one per doubling from PML_ADAPT_MIN), apart for
+ * one-way traffic and for a peer that streams to us too. */
+#define PML_ADAPT_MIN (64u << 10)
+#define PML_ADAPT_SIZES 7 /* 64 KiB ... 4 MiB and more */
+#define PML_ADAPT_CLASSES (2 * PML_ADAPT_SIZES)
+enum { PML_ADAPT_GET, PML_ADAPT_RINGS };
+typedef struct pml_adapt {
+    bool used;       /* choice set: by the first message of the class */
+    uint8_t choice;  /* PML_ADAPT_GET or PML_ADAPT_RINGS */
     bool probing;    /* this epoch tries the other choice once */
     unsigned epochs; /* epochs of the choice since the last try */
     unsigned keep;   /* epochs between two tries */
@@ -332,14 +337,16 @@ typedef struct pml_bidir {
     uint64_t bytes;                /* sent this epoch */
     double busy_since_us, busy_us; /* time with some message in flight */
     double rate[2];                /* bytes per us, each choice's last epoch */
-} pml_bidir_t;
-/* Whether a message of len bytes to dst (which streams to us) takes rdma
- * get; *cls is what to pass to the two calls below, 0 when not measured
- * (pml_stripe_bidir_adapt off). */
-bool pml_bidir_use_get(pml_stripe_t *pml, uint32_t dst, size_t len, uint8_t *cls);
-void pml_bidir_started(pml_stripe_t *pml, uint32_t dst, uint8_t cls);
-void pml_bidir_done(pml_stripe_t *pml, uint32_t dst, uint8_t cls, size_t len);
-void pml_bidir_free(pml_stripe_t *pml);
+} pml_adapt_t;
+/* Whether a message of len >= PML_ADAPT_MIN bytes to dst takes rdma get;
+ * both: dst streams to us too; get: the choice without measuring, which a
+ * class starts from. *cls is what to pass to the two calls below, 0 when
+ * not measured (pml_stripe_rget_adapt off: the answer is get). */
+bool pml_adapt_use_get(pml_stripe_t *pml, uint32_t dst, size_t len, bool both, bool get,
+                       uint8_t *cls);
+void pml_adapt_started(pml_stripe_t *pml, uint32_t dst, uint8_t cls);
+void pml_adapt_done(pml_stripe_t *pml, uint32_t dst, uint8_t cls, size_t len);
+void pml_adapt_free(pml_stripe_t *pml);
 
 /* pml_stripe_component.c: the scheduler options the MCA parameters set. */
 sched_opts_t pml_stripe_sched_opts(void);
@@ -348,7 +355,7 @@ bool pml_stripe_steal(void);
 unsigned pml_stripe_stall_timeout(void); /* ms */
 unsigned pml_stripe_silent_peer(void);   /* ms */
 size_t pml_stripe_bidir_rget_size(void);
-bool pml_stripe_bidir_adapt(void);
+bool pml_stripe_rget_adapt(void);
 /* pml_stripe_sleep, and pml_stripe_sleep_after in *after. */
 bool pml_stripe_sleep(unsigned *after);
 bool pml_stripe_report(void);

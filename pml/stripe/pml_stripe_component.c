@@ -14,7 +14,7 @@ typedef struct pml_stripe_config {
     unsigned stall_timeout;
     unsigned silent_peer;
     size_t bidir_rget_size;
-    bool bidir_adapt;
+    bool rget_adapt;
     bool steal;
     bool report;
     bool sleep;
@@ -63,14 +63,15 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
          "then copies only what it receives, once, where the send path costs each core two "
          "copies per byte; one way the send path stays. 0: never",
          NULL, offsetof(pml_stripe_config_t, bidir_rget_size)},
-        {"bidir_adapt", MRAIL_MCA_BOOL, "true", 5,
-         "While a peer streams to us too, choose between rdma get (one copy, in the kernel) "
-         "and the send path (two copies, through the btl's rings) for each size class of "
-         "large messages to it by measuring both, and keep the faster, trying the other now "
-         "and then: over sm the rings win while the two cores exchange cache lines quickly and "
-         "lose by 3x when they do not, and a virtual machine may change between the two "
-         "within seconds. false: rdma get from pml_stripe_bidir_rget_size on, as without it",
-         NULL, offsetof(pml_stripe_config_t, bidir_adapt)},
+        {"rget_adapt", MRAIL_MCA_BOOL, "true", 5,
+         "Over a btl that shares the copy (sm with CMA), for messages from 64 KiB, choose "
+         "between rdma get (one copy, in the kernel) and the send path (two copies, through the "
+         "btl's rings) per peer and size class by measuring both, one-way and both-ways traffic "
+         "apart, and keep the faster, trying the other now and then: the rings win while the "
+         "two cores exchange cache lines quickly and lose by 2-3x when they do not, and a "
+         "virtual machine may change between the two within seconds. false: the thresholds "
+         "alone (btl_<c>_min_rdma_pipeline_size, pml_stripe_bidir_rget_size)",
+         NULL, offsetof(pml_stripe_config_t, rget_adapt)},
         {"steal", MRAIL_MCA_BOOL, "true", 5,
          "A rail to a peer whose queue ran dry takes the last waiting fragments of the rail "
          "that would finish last, when it finishes them sooner: rails end a burst together "
@@ -142,9 +143,9 @@ size_t pml_stripe_bidir_rget_size(void)
     return pml_stripe_config.bidir_rget_size;
 }
 
-bool pml_stripe_bidir_adapt(void)
+bool pml_stripe_rget_adapt(void)
 {
-    return pml_stripe_config.bidir_adapt;
+    return pml_stripe_config.rget_adapt;
 }
 
 unsigned pml_stripe_stall_timeout(void)

@@ -81,9 +81,9 @@ void pml_request_complete(mrail_pml_request_t *req)
     req->complete = true;
     req->place_epoch++;
     active_remove(req->pml, req);
-    if (req->is_send && req->bidir_class != 0) { /* measured for pml_stripe_bidir.c */
-        pml_bidir_done(req->pml, (uint32_t)req->peer, req->bidir_class, req->len);
-        req->bidir_class = 0;
+    if (req->is_send && req->adapt_class != 0) { /* measured for pml_stripe_adapt.c */
+        pml_adapt_done(req->pml, (uint32_t)req->peer, req->adapt_class, req->len);
+        req->adapt_class = 0;
     }
 }
 
@@ -238,9 +238,9 @@ static int sched_init(pml_stripe_t *pml)
     pml->silent_seen = calloc(pml->size, sizeof(unsigned));
     pml->silent_since_us = calloc(pml->size, sizeof(double));
     pml->rndv_rx_us = calloc(pml->size, sizeof(double));
-    pml->bidir = calloc(pml->size, sizeof(*pml->bidir));
+    pml->adapt = calloc(pml->size, sizeof(*pml->adapt));
     if (pml->unreachable == NULL || pml->stall_seen == NULL || pml->silent_seen == NULL ||
-        pml->silent_since_us == NULL || pml->rndv_rx_us == NULL || pml->bidir == NULL) {
+        pml->silent_since_us == NULL || pml->rndv_rx_us == NULL || pml->adapt == NULL) {
         return MRAIL_ERR_OUT_OF_RESOURCE;
     }
     for (uint32_t p = 0; p < pml->size; p++) {
@@ -285,7 +285,7 @@ int pml_stripe_open(mrail_pml_component_t *self, mrail_rte_t *rte, mrail_framewo
     pml->steal = pml_stripe_steal();
     pml->stall_us = pml_stripe_stall_timeout() * 1e3;
     pml->bidir_rget = pml_stripe_bidir_rget_size();
-    pml->bidir_adapt = pml_stripe_bidir_adapt();
+    pml->rget_adapt = pml_stripe_rget_adapt();
     pml->silent_us = pml_stripe_silent_peer() * 1e3;
     pml->silent_round = 1; /* see pml_silent_check */
     pml->report = pml_stripe_report();
@@ -385,7 +385,7 @@ static void stripe_close(mrail_pml_t *base)
     free(pml->silent_seen);
     free(pml->silent_since_us);
     free(pml->rndv_rx_us);
-    pml_bidir_free(pml);
+    pml_adapt_free(pml);
     pml_ctl_fini(pml);
     free(pml->sched);
     free(pml->rx_rates);
@@ -725,9 +725,9 @@ static inline __attribute__((always_inline)) void request_free(mrail_pml_request
     req->iov = NULL;
     req->rid = 0;
     req->rstate = PML_RECV_DONE;
-    if (req->is_send && req->bidir_class != 0) { /* a send that failed to start */
-        pml_bidir_done(pml, (uint32_t)req->peer, req->bidir_class, 0);
-        req->bidir_class = 0;
+    if (req->is_send && req->adapt_class != 0) { /* a send that failed to start */
+        pml_adapt_done(pml, (uint32_t)req->peer, req->adapt_class, 0);
+        req->adapt_class = 0;
     }
     /* Kept, not freed, until the PML closes: a late fragment copy (after a
      * failover) may still name it, and must find it not receiving. */

@@ -308,8 +308,9 @@ void pml_frag_issue(pml_stripe_t *pml, mrail_pml_request_t *req, size_t i)
  * ways" only costs a one-way message the shared get, level with the rings
  * at these sizes. */
 #define PML_BIDIR_US 50000.0
-/* Both ways at once, which of the two is faster is measured
- * (pml_stripe_bidir.c): req->bidir_class says the send is measured. */
+/* Over a btl that shares the copy, from PML_ADAPT_MIN, these thresholds
+ * are where a size class starts: which of the two is faster is then
+ * measured (pml_stripe_adapt.c), and req->adapt_class says the send is. */
 static bool rget_size_ok(pml_stripe_t *pml, mrail_pml_request_t *req, const mrail_btl_module_t *m)
 {
     uint32_t dst = (uint32_t)req->peer;
@@ -317,13 +318,14 @@ static bool rget_size_ok(pml_stripe_t *pml, mrail_pml_request_t *req, const mrai
     if (min == 0) {
         return false; /* the btl keeps get for others' use only */
     }
-    bool bidir = pml->bidir_rget > 0 && len >= pml->bidir_rget &&
-                 (m->flags & MRAIL_BTL_FLAG_GET_SHARED) && pml->rndv_rx_us[dst] > 0 &&
-                 pml_now_us() - pml->rndv_rx_us[dst] < PML_BIDIR_US;
-    if (bidir) {
-        return pml_bidir_use_get(pml, dst, len, &req->bidir_class);
+    bool shared = (m->flags & MRAIL_BTL_FLAG_GET_SHARED) != 0;
+    bool both =
+        shared && pml->rndv_rx_us[dst] > 0 && pml_now_us() - pml->rndv_rx_us[dst] < PML_BIDIR_US;
+    bool get = len >= min || (both && pml->bidir_rget > 0 && len >= pml->bidir_rget);
+    if (shared && len >= PML_ADAPT_MIN) {
+        return pml_adapt_use_get(pml, dst, len, both, get, &req->adapt_class);
     }
-    return len >= min;
+    return get;
 }
 
 /* rdma get: the single rail offers get() and the message is large enough. */
@@ -414,8 +416,8 @@ int pml_send_start(pml_stripe_t *pml, mrail_pml_request_t *req)
     }
     req->sstate = PML_SEND_RTS_SENT;
     const mrail_rail_t *rg = req->len > 0 && req->iov == NULL ? rget_rail(pml, req) : NULL;
-    if (req->bidir_class != 0) {
-        pml_bidir_started(pml, dst, req->bidir_class);
+    if (req->adapt_class != 0) {
+        pml_adapt_started(pml, dst, req->adapt_class);
     }
     size_t rts_len = sizeof(req->rts.m);
     if (rg != NULL) {

@@ -1,0 +1,123 @@
+/* Which of rdma get and the send path moves a large message, measured.
+ *
+ * Over sm with CMA, rdma get copies each byte once, in the kernel
+ * (process_vm_readv, at 8-11 GB/s per core on the test VM); the send path
+ * copies it twice, in user space, through rings that stay in cache. Which
+ * is faster depends on how fast the two cores exchange cache lines, and on
+ * that VM this changes within seconds (the hypervisor moves the virtual
+ * CPUs). Both ways at once the rings read 22-35 GB/s while a line crosses
+ * in 60-70 ns and 5-7 while it takes 250 ns, where rdma get held 14-20 in
+ * both; one way at 64-256 KiB, 19-31 against 6-10 in the fast mode and
+ * 4-8 against 7-9 in the slow one (docs/PERFORMANCE.md, issue 14). So each
+ * size class of such messages to each peer, one-way and both-ways traffic
+ * apart, keeps the faster of the two by measuring: an epoch (at least
+ * PML_ADAPT_EPOCH bytes sent, ending when none is in flight) runs one
+ * choice, and its rate is the bytes over the time some message of the
+ * class was in flight (gaps between a program's bursts do not count). A
+ * class starts from the choice the thresholds make without measuring;
+ * after PML_ADAPT_KEEP epochs of a choice, one epoch tries the other, and
+ * the faster of the two rates measured last is kept; a try that lost
+ * badly makes the next wait longer. */
+#include <stdlib.h>
+
+#include "pml_stripe.h"
+
+#define PML_ADAPT_EPOCH (16u << 20)
+#define PML_ADAPT_KEEP 24
+/* A try that loses by this much waits twice as long before the next, up
+ * to PML_ADAPT_KEEP_MAX epochs: each costs an epoch at the slower rate. */
+#define PML_ADAPT_LOST 0.7
+#define PML_ADAPT_KEEP_MAX 96
+
+/* The class of a message of len >= PML_ADAPT_MIN bytes: one per doubling,
+ * the last open-ended; both-ways traffic has classes of its own. */
+static unsigned class_of(size_t len, bool both)
+{
+    size_t ratio = len / PML_ADAPT_MIN;
+    unsigned c = 63u - (unsigned)__builtin_clzll((unsigned long long)ratio);
+    return (c < PML_ADAPT_SIZES ? c : PML_ADAPT_SIZES - 1) + (both ? PML_ADAPT_SIZES : 0);
+}
+
+bool pml_adapt_use_get(pml_stripe_t *pml, uint32_t dst, size_t len, bool both, bool get,
+                       uint8_t *class_out)
+{
+    *class_out = 0;
+    if (!pml->rget_adapt) {
+        return get;
+    }
+    if (pml->adapt[dst] == NULL &&
+        (pml->adapt[dst] = calloc(PML_ADAPT_CLASSES, sizeof(pml_adapt_t))) == NULL) {
+        return get; /* unmeasured, as without adapting */
+    }
+    unsigned c = class_of(len, both);
+    pml_adapt_t *b = &pml->adapt[dst][c];
+    if (!b->used) {
+        b->used = true;
+        b->choice = get ? PML_ADAPT_GET : PML_ADAPT_RINGS;
+        b->keep = PML_ADAPT_KEEP;
+        /* Try the other after the second epoch: the first pays for warming
+         * up (a ring's first lap faults its pages in) and would misjudge. */
+        b->epochs = PML_ADAPT_KEEP - 2;
+    }
+    *class_out = (uint8_t)(c + 1);
+    return b->choice == PML_ADAPT_GET;
+}
+
+void pml_adapt_started(pml_stripe_t *pml, uint32_t dst, uint8_t cls)
+{
+    pml_adapt_t *b = &pml->adapt[dst][cls - 1];
+    if (b->inflight++ == 0) {
+        b->busy_since_us = pml_now_us();
+    }
+}
+
+/* The epoch of b is over: keep its rate, and choose for the next. */
+static void epoch_end(pml_adapt_t *b)
+{
+    b->rate[b->choice] = b->busy_us > 0 ? (double)b->bytes / b->busy_us : 0;
+    b->bytes = 0;
+    b->busy_us = 0;
+    if (b->probing) { /* the other one was tried: keep the faster */
+        b->probing = false;
+        b->epochs = 0;
+        double tried = b->rate[b->choice], kept = b->rate[b->choice ^ 1];
+        if (tried < kept) {
+            b->choice ^= 1;
+        }
+        if (tried >= PML_ADAPT_LOST * kept) {
+            b->keep = PML_ADAPT_KEEP;
+        } else if (2 * b->keep <= PML_ADAPT_KEEP_MAX) {
+            b->keep *= 2;
+        }
+    } else if (++b->epochs >= b->keep) {
+        b->probing = true;
+        b->choice ^= 1;
+    }
+}
+
+void pml_adapt_done(pml_stripe_t *pml, uint32_t dst, uint8_t cls, size_t len)
+{
+    pml_adapt_t *b = &pml->adapt[dst][cls - 1];
+    b->bytes += len;
+    /* Completions come in bursts (a batch of FINs, a ring drained at
+     * once): only a span with nothing left in flight is a rate. A stream
+     * that never drains keeps its choice. */
+    if (b->inflight > 0 && --b->inflight > 0) {
+        return;
+    }
+    double now = pml_now_us();
+    b->busy_us += now - b->busy_since_us;
+    b->busy_since_us = now;
+    if (b->bytes >= PML_ADAPT_EPOCH) {
+        epoch_end(b);
+    }
+}
+
+void pml_adapt_free(pml_stripe_t *pml)
+{
+    for (uint32_t p = 0; pml->adapt != NULL && p < pml->size; p++) {
+        free(pml->adapt[p]);
+    }
+    free(pml->adapt);
+    pml->adapt = NULL;
+}
