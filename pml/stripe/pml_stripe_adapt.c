@@ -15,7 +15,8 @@
  * choice, and its rate is the bytes over the time some message of the
  * class was in flight (gaps between a program's bursts do not count). A
  * class starts from the choice the thresholds make without measuring;
- * after PML_ADAPT_KEEP epochs of a choice, one epoch tries the other, and
+ * after PML_ADAPT_KEEP epochs of a choice, one shorter epoch tries the
+ * other, and
  * the faster of the two rates measured last is kept; a try that lost
  * badly makes the next wait longer. */
 #include <stdlib.h>
@@ -23,6 +24,9 @@
 #include "pml_stripe.h"
 
 #define PML_ADAPT_EPOCH (16u << 20)
+/* A try is shorter: in a short benchmark (OSU's 22 windows per size) a try
+ * of the slower choice is a good part of the run. */
+#define PML_ADAPT_PROBE (4u << 20)
 #define PML_ADAPT_KEEP 24
 /* A try that loses by this much waits twice as long before the next, up
  * to PML_ADAPT_KEEP_MAX epochs: each costs an epoch at the slower rate. */
@@ -108,7 +112,7 @@ void pml_adapt_done(pml_stripe_t *pml, uint32_t dst, uint8_t cls, size_t len)
     double now = pml_now_us();
     b->busy_us += now - b->busy_since_us;
     b->busy_since_us = now;
-    if (b->bytes >= PML_ADAPT_EPOCH) {
+    if (b->bytes >= (b->probing ? PML_ADAPT_PROBE : PML_ADAPT_EPOCH)) {
         epoch_end(b);
     }
 }

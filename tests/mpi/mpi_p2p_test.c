@@ -321,14 +321,15 @@ static void sends_done_at_once(void)
 }
 
 /* Pairs stream large messages, window after window, both ways at once
- * (both) or from the even rank to the odd one: the pml then measures rdma
- * get against the rings for each size class and tries the one it is not
- * using (pml_stripe_rget_adapt), so both carry some of these windows.
- * Every byte is checked. */
+ * (256 KiB) or from the even rank to the odd one (1 MiB, where one way is
+ * measured): the pml then measures rdma get against the rings for each
+ * size class and tries the one it is not using (pml_stripe_rget_adapt),
+ * so both carry some of these windows. Every byte is checked. */
 static void large_windows(bool both)
 {
     enum { W = 16, ROUNDS = 24 };
-    const size_t len = 256u << 10;
+    const size_t len = both ? 256u << 10 : 1u << 20;
+    const int rounds = both ? ROUNDS : ROUNDS / 4;
     int partner = rank ^ 1;
     if (partner >= size) {
         return;
@@ -337,7 +338,7 @@ static void large_windows(bool both)
     unsigned char *out = malloc(W * len), *in = malloc(W * len);
     CHECK(out != NULL && in != NULL, "no memory for %d x %zu bytes", W, len);
     MPI_Request r[2 * W];
-    for (int round = 0; round < ROUNDS; round++) {
+    for (int round = 0; round < rounds; round++) {
         int n = 0;
         for (int m = 0; m < W && receives; m++) {
             MPI_Irecv(in + m * len, (int)len, MPI_BYTE, partner, 500 + m, MPI_COMM_WORLD, &r[n++]);

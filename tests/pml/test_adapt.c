@@ -70,13 +70,12 @@ Test(adapt, keeps_rdma_get_where_the_rings_are_slower_and_tries_them_less_often)
 {
     pml_stripe_t *pml = pml_new(true);
     const double rate[2] = {[PML_ADAPT_GET] = 10000, [PML_ADAPT_RINGS] = 3000};
-    /* Epochs 1-2 (windows 1-4) rdma get, the first being warm-up; epoch 3
-     * (5-6) tries the rings, which lose by more than 30 %: 48 epochs of get
-     * (7-102), a try (103-104), lost again: 96 epochs (105-296), a try
-     * (297-298), then 96 again (299-490), a try (491-492). */
+    /* Epochs 1-2 (windows 1-4) rdma get, the first being warm-up; a try of
+     * the rings (one window: a try is 4 MiB), which lose by more than 30 %:
+     * 48 epochs of get (6-101), a try (102), lost again: 96 epochs
+     * (103-294), a try (295), then 96 again (296-487), a try (488). */
     for (int w = 1; w <= 500; w++) {
-        bool rings = (w >= 5 && w <= 6) || (w >= 103 && w <= 104) || (w >= 297 && w <= 298) ||
-                     (w >= 491 && w <= 492);
+        bool rings = w == 5 || w == 102 || w == 295 || w == 488;
         cr_assert_eq(window(pml, LEN, N, rate), !rings, "window %d: %s expected", w,
                      rings ? "the rings" : "rdma get");
     }
@@ -87,16 +86,16 @@ Test(adapt, takes_the_rings_while_they_are_faster_and_returns_when_they_slow)
 {
     pml_stripe_t *pml = pml_new(true);
     double rate[2] = {[PML_ADAPT_GET] = 8000, [PML_ADAPT_RINGS] = 20000};
-    /* Windows 1-4 get, 5-6 the rings win: 24 epochs of rings (7-54). From
-     * window 20 the rings run at 3000: the try of get at 55-56 wins (8000
-     * against the rings' last 3000), so get for 24 epochs (57-104); the
-     * rings are tried at 105-106, lose by more than 30 %: 48 epochs of get
-     * (107-202). */
+    /* Windows 1-4 get, 5 the rings win: 24 epochs of rings (6-53). From
+     * window 20 the rings run at 3000: the try of get at 54 wins (8000
+     * against the rings' last 3000), so get for 24 epochs (55-102); the
+     * rings are tried at 103, lose by more than 30 %: 48 epochs of get
+     * (104-199), and a try at 200. */
     for (int w = 1; w <= 200; w++) {
         if (w == 20) {
             rate[PML_ADAPT_RINGS] = 3000;
         }
-        bool rings = (w >= 5 && w <= 54) || (w >= 105 && w <= 106);
+        bool rings = (w >= 5 && w <= 53) || w == 103 || w == 200;
         cr_assert_eq(window(pml, LEN, N, rate), !rings, "window %d: %s expected", w,
                      rings ? "the rings" : "rdma get");
     }
@@ -150,11 +149,13 @@ Test(adapt, one_way_starts_from_the_rings_and_takes_rdma_get_when_it_is_faster)
     pml_stripe_t *pml = pml_new(true);
     both = false;
     const double rate[2] = {[PML_ADAPT_GET] = 9000, [PML_ADAPT_RINGS] = 5000};
-    /* 128 KiB one way: the rings (below 512 KiB) for epochs 1-2 (windows
-     * 1-4), rdma get tried at 5-6 and faster, so kept; the rings tried again
-     * after 24 epochs (55-56), lose by more than 30 %: 48 epochs of get. */
+    /* One way, a class that starts from the rings (the pml measures one way
+     * only from min_rdma_pipeline_size; the rule is the same at any size).
+     * 128 KiB: the rings for epochs 1-2 (windows
+     * 1-4), rdma get tried at 5 and faster, so kept for 24 epochs (6-53);
+     * the rings tried again (54) lose by more than 30 %: 48 epochs of get. */
     for (int w = 1; w <= 150; w++) {
-        bool rings = w <= 4 || (w >= 55 && w <= 56);
+        bool rings = w <= 4 || w == 54;
         cr_assert_eq(window(pml, LEN, N, rate), !rings, "window %d: %s expected", w,
                      rings ? "the rings" : "rdma get");
     }
