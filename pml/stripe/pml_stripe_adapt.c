@@ -7,18 +7,18 @@
  * that VM this changes within seconds (the hypervisor moves the virtual
  * CPUs). Both ways at once the rings read 22-35 GB/s while a line crosses
  * in 60-70 ns and 5-7 while it takes 250 ns, where rdma get held 14-20 in
- * both; one way at 64-256 KiB, 19-31 against 6-10 in the fast mode and
- * 4-8 against 7-9 in the slow one (docs/PERFORMANCE.md, issue 14). So each
- * size class of such messages to each peer, one-way and both-ways traffic
- * apart, keeps the faster of the two by measuring: an epoch (at least
- * PML_ADAPT_EPOCH bytes sent, ending when none is in flight) runs one
- * choice, and its rate is the bytes over the time some message of the
- * class was in flight (gaps between a program's bursts do not count). A
- * class starts from the choice the thresholds make without measuring;
- * after PML_ADAPT_KEEP epochs of a choice, one shorter epoch tries the
- * other, and
- * the faster of the two rates measured last is kept; a try that lost
- * badly makes the next wait longer. */
+ * both; one way at 1-4 MiB the rings read 24-27 against get's 18-20 in the
+ * fast mode (docs/PERFORMANCE.md, issue 14). So each size class of such
+ * messages to each peer (pml_stripe_send.c says which: both ways from
+ * PML_ADAPT_MIN, one way from the btl's min_rdma_pipeline_size), one-way
+ * and both-ways traffic apart, keeps the faster of the two by measuring:
+ * an epoch (at least PML_ADAPT_EPOCH bytes sent, ending when none is in
+ * flight) runs one choice, and its rate is the bytes over the time some
+ * message of the class was in flight (gaps between a program's bursts do
+ * not count). A class starts from the choice the thresholds make without
+ * measuring; after PML_ADAPT_KEEP epochs of a choice, a shorter epoch
+ * tries the other, and the faster of the two rates measured last is kept;
+ * a try that lost badly makes the next wait longer. */
 #include <stdlib.h>
 
 #include "pml_stripe.h"
