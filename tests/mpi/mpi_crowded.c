@@ -36,11 +36,20 @@ static void compute(double seconds)
     } while ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9 < seconds);
 }
 
+/* How long the senders compute. Rank 0 yields pml_stripe_sleep_after
+ * times before it sleeps, and a yield beside ranks that compute can take a
+ * time slice: with 0.1 s, under a loaded CI runner (another test's ranks on
+ * the same two CPUs, sanitizers) rank 0 once got its data before its
+ * yields ran out, and never slept. */
+#define SENDERS_COMPUTE_S 0.4
+
 static int check_late_senders(int rank, int size, unsigned char *buf)
 {
     int bad = 0;
+    /* Rank 0 is at its first receive when the senders start computing. */
+    MPI_Barrier(MPI_COMM_WORLD);
     if (rank != 0) {
-        compute(0.1);
+        compute(SENDERS_COMPUTE_S);
         for (int k = 0; k < 3; k++) {
             for (int i = 0; i < sizes[k]; i++) {
                 buf[i] = pattern(rank, k, (size_t)i);

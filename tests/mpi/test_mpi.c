@@ -488,7 +488,7 @@ static void run_crowded(const char *const *mca, size_t nmca, bool slept_expected
     const char *what = nmca > 0 ? mca[nmca - 1] : "defaults";
     cr_assert_eq(r.status, 0, "%s: %s%s", what, r.out, r.err);
     cr_expect_eq(count_lines(r.out, " crowded checks passed\n"), atoi(np), "%s: %s", what, r.out);
-    /* Every rank reports, rank 0 (who waited 0.1 s for each sender) too. */
+    /* Every rank reports, rank 0 (who waited 0.4 s for the senders) too. */
     cr_expect_eq(count_lines(r.err, " times while it waited\n"), atoi(np), "%s: %s", what, r.err);
     unsigned long slept0 = 0;
     const char *l = strstr(r.err, "mrail pml: rank 0 slept ");
