@@ -1,6 +1,7 @@
 /* mrail_copy (include/mrail/copy.h): which pairs take the loop, and that
  * both ways copy exactly the bytes asked for, at every alignment of the
- * two buffers and every length around the loop's 64-byte steps. */
+ * two buffers and every length around the loop's 64-byte steps and the
+ * sizes where mrail_copy changes its way. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,8 @@ Test(copy, every_length_around_the_steps_at_every_destination_alignment)
 
 Test(copy, large_copies_at_aliased_and_plain_distances)
 {
-    const size_t lens[] = {2047, 2048, 2049, 4096, 65536 + 13, 300001};
+    const size_t lens[] = {2047,  2048,       2049,   4096,          65535,
+                           65536, 65536 + 13, 300001, (4u << 20) + 7};
     const size_t offs[][2] = {{0, 0},  {0, 1},  {0, 16},  {0, 31},   {0, 32},
                               {16, 0}, {5, 36}, {40, 41}, {100, 90}, {0, 4095}};
     for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
