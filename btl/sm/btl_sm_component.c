@@ -18,8 +18,9 @@ static int btl_sm_register(mrail_component_t *self, mrail_mca_t *mca)
         {"ring_size", MRAIL_MCA_SIZE, "0", 5,
          "Bytes of each per-peer ring (a power of two, at least twice btl_sm_max_send_size); "
          "each rank's segment holds one ring per local rank. 0: by the number of ranks on the "
-         "node, 512k up to 11 ranks, halving beyond so that the node's rings stay within 64m "
-         "(64k at least), and btl_sm_max_send_size (unless set) a quarter of it",
+         "node, 2m for two, 512k from three up to 11, halving beyond so that the node's rings "
+         "stay within 64m (64k at least), and btl_sm_max_send_size (unless set) a quarter of "
+         "it up to 128k",
          NULL, offsetof(btl_sm_config_t, ring_size)},
         {"single_copy_mechanism", MRAIL_MCA_ENUM, "auto", 3,
          "How put/get move large data: cma (Cross Memory Attach, single copy; an error if the "

@@ -7,11 +7,12 @@
  *    from malloc (which starts 16 bytes into a page) is one such pair. The
  *    kernel's copy for process_vm_readv/writev behaves the same way;
  *    mrail_copy_aliased tells a caller who can choose another path.
- *  - by 3-16 % on every copy of 64 KiB or more, and on smaller ones that
- *    miss the core's caches (bench/btl/copy_stream: 36 GB/s against 32-33
- *    streaming, at every offset measured). Below 64 KiB a copy of bytes
- *    the core holds runs up to twice as fast with memcpy, and whether they
- *    are held is not known here, so memcpy keeps those.
+ *  - by 3-12 % on copies that miss the core's caches, at every offset
+ *    measured (bench/btl/copy_stream: about 36 GB/s against 33), and from
+ *    64 KiB also on bytes the core holds when source and destination are
+ *    16 bytes apart (7-11 %; within 7 % either way at other distances).
+ *    Below 64 KiB memcpy copies bytes the core holds up to twice as fast,
+ *    and whether they are held is not known here, so memcpy keeps those.
  * mrail_copy takes the loop for the first case everywhere, for the second on
  * AMD processors (the only ones measured; elsewhere glibc's choice stands),
  * and memcpy otherwise. */
