@@ -67,13 +67,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "copy_alias: --max %zu: give 4096 or more\n", max);
         return 2;
     }
-    char *src = aligned_alloc(4096, max + 4096), *dst = aligned_alloc(4096, max + 4096);
-    if (src == NULL || dst == NULL) {
-        fprintf(stderr, "copy_alias: out of memory\n");
+    char *src, *dst;
+    if (bench_buffers("copy_alias", max + 4096, &src, &dst) != 0) {
         return 1;
     }
-    memset(src, 1, max + 4096);
-    memset(dst, 2, max + 4096);
     int go;
     pid_t child = bench_holder_start(&go); /* holds src at the same address */
     if (child < 0) {
@@ -91,5 +88,8 @@ int main(int argc, char **argv)
                rate(WAY_CMA, child, dst + 16, src, n));
         fflush(stdout);
     }
-    return bench_holder_end(child, go) == 0 ? 0 : 1;
+    int rc = bench_holder_end(child, go) == 0 ? 0 : 1;
+    free(src);
+    free(dst);
+    return rc;
 }

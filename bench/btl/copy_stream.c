@@ -68,13 +68,10 @@ int main(int argc, char **argv)
             return strcmp(argv[i], "--help") && strcmp(argv[i], "-h") ? 2 : 0;
         }
     }
-    char *src = aligned_alloc(4096, SPAN + 4096), *dst = aligned_alloc(4096, SPAN + 4096);
-    if (src == NULL || dst == NULL) {
-        fprintf(stderr, "copy_stream: out of memory\n");
+    char *src, *dst;
+    if (bench_buffers("copy_stream", SPAN + 4096, &src, &dst) != 0) {
         return 1;
     }
-    memset(src, 1, SPAN + 4096);
-    memset(dst, 2, SPAN + 4096);
     printf("# copy_stream: GB/s, medians of %d; source %ld bytes into a page, destination "
            "page-aligned\n",
            REPS, off);
@@ -88,5 +85,7 @@ int main(int argc, char **argv)
                res[1] / res[0], str[0], str[1], str[1] / str[0]);
         fflush(stdout);
     }
+    free(src);
+    free(dst);
     return 0;
 }

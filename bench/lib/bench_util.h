@@ -1,10 +1,14 @@
 /* What the stand-alone C benchmarks share: a monotonic clock in seconds,
- * the comparison qsort needs for a median of doubles, and a child process
+ * the comparison qsort needs for a median of doubles, a pair of
+ * page-aligned buffers to copy between, and a child process
  * that holds a copy of the parent's memory, at the same addresses, for
  * process_vm_readv to read from. */
 #ifndef MRAIL_BENCH_UTIL_H
 #define MRAIL_BENCH_UTIL_H
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +24,22 @@ static inline int bench_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* Two page-aligned buffers of bytes bytes, src filled with 1 and dst with
+ * 2; on failure says so as prog and returns -1. */
+static inline int bench_buffers(const char *prog, size_t bytes, char **src, char **dst)
+{
+    size_t whole = (bytes + 4095) & ~(size_t)4095;
+    *src = aligned_alloc(4096, whole);
+    *dst = aligned_alloc(4096, whole);
+    if (*src == NULL || *dst == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return -1;
+    }
+    memset(*src, 1, whole);
+    memset(*dst, 2, whole);
+    return 0;
 }
 
 /* Forks the holder; -1 on failure. *go is the end bench_holder_end writes. */

@@ -105,17 +105,17 @@ else
   done
 fi
 # stack mode -> "count median" (median 0 when none)
-stat() { awk -v m="$2" '$2 == m || m == "all" { print $1 }' "$work/$1.moded" | sort -g |
+mode_stat() { awk -v m="$2" '$2 == m || m == "all" { print $1 }' "$work/$1.moded" | sort -g |
   awk '{ v[NR] = $1 } END { printf "%d %s\n", NR, (NR ? v[int((NR + 1) / 2)] : 0) }'; }
 printf '# mode_compare: osu_p2p %s at %s bytes (%s), %d interleaved rounds, %s%s\n' "$test" "$size" \
   "$unit" "$rounds" "$how" "$( [ "$load" = 1 ] && echo ', memload on core 0' )"
 printf '| stack | all runs: median | fast: runs | fast: median | slow: runs | slow: median | mixed runs |\n'
 printf '|---|---|---|---|---|---|---|\n'
 for s in $stacks; do
-  read -r _ ma < <(stat "$s" all)
-  read -r nf mf < <(stat "$s" F)
-  read -r ns ms < <(stat "$s" S)
-  read -r nm _ < <(stat "$s" M)
+  read -r _ ma < <(mode_stat "$s" all)
+  read -r nf mf < <(mode_stat "$s" F)
+  read -r ns ms < <(mode_stat "$s" S)
+  read -r nm _ < <(mode_stat "$s" M)
   echo "$s $ma $nf $mf $ns $ms" >>"$work/table"
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$s" "$ma" "$nf" "$( [ "$nf" -gt 0 ] && echo "$mf" || echo -)" \
     "$ns" "$( [ "$ns" -gt 0 ] && echo "$ms" || echo -)" "$nm"

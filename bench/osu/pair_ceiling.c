@@ -143,9 +143,8 @@ int main(int argc, char **argv)
     }
     int me = child == 0 ? 1 : 0;
     pin(cpu[me]);
-    char *src = aligned_alloc(4096, MSG), *dst = aligned_alloc(4096, MSG);
-    if (src == NULL || dst == NULL) {
-        fprintf(stderr, "pair_ceiling: out of memory\n");
+    char *src, *dst;
+    if (bench_buffers("pair_ceiling", MSG, &src, &dst) != 0) {
         return 1;
     }
     memset(src, 1 + me, MSG);
@@ -177,8 +176,12 @@ int main(int argc, char **argv)
         }
     }
     int status;
-    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-        (in != NULL && !arrived_whole(dst, 1))) {
+    bool whole = waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+                 WEXITSTATUS(status) == 0 && (in == NULL || arrived_whole(dst, 1));
+    free(src);
+    free(dst);
+    munmap(base, map);
+    if (!whole) {
         fprintf(stderr, "pair_ceiling: the data did not arrive whole\n");
         return 1;
     }

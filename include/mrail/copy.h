@@ -1,6 +1,6 @@
 /* Copies of message data. On CPUs with fast `rep movsb` (ERMS/FSRM), glibc's
  * memcpy takes that instruction for copies from about 2 KiB up, and on this
- * project's AMD EPYC test machine it loses to a plain vector loop twice:
+ * project's AMD EPYC test machine it loses to a plain vector loop in two cases:
  *  - by 20 times (2 GB/s instead of 40) whenever the destination lies 1 to
  *    31 bytes past the source modulo 4 KiB: the loads alias the stores just
  *    made. A copy from a page-aligned window or ring slot into a buffer
