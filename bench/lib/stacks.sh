@@ -2,6 +2,10 @@
 # (with its default single copy, and as openmpi_nocma with copy-in/copy-out)
 # and MPICH on this node. The caller sets build (mrail's build directory).
 #   stacks_build SRC OUT      builds OUT.mrail, OUT.openmpi and OUT.mpich from SRC
+#   stacks_in_turn N STACK...  the stacks rotated by N places: round N of an
+#                             interleaved run starts with another stack, as on
+#                             this VM a run right after another reads a few per
+#                             cent better by itself
 #   stacks_launch STACK NP OUT ARGS...
 #                             runs OUT.<its binary> on NP ranks: 2 are bound to
 #                             the two cores, more are oversubscribed
@@ -24,4 +28,10 @@ stacks_launch() {
     mpich) [ "$np" -gt 2 ] && bind=() || bind=(-bind-to core)
       mpirun.mpich -n "$np" "${bind[@]}" "$out.mpich" "$@" ;;
   esac
+}
+stacks_in_turn() {
+  local n=$1
+  shift
+  local k=$((n % $#))
+  echo "${@:k+1}" "${@:1:k}"
 }

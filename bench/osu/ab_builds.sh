@@ -2,9 +2,10 @@
 # Two mrail builds side by side (before and after a change), interleaved in
 # one run on this machine: 8-byte latency and 4 MiB bandwidth (osu_p2p, two
 # ranks bound to cores over btl/sm) and 8-byte allreduce on 4 ranks
-# (osu_coll, oversubscribed); medians of --reps runs, after/before, and the
-# best run of each (lowest time, highest bandwidth: what the code can do
-# when the shared machine leaves it alone).
+# (osu_coll, oversubscribed), each build first in every other run; medians
+# of --reps runs, after/before, and the best run of each (lowest time,
+# highest bandwidth: what the code can do when the shared machine leaves it
+# alone).
 #   bench/osu/ab_builds.sh --a BUILD_BEFORE --b BUILD_AFTER [--reps N]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,7 +15,7 @@ while [ $# -gt 0 ]; do
     --a) a=$2; shift 2 ;;
     --b) b=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "ab_builds.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,8 +49,12 @@ printf '%-28s %10s %10s %8s %10s %10s  %s\n' test before after ratio best-bef be
 for t in lat bw allreduce; do
   : >"$work/$t.a"
   : >"$work/$t.b"
-  for _ in $(seq "$reps"); do
-    for side in a b; do
+  # Each build goes first in every other run: on this VM a run made right
+  # after another reads a few per cent better by itself.
+  for r in $(seq "$reps"); do
+    order="a b"
+    [ $((r % 2)) = 0 ] && order="b a"
+    for side in $order; do
       v=$(run "$side" "$t")
       [ -n "$v" ] || { echo "ab_builds.sh: a $t run of ${!side} printed no figure" >&2; exit 1; }
       echo "$v" >>"$work/$t.$side"

@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
+. bench/lib/stacks.sh
 np=4 reps=3 max=1048576 build=build write=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -43,7 +44,7 @@ stacks="mrail openmpi mpich"
 ops="allreduce bcast alltoall"
 for op in $ops; do
   for r in $(seq "$reps"); do
-    for s in $stacks; do launch "$s" "$op" | grep -E '^[0-9]+ [0-9.]+$' > "$work/$s.$op.$r" || true; done
+    for s in $(stacks_in_turn "$r" $stacks); do launch "$s" "$op" | grep -E '^[0-9]+ [0-9.]+$' > "$work/$s.$op.$r" || true; done
   done
   for s in $stacks; do # median per size over the reps
     cat "$work/$s.$op".* | sort -k1,1n -k2,2g |
@@ -85,7 +86,7 @@ set title "MPI_Alltoall (bytes per peer)"
 plot "$work/alltoall" u 1:2 w lp t "mrail", "" u 1:3 w lp t "Open MPI", "" u 1:4 w lp t "MPICH"
 unset multiplot
 GP
-  section=$(printf '<!-- osucoll:begin -->\n## MPI collectives against Open MPI and MPICH (shared memory)\n\nThe same program (`bench/osu/osu_coll.c`) built with each MPI'"'"'s mpicc, %s ranks on the 2-core machine (oversubscribed for all three alike, no binding), the stacks interleaved in one run, medians of %s; mrail with its automatic algorithm choice; measured on %s with:\n\n    bench/osu/coll_compare.sh --reps %s --write\n\n```\n%s\n```\n\n%s\n\n![OSU-style collectives](osu_coll.png)\n<!-- osucoll:end -->' \
+  section=$(printf '<!-- osucoll:begin -->\n## MPI collectives against Open MPI and MPICH (shared memory)\n\nThe same program (`bench/osu/osu_coll.c`) built with each MPI'"'"'s mpicc, %s ranks on the 2-core machine (oversubscribed for all three alike, no binding), the stacks interleaved in one run (each round begun by another), medians of %s; mrail with its automatic algorithm choice; measured on %s with:\n\n    bench/osu/coll_compare.sh --reps %s --write\n\n```\n%s\n```\n\n%s\n\n![OSU-style collectives](osu_coll.png)\n<!-- osucoll:end -->' \
     "$np" "$reps" "$(date -u +%Y-%m-%d)" "$reps" "$out" "$summary")
   write_doc_section osucoll "$section"
   echo "coll_compare.sh: wrote docs/PERFORMANCE.md and docs/osu_coll.png"

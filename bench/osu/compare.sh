@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
+. bench/lib/stacks.sh
 reps=3 max=4194304 build=build write=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -39,7 +40,7 @@ launch() { # stack mode
 stacks="mrail openmpi mpich"
 for mode in latency bw bibw; do
   for r in $(seq "$reps"); do
-    for s in $stacks; do launch "$s" "$mode" | grep -v '^#' > "$work/$s.$mode.$r"; done
+    for s in $(stacks_in_turn "$r" $stacks); do launch "$s" "$mode" | grep -v '^#' > "$work/$s.$mode.$r"; done
   done
   for s in $stacks; do # median per size over the reps
     cat "$work/$s.$mode".* | sort -k1,1n -k2,2g |
@@ -79,7 +80,7 @@ set title "bi-directional bandwidth (MB/s)"
 plot "$work/bibw" u 1:2 w lp t "mrail", "" u 1:3 w lp t "Open MPI", "" u 1:4 w lp t "MPICH"
 unset multiplot
 GP
-  section=$(printf '<!-- osu:begin -->\n## MPI point-to-point against Open MPI and MPICH (shared memory)\n\nThe same program (`bench/osu/osu_p2p.c`) built with each MPI'"'"'s mpicc, 2 ranks bound to cores, the three stacks interleaved in one run, medians of %s; measured on %s with:\n\n    bench/osu/compare.sh --reps %s --write\n\nOpen MPI %s (its default on one node: btl/vader), MPICH %s (device %s).\n\n```\n%s\n```\n\n%s\n\n![OSU-style p2p](osu_p2p.png)\n<!-- osu:end -->' \
+  section=$(printf '<!-- osu:begin -->\n## MPI point-to-point against Open MPI and MPICH (shared memory)\n\nThe same program (`bench/osu/osu_p2p.c`) built with each MPI'"'"'s mpicc, 2 ranks bound to cores, the three stacks interleaved in one run (each round begun by another), medians of %s; measured on %s with:\n\n    bench/osu/compare.sh --reps %s --write\n\nOpen MPI %s (its default on one node: btl/vader), MPICH %s (device %s).\n\n```\n%s\n```\n\n%s\n\n![OSU-style p2p](osu_p2p.png)\n<!-- osu:end -->' \
     "$reps" "$(date -u +%Y-%m-%d)" "$reps" "$(mpirun.openmpi --version 2>/dev/null | head -1 | awk '{print $NF}')" \
     "$(mpichversion 2>/dev/null | awk '/Version:/ {print $NF}')" \
     "$(mpichversion 2>/dev/null | awk '/Device:/ {print $NF}')" "$out" "$summary")

@@ -67,8 +67,8 @@ if [ "$load" = 1 ]; then
   loadpid=$!
   sleep 1
 fi
-for _ in $(seq "$rounds"); do
-  for s in $stacks; do
+for r in $(seq "$rounds"); do
+  for s in $(stacks_in_turn "$r" $stacks); do
     before=$(probe)
     v=$(one "$s")
     after=$(probe)

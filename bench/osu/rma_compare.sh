@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/doc_section.sh
+. bench/lib/stacks.sh
 . bench/lib/iperf_rail.sh
 cmdline="$*"
 reps=3 build=build write=0 lab=0 rails=500mbit,500mbit
@@ -69,7 +70,7 @@ args() { # mode -> its sizes
 }
 for mode in $modes; do
   for r in $(seq "$reps"); do
-    for s in $stacks; do
+    for s in $(stacks_in_turn "$r" $stacks); do
       # shellcheck disable=SC2046
       launch "$s" "$mode" $(args "$mode") > "$work/$s.$mode.$r"
     done
@@ -132,7 +133,7 @@ fi
 if [ "$write" = 1 ]; then
   lab_part=""
   [ -z "$lab_out" ] || lab_part=$(printf '\n```\n%s\n```\n\n%s\n' "$lab_out" "$lab_summary")
-  section=$(printf '<!-- issue18:begin -->\n## One-sided communication (issue 18)\n\nThe same program (`bench/osu/osu_rma.c`) built with each MPI'"'"'s mpicc; on one node 2 ranks bound to cores, the three stacks interleaved in one run, medians of %s; measured on %s with:\n\n    bench/osu/rma_compare.sh %s\n\nOpen MPI %s (its default one-sided component on one node), MPICH %s (device %s). Rank 1 is the target and waits in `MPI_Barrier`; every measurement is one `MPI_Win_lock_all` epoch, each operation (or window of 64) followed by `MPI_Win_flush`.\n\n```\n%s\n```\n\n%s\n%s\n<!-- issue18:end -->' \
+  section=$(printf '<!-- issue18:begin -->\n## One-sided communication (issue 18)\n\nThe same program (`bench/osu/osu_rma.c`) built with each MPI'"'"'s mpicc; on one node 2 ranks bound to cores, the three stacks interleaved in one run (each round begun by another), medians of %s; measured on %s with:\n\n    bench/osu/rma_compare.sh %s\n\nOpen MPI %s (its default one-sided component on one node), MPICH %s (device %s). Rank 1 is the target and waits in `MPI_Barrier`; every measurement is one `MPI_Win_lock_all` epoch, each operation (or window of 64) followed by `MPI_Win_flush`.\n\n```\n%s\n```\n\n%s\n%s\n<!-- issue18:end -->' \
     "$reps" "$(date -u +%Y-%m-%d)" "$cmdline" "$(mpirun.openmpi --version 2>/dev/null | head -1 | awk '{print $NF}')" \
     "$(mpichversion 2>/dev/null | awk '/Version:/ {print $NF}')" \
     "$(mpichversion 2>/dev/null | awk '/Device:/ {print $NF}')" "$out" "$summary" "$lab_part")

@@ -69,7 +69,7 @@ measure() { # condition
   local cond=$1 r name np cmd unit better s
   for r in $(seq "$reps"); do
     while IFS='|' read -r name np cmd unit better; do
-      for s in $stacks; do
+      for s in $(stacks_in_turn "$r" $stacks); do
         # shellcheck disable=SC2086
         stacks_launch "$s" "$np" "$work/"$cmd </dev/null | grep -v '^#' >"$work/$cond.$name.$s.$r" ||
           { echo "sm_compare.sh: $s failed on $name ($cond)" >&2; exit 1; }
@@ -123,7 +123,7 @@ if [ "$write" = 1 ]; then
 ## Shared memory against Open MPI and MPICH$what, quiet and under memory load ($(date +%Y-%m-%d))
 
 Two ranks bound to the two cores (4 ranks oversubscribed for the collectives), each stack in
-turn, $reps rounds; the load is bench/osu/memload pinned to core 0. Measured with:
+turn, $reps rounds (each begun by another stack); the load is bench/osu/memload pinned to core 0. Measured with:
 
     bench/osu/sm_compare.sh --reps $reps$opts --write
 $out
