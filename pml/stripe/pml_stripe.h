@@ -347,6 +347,14 @@ bool pml_adapt_use_get(pml_stripe_t *pml, uint32_t dst, size_t len, bool both, b
 void pml_adapt_started(pml_stripe_t *pml, uint32_t dst, uint8_t cls);
 void pml_adapt_done(pml_stripe_t *pml, uint32_t dst, uint8_t cls, size_t len);
 void pml_adapt_free(pml_stripe_t *pml);
+/* A send measured there is over: len bytes moved (0: it failed to start). */
+static inline void pml_adapt_release(mrail_pml_request_t *req, size_t len)
+{
+    if (req->is_send && req->adapt_class != 0) {
+        pml_adapt_done(req->pml, (uint32_t)req->peer, req->adapt_class, len);
+        req->adapt_class = 0;
+    }
+}
 
 /* pml_stripe_component.c: the scheduler options the MCA parameters set. */
 sched_opts_t pml_stripe_sched_opts(void);

@@ -81,10 +81,7 @@ void pml_request_complete(mrail_pml_request_t *req)
     req->complete = true;
     req->place_epoch++;
     active_remove(req->pml, req);
-    if (req->is_send && req->adapt_class != 0) { /* measured for pml_stripe_adapt.c */
-        pml_adapt_done(req->pml, (uint32_t)req->peer, req->adapt_class, req->len);
-        req->adapt_class = 0;
-    }
+    pml_adapt_release(req, req->len);
 }
 
 void pml_peer_unreachable(pml_stripe_t *pml, uint32_t peer)
@@ -725,10 +722,7 @@ static inline __attribute__((always_inline)) void request_free(mrail_pml_request
     req->iov = NULL;
     req->rid = 0;
     req->rstate = PML_RECV_DONE;
-    if (req->is_send && req->adapt_class != 0) { /* a send that failed to start */
-        pml_adapt_done(pml, (uint32_t)req->peer, req->adapt_class, 0);
-        req->adapt_class = 0;
-    }
+    pml_adapt_release(req, 0); /* a send that failed to start */
     /* Kept, not freed, until the PML closes: a late fragment copy (after a
      * failover) may still name it, and must find it not receiving. */
     req->next_free = pml->free_requests;

@@ -343,8 +343,8 @@ static const mrail_rail_t *rget_rail(pml_stripe_t *pml, mrail_pml_request_t *req
     const mrail_rail_t *r = &pr->rails[0];
     const mrail_btl_module_t *m = r->module;
     bool can = (m->flags & MRAIL_BTL_FLAG_GET) && m->get != NULL && m->put_limit > 0 &&
-               m->reg_size <= PML_REG_MAX && rget_size_ok(pml, req, m) &&
-               (m->reg_size == 0 || m->mem_register != NULL);
+               m->reg_size <= PML_REG_MAX && (m->reg_size == 0 || m->mem_register != NULL) &&
+               rget_size_ok(pml, req, m); /* last: it may start measuring the send */
     return can ? r : NULL;
 }
 
