@@ -19,8 +19,8 @@ static int btl_sm_register(mrail_component_t *self, mrail_mca_t *mca)
          "Bytes of each per-peer ring (a power of two, at least twice btl_sm_max_send_size); "
          "each rank's segment holds one ring per local rank. 0: by the number of ranks on the "
          "node, 2m for two, 512k from three up to 11, halving beyond so that the node's rings "
-         "stay within 64m (64k at least), and btl_sm_max_send_size (unless set) a quarter of "
-         "it up to 128k",
+         "stay within 64m (64k at least). btl_sm_max_send_size, unless set, is a quarter of "
+         "the ring (either way) up to 128k",
          NULL, offsetof(btl_sm_config_t, ring_size)},
         {"single_copy_mechanism", MRAIL_MCA_ENUM, "auto", 3,
          "How put/get move large data: cma (Cross Memory Attach, single copy; an error if the "
@@ -48,8 +48,9 @@ static int btl_sm_check(mrail_component_t *self, const mrail_mca_t *mca, mrail_r
     btl_sm_config.max_send_given = mss != NULL && mss->source != MRAIL_MCA_SOURCE_DEFAULT;
     const mrail_mca_param_t *mrp = mrail_mca_find(mca, "btl_sm_min_rdma_pipeline_size");
     btl_sm_config.min_rdma_given = mrp != NULL && mrp->source != MRAIL_MCA_SOURCE_DEFAULT;
-    /* An automatic ring grows to hold the fragments asked for (wire-up). */
-    if (ring != 0 &&
+    /* An automatic ring grows to hold the fragments asked for (wire-up);
+     * fragments not asked for are a quarter of the ring, which fits. */
+    if (ring != 0 && btl_sm_config.max_send_given &&
         btl->config.max_send_size + sizeof(btl_sm_rdma_hdr_t) > btl_sm_ring_max_record(ring)) {
         return mrail_reason_set(
             why, MRAIL_ERR_BAD_PARAM,
@@ -105,7 +106,7 @@ mrail_btl_component_t mrail_btl_sm_component = {
     /* Above every network btl, so that local peers never go through tcp. */
     .defaults = {.exclusivity = 65280,
                  .eager_limit = 4 * 1024,
-                 /* with btl_sm_ring_size=0 (the default), a quarter of the ring instead */
+                 /* unless set, a quarter of the ring instead (btl_sm_module.c) */
                  .max_send_size = 32 * 1024,
                  .bandwidth = 20000,
                  .latency = 1,

@@ -30,12 +30,12 @@ static int sm_wire_up(mrail_btl_module_t *module, mrail_reason_t *why)
             m->my_local = i;
         }
     }
+    size_t ring = m->cfg.ring_size != 0 ? m->cfg.ring_size : btl_sm_auto_ring_size(m->nlocal);
+    if (!m->cfg.max_send_given) { /* a ring set by hand, too: 64k must not fail on 32k */
+        size_t frag = ring / BTL_SM_FRAGS_PER_RING;
+        module->config.max_send_size = frag < BTL_SM_FRAG_MAX ? frag : BTL_SM_FRAG_MAX;
+    }
     if (m->cfg.ring_size == 0) {
-        size_t ring = btl_sm_auto_ring_size(m->nlocal);
-        if (!m->cfg.max_send_given) {
-            size_t frag = ring / BTL_SM_FRAGS_PER_RING;
-            module->config.max_send_size = frag < BTL_SM_FRAG_MAX ? frag : BTL_SM_FRAG_MAX;
-        }
         while (module->config.max_send_size + sizeof(btl_sm_rdma_hdr_t) >
                btl_sm_ring_max_record(ring)) {
             ring *= 2; /* the fragments asked for must fit */
