@@ -7,6 +7,11 @@
 # third, the fuzz harnesses run under libFuzzer for 30 s each, and mrun's
 # suite on a ThreadSanitizer build of mrun.
 set -euo pipefail
+case "${1:-}" in
+  '') ;;
+  -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "run-tests.sh: unknown argument $1 (it takes none; --help says what it runs)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 # Where CI's minutes go (the aim is under 15): each stage's start, in
 # seconds since this script began.

@@ -2,6 +2,11 @@
 # Installs what building and testing mrail needs on a fresh Debian 12;
 # with --bench also what the benchmarks compare against.
 set -euo pipefail
+case "${1:-}" in
+  ''|--bench) ;;
+  -h|--help) echo "usage: tools/setup-debian.sh [--bench]"; sed -n '2,3p' "$0" | sed 's/^# //'; exit 0 ;;
+  *) echo "setup-debian.sh: unknown argument $1 (valid: --bench, --help)" >&2; exit 2 ;;
+esac
 packages=(
   build-essential g++ cmake ninja-build pkg-config util-linux
   libnuma-dev libpmix-dev libcriterion-dev          # required

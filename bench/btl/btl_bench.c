@@ -12,7 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/bench_util.h"
 #include "mrail/rails.h"
+
+#define BTL_BENCH_USAGE                                                                            \
+    "usage: mrun -n 2 btl_bench [--max BYTES] [--reps N]\n"                                        \
+    "Latency and bandwidth of the btl between ranks 0 and 1 (no pml, no MPI), OSU style,\n"        \
+    "against memcpy, sizes up to --max (default 64 MiB); medians of --reps (1..99, 7).\n"
 
 enum { TAG_PING = 1, TAG_PONG, TAG_DATA, TAG_ACK, TAG_RTS, TAG_FIN };
 #define WINDOW 64
@@ -195,9 +201,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
             reps = atoi(argv[++i]);
         } else {
-            fprintf(stderr, "btl_bench: unknown argument %s (see the comment at the top)\n",
-                    argv[i]);
-            return 2;
+            return bench_usage("btl_bench", BTL_BENCH_USAGE, argv[i]);
         }
     }
     if (reps < 1 || reps > 99) {

@@ -11,8 +11,15 @@
 
 #include "../lib/bench_util.h"
 
-int main(void)
+#define CMA_CEILING_USAGE                                                                          \
+    "usage: cma_ceiling\n"                                                                         \
+    "MB/s of process_vm_readv from a child process against memcpy, 1-64 MiB; medians of 7.\n"
+
+int main(int argc, char **argv)
 {
+    if (argc > 1) {
+        return bench_usage("cma_ceiling", CMA_CEILING_USAGE, argv[1]);
+    }
     const size_t max = 64u << 20;
     char *src = malloc(max), *dst = malloc(max);
     memset(src, 1, max);

@@ -16,6 +16,11 @@
 
 #include "mrail/copy.h"
 
+#define COPY_ALIAS_USAGE                                                                           \
+    "usage: copy_alias [--max BYTES]\n"                                                            \
+    "GB/s of memcpy, mrail_copy and CMA with the destination 16 and 64 bytes past the\n"           \
+    "source in a page, sizes up to --max (default 4 MiB); medians of 7.\n"
+
 #define REPS 7
 
 enum { WAY_MEMCPY, WAY_MRAIL, WAY_CMA };
@@ -59,8 +64,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--max") && i + 1 < argc) {
             max = strtoull(argv[++i], NULL, 0);
         } else {
-            fprintf(stderr, "usage: copy_alias [--max BYTES]   (%s: unknown)\n", argv[i]);
-            return strcmp(argv[i], "--help") && strcmp(argv[i], "-h") ? 2 : 0;
+            return bench_usage("copy_alias", COPY_ALIAS_USAGE, argv[i]);
         }
     }
     if (max < 4096) {

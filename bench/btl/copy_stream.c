@@ -16,6 +16,11 @@
 
 #include "mrail/copy.h"
 
+#define COPY_STREAM_USAGE                                                                          \
+    "usage: copy_stream [--off BYTES]\n"                                                           \
+    "GB/s of glibc's memcpy against mrail_copy's loop, copies resident in the caches and\n"        \
+    "streaming through 4 MiB; the source --off bytes into a page (default 16, 0..4095).\n"
+
 #define REPS 15
 #define SPAN (4u << 20)
 
@@ -64,8 +69,7 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else {
-            fprintf(stderr, "usage: copy_stream [--off BYTES]   (%s: unknown)\n", argv[i]);
-            return strcmp(argv[i], "--help") && strcmp(argv[i], "-h") ? 2 : 0;
+            return bench_usage("copy_stream", COPY_STREAM_USAGE, argv[i]);
         }
     }
     char *src, *dst;

@@ -61,5 +61,5 @@ case $cmd in
     echo "lab.sh: $hosts hosts ($prefix-0..) on rails ${rails}; control bridge ${prefix}br, subnets 10.$subnet.R.0/24" ;;
   down)
     "$hosts_sh" down "$prefix" "$hosts" 8 ;;
-  *) echo "lab.sh: say up or down (see --help)" >&2; exit 2 ;;
+  *) echo "lab.sh: unknown command '${cmd:-}': say up or down (see --help)" >&2; exit 2 ;;
 esac

@@ -1,4 +1,5 @@
-/* What the stand-alone C benchmarks share: a monotonic clock in seconds,
+/* What the stand-alone C benchmarks share: their answer to --help and to
+ * an argument they do not take, a monotonic clock in seconds,
  * the comparison qsort needs for a median of doubles, a pair of
  * page-aligned buffers to copy between, and a child process
  * that holds a copy of the parent's memory, at the same addresses, for
@@ -12,6 +13,19 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* arg is not one of the tool's: --help and -h print usage (standard
+ * output, exit status 0), anything else is named, with usage (standard
+ * error, 2). Returns the exit status. usage says what the tool does. */
+static inline int bench_usage(const char *prog, const char *usage, const char *arg)
+{
+    if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+        printf("%s", usage);
+        return 0;
+    }
+    fprintf(stderr, "%s: unknown argument %s\n%s", prog, arg, usage);
+    return 2;
+}
 
 static inline double bench_now(void)
 {

@@ -17,6 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/bench_util.h"
+
+#define LINE_PINGPONG_USAGE                                                                        \
+    "usage: line_pingpong [--cpus A,B] [--rounds N]\n"                                             \
+    "One cache line bounced between CPUs A and B (default 0,1); prints the one-way time.\n"
+
 static double now_s(void)
 {
     struct timespec t;
@@ -49,10 +55,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--rounds") && i + 1 < argc && atol(argv[i + 1]) > 0) {
             rounds = atol(argv[++i]);
         } else {
-            fprintf(stderr, "usage: line_pingpong [--cpus A,B] [--rounds N]\n"
-                            "  (one cache line bounced between CPUs A and B, default 0,1; prints "
-                            "the one-way time)\n");
-            return strcmp(argv[i], "--help") && strcmp(argv[i], "-h") ? 2 : 0;
+            return bench_usage("line_pingpong", LINE_PINGPONG_USAGE, argv[i]);
         }
     }
     /* Two flags on their own lines: each side writes one and polls the other. */

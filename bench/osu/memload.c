@@ -11,6 +11,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/bench_util.h"
+
+#define MEMLOAD_USAGE                                                                              \
+    "usage: memload [--mib N]\n"                                                                   \
+    "Streams memcpy between two N MiB buffers (default 64) until SIGINT or SIGTERM, then\n"        \
+    "prints the GB/s it copied to standard error. Pin it with taskset.\n"
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -26,9 +33,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--mib") && i + 1 < argc) {
             mib = strtoull(argv[++i], NULL, 0);
         } else {
-            fprintf(stderr,
-                    "usage: memload [--mib N]  (streams memcpy over 2 x N MiB until killed)\n");
-            return 2;
+            return bench_usage("memload", MEMLOAD_USAGE, argv[i]);
         }
     }
     if (mib == 0) {
