@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +63,10 @@ static inline void run_cmd_signal(run_t *r, char *const argv[], char *const env[
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
+        /* A test that times out is killed; what it ran must not outlive it
+         * (mrun passes SIGTERM on to its ranks), or a hung job spins on
+         * through the rest of the suite. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         dup2(in[0], 0);
         dup2(out[1], 1);
         dup2(err[1], 2);
