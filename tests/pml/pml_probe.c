@@ -99,19 +99,25 @@ static int barrier_progress(void *pml)
  * completed eager send may still sit in a btl's queue (a socket that is
  * full), and a peer waiting for it would never reach the fence. A plain
  * fence with 100 progress calls before it hung check_order over two tcp
- * rails about once in 20 runs beside other tests. Runs with --fail-if
- * keep the plain fence: progress would run the PML's probes of failed
- * rails while they wait, and their checks count failures. */
+ * rails about once in 20 runs beside other tests. A plain fence follows:
+ * a rank still progressing in the first must not see what a peer that left
+ * it does next (check_lazy counted a connection of the fan-out as one of
+ * the ring's; a peer that closed failed the rails of one still in it).
+ * Runs with --fail-if keep the plain fence alone: progress would run the
+ * PML's probes of failed rails while they wait, and their checks count
+ * failures. */
 static void barrier(probe_t *p)
 {
     mrail_reason_t why;
-    int rc;
+    int rc = MRAIL_SUCCESS;
     if (p->fail_if == NULL) {
         rc = mrail_rte_barrier_progress(p->rte, barrier_progress, p->pml, &why);
     } else {
         for (int i = 0; i < 100; i++) {
             mrail_pml_progress(p->pml);
         }
+    }
+    if (rc == MRAIL_SUCCESS) {
         rc = mrail_rte_barrier(p->rte, &why);
     }
     if (rc != MRAIL_SUCCESS) {
@@ -1120,11 +1126,6 @@ int main(int argc, char **argv)
                (unsigned long long)st.ctl_resent, (unsigned long long)st.ctl_dup_dropped,
                (unsigned long long)st.rails_stalled, (unsigned long long)st.frags_placed,
                (unsigned long long)st.frags_stolen);
-    }
-    /* A peer may still progress in the last check's fence: closing under it
-     * would fail its rails before it read its figures. */
-    if (mrail_rte_barrier(p.rte, &why) != MRAIL_SUCCESS) {
-        die(&p, "the closing barrier: %s", why.text);
     }
     mrail_pml_close(p.pml);
     mrail_frameworks_close(fws);
