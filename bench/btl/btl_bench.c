@@ -257,7 +257,7 @@ int main(int argc, char **argv)
             double l = median(lat, reps), w = median(bw, reps), c = median(mc, reps);
             char lat_s[32] = "-", ratio_s[32] = "-";
             if (size <= small_max(&b)) {
-                snprintf(lat_s, sizeof(lat_s), "%.2f", l);
+                snprintf(lat_s, sizeof(lat_s), "%.3f", l);
             }
             if (c > 0) {
                 snprintf(ratio_s, sizeof(ratio_s), "%.2f", w / c);

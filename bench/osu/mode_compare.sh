@@ -13,12 +13,16 @@
 # core 0 beside the ranks (whose own work then moves the probes: read the
 # split there with care). --split values splits latency runs by their own
 # figures instead (1-D k-means of all runs pooled, as before the probes).
+# --btl (latency only) adds mrail's btl alone to every round (btl_bench's
+# ping-pong: btl/sm's ring and an active-message callback, no matching, no
+# MPI; its header is 24 bytes where the MPI path's is 8) and a row for the
+# floor (the probes' one-way crossing): where a small message's time goes.
 #   bench/osu/mode_compare.sh [--build DIR] [--test latency|bw|bibw|mbw_mr]
-#       [--size BYTES] [--rounds N] [--iters N] [--split NS|values] [--load]
+#       [--size BYTES] [--rounds N] [--iters N] [--split NS|values] [--load] [--btl]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/stacks.sh
-build=build test=latency rounds=21 size=8 iters= split=150 load=0
+build=build test=latency rounds=21 size=8 iters= split=150 load=0 btl=0
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift 2 ;;
@@ -28,7 +32,8 @@ while [ $# -gt 0 ]; do
     --iters) iters=$2; shift 2 ;;
     --split) split=$2; shift 2 ;;
     --load) load=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --btl) btl=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "mode_compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -42,6 +47,7 @@ esac
 case $rounds in ''|*[!0-9]*|0) echo "$me: --rounds must be a positive integer, not '$rounds'" >&2; exit 2 ;; esac
 case $iters in *[!0-9]*|0) echo "$me: --iters must be a positive integer, not '$iters'" >&2; exit 2 ;; esac
 case $size in ''|*[!0-9]*) echo "$me: --size must be a whole number of bytes, not '$size'" >&2; exit 2 ;; esac
+[ "$btl" = 0 ] || [ "$test" = latency ] || { echo "$me: --btl is for --test latency only" >&2; exit 2; }
 case $split in
   values) [ "$test" = latency ] || { echo "$me: --split values is for --test latency only" >&2; exit 2; } ;;
   ''|*[!0-9]*|0) echo "$me: --split must be a positive number of ns or 'values', not '$split'" >&2; exit 2 ;;
@@ -49,7 +55,7 @@ esac
 for tool in mpicc.openmpi mpirun.openmpi mpicc.mpich mpirun.mpich taskset; do
   command -v "$tool" >/dev/null || { echo "$me: $tool missing (apt-get install libopenmpi-dev libmpich-dev)" >&2; exit 1; }
 done
-for b in mpicc mrun line_pingpong memload; do
+for b in mpicc mrun line_pingpong memload btl_bench; do
   [ -x "$build/bin/$b" ] || { echo "$me: build mrail first (cmake --build $build): no $build/bin/$b" >&2; exit 1; }
 done
 work=$(mktemp -d)
@@ -57,8 +63,14 @@ loadpid=
 trap '[ -n "$loadpid" ] && kill "$loadpid" 2>/dev/null; rm -rf "$work"' EXIT
 stacks_build bench/osu/osu_p2p.c "$work/osu_p2p"
 stacks="mrail openmpi openmpi_nocma mpich"
+[ "$btl" = 1 ] && stacks="$stacks mrail_btl"
 probe() { "$build/bin/line_pingpong" | awk '{ print $3 }'; }
 one() { # stack: the figure of one run
+  if [ "$1" = mrail_btl ]; then
+    "$build/bin/mrun" -n 2 --bind-to core "$build/bin/btl_bench" --max "$size" --reps 1 </dev/null \
+      2>/dev/null | awk -v s="$size" '!/^#/ && $1 == s { print $2 }'
+    return
+  fi
   stacks_launch "$1" 2 "$work/osu_p2p" "$test" --min "$size" --max "$size" ${iters:+--iters "$iters"} \
     </dev/null 2>/dev/null | awk '!/^#/ && NF >= 2 { v = $2 } END { print v }'
 }
@@ -120,6 +132,13 @@ for s in $stacks; do
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$s" "$ma" "$nf" "$( [ "$nf" -gt 0 ] && echo "$mf" || echo -)" \
     "$ns" "$( [ "$ns" -gt 0 ] && echo "$ms" || echo -)" "$nm"
 done
+if [ "$btl" = 1 ]; then # the floor: the probes of every run, as us
+  cat "$work"/*.runs | awk '{ print $2 / 1000, $3 / 1000 }' >"$work/probes"
+  for m in F S; do
+    awk -v t="$split" -v m="$m" '{ f = ($1 * 1000 < t && $2 * 1000 < t) ? "F" : ($1 * 1000 >= t && $2 * 1000 >= t ? "S" : "M") }
+      f == m { print $1; print $2 }' "$work/probes" | sort -g | awk '{ v[NR] = $1 } END { printf "%s ", (NR ? v[int((NR + 1) / 2)] : "-") }'
+  done | { read -r ff fs || true; printf '| floor: a line crossing, one way | - | - | %s | - | %s | - |\n' "$ff" "$fs"; }
+fi
 printf '\nEvery run (figure, probe before and after in ns, mode):\n'
 for s in $stacks; do
   printf '%s: %s\n' "$s" "$(paste -d' ' "$work/$s.runs" <(awk '{ print $2 }' "$work/$s.moded") |
@@ -130,6 +149,7 @@ done
 awk -v better="$better" '
   function best(cur, v) { return cur == "" ? v : (better == "low" ? (v < cur ? v : cur) : (v > cur ? v : cur)) }
   $1 == "mrail" { a = $2; f = ($3 > 0 ? $4 : 0); s = ($5 > 0 ? $6 : 0); next }
+  $1 == "mrail_btl" { next }
   { ba = best(ba, $2); if ($3 > 0) bf = best(bf, $4); if ($5 > 0) bs = best(bs, $6) }
   END { printf "\nmrail / best other: all runs %.2f", a / ba
         if (f > 0 && bf != "") printf ", fast mode %.2f", f / bf
