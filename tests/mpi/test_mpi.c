@@ -139,20 +139,34 @@ Test(mpi, large_receive_completes_while_the_sender_computes, .timeout = 120)
     run_fini(&r);
 }
 
+/* mpi_p2p_test on two ranks, args (NULL-ended) after "mrun -n 2": the
+ * program and its arguments last. what names the run in a failure. */
+static void run_two(const char *what, char *const args[])
+{
+    char *argv[16] = {MRUN, "-n", "2"};
+    size_t n = 3;
+    for (size_t i = 0; args[i] != NULL; i++) {
+        cr_assert_lt(n, sizeof(argv) / sizeof(argv[0]) - 1, "too many arguments");
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    run_t r;
+    run_init(&r);
+    run_cmd(&r, argv, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s: %s", what, r.err);
+    cr_expect_eq(count_lines(r.out, " checks passed\n"), 2, "%s: %s", what, r.out);
+    run_expect_clean(&r);
+    run_fini(&r);
+}
+
 /* Buffers at any offset in their pages, through each copy mechanism of
  * btl/sm: single copy (cma, where the kernel allows it) and the rings. */
 static void run_offsets(const char *mechanism)
 {
-    run_t r;
-    run_init(&r);
-    char *argv[] = {
-        MRUN,         "-n",        "2", "--mca", "btl_sm_single_copy_mechanism", (char *)mechanism,
-        (char *)PROG, "--offsets", NULL};
-    run_cmd(&r, argv, NULL, NULL);
-    cr_assert_eq(r.status, 0, "%s: %s", mechanism, r.err);
-    cr_expect_eq(count_lines(r.out, " checks passed\n"), 2, "%s: %s", mechanism, r.out);
-    run_expect_clean(&r);
-    run_fini(&r);
+    char *args[] = {"--mca",           "btl_sm_single_copy_mechanism",
+                    (char *)mechanism, (char *)PROG,
+                    "--offsets",       NULL};
+    run_two(mechanism, args);
 }
 
 Test(mpi, buffers_at_any_page_offset_arrive_whole_by_every_copy, .timeout = 120)
@@ -167,24 +181,10 @@ Test(mpi, buffers_at_any_page_offset_arrive_whole_by_every_copy, .timeout = 120)
  * everything (no single copy), so every message crosses them in pieces. */
 static void run_ring(const char *ring)
 {
-    run_t r;
-    run_init(&r);
-    char *argv[] = {MRUN,
-                    "-n",
-                    "2",
-                    "--mca",
-                    "btl_sm_ring_size",
-                    (char *)ring,
-                    "--mca",
-                    "btl_sm_single_copy_mechanism",
-                    "none",
-                    (char *)PROG,
-                    NULL};
-    run_cmd(&r, argv, NULL, NULL);
-    cr_assert_eq(r.status, 0, "btl_sm_ring_size=%s: %s", ring, r.err);
-    cr_expect_eq(count_lines(r.out, " checks passed\n"), 2, "%s: %s", ring, r.out);
-    run_expect_clean(&r);
-    run_fini(&r);
+    char *args[] = {
+        "--mca", "btl_sm_ring_size", (char *)ring, "--mca", "btl_sm_single_copy_mechanism",
+        "none",  (char *)PROG,       NULL};
+    run_two(ring, args);
 }
 
 Test(mpi, a_ring_size_set_alone_sizes_its_fragments, .timeout = 120)
