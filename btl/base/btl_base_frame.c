@@ -27,6 +27,10 @@ static int btl_base_register_common(mrail_framework_t *fw, mrail_component_t *c,
     snprintf(lat, sizeof(lat), "%u", d->latency);
     snprintf(minrdma, sizeof(minrdma), "%zu", d->min_rdma_pipeline_size);
     snprintf(rdmafrag, sizeof(rdmafrag), "%zu", d->rdma_pipeline_frag_size);
+    char maxsend_help[256];
+    snprintf(maxsend_help, sizeof(maxsend_help), "Largest fragment this btl sends in one piece%s%s",
+             btl->max_send_note != NULL ? "; " : "",
+             btl->max_send_note != NULL ? btl->max_send_note : "");
     const mrail_mca_param_def_t defs[] = {
         {"exclusivity", MRAIL_MCA_UNSIGNED, excl, 7,
          "Peers reachable through a btl of higher exclusivity do not use this one", NULL,
@@ -35,8 +39,7 @@ static int btl_base_register_common(mrail_framework_t *fw, mrail_component_t *c,
          "Largest message (header included) sent without a rendezvous handshake; "
          "must not exceed max_send_size",
          NULL, offsetof(mrail_btl_config_t, eager_limit)},
-        {"max_send_size", MRAIL_MCA_SIZE, maxsend, 4,
-         "Largest fragment this btl sends in one piece", NULL,
+        {"max_send_size", MRAIL_MCA_SIZE, maxsend, 4, maxsend_help, NULL,
          offsetof(mrail_btl_config_t, max_send_size)},
         {"bandwidth", MRAIL_MCA_UNSIGNED, bw, 5,
          "Bandwidth of each module in MB/s, used to weigh rails; 0 takes it from the device", NULL,

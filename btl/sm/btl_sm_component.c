@@ -121,4 +121,6 @@ mrail_btl_component_t mrail_btl_sm_component = {
                  .min_rdma_pipeline_size = 512 << 10,
                  .rdma_pipeline_frag_size = 256 << 10},
     .query = btl_sm_query,
+    .max_send_note = "unless set, a quarter of btl_sm_ring_size (automatic or set) up to 128k, "
+                     "not the default shown",
 };

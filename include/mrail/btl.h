@@ -159,6 +159,9 @@ struct mrail_btl_component {
      * malloc()ed array; MRAIL_ERR_DECLINED with why when there is none. */
     int (*query)(mrail_btl_component_t *self, mrail_btl_module_t ***modules, size_t *count,
                  mrail_reason_t *why);
+    /* NULL, or what btl_<comp>_max_send_size's help adds for a component
+     * that sizes its fragments itself unless the parameter is set. */
+    const char *max_send_note;
 };
 
 struct mrail_btl_module {

@@ -22,7 +22,7 @@ extern "C" {
 
 /* Bumped whenever mrail_component_t or a framework component struct changes;
  * a plugin built for another value is refused with that reason. */
-#define MRAIL_COMPONENT_ABI_VERSION 4u
+#define MRAIL_COMPONENT_ABI_VERSION 5u
 
 typedef struct mrail_component mrail_component_t;
 

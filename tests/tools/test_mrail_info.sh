@@ -74,6 +74,10 @@ else
 fi
 check parsable-components 0 '^component:btl:verbs:state:(declined|not loaded|not built)$' '' -- "$info" --parsable
 check parsable-help 0 '^param:btl_tcp_if_include:help:Interfaces to use' '' -- "$info" --parsable --param btl tcp
+# btl/sm sizes its fragments from its ring unless the parameter is set:
+# the listing says so beside a default it does not use.
+check sm-max-send-note 0 '^param:btl_sm_max_send_size:help:.*a quarter of btl_sm_ring_size' '' -- \
+  "$info" --parsable --param btl sm
 
 # --path: the files looked for, in precedence order, and whether they were read.
 check path-param-file 0 "^path:param_file:param file:read:$work/site.conf\$" '' \
