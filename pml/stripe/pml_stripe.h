@@ -326,6 +326,7 @@ void pml_unexpected_put(pml_stripe_t *pml, pml_unexpected_t *u);
 #define PML_ADAPT_MIN (64u << 10)
 #define PML_ADAPT_SIZES 7 /* 64 KiB ... 4 MiB and more */
 #define PML_ADAPT_CLASSES (2 * PML_ADAPT_SIZES)
+#define PML_ADAPT_RECENT 3
 enum { PML_ADAPT_GET, PML_ADAPT_RINGS };
 typedef struct pml_adapt {
     bool used;       /* choice set: by the first message of the class */
@@ -334,9 +335,9 @@ typedef struct pml_adapt {
     unsigned epochs; /* epochs of the choice since the last try */
     unsigned keep;   /* epochs between two tries */
     unsigned inflight;
-    uint64_t bytes;                /* sent this epoch */
-    double busy_since_us, busy_us; /* time with some message in flight */
-    double rate[2];                /* bytes per us, each choice's last epoch */
+    uint64_t bytes;                  /* sent this epoch */
+    double busy_since_us, busy_us;   /* time with some message in flight */
+    double recent[PML_ADAPT_RECENT]; /* bytes per us, the choice's last epochs, newest first */
 } pml_adapt_t;
 /* Whether a message of len >= PML_ADAPT_MIN bytes to dst takes rdma get;
  * both: dst streams to us too; get: the choice without measuring, which a

@@ -17,9 +17,11 @@
  * message of the class was in flight (gaps between a program's bursts do
  * not count). A class starts from the choice the thresholds make without
  * measuring; after PML_ADAPT_KEEP epochs of a choice, a shorter epoch
- * tries the other, and the faster of the two rates measured last is kept;
- * a try that lost badly makes the next wait longer. */
+ * tries the other, which is kept if it beat the best of the kept choice's
+ * last PML_ADAPT_RECENT epochs; a try that lost badly makes the next wait
+ * longer. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "pml_stripe.h"
 
@@ -75,27 +77,50 @@ void pml_adapt_started(pml_stripe_t *pml, uint32_t dst, uint8_t cls)
     }
 }
 
-/* The epoch of b is over: keep its rate, and choose for the next. */
+/* The best of the kept choice's last epochs. Under load one epoch in two
+ * or three can read 5-10x below the others (a rank descheduled for a few
+ * ms while the epoch lasted 1-2): the best says what the choice does while
+ * both ranks run, and whichever is tried meets the same slices. */
+static double kept_rate(const pml_adapt_t *b)
+{
+    double best = 0;
+    for (unsigned i = 0; i < PML_ADAPT_RECENT; i++) {
+        best = b->recent[i] > best ? b->recent[i] : best;
+    }
+    return best;
+}
+
+/* The epoch of b is over: note its rate, and choose for the next. */
 static void epoch_end(pml_adapt_t *b)
 {
-    b->rate[b->choice] = b->busy_us > 0 ? (double)b->bytes / b->busy_us : 0;
+    double rate = b->busy_us > 0 ? (double)b->bytes / b->busy_us : 0;
     b->bytes = 0;
     b->busy_us = 0;
-    if (b->probing) { /* the other one was tried: keep the faster */
-        b->probing = false;
-        b->epochs = 0;
-        double tried = b->rate[b->choice], kept = b->rate[b->choice ^ 1];
-        if (tried < kept) {
+    if (!b->probing) {
+        memmove(&b->recent[1], &b->recent[0], (PML_ADAPT_RECENT - 1) * sizeof(b->recent[0]));
+        b->recent[0] = rate;
+        if (++b->epochs >= b->keep) {
+            b->probing = true;
             b->choice ^= 1;
         }
-        if (tried >= PML_ADAPT_LOST * kept) {
-            b->keep = PML_ADAPT_KEEP;
-        } else if (2 * b->keep <= PML_ADAPT_KEEP_MAX) {
-            b->keep *= 2;
-        }
-    } else if (++b->epochs >= b->keep) {
-        b->probing = true;
+        return;
+    }
+    /* The other one was tried: keep the faster. */
+    b->probing = false;
+    b->epochs = 0;
+    double kept = kept_rate(b);
+    if (rate >= PML_ADAPT_LOST * kept) {
+        b->keep = PML_ADAPT_KEEP;
+    } else if (2 * b->keep <= PML_ADAPT_KEEP_MAX) {
+        b->keep *= 2;
+    }
+    if (rate < kept) {
         b->choice ^= 1;
+    } else { /* the tried one is kept: its one epoch so far */
+        b->recent[0] = rate;
+        for (unsigned i = 1; i < PML_ADAPT_RECENT; i++) {
+            b->recent[i] = 0;
+        }
     }
 }
 
