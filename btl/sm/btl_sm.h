@@ -175,6 +175,11 @@ btl_sm_rec_t *btl_sm_ring_reserve(btl_sm_ring_t *ring, size_t ring_size, size_t 
 /* Publishes the record reserved last, its body written: writes its header. */
 void btl_sm_ring_commit(btl_sm_ring_t *ring, btl_sm_rec_t *rec, size_t len, uint8_t kind,
                         uint8_t tag, uint16_t hdr_len);
+/* Takes the cache line after the one the next header goes to, if the
+ * consumer is done with it, by storing to it: the next record's stores that
+ * spill into it then find it owned, instead of waiting for the line to be
+ * taken from the consumer's cache or L3 before the header can be published. */
+void btl_sm_ring_own_ahead(btl_sm_ring_t *ring, size_t ring_size, uint64_t tail_cache);
 /* The next record, or NULL when empty; release it with btl_sm_ring_pop. */
 btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size);
 /* Is anything published at the consumer's position? One load of the line

@@ -199,6 +199,7 @@ static inline __attribute__((always_inline)) bool emit(btl_sm_module_t *m, mrail
         }
     }
     btl_sm_ring_commit(ep->to_peer, rec, len, kind, tag, (uint16_t)hdr_len);
+    btl_sm_ring_own_ahead(ep->to_peer, m->cfg.ring_size, ep->to_peer_tail);
     if (ep->bell != NULL) {
         mrail_rte_bell_ring(ep->bell);
     }

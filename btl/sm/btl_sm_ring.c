@@ -126,6 +126,16 @@ void btl_sm_ring_commit(btl_sm_ring_t *ring, btl_sm_rec_t *rec, size_t len, uint
     atomic_store_explicit(&ring->head, head + rec_bytes(len), memory_order_relaxed);
 }
 
+void btl_sm_ring_own_ahead(btl_sm_ring_t *ring, size_t ring_size, uint64_t tail_cache)
+{
+    uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+    uint64_t line = (head + BTL_SM_CACHE_LINE) & ~(uint64_t)(BTL_SM_CACHE_LINE - 1);
+    if (line + sizeof(uint64_t) - tail_cache <= ring_size) { /* free: the consumer is done there */
+        atomic_store_explicit((_Atomic uint64_t *)(void *)(ring->data + (line & (ring_size - 1))),
+                              0, memory_order_relaxed);
+    }
+}
+
 btl_sm_rec_t *btl_sm_ring_peek(btl_sm_ring_t *ring, size_t ring_size)
 {
     for (;;) {

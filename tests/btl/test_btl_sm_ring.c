@@ -29,6 +29,7 @@ static bool put(btl_sm_ring_t *r, uint64_t *tail_cache, size_t len, unsigned seq
         p[i] = (unsigned char)(seq * 31 + i);
     }
     btl_sm_ring_commit(r, rec, len, BTL_SM_REC_AM, (uint8_t)seq, 0);
+    btl_sm_ring_own_ahead(r, RING, *tail_cache); /* as btl/sm's emit does */
     return true;
 }
 
