@@ -332,6 +332,9 @@ typedef struct pml_adapt {
     bool used;       /* choice set: by the first message of the class */
     uint8_t choice;  /* PML_ADAPT_GET or PML_ADAPT_RINGS */
     bool probing;    /* this epoch tries the other choice once */
+    bool watch;      /* one way below the btl's min: tries get only while the rings are slow */
+    bool warmed;     /* the class's first epoch, its warm-up, is over */
+    uint8_t seen;    /* epochs in recent, up to PML_ADAPT_RECENT */
     unsigned epochs; /* epochs of the choice since the last try */
     unsigned keep;   /* epochs between two tries */
     unsigned inflight;

@@ -9,9 +9,9 @@
  * in 60-70 ns and 5-7 while it takes 250 ns, where rdma get held 14-20 in
  * both; one way at 1-4 MiB the rings read 24-27 against get's 18-20 in the
  * fast mode (docs/PERFORMANCE.md, issue 14). So each size class of such
- * messages to each peer (pml_stripe_send.c says which: both ways from
- * PML_ADAPT_MIN, one way from the btl's min_rdma_pipeline_size), one-way
- * and both-ways traffic apart, keeps the faster of the two by measuring:
+ * messages to each peer (pml_stripe_send.c says which: from
+ * PML_ADAPT_MIN), one-way and both-ways traffic apart, keeps the faster of
+ * the two by measuring:
  * an epoch (at least PML_ADAPT_EPOCH bytes sent, ending when none is in
  * flight) runs one choice, and its rate is the bytes over the time some
  * message of the class was in flight (gaps between a program's bursts do
@@ -19,7 +19,15 @@
  * measuring; after PML_ADAPT_KEEP epochs of a choice, a shorter epoch
  * tries the other, which is kept if it beat the best of the kept choice's
  * last PML_ADAPT_RECENT epochs; a try that lost badly makes the next wait
- * longer. */
+ * longer.
+ *
+ * One way below the btl's min_rdma_pipeline_size a class watches instead:
+ * there the rings read 19-35 GB/s in the fast mode against get's 6-10,
+ * and a try of get every 24 epochs cost a short benchmark a tenth of its
+ * rate at 128 KiB; but in the slow mode the rings fall to 1.2-2.5, where
+ * get holds 6-10. Such a class tries get only while the best of the
+ * rings' last epochs is below PML_ADAPT_RINGS_SLOW; once get wins, it is
+ * measured as any other class until the rings win again. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +42,9 @@
  * to PML_ADAPT_KEEP_MAX epochs: each costs an epoch at the slower rate. */
 #define PML_ADAPT_LOST 0.7
 #define PML_ADAPT_KEEP_MAX 96
+/* Bytes per us below which the rings of a watching class are slow enough
+ * that get (CMA, 6-10 GB/s a core on the test VM) may beat them. */
+#define PML_ADAPT_RINGS_SLOW 5000.0
 
 /* The class of a message of len >= PML_ADAPT_MIN bytes: one per doubling,
  * the last open-ended; both-ways traffic has classes of its own. */
@@ -61,6 +72,7 @@ bool pml_adapt_use_get(pml_stripe_t *pml, uint32_t dst, size_t len, bool both, b
         b->used = true;
         b->choice = get ? PML_ADAPT_GET : PML_ADAPT_RINGS;
         b->keep = PML_ADAPT_KEEP;
+        b->watch = !both && !get;
         /* Try the other after the second epoch: the first pays for warming
          * up (a ring's first lap faults its pages in) and would misjudge. */
         b->epochs = PML_ADAPT_KEEP - 2;
@@ -97,9 +109,17 @@ static void epoch_end(pml_adapt_t *b)
     b->bytes = 0;
     b->busy_us = 0;
     if (!b->probing) {
-        memmove(&b->recent[1], &b->recent[0], (PML_ADAPT_RECENT - 1) * sizeof(b->recent[0]));
-        b->recent[0] = rate;
-        if (++b->epochs >= b->keep) {
+        if (b->warmed) { /* a class's first epoch warms up: not a rate */
+            memmove(&b->recent[1], &b->recent[0], (PML_ADAPT_RECENT - 1) * sizeof(b->recent[0]));
+            b->recent[0] = rate;
+            b->seen += b->seen < PML_ADAPT_RECENT;
+        }
+        b->warmed = true;
+        /* Watching, only a run of slow epochs is slow rings: one or two in
+         * a row are a rank off its core under load. */
+        bool slow = b->choice == PML_ADAPT_GET ||
+                    (b->seen == PML_ADAPT_RECENT && kept_rate(b) < PML_ADAPT_RINGS_SLOW);
+        if (++b->epochs >= b->keep && (!b->watch || slow)) {
             b->probing = true;
             b->choice ^= 1;
         }
@@ -118,6 +138,7 @@ static void epoch_end(pml_adapt_t *b)
         b->choice ^= 1;
     } else { /* the tried one is kept: its one epoch so far */
         b->recent[0] = rate;
+        b->seen = 1;
         for (unsigned i = 1; i < PML_ADAPT_RECENT; i++) {
             b->recent[i] = 0;
         }

@@ -64,14 +64,14 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
          "copies per byte; one way the send path stays. 0: never",
          NULL, offsetof(pml_stripe_config_t, bidir_rget_size)},
         {"rget_adapt", MRAIL_MCA_BOOL, "true", 5,
-         "Over a btl that shares the copy (sm with CMA), for messages from 64 KiB both ways and "
-         "from btl_<c>_min_rdma_pipeline_size one way, choose between rdma get (one copy, in "
-         "the kernel) and the send path (two copies, through the btl's rings) per peer and size "
-         "class by measuring both, and keep the faster, trying the other now and then: the "
-         "rings win while the "
-         "two cores exchange cache lines quickly and lose by 2-3x when they do not, and a "
-         "virtual machine may change between the two within seconds. false: the thresholds "
-         "alone (btl_<c>_min_rdma_pipeline_size, pml_stripe_bidir_rget_size)",
+         "Over a btl that shares the copy (sm with CMA), for messages from 64 KiB, choose "
+         "between rdma get (one copy, in the kernel) and the send path (two copies, through the "
+         "btl's rings) per peer and size class by measuring both, and keep the faster, trying "
+         "the other now and then: the rings win while the two cores exchange cache lines "
+         "quickly and lose by 2-3x when they do not, and a virtual machine may change between "
+         "the two within seconds. One way below btl_<c>_min_rdma_pipeline_size get is tried "
+         "only while the rings run below 5 GB/s. false: the thresholds alone "
+         "(btl_<c>_min_rdma_pipeline_size, pml_stripe_bidir_rget_size)",
          NULL, offsetof(pml_stripe_config_t, rget_adapt)},
         {"steal", MRAIL_MCA_BOOL, "true", 5,
          "A rail to a peer whose queue ran dry takes the last waiting fragments of the rail "

@@ -309,12 +309,12 @@ void pml_frag_issue(pml_stripe_t *pml, mrail_pml_request_t *req, size_t i)
  * at these sizes. */
 #define PML_BIDIR_US 50000.0
 /* Over a btl that shares the copy these thresholds are where a size class
- * starts, both ways from PML_ADAPT_MIN and one way from min: which of the
- * two is faster is then measured (pml_stripe_adapt.c), and
- * req->adapt_class says the send is. One way below min the rings stay:
- * there rdma get read 6-10 GB/s against the rings' 19-35 in the fast mode,
- * and at best tied Open MPI's CMA in the slow one, while each try of it
- * cost a short benchmark a third of its rate at 64 KiB. */
+ * from PML_ADAPT_MIN starts: which of the two is faster is then measured
+ * (pml_stripe_adapt.c), and req->adapt_class says the send is. One way
+ * below min the class starts from the rings and tries rdma get only while
+ * the rings are slow: there get read 6-10 GB/s against the rings' 19-35 in
+ * the fast mode, while each try of it cost a short benchmark a third of its
+ * rate at 64 KiB. */
 static bool rget_size_ok(pml_stripe_t *pml, mrail_pml_request_t *req, const mrail_btl_module_t *m)
 {
     uint32_t dst = (uint32_t)req->peer;
@@ -326,7 +326,7 @@ static bool rget_size_ok(pml_stripe_t *pml, mrail_pml_request_t *req, const mrai
     bool both =
         shared && pml->rndv_rx_us[dst] > 0 && pml_now_us() - pml->rndv_rx_us[dst] < PML_BIDIR_US;
     bool get = len >= min || (both && pml->bidir_rget > 0 && len >= pml->bidir_rget);
-    if (shared && len >= (both ? PML_ADAPT_MIN : min)) {
+    if (shared && len >= PML_ADAPT_MIN) {
         return pml_adapt_use_get(pml, dst, len, both, get, &req->adapt_class);
     }
     return get;
