@@ -109,11 +109,11 @@ static void epoch_end(pml_adapt_t *b)
     b->bytes = 0;
     b->busy_us = 0;
     if (!b->probing) {
-        if (b->warmed) { /* a class's first epoch warms up: not a rate */
-            memmove(&b->recent[1], &b->recent[0], (PML_ADAPT_RECENT - 1) * sizeof(b->recent[0]));
-            b->recent[0] = rate;
-            b->seen += b->seen < PML_ADAPT_RECENT;
-        }
+        memmove(&b->recent[1], &b->recent[0], (PML_ADAPT_RECENT - 1) * sizeof(b->recent[0]));
+        b->recent[0] = rate;
+        /* A class's first epoch warms up (a ring's first lap faults its
+         * pages in): its rate counts in the best, not in the watch's run. */
+        b->seen += b->warmed && b->seen < PML_ADAPT_RECENT;
         b->warmed = true;
         /* Watching, only a run of slow epochs is slow rings: one or two in
          * a row are a rank off its core under load. */

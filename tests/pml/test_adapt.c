@@ -120,6 +120,23 @@ Test(adapt, an_epoch_cut_short_by_the_scheduler_does_not_turn_it_away)
     pml_del(pml);
 }
 
+Test(adapt, the_first_try_is_weighed_against_the_warm_up_too)
+{
+    pml_stripe_t *pml = pml_new(true);
+    double rate[2] = {[PML_ADAPT_GET] = 10000, [PML_ADAPT_RINGS] = 6000};
+    /* Epoch 1 (windows 1-2) warms up at full speed, epoch 2 (3-4) reads
+     * 1000 (a rank off its core). The try of the rings (5) is weighed
+     * against the best of both, loses by more than 30 %: 48 epochs of get
+     * (6-101), the next try at 102. Against epoch 2 alone it won. */
+    for (int w = 1; w <= 110; w++) {
+        rate[PML_ADAPT_GET] = w == 3 || w == 4 ? 1000 : 10000;
+        bool rings = w == 5 || w == 102;
+        cr_assert_eq(window(pml, LEN, N, rate), !rings, "window %d: %s expected", w,
+                     rings ? "the rings" : "rdma get");
+    }
+    pml_del(pml);
+}
+
 Test(adapt, each_size_class_learns_for_itself)
 {
     pml_stripe_t *pml = pml_new(true);
