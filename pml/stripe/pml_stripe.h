@@ -333,6 +333,8 @@ typedef struct pml_adapt {
     uint8_t choice;  /* PML_ADAPT_GET or PML_ADAPT_RINGS */
     bool probing;    /* this epoch tries the other choice once */
     bool watch;      /* one way below the btl's min: tries get only while the rings are slow */
+    bool both;       /* a both-ways class, measured by the lower rank of the pair */
+    bool lagging;    /* the try's first epoch, not measured: the follower is a window late */
     bool warmed;     /* the class's first epoch, its warm-up, is over */
     uint8_t seen;    /* epochs in recent, up to PML_ADAPT_RECENT */
     unsigned epochs; /* epochs of the choice since the last try */
@@ -348,6 +350,9 @@ typedef struct pml_adapt {
  * not measured (pml_stripe_rget_adapt off: the answer is get). */
 bool pml_adapt_use_get(pml_stripe_t *pml, uint32_t dst, size_t len, bool both, bool get,
                        uint8_t *cls);
+/* An RTS of len bytes from a lower rank said how it moves (get or not): a
+ * higher rank takes that choice for its own both-ways messages to it. */
+void pml_adapt_follow(pml_stripe_t *pml, uint32_t from, size_t len, bool get);
 void pml_adapt_started(pml_stripe_t *pml, uint32_t dst, uint8_t cls);
 void pml_adapt_done(pml_stripe_t *pml, uint32_t dst, uint8_t cls, size_t len);
 void pml_adapt_free(pml_stripe_t *pml);

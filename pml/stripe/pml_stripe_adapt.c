@@ -27,7 +27,15 @@
  * rate at 128 KiB; but in the slow mode the rings fall to 1.2-2.5, where
  * get holds 6-10. Such a class tries get only while the best of the
  * rings' last epochs is below PML_ADAPT_RINGS_SLOW; once get wins, it is
- * measured as any other class until the rings win again. */
+ * measured as any other class until the rings win again.
+ *
+ * Both ways, the two sides' choices are one: a side that tries the rings
+ * while its peer still sends by get pulls the peer's messages itself and
+ * sees the rings no faster (quiet, fast mode, 128 KiB: the pair stayed on
+ * get at 15 GB/s where both on the rings read 26-35). So the lower rank
+ * measures and chooses, the higher one follows the choice the lower
+ * one's RTSs carry (pml_adapt_follow), and a try both ways skips its first
+ * epoch, the window the follower still sent the old way. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,17 +76,31 @@ bool pml_adapt_use_get(pml_stripe_t *pml, uint32_t dst, size_t len, bool both, b
     }
     unsigned c = class_of(len, both);
     pml_adapt_t *b = &pml->adapt[dst][c];
+    if (both && pml->rank > dst) { /* the lower rank chooses for the pair */
+        return b->used ? b->choice == PML_ADAPT_GET : get;
+    }
     if (!b->used) {
         b->used = true;
         b->choice = get ? PML_ADAPT_GET : PML_ADAPT_RINGS;
         b->keep = PML_ADAPT_KEEP;
         b->watch = !both && !get;
+        b->both = both;
         /* Try the other after the second epoch: the first pays for warming
          * up (a ring's first lap faults its pages in) and would misjudge. */
         b->epochs = PML_ADAPT_KEEP - 2;
     }
     *class_out = (uint8_t)(c + 1);
     return b->choice == PML_ADAPT_GET;
+}
+
+void pml_adapt_follow(pml_stripe_t *pml, uint32_t from, size_t len, bool get)
+{
+    if (!pml->rget_adapt || pml->rank <= from || pml->adapt[from] == NULL) {
+        return; /* we lead, or never sent it anything measured: nothing to follow */
+    }
+    pml_adapt_t *b = &pml->adapt[from][class_of(len, true)];
+    b->used = true;
+    b->choice = get ? PML_ADAPT_GET : PML_ADAPT_RINGS;
 }
 
 void pml_adapt_started(pml_stripe_t *pml, uint32_t dst, uint8_t cls)
@@ -121,8 +143,13 @@ static void epoch_end(pml_adapt_t *b)
                     (b->seen == PML_ADAPT_RECENT && kept_rate(b) < PML_ADAPT_RINGS_SLOW);
         if (++b->epochs >= b->keep && (!b->watch || slow)) {
             b->probing = true;
+            b->lagging = b->both;
             b->choice ^= 1;
         }
+        return;
+    }
+    if (b->lagging) { /* both ways the peer follows a window late: measure the next */
+        b->lagging = false;
         return;
     }
     /* The other one was tried: keep the faster. */

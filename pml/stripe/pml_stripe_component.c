@@ -70,7 +70,8 @@ static int pml_stripe_register(mrail_component_t *self, mrail_mca_t *mca)
          "the other now and then: the rings win while the two cores exchange cache lines "
          "quickly and lose by 2-3x when they do not, and a virtual machine may change between "
          "the two within seconds. One way below btl_<c>_min_rdma_pipeline_size get is tried "
-         "only while the rings run below 5 GB/s. false: the thresholds alone "
+         "only while the rings run below 5 GB/s; both ways the lower rank of a pair chooses "
+         "for both. false: the thresholds alone "
          "(btl_<c>_min_rdma_pipeline_size, pml_stripe_bidir_rget_size)",
          NULL, offsetof(pml_stripe_config_t, rget_adapt)},
         {"steal", MRAIL_MCA_BOOL, "true", 5,

@@ -285,6 +285,9 @@ void pml_recv_on_match_header(pml_stripe_t *pml, uint32_t from, mrail_btl_tag_t 
     if (has_rget) {
         memcpy(&rget, segs[0].iov_base, sizeof(rget));
     }
+    if (rts && h.len >= PML_ADAPT_MIN) {
+        pml_adapt_follow(pml, from, h.len, has_rget && rget.rget == 1);
+    }
     on_header(pml, c, &h, rts, has_rget ? &rget : NULL, segs + 1, nsegs - 1);
 }
 

@@ -71,11 +71,13 @@ Test(adapt, keeps_rdma_get_where_the_rings_are_slower_and_tries_them_less_often)
     pml_stripe_t *pml = pml_new(true);
     const double rate[2] = {[PML_ADAPT_GET] = 10000, [PML_ADAPT_RINGS] = 3000};
     /* Epochs 1-2 (windows 1-4) rdma get, the first being warm-up; a try of
-     * the rings (one window: a try is 4 MiB), which lose by more than 30 %:
-     * 48 epochs of get (6-101), a try (102), lost again: 96 epochs
-     * (103-294), a try (295), then 96 again (296-487), a try (488). */
+     * the rings (a try is 4 MiB, one window, and both ways it skips one
+     * first: 5-6), which lose by more than 30 %: 48 epochs of get (7-102),
+     * a try (103-104), lost again: 96 epochs (105-296), a try (297-298),
+     * then 96 again (299-490), a try (491-492). */
     for (int w = 1; w <= 500; w++) {
-        bool rings = w == 5 || w == 102 || w == 295 || w == 488;
+        bool rings = w == 5 || w == 6 || w == 103 || w == 104 || w == 297 || w == 298 || w == 491 ||
+                     w == 492;
         cr_assert_eq(window(pml, LEN, N, rate), !rings, "window %d: %s expected", w,
                      rings ? "the rings" : "rdma get");
     }
@@ -86,16 +88,17 @@ Test(adapt, takes_the_rings_while_they_are_faster_and_returns_when_they_slow)
 {
     pml_stripe_t *pml = pml_new(true);
     double rate[2] = {[PML_ADAPT_GET] = 8000, [PML_ADAPT_RINGS] = 20000};
-    /* Windows 1-4 get, 5 the rings win: 24 epochs of rings (6-53). From
-     * window 20 the rings run at 3000: the try of get at 54 wins (8000
-     * against the rings' last 3000), so get for 24 epochs (55-102); the
-     * rings are tried at 103, lose by more than 30 %: 48 epochs of get
-     * (104-199), and a try at 200. */
-    for (int w = 1; w <= 200; w++) {
+    /* Windows 1-4 get, the try at 5-6 (both ways the first window is
+     * skipped) the rings win: 24 epochs of rings (7-54). From window 20
+     * the rings run at 3000: the try of get at 55-56 wins (8000 against
+     * the rings' last 3000), so get for 24 epochs (57-104); the rings are
+     * tried at 105-106, lose by more than 30 %: 48 epochs of get
+     * (107-202), and a try at 203-204. */
+    for (int w = 1; w <= 210; w++) {
         if (w == 20) {
             rate[PML_ADAPT_RINGS] = 3000;
         }
-        bool rings = (w >= 5 && w <= 53) || w == 103 || w == 200;
+        bool rings = (w >= 5 && w <= 54) || w == 105 || w == 106 || w == 203 || w == 204;
         cr_assert_eq(window(pml, LEN, N, rate), !rings, "window %d: %s expected", w,
                      rings ? "the rings" : "rdma get");
     }
@@ -106,14 +109,14 @@ Test(adapt, an_epoch_cut_short_by_the_scheduler_does_not_turn_it_away)
 {
     pml_stripe_t *pml = pml_new(true);
     double rate[2] = {[PML_ADAPT_GET] = 8000, [PML_ADAPT_RINGS] = 20000};
-    /* As test 2 to window 53, but the rings' last epoch before the try of
-     * get (windows 52-53) reads 2000, as under load when a rank loses the
-     * core for part of it. The try (54) is measured against the best of
+    /* As test 2 to window 54, but the rings' last epoch before the try of
+     * get (windows 53-54) reads 2000, as under load when a rank loses the
+     * core for part of it. The try (55-56) is measured against the best of
      * the rings' last epochs, loses by more than 30 %: 48 epochs of the
-     * rings (55-150), a try at 151, and the rings again. */
+     * rings (57-152), a try at 153-154, and the rings again. */
     for (int w = 1; w <= 160; w++) {
-        rate[PML_ADAPT_RINGS] = (w == 52 || w == 53) ? 2000 : 20000;
-        bool get = w <= 4 || w == 54 || w == 151;
+        rate[PML_ADAPT_RINGS] = (w == 53 || w == 54) ? 2000 : 20000;
+        bool get = w <= 4 || w == 55 || w == 56 || w == 153 || w == 154;
         cr_assert_eq(window(pml, LEN, N, rate), get, "window %d: %s expected", w,
                      get ? "rdma get" : "the rings");
     }
@@ -125,15 +128,41 @@ Test(adapt, the_first_try_is_weighed_against_the_warm_up_too)
     pml_stripe_t *pml = pml_new(true);
     double rate[2] = {[PML_ADAPT_GET] = 10000, [PML_ADAPT_RINGS] = 6000};
     /* Epoch 1 (windows 1-2) warms up at full speed, epoch 2 (3-4) reads
-     * 1000 (a rank off its core). The try of the rings (5) is weighed
+     * 1000 (a rank off its core). The try of the rings (5-6) is weighed
      * against the best of both, loses by more than 30 %: 48 epochs of get
-     * (6-101), the next try at 102. Against epoch 2 alone it won. */
+     * (7-102), the next try at 103-104. Against epoch 2 alone it won. */
     for (int w = 1; w <= 110; w++) {
         rate[PML_ADAPT_GET] = w == 3 || w == 4 ? 1000 : 10000;
-        bool rings = w == 5 || w == 102;
+        bool rings = w == 5 || w == 6 || w == 103 || w == 104;
         cr_assert_eq(window(pml, LEN, N, rate), !rings, "window %d: %s expected", w,
                      rings ? "the rings" : "rdma get");
     }
+    pml_del(pml);
+}
+
+Test(adapt, both_ways_the_higher_rank_follows_the_lower_ones_choice)
+{
+    pml_stripe_t *pml = pml_new(true);
+    pml->rank = 1; /* towards rank 0, which chooses for the pair */
+    uint8_t cls = 9;
+    cr_assert(pml_adapt_use_get(pml, 0, LEN, true, true, &cls),
+              "nothing followed yet: the thresholds");
+    cr_assert_eq(cls, 0, "a follower does not measure both ways");
+    pml_adapt_follow(pml, 0, LEN, false); /* rank 0's RTS went through the rings */
+    cr_assert(!pml_adapt_use_get(pml, 0, LEN, true, true, &cls), "rank 0 sends by the rings");
+    cr_assert_eq(cls, 0);
+    pml_adapt_follow(pml, 0, LEN + 1, true); /* the same size class, by get */
+    cr_assert(pml_adapt_use_get(pml, 0, LEN, true, false, &cls), "rank 0 sends by get");
+    cr_assert(!pml_adapt_use_get(pml, 0, 4u << 20, true, false, &cls), "another class: its own");
+    cr_assert(!pml_adapt_use_get(pml, 0, LEN, false, false, &cls), "one way: measured by itself");
+    cr_assert_neq(cls, 0);
+    pml_del(pml);
+
+    pml = pml_new(true); /* rank 0 towards rank 1: it leads, and follows nobody */
+    cr_assert(pml_adapt_use_get(pml, 1, LEN, true, true, &cls));
+    pml_adapt_follow(pml, 1, LEN, false);
+    cr_assert(pml_adapt_use_get(pml, 1, LEN, true, true, &cls), "the leader keeps its own choice");
+    cr_assert_neq(cls, 0, "and measures it");
     pml_del(pml);
 }
 
