@@ -23,10 +23,19 @@ static char prefix[16], bridge[24], nslist[64];
 static int subnet;
 
 /* A subnet still held by hosts a killed run left up (netns_hosts.sh exits
- * 3) is passed over for the next one in the range. */
+ * 3) is passed over for the next one in the range; so is a name such hosts
+ * still hold (pids come round again: a run killed hours ago on this machine
+ * left mrc8992 up, and a later test with pid 8992 could not build its own). */
 static void hosts_up(void)
 {
     int id = (int)(getpid() % 10000);
+    for (int j = 0; j < 10; j++, id += 10000) {
+        char cmd[96];
+        snprintf(cmd, sizeof(cmd), "ip link show mrc%dbr >/dev/null 2>&1", id);
+        if (system(cmd) != 0) {
+            break; /* no such bridge: the name is free */
+        }
+    }
     snprintf(prefix, sizeof(prefix), "mrc%d", id);
     snprintf(bridge, sizeof(bridge), "%sbr", prefix);
     snprintf(nslist, sizeof(nslist), "%s-0,%s-1", prefix, prefix);
