@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One osu_p2p test at one size in many short interleaved runs of the four
-# stacks of sm_compare.sh, split by this VM's modes. The VM switches,
+# One osu_p2p test at one size (or one osu_coll test on 4 ranks,
+# oversubscribed) in many short interleaved runs of the four stacks of
+# sm_compare.sh, split by this VM's modes. The VM switches,
 # within seconds and often mid-run, between a fast mode (a cache line
 # crosses from core to core in about 60 ns) and a slow one (230-280 ns),
 # and every stack's figures move with it, some by 4x: a median over a few
@@ -17,8 +18,9 @@
 # ping-pong: btl/sm's ring and an active-message callback, no matching, no
 # MPI; its header is 24 bytes where the MPI path's is 8) and a row for the
 # floor (the probes' one-way crossing): where a small message's time goes.
-#   bench/osu/mode_compare.sh [--build DIR] [--test latency|bw|bibw|mbw_mr]
-#       [--size BYTES] [--rounds N] [--iters N] [--split NS|values] [--load] [--btl]
+#   bench/osu/mode_compare.sh [--build DIR]
+#       [--test latency|bw|bibw|mbw_mr|allreduce|bcast|barrier] [--size BYTES]
+#       [--rounds N] [--iters N] [--split NS|values] [--load] [--btl]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/stacks.sh
@@ -33,16 +35,18 @@ while [ $# -gt 0 ]; do
     --split) split=$2; shift 2 ;;
     --load) load=1; shift ;;
     --btl) btl=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "mode_compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 me=mode_compare.sh
+prog=osu_p2p np=2
 case $test in
   latency) unit=us better=low ;;
   bw|bibw) unit=MB/s better=high ;;
   mbw_mr) unit=msg/s better=high ;;
-  *) echo "$me: --test $test: give latency, bw, bibw or mbw_mr" >&2; exit 2 ;;
+  allreduce|bcast|barrier) unit=us better=low prog=osu_coll np=4 ;;
+  *) echo "$me: --test $test: give latency, bw, bibw, mbw_mr, allreduce, bcast or barrier" >&2; exit 2 ;;
 esac
 case $rounds in ''|*[!0-9]*|0) echo "$me: --rounds must be a positive integer, not '$rounds'" >&2; exit 2 ;; esac
 case $iters in *[!0-9]*|0) echo "$me: --iters must be a positive integer, not '$iters'" >&2; exit 2 ;; esac
@@ -61,7 +65,7 @@ done
 work=$(mktemp -d)
 loadpid=
 trap '[ -n "$loadpid" ] && kill "$loadpid" 2>/dev/null; rm -rf "$work"' EXIT
-stacks_build bench/osu/osu_p2p.c "$work/osu_p2p"
+stacks_build "bench/osu/$prog.c" "$work/$prog"
 stacks="mrail openmpi openmpi_nocma mpich"
 [ "$btl" = 1 ] && stacks="$stacks mrail_btl"
 probe() { "$build/bin/line_pingpong" | awk '{ print $3 }'; }
@@ -71,7 +75,7 @@ one() { # stack: the figure of one run
       2>/dev/null | awk -v s="$size" '!/^#/ && $1 == s { print $2 }'
     return
   fi
-  stacks_launch "$1" 2 "$work/osu_p2p" "$test" --min "$size" --max "$size" ${iters:+--iters "$iters"} \
+  stacks_launch "$1" "$np" "$work/$prog" "$test" --min "$size" --max "$size" ${iters:+--iters "$iters"} \
     </dev/null 2>/dev/null | awk '!/^#/ && NF >= 2 { v = $2 } END { print v }'
 }
 if [ "$load" = 1 ]; then
@@ -119,7 +123,7 @@ fi
 # stack mode -> "count median" (median 0 when none)
 mode_stat() { awk -v m="$2" '$2 == m || m == "all" { print $1 }' "$work/$1.moded" | sort -g |
   awk '{ v[NR] = $1 } END { printf "%d %s\n", NR, (NR ? v[int((NR + 1) / 2)] : 0) }'; }
-printf '# mode_compare: osu_p2p %s at %s bytes (%s), %d interleaved rounds, %s%s\n' "$test" "$size" \
+printf '# mode_compare: %s %s on %d ranks at %s bytes (%s), %d interleaved rounds, %s%s\n' "$prog" "$test" "$np" "$size" \
   "$unit" "$rounds" "$how" "$( [ "$load" = 1 ] && echo ', memload on core 0' )"
 printf '| stack | all runs: median | fast: runs | fast: median | slow: runs | slow: median | mixed runs |\n'
 printf '|---|---|---|---|---|---|---|\n'
