@@ -18,6 +18,7 @@ packages=(
   valgrind                                           # memcheck of the p2p suite
   slurmd slurmctld slurm-client munge                # srun --mpi=pmix on emulated nodes
   meson                                              # a Meson project built with mpicc
+  gdb                                                # backtraces of a run a test ends for taking too long
 )
 # --bench: what the side-by-side benchmarks and the multi-rail lab run.
 if [ "${1:-}" = --bench ]; then

@@ -24,6 +24,10 @@ typedef struct run {
     char *out, *err;
     size_t out_len, err_len;
     int status; /* exit status, or 128 + signal */
+    /* The signal of run_cmd_signal ends a run that took too long: print
+     * first what each of its processes waits in, so that a hang seen once
+     * in CI leaves a trace in the log. */
+    bool dump_before_signal;
 } run_t;
 
 /* Tests that build network namespaces or shape links need root: anyone
@@ -49,6 +53,26 @@ static inline void append(char **buf, size_t *len, const char *data, size_t n)
     memcpy(*buf + *len, data, n);
     *len += n;
     (*buf)[*len] = '\0';
+}
+
+/* To stderr, for every process whose command line carries r's tag: the
+ * command, the kernel's wait channel and current syscall, and, where gdb
+ * is installed, every thread's backtrace. */
+static inline void run_dump_stuck(const run_t *r)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "for p in $(pgrep -f '[%c]%s'); do"
+             " echo \"== pid $p: $(tr '\\0' ' ' </proc/$p/cmdline 2>/dev/null)\";"
+             " echo \"wchan $(cat /proc/$p/wchan 2>/dev/null),"
+             " syscall $(cat /proc/$p/syscall 2>/dev/null)\";"
+             " ! command -v gdb >/dev/null || timeout 30 gdb -p $p -batch"
+             " -ex 'thread apply all bt' 2>/dev/null | grep -E '^(#|Thread)';"
+             " done >&2",
+             r->tag[0], r->tag + 1);
+    fprintf(stderr, "run %s took too long; its processes:\n", r->tag);
+    int rc = system(cmd);
+    (void)rc; /* a diagnosis: nothing to do if it fails */
 }
 
 /* Runs argv with env (NULL-terminated "NAME=VALUE", may be NULL) added.
@@ -95,6 +119,9 @@ static inline void run_cmd_signal(run_t *r, char *const argv[], char *const env[
     while (open_fds > 0) {
         int rc = poll(p, 2, 50);
         if (rc == 0 && signal_after_ms > 0 && (waited += 50) >= signal_after_ms) {
+            if (r->dump_before_signal) {
+                run_dump_stuck(r);
+            }
             kill(pid, sig);
             signal_after_ms = 0;
         }

@@ -87,6 +87,7 @@ Test(slurm, a_rank_killed_mid_traffic_ends_the_step)
                             (char *)where[i],
                             r.tag,
                             NULL};
+            r.dump_before_signal = true; /* CI saw one such hang in many runs */
             double t0 = seconds();
             run_cmd_signal(&r, argv, env, NULL, SIGTERM, 30000); /* srun cancels the step */
             double took = seconds() - t0;
